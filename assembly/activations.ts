@@ -1,0 +1,175 @@
+// Activations, forward and backward, over n contiguous floats. Forward may run in place
+// (out == inp). Backward takes the forward *output*: each derivative here is a function of it
+// (relu: y > 0, leaky relu: y > 0 or alpha with alpha ≥ 0, sigmoid: y(1-y), tanh: 1-y²), so the
+// pre-activations need not be kept. dinp may equal dout.
+import { loadPartial, storePartial, vexp, vsigmoid } from './simd';
+
+// @ts-ignore: decorator
+@inline function vtanh(x: v128): v128 {
+  // tanh(x) = sign(x)·(1 - e)/(1 + e), e = e^(-2|x|) ≤ 1: no overflow for any x.
+  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const one = f32x4.splat(1.0);
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.or(t, v128.and(x, f32x4.splat(-0.0)));
+}
+
+// @ts-ignore: decorator
+@inline function vleaky(x: v128, alpha: v128): v128 {
+  return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
+}
+
+export function reluForward(out: usize, inp: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.max(v128.load(inp + o), zero));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(out + o, f32x4.max(loadPartial(inp + o, n - i), zero), n - i);
+  }
+}
+
+export function reluBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, v128.and(v128.load(dout + o), f32x4.gt(v128.load(out + o), zero)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    const g = v128.and(loadPartial(dout + o, n - i), f32x4.gt(loadPartial(out + o, n - i), zero));
+    storePartial(dinp + o, g, n - i);
+  }
+}
+
+export function leakyReluForward(out: usize, inp: usize, n: i32, alpha: f32): void {
+  const a = f32x4.splat(alpha);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, vleaky(v128.load(inp + o), a));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(out + o, vleaky(loadPartial(inp + o, n - i), a), n - i);
+  }
+}
+
+export function leakyReluBackward(dinp: usize, dout: usize, out: usize, n: i32, alpha: f32): void {
+  const a = f32x4.splat(alpha), one = f32x4.splat(1), zero = f32x4.splat(0);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const slope = v128.bitselect(one, a, f32x4.gt(v128.load(out + o), zero));
+    v128.store(dinp + o, f32x4.mul(v128.load(dout + o), slope));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    const slope = v128.bitselect(one, a, f32x4.gt(loadPartial(out + o, n - i), zero));
+    storePartial(dinp + o, f32x4.mul(loadPartial(dout + o, n - i), slope), n - i);
+  }
+}
+
+export function sigmoidForward(out: usize, inp: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, vsigmoid(v128.load(inp + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(out + o, vsigmoid(loadPartial(inp + o, n - i)), n - i);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidGrad(g: v128, y: v128): v128 {
+  return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+}
+
+export function sigmoidBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, sigmoidGrad(v128.load(dout + o), v128.load(out + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(dinp + o, sigmoidGrad(loadPartial(dout + o, n - i), loadPartial(out + o, n - i)), n - i);
+  }
+}
+
+export function tanhForward(out: usize, inp: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, vtanh(v128.load(inp + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(out + o, vtanh(loadPartial(inp + o, n - i)), n - i);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function tanhGrad(g: v128, y: v128): v128 {
+  return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+}
+
+export function tanhBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, tanhGrad(v128.load(dout + o), v128.load(out + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(dinp + o, tanhGrad(loadPartial(dout + o, n - i), loadPartial(out + o, n - i)), n - i);
+  }
+}
+
+// e^x element-wise; exported so the tests can measure the approximation's error.
+export function expForward(out: usize, inp: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, vexp(v128.load(inp + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(out + o, vexp(loadPartial(inp + o, n - i)), n - i);
+  }
+}
+
+// Bias gradient: db[j] += Σ_rows dz[r][j].
+export function biasBackward(db: usize, dz: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const rowBytes = <usize>cols << 2;
+  let j = 0;
+  for (; j < c4; j += 4) {
+    const o = <usize>j << 2;
+    let acc = v128.load(db + o);
+    let p = dz + o;
+    for (let r = 0; r < rows; r++) { acc = f32x4.add(acc, v128.load(p)); p += rowBytes; }
+    v128.store(db + o, acc);
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    let acc = load<f32>(db + o);
+    let p = dz + o;
+    for (let r = 0; r < rows; r++) { acc += load<f32>(p); p += rowBytes; }
+    store<f32>(db + o, acc);
+  }
+}

@@ -1,0 +1,61 @@
+// Moving data into the float buffers the layers read: pixels u8 → f32 in [0, 1], rows picked by
+// an index list (a shuffled batch), partial sums of gradients, zeroing.
+import { loadPartial, storePartial } from './simd';
+
+// @ts-ignore: decorator
+@inline function u8RowToF32(out: usize, inp: usize, n: i32): void {
+  const s = f32x4.splat(<f32>1 / <f32>255);
+  const n16 = n & ~15;
+  let i = 0;
+  for (; i < n16; i += 16) {
+    const bytes = v128.load(inp + <usize>i);
+    const lo = i16x8.extend_low_i8x16_u(bytes), hi = i16x8.extend_high_i8x16_u(bytes);
+    const o = out + (<usize>i << 2);
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), s));
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), s), 16);
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), s), 32);
+    v128.store(o, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), s), 48);
+  }
+  const sc: f32 = <f32>1 / <f32>255;
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>load<u8>(inp + <usize>i) * sc);
+}
+
+export function u8ToF32(out: usize, inp: usize, n: i32): void {
+  u8RowToF32(out, inp, n);
+}
+
+// out[r][c] = pixels[indices[r]][c] / 255, indices are u32.
+export function gatherRowsU8(out: usize, pixels: usize, indices: usize, rows: i32, rowLen: i32): void {
+  const outRow = <usize>rowLen << 2;
+  for (let r = 0; r < rows; r++) {
+    const src = pixels + <usize>load<u32>(indices + (<usize>r << 2)) * <usize>rowLen;
+    u8RowToF32(out + <usize>r * outRow, src, rowLen);
+  }
+}
+
+// out[r][c] = src[indices[r]][c] for f32 data sets.
+export function gatherRowsF32(out: usize, src: usize, indices: usize, rows: i32, rowLen: i32): void {
+  const rowBytes = <usize>rowLen << 2;
+  for (let r = 0; r < rows; r++) {
+    const from = src + <usize>load<u32>(indices + (<usize>r << 2)) * rowBytes;
+    memory.copy(out + <usize>r * rowBytes, from, rowBytes);
+  }
+}
+
+// dst += src.
+export function addF32(dst: usize, src: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(dst + o, f32x4.add(loadPartial(dst + o, n - i), loadPartial(src + o, n - i)), n - i);
+  }
+}
+
+export function zeroF32(dst: usize, n: i32): void {
+  memory.fill(dst, 0, <usize>n << 2);
+}

@@ -1,0 +1,16 @@
+// The kernels' exports. Pure functions over byte offsets into the one memory the TypeScript side
+// plans; nothing here allocates or keeps state.
+export { gemmNN, gemmTN, gemmNT, transpose } from './gemm';
+export {
+  reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
+  tanhForward, tanhBackward, expForward, biasBackward,
+} from './activations';
+export { mseLoss, bceSigmoidLoss, rowSquaredError } from './losses';
+export { sgdStep, adamStep } from './optimizers';
+export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32 } from './data';
+
+// Where the caller's arena may start: above anything the compiler placed in memory.
+export function heapBase(): usize {
+  return __heap_base;
+}
+export { peakProbe } from './probe';

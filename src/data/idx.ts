@@ -1,0 +1,209 @@
+import { gunzipSync } from 'fflate';
+import { crc32 } from '../util/crc32.js';
+import { argError, describeValue } from '../util/errors.js';
+
+export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
+export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+export interface IdxArray {
+  dims: number[];
+  type: IdxType;
+  data: IdxData;
+}
+
+interface TypeInfo {
+  type: IdxType;
+  code: number;
+  bytes: number;
+  ctor: { new (length: number): IdxData; readonly name: string };
+}
+
+const TYPES: readonly TypeInfo[] = [
+  { type: 'u8', code: 0x08, bytes: 1, ctor: Uint8Array },
+  { type: 'i8', code: 0x09, bytes: 1, ctor: Int8Array },
+  { type: 'i16', code: 0x0b, bytes: 2, ctor: Int16Array },
+  { type: 'i32', code: 0x0c, bytes: 4, ctor: Int32Array },
+  { type: 'f32', code: 0x0d, bytes: 4, ctor: Float32Array },
+  { type: 'f64', code: 0x0e, bytes: 8, ctor: Float64Array },
+];
+
+const MAX_DIMS = 255; // the dim count is stored in one byte
+const MAX_DIM = 0xffffffff;
+const GZIP_HEADER_AND_TRAILER = 18;
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(2, '0')}`;
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function gunzipChecked(bytes: Uint8Array, name: string): Uint8Array {
+  let out: Uint8Array;
+  try {
+    out = gunzipSync(bytes);
+  } catch (e) {
+    throw new Error(`parseIdx: ${name} is corrupt gzip data (${(e as Error).message})`);
+  }
+  // fflate does not verify the trailer, so a flipped bit in the payload could
+  // otherwise decode silently into wrong numbers.
+  if (bytes.length < GZIP_HEADER_AND_TRAILER) {
+    throw new Error(`parseIdx: ${name} is corrupt gzip data (only ${bytes.length} bytes)`);
+  }
+  const trailer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
+  const expectedCrc = trailer.getUint32(0, true);
+  const expectedSize = trailer.getUint32(4, true);
+  const actualCrc = crc32(out);
+  if (expectedSize !== out.length % 2 ** 32 || expectedCrc !== actualCrc) {
+    throw new Error(
+      `parseIdx: ${name} is corrupt gzip data: trailer expects CRC-32 ${expectedCrc.toString(16)} ` +
+        `and ${expectedSize} bytes, got CRC-32 ${actualCrc.toString(16)} and ${out.length} bytes`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Parse an IDX file (the MNIST format), gunzipping it first if it starts with
+ * the gzip magic. u8 and i8 data are returned as views into the input (or the
+ * gunzipped buffer) without copying; wider types are converted from big-endian.
+ */
+export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+  if (typeof name !== 'string') throw argError('parseIdx', 'name', 'a string', name);
+  if (!(bytes instanceof Uint8Array)) throw argError('parseIdx', `${name} (bytes)`, 'a Uint8Array', bytes);
+
+  const buf = isGzip(bytes) ? gunzipChecked(bytes, name) : bytes;
+
+  if (buf.length < 4) {
+    throw new Error(`parseIdx: ${name} is too short: expected at least 4 header bytes, got ${buf.length}`);
+  }
+  if (buf[0] !== 0 || buf[1] !== 0) {
+    throw new Error(
+      `parseIdx: ${name} has a bad magic number: expected first two bytes 0x00 0x00, got ${hex(buf[0])} ${hex(buf[1])}`,
+    );
+  }
+  const info = TYPES.find((t) => t.code === buf[2]);
+  if (!info) {
+    const known = TYPES.map((t) => `${hex(t.code)} (${t.type})`).join(', ');
+    throw new Error(`parseIdx: ${name} has an unknown type code: expected one of ${known}, got ${hex(buf[2])}`);
+  }
+  const rank = buf[3];
+  if (rank === 0) throw new Error(`parseIdx: ${name} declares 0 dimensions: expected at least 1`);
+
+  const headerBytes = 4 + 4 * rank;
+  if (buf.length < headerBytes) {
+    throw new Error(
+      `parseIdx: ${name} is too short: expected ${headerBytes} header bytes for ${rank} dimension${rank === 1 ? '' : 's'}, got ${buf.length}`,
+    );
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const dims = new Array<number>(rank);
+  let count = 1;
+  for (let d = 0; d < rank; d++) {
+    dims[d] = view.getUint32(4 + 4 * d, false);
+    count *= dims[d];
+  }
+  const dataBytes = count * info.bytes;
+  const actualDataBytes = buf.length - headerBytes;
+  if (dataBytes !== actualDataBytes) {
+    const problem = actualDataBytes < dataBytes ? 'is truncated' : 'has trailing bytes';
+    throw new Error(
+      `parseIdx: ${name} ${problem}: dims [${dims.join(', ')}] of ${info.type} need ${dataBytes} data bytes, ` +
+        `got ${actualDataBytes}`,
+    );
+  }
+
+  let data: IdxData;
+  switch (info.type) {
+    case 'u8':
+      data = buf.subarray(headerBytes);
+      break;
+    case 'i8':
+      data = new Int8Array(buf.buffer, buf.byteOffset + headerBytes, count);
+      break;
+    case 'i16': {
+      const out = new Int16Array(count);
+      for (let i = 0, p = headerBytes; i < count; i++, p += 2) out[i] = view.getInt16(p, false);
+      data = out;
+      break;
+    }
+    case 'i32': {
+      const out = new Int32Array(count);
+      for (let i = 0, p = headerBytes; i < count; i++, p += 4) out[i] = view.getInt32(p, false);
+      data = out;
+      break;
+    }
+    case 'f32': {
+      const out = new Float32Array(count);
+      for (let i = 0, p = headerBytes; i < count; i++, p += 4) out[i] = view.getFloat32(p, false);
+      data = out;
+      break;
+    }
+    case 'f64': {
+      const out = new Float64Array(count);
+      for (let i = 0, p = headerBytes; i < count; i++, p += 8) out[i] = view.getFloat64(p, false);
+      data = out;
+      break;
+    }
+  }
+  return { dims, type: info.type, data };
+}
+
+/** Encode an array as an uncompressed IDX file (big-endian, as the format requires). */
+export function encodeIdx(a: IdxArray): Uint8Array {
+  if (typeof a !== 'object' || a === null) throw argError('encodeIdx', 'a', 'an IdxArray object', a);
+  const info = TYPES.find((t) => t.type === a.type);
+  if (!info) {
+    throw argError('encodeIdx', 'a.type', `one of ${TYPES.map((t) => `'${t.type}'`).join(', ')}`, a.type);
+  }
+  if (!Array.isArray(a.dims) || a.dims.length < 1 || a.dims.length > MAX_DIMS) {
+    throw argError('encodeIdx', 'a.dims', `an array of 1..${MAX_DIMS} dimensions`, a.dims);
+  }
+  let count = 1;
+  for (let d = 0; d < a.dims.length; d++) {
+    const dim = a.dims[d];
+    if (!Number.isInteger(dim) || dim < 0 || dim > MAX_DIM) {
+      throw argError('encodeIdx', `a.dims[${d}]`, `an integer in 0..${MAX_DIM}`, dim);
+    }
+    count *= dim;
+  }
+  if (!(a.data instanceof info.ctor)) {
+    throw argError('encodeIdx', 'a.data', `a ${info.ctor.name} for type '${info.type}'`, a.data);
+  }
+  if (a.data.length !== count) {
+    throw new Error(
+      `encodeIdx: a.data must have ${count} elements for dims [${a.dims.join(', ')}], got ${describeValue(a.data)}`,
+    );
+  }
+
+  const headerBytes = 4 + 4 * a.dims.length;
+  const out = new Uint8Array(headerBytes + count * info.bytes);
+  const view = new DataView(out.buffer);
+  out[2] = info.code;
+  out[3] = a.dims.length;
+  for (let d = 0; d < a.dims.length; d++) view.setUint32(4 + 4 * d, a.dims[d], false);
+
+  const data = a.data;
+  switch (info.type) {
+    case 'u8':
+      out.set(data as Uint8Array, headerBytes);
+      break;
+    case 'i8':
+      out.set(new Uint8Array(data.buffer, data.byteOffset, count), headerBytes);
+      break;
+    case 'i16':
+      for (let i = 0, p = headerBytes; i < count; i++, p += 2) view.setInt16(p, data[i], false);
+      break;
+    case 'i32':
+      for (let i = 0, p = headerBytes; i < count; i++, p += 4) view.setInt32(p, data[i], false);
+      break;
+    case 'f32':
+      for (let i = 0, p = headerBytes; i < count; i++, p += 4) view.setFloat32(p, data[i], false);
+      break;
+    case 'f64':
+      for (let i = 0, p = headerBytes; i < count; i++, p += 8) view.setFloat64(p, data[i], false);
+      break;
+  }
+  return out;
+}

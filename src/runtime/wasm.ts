@@ -1,0 +1,143 @@
+// Loading the kernels: pick the build the runtime can run, compile it once, and instantiate it
+// over a memory the caller owns (the kernels import their memory and never allocate).
+
+/** The kernels' exports. Pointers are byte offsets into the imported memory. */
+export interface Kernels {
+  heapBase(): number;
+  gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number): void;
+  gemmTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
+  gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
+  transpose(out: number, inp: number, rows: number, cols: number): void;
+  reluForward(out: number, inp: number, n: number): void;
+  reluBackward(dinp: number, dout: number, out: number, n: number): void;
+  leakyReluForward(out: number, inp: number, n: number, alpha: number): void;
+  leakyReluBackward(dinp: number, dout: number, out: number, n: number, alpha: number): void;
+  sigmoidForward(out: number, inp: number, n: number): void;
+  sigmoidBackward(dinp: number, dout: number, out: number, n: number): void;
+  tanhForward(out: number, inp: number, n: number): void;
+  tanhBackward(dinp: number, dout: number, out: number, n: number): void;
+  expForward(out: number, inp: number, n: number): void;
+  biasBackward(db: number, dz: number, rows: number, cols: number): void;
+  mseLoss(dout: number, y: number, t: number, n: number, scale: number): number;
+  bceSigmoidLoss(dz: number, y: number, z: number, t: number, n: number, scale: number): number;
+  rowSquaredError(out: number, y: number, t: number, rows: number, cols: number): void;
+  sgdStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number): void;
+  adamStep(params: number, grads: number, m: number, v: number, n: number,
+           alpha: number, beta1: number, beta2: number, epsilon: number, decay: number): void;
+  u8ToF32(out: number, inp: number, n: number): void;
+  gatherRowsU8(out: number, pixels: number, indices: number, rows: number, rowLen: number): void;
+  gatherRowsF32(out: number, src: number, indices: number, rows: number, rowLen: number): void;
+  addF32(dst: number, src: number, n: number): void;
+  zeroF32(dst: number, n: number): void;
+  peakProbe(iterations: number, seed: number): number;
+}
+
+/** Which compiled kernels to use: plain SIMD, or relaxed SIMD with fused multiply-add. */
+export type KernelBuildName = 'simd' | 'relaxed';
+
+/** Where the kernels come from: bytes, a compiled module (edge runtimes), or a URL/Response. */
+export type KernelSource = BufferSource | WebAssembly.Module | URL | string | Response;
+
+export interface LoadedKernels {
+  build: KernelBuildName;
+  module: WebAssembly.Module;
+}
+
+// Smallest module that uses f32x4.relaxed_madd (and one that uses plain SIMD): validating them
+// tells whether this runtime accepts each build without compiling the real thing.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,
+]);
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0xfd, 0xe4, 0x01, 0x0b,
+]);
+
+export function supportsSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+export function supportsRelaxedSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** The build `preference` resolves to on this runtime; throws when it cannot run. */
+export function chooseBuild(preference: 'auto' | KernelBuildName = 'auto'): KernelBuildName {
+  if (!supportsSimd()) {
+    throw new Error('wasm-autoencoder: this runtime has no WebAssembly SIMD (needed by every build); use Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Deno or Bun');
+  }
+  const relaxed = supportsRelaxedSimd();
+  if (preference === 'relaxed' && !relaxed) {
+    throw new Error("kernels: 'relaxed' needs relaxed SIMD, which this runtime does not accept (Node 20: run node with --experimental-wasm-relaxed-simd); use 'simd' or 'auto'");
+  }
+  if (preference === 'auto') return relaxed ? 'relaxed' : 'simd';
+  return preference;
+}
+
+function defaultUrl(build: KernelBuildName): URL {
+  return new URL(`../../build/kernels-${build}.wasm`, import.meta.url);
+}
+
+const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
+
+async function compileFrom(source: Exclude<KernelSource, WebAssembly.Module>): Promise<WebAssembly.Module> {
+  if (source instanceof URL || typeof source === 'string') {
+    const url = typeof source === 'string' ? new URL(source, import.meta.url) : source;
+    if (url.protocol === 'file:' && isNode) {
+      const { readFile } = await import('node:fs/promises');
+      return WebAssembly.compile(await readFile(url));
+    }
+    return compileFrom(await fetch(url));
+  }
+  if (typeof Response === 'function' && source instanceof Response) {
+    if (!source.ok) throw new Error(`kernels: fetching ${source.url} failed with HTTP ${source.status}`);
+    if (typeof WebAssembly.compileStreaming === 'function' &&
+        source.headers.get('content-type')?.startsWith('application/wasm')) {
+      return WebAssembly.compileStreaming(source);
+    }
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  return WebAssembly.compile(source as BufferSource);
+}
+
+const cache = new Map<KernelBuildName, Promise<WebAssembly.Module>>();
+
+/**
+ * Compiles (once per build) the kernels. Without a source, Node reads the .wasm file that ships
+ * next to this module and browsers fetch it; edge runtimes that forbid compiling at run time pass
+ * the WebAssembly.Module their bundler imported.
+ */
+export async function loadKernels(options: { build?: 'auto' | KernelBuildName; source?: KernelSource } = {}): Promise<LoadedKernels> {
+  const { source } = options;
+  if (source instanceof WebAssembly.Module) {
+    const build = WebAssembly.Module.exports(source).some((e) => e.name === 'gemmNN')
+      ? (options.build && options.build !== 'auto' ? options.build : 'simd')
+      : undefined;
+    if (!build) throw new Error('kernels: the WebAssembly.Module passed as source is not a wasm-autoencoder kernel module (no gemmNN export)');
+    return { build, module: source };
+  }
+  const build = chooseBuild(options.build ?? 'auto');
+  if (source !== undefined) return { build, module: await compileFrom(source) };
+  let pending = cache.get(build);
+  if (!pending) {
+    pending = compileFrom(defaultUrl(build));
+    pending.catch(() => cache.delete(build));
+    cache.set(build, pending);
+  }
+  return { build, module: await pending };
+}
+
+/** Instantiates the kernels over `memory`. Cheap: the module is already compiled. */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort: abortFromWasm } });
+  return instance.exports as unknown as Kernels;
+}
+
+function abortFromWasm(): never {
+  throw new Error('wasm-autoencoder kernel aborted');
+}
