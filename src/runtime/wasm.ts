@@ -85,7 +85,7 @@ function defaultUrl(build: KernelBuildName): URL {
 
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
 
-async function compileFrom(source: Exclude<KernelSource, WebAssembly.Module>): Promise<WebAssembly.Module> {
+async function compileFrom(source: BufferSource | URL | string | Response): Promise<WebAssembly.Module> {
   if (source instanceof URL || typeof source === 'string') {
     const url = typeof source === 'string' ? new URL(source, import.meta.url) : source;
     if (url.protocol === 'file:' && isNode) {
@@ -122,7 +122,7 @@ export async function loadKernels(options: { build?: 'auto' | KernelBuildName; s
     return { build, module: source };
   }
   const build = chooseBuild(options.build ?? 'auto');
-  if (source !== undefined) return { build, module: await compileFrom(source) };
+  if (source !== undefined) return { build, module: await compileFrom(source as BufferSource | URL | string | Response) };
   let pending = cache.get(build);
   if (!pending) {
     pending = compileFrom(defaultUrl(build));

@@ -1,0 +1,106 @@
+// The model file: a small binary container, versioned and checksummed.
+//
+//   0   'WAAE'                 magic
+//   4   u16 format version     (1)
+//   6   u16 flags              (bit 0: optimizer state follows the parameters)
+//   8   u32 header length H
+//   12  H bytes of UTF-8 JSON  (model config, parameter count, optimizer step, PRNG state)
+//   ..  zero padding to a multiple of 4
+//   ..  parameters, f32 little-endian
+//   ..  optimizer state (two vectors of the same length), if flagged
+//   end u32 CRC-32 of every byte before it
+import { crc32 } from '../util/crc32.js';
+
+export const MODEL_MAGIC = 'WAAE';
+export const MODEL_FORMAT_VERSION = 1;
+const FLAG_OPTIMIZER = 1;
+
+export interface ModelFileHeader {
+  library: 'wasm-autoencoder';
+  config: unknown;
+  paramCount: number;
+  step: number;
+  shuffleState: number[];
+}
+
+export interface ModelFileContents {
+  header: ModelFileHeader;
+  params: Float32Array;
+  optimizerState?: [Float32Array, Float32Array];
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function floatBytes(v: Float32Array): Uint8Array {
+  if (!littleEndian) throw new Error('model file: big-endian hosts are not supported');
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export function encodeModelFile(c: ModelFileContents): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(c.header));
+  const headerEnd = 12 + json.length;
+  const paramsAt = (headerEnd + 3) & ~3;
+  const P = c.params.length * 4;
+  const withOpt = c.optimizerState !== undefined;
+  const total = paramsAt + P * (withOpt ? 3 : 1) + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MODEL_MAGIC), 0);
+  view.setUint16(4, MODEL_FORMAT_VERSION, true);
+  view.setUint16(6, withOpt ? FLAG_OPTIMIZER : 0, true);
+  view.setUint32(8, json.length, true);
+  out.set(json, 12);
+  out.set(floatBytes(c.params), paramsAt);
+  if (c.optimizerState) {
+    out.set(floatBytes(c.optimizerState[0]), paramsAt + P);
+    out.set(floatBytes(c.optimizerState[1]), paramsAt + 2 * P);
+  }
+  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  return out;
+}
+
+export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): ModelFileContents {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array holding a model file`);
+  if (bytes.length < 16) throw new Error(`${fn}: the model file is truncated: ${bytes.length} bytes, a model file has at least 16`);
+  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic !== MODEL_MAGIC) throw new Error(`${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(4, true);
+  if (version !== MODEL_FORMAT_VERSION) {
+    throw new Error(`${fn}: model file format version ${version} is not supported (this library reads version ${MODEL_FORMAT_VERSION})`);
+  }
+  const flags = view.getUint16(6, true);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength + 4 > bytes.length) throw new Error(`${fn}: the model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) {
+    throw new Error(`${fn}: the model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`);
+  }
+  let header: ModelFileHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
+  } catch (cause) {
+    throw new Error(`${fn}: the model file's header is not valid JSON (${String(cause)})`);
+  }
+  if (header?.library !== 'wasm-autoencoder' || !Number.isInteger(header.paramCount) || header.paramCount <= 0) {
+    throw new Error(`${fn}: the model file's header lacks the library name or a parameter count`);
+  }
+  const paramsAt = (12 + headerLength + 3) & ~3;
+  const P = header.paramCount * 4;
+  const withOpt = (flags & FLAG_OPTIMIZER) !== 0;
+  const expected = paramsAt + P * (withOpt ? 3 : 1) + 4;
+  if (bytes.length !== expected) {
+    throw new Error(`${fn}: the model file should be ${expected} bytes for ${header.paramCount} parameters, got ${bytes.length}`);
+  }
+  const floats = (at: number): Float32Array => new Float32Array(bytes.slice(at, at + P).buffer);
+  return {
+    header,
+    params: floats(paramsAt),
+    optimizerState: withOpt ? [floats(paramsAt + P), floats(paramsAt + 2 * P)] : undefined,
+  };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,32 @@
+// Checks of the arrays the public calls take: right type, a whole number of rows, finite values.
+import { argError, describeValue } from '../util/errors.js';
+
+export type Images = Uint8Array | Float32Array;
+/** Typed arrays of pixels, or anything with an `images` array (what loadMnist returns). */
+export type ImagesInput = Images | { images: Images };
+
+export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: number,
+                         range?: [number, number]): { data: Images; count: number } {
+  const data = input instanceof Uint8Array || input instanceof Float32Array ? input
+    : (input as { images?: unknown } | null)?.images;
+  if (!(data instanceof Uint8Array || data instanceof Float32Array)) {
+    throw argError(fn, arg, 'a Uint8Array of pixels (0-255) or a Float32Array, or an object with such an `images` array', input);
+  }
+  if (data.length === 0 || data.length % rowSize !== 0) {
+    throw new Error(`${fn}: ${arg} must hold a whole, non-zero number of rows of ${rowSize} values, got ${describeValue(data)} (${data.length} values)`);
+  }
+  if (data instanceof Float32Array) checkFinite(data, fn, arg, range);
+  return { data, count: data.length / rowSize };
+}
+
+export function checkFinite(data: Float32Array, fn: string, arg: string, range?: [number, number]): void {
+  const [lo, hi] = range ?? [-Infinity, Infinity];
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // One comparison pair catches NaN (every comparison false) and out-of-range values alike.
+    if (!(v >= lo && v <= hi) || v === Infinity || v === -Infinity) {
+      const expected = range ? `values in [${lo}, ${hi}]` : 'finite values';
+      throw new Error(`${fn}: ${arg} must hold ${expected}, got ${describeValue(v)} at index ${i}`);
+    }
+  }
+}

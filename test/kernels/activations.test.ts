@@ -1,0 +1,166 @@
+// Element-wise activations, their gradients, expForward and biasBackward against independent
+// references, at sizes that hit the 4-wide body, every tail length and n = 0.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  KernelHarness, U32, buildsToTest, expectClose, expectExact, expectSameBits, mulberry32, randomF32,
+} from '../helpers/kernel-harness.js';
+
+const SIZES = [0, 1, 3, 4, 5, 17, 783, 785];
+const f = Math.fround;
+
+// Accuracy of the exp-based kernels, from the measurements in exp.test.ts (max relative error
+// of vexp < 4e-7, and a few f32 roundings on top): 1e-6 relative.
+const EXP_REL = 1e-6;
+
+describe.each(buildsToTest())('%s build: activations', (build) => {
+  const h = new KernelHarness(build);
+  afterEach(() => h.reset());
+
+  /** Runs `fwd(out, inp, n)` on random data in [lo, hi) and returns input and output. */
+  function forward(n: number, seed: number, lo: number, hi: number, fwd: (out: number, inp: number, n: number) => void) {
+    const inp = h.randomF32(n, mulberry32(seed), lo, hi);
+    const out = h.allocF32(n);
+    fwd(out, inp.ptr, n);
+    const got = h.readF32(out, n);
+    expectSameBits(h.readF32(inp.ptr, n), inp.data, 'input unchanged');
+    return { x: inp.data, got };
+  }
+
+  /** Runs `bwd(dinp, dout, out, n)` with the given forward outputs y. */
+  function backward(y: Float32Array, seed: number, bwd: (dinp: number, dout: number, out: number, n: number) => void) {
+    const n = y.length;
+    const g = h.randomF32(n, mulberry32(seed), -2, 2);
+    const yp = h.putF32(y);
+    const dinp = h.allocF32(n);
+    bwd(dinp, g.ptr, yp, n);
+    return { g: g.data, got: h.readF32(dinp, n) };
+  }
+
+  it.each(SIZES)('reluForward / reluBackward, n = %i (exact)', (n) => {
+    const { x, got } = forward(n, n + 1, -1, 1, (o, i, m) => h.k.reluForward(o, i, m));
+    expectExact(got, x.map((v) => Math.max(v, 0)), 'relu');
+    const { g, got: dx } = backward(got, n + 2, (d, g2, y, m) => h.k.reluBackward(d, g2, y, m));
+    expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : 0)), 'relu grad');
+  });
+
+  it.each([0.3, 0])('leakyReluForward / leakyReluBackward, alpha = %s (exact)', (alpha) => {
+    for (const n of SIZES) {
+      const a = f(alpha);
+      const { x, got } = forward(n, n + 3, -1, 1, (o, i, m) => h.k.leakyReluForward(o, i, m, alpha));
+      expectExact(got, x.map((v) => (v > 0 ? v : f(v * a))), `leaky relu n=${n}`);
+      const { g, got: dx } = backward(got, n + 4, (d, g2, y, m) => h.k.leakyReluBackward(d, g2, y, m, alpha));
+      expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : f(v * a))), `leaky relu grad n=${n}`);
+      h.reset();
+    }
+  });
+
+  it.each(SIZES)('sigmoidForward / sigmoidBackward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 5, -12, 12, (o, i, m) => h.k.sigmoidForward(o, i, m));
+    const ref = Array.from(x, (v) => 1 / (1 + Math.exp(-v)));
+    expectClose(got, ref, (i) => EXP_REL * ref[i], 'sigmoid');
+    // g·y·(1-y): three f32 roundings, 1 - y exact in the reference's f64, so ≤ 4·2^-24 relative.
+    const { g, got: dx } = backward(got, n + 6, (d, g2, y, m) => h.k.sigmoidBackward(d, g2, y, m));
+    const r = Array.from(g, (v, i) => v * got[i] * (1 - got[i]));
+    expectClose(dx, r, (i) => 4 * U32 * Math.abs(r[i]) + 1e-38, 'sigmoid grad');
+  });
+
+  it.each(SIZES)('tanhForward / tanhBackward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 7, -6, 6, (o, i, m) => h.k.tanhForward(o, i, m));
+    const ref = Array.from(x, Math.tanh);
+    // (1 - e)/(1 + e) loses relative accuracy near 0 where 1 - e cancels, so the bound is
+    // absolute, at the level measured in exp.test.ts (max abs error ≈ 1e-7) with margin.
+    expectClose(got, ref, (i) => 3e-7 + 2 * U32 * Math.abs(ref[i]), 'tanh');
+    // g·(1 - y²): y² rounds (2^-24·y²), then 1 - y² and the product round: relative to the
+    // terms' magnitude |g|·(y² + |1 - y²|).
+    const { g, got: dx } = backward(got, n + 8, (d, g2, y, m) => h.k.tanhBackward(d, g2, y, m));
+    const r = Array.from(g, (v, i) => v * (1 - got[i] * got[i]));
+    expectClose(dx, r, (i) => 4 * U32 * Math.abs(g[i]) * (got[i] ** 2 + Math.abs(1 - got[i] ** 2)) + 1e-38, 'tanh grad');
+  });
+
+  it.each(SIZES)('expForward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 9, -20, 20, (o, i, m) => h.k.expForward(o, i, m));
+    const ref = Array.from(x, Math.exp);
+    expectClose(got, ref, (i) => EXP_REL * ref[i], 'exp');
+  });
+
+  it('expForward clamps to [-87, 88]: finite and positive far outside', () => {
+    const xs = [-1000, -104, -88, -87, 0, 88, 89, 100, 1000];
+    const inp = h.putF32(xs);
+    const out = h.allocF32(xs.length);
+    h.k.expForward(out, inp, xs.length);
+    const got = h.readF32(out, xs.length);
+    for (const v of got) expect(Number.isFinite(v) && v > 0).toBe(true);
+    expect(got[0]).toBe(got[3]); // below -87 behaves like -87
+    expect(got[6]).toBe(got[5]); // above 88 behaves like 88
+    expect(got[4]).toBe(1);
+  });
+
+  it('sigmoid and tanh saturate cleanly for large |x|', () => {
+    const xs = [-1000, -100, -50, 50, 100, 1000, -0, 0];
+    const inp = h.putF32(xs);
+    const s = h.allocF32(xs.length), t = h.allocF32(xs.length);
+    h.k.sigmoidForward(s, inp, xs.length);
+    h.k.tanhForward(t, inp, xs.length);
+    const sg = h.readF32(s, xs.length), th = h.readF32(t, xs.length);
+    for (let i = 0; i < 3; i++) { expect(sg[i]).toBeGreaterThanOrEqual(0); expect(sg[i]).toBeLessThan(1e-20); expect(th[i]).toBe(-1); }
+    for (let i = 3; i < 6; i++) { expect(sg[i]).toBe(1); expect(th[i]).toBe(1); }
+    expect(sg[6]).toBe(0.5); expect(sg[7]).toBe(0.5);
+    expect(Object.is(th[6], -0)).toBe(true); expect(Object.is(th[7], 0)).toBe(true);
+  });
+
+  it.each(SIZES)('biasBackward accumulates column sums into db, cols = %i', (cols) => {
+    for (const rows of [1, 3, 5, 17, 256]) {
+      const rng = mulberry32(rows * 1000 + cols);
+      const dz = h.randomF32(rows * cols, rng);
+      const db = h.randomF32(cols, rng);
+      h.k.biasBackward(db.ptr, dz.ptr, rows, cols);
+      const ref = new Float64Array(cols), tol = new Float64Array(cols);
+      for (let j = 0; j < cols; j++) {
+        let s = db.data[j], mag = Math.abs(s);
+        for (let r = 0; r < rows; r++) { s += dz.data[r * cols + j]; mag += Math.abs(dz.data[r * cols + j]); }
+        // f32 sum of rows + 1 terms: same bound and reasoning as the dot products in gemm.test.ts.
+        ref[j] = s; tol[j] = 1e-5 * mag + 1e-6;
+      }
+      expectClose(h.readF32(db.ptr, cols), ref, tol, `biasBackward ${rows}x${cols}`);
+      h.reset();
+    }
+  });
+
+  describe('in place gives the same bits as out of place', () => {
+    const cases: [string, (out: number, inp: number, n: number) => void][] = [
+      ['reluForward', (o, i, n) => h.k.reluForward(o, i, n)],
+      ['leakyReluForward', (o, i, n) => h.k.leakyReluForward(o, i, n, 0.3)],
+      ['sigmoidForward', (o, i, n) => h.k.sigmoidForward(o, i, n)],
+      ['tanhForward', (o, i, n) => h.k.tanhForward(o, i, n)],
+      ['expForward', (o, i, n) => h.k.expForward(o, i, n)],
+    ];
+    it.each(cases)('%s with out == inp', (_name, fwd) => {
+      for (const n of SIZES) {
+        const x = randomF32(n, mulberry32(n + 11), -5, 5);
+        const inp = h.putF32(x), out = h.allocF32(n);
+        fwd(out, inp, n);
+        fwd(inp, inp, n);
+        expectSameBits(h.readF32(inp, n), h.readF32(out, n), `n=${n}`);
+        h.reset();
+      }
+    });
+
+    const bcases: [string, (dinp: number, dout: number, out: number, n: number) => void][] = [
+      ['reluBackward', (d, g, y, n) => h.k.reluBackward(d, g, y, n)],
+      ['leakyReluBackward', (d, g, y, n) => h.k.leakyReluBackward(d, g, y, n, 0.3)],
+      ['sigmoidBackward', (d, g, y, n) => h.k.sigmoidBackward(d, g, y, n)],
+      ['tanhBackward', (d, g, y, n) => h.k.tanhBackward(d, g, y, n)],
+    ];
+    it.each(bcases)('%s with dinp == dout', (_name, bwd) => {
+      for (const n of SIZES) {
+        const rng = mulberry32(n + 13);
+        const y = h.randomF32(n, rng, -1, 1), g = h.randomF32(n, rng, -2, 2);
+        const dinp = h.allocF32(n);
+        bwd(dinp, g.ptr, y.ptr, n);
+        bwd(g.ptr, g.ptr, y.ptr, n);
+        expectSameBits(h.readF32(g.ptr, n), h.readF32(dinp, n), `n=${n}`);
+        h.reset();
+      }
+    });
+  });
+});

@@ -1,0 +1,90 @@
+// Which builds run, that the relaxed one really is the fused-multiply-add build, and the
+// harness's own invariants (heap base, guards).
+import { describe, expect, it } from 'vitest';
+import {
+  KernelHarness, buildsToTest, compileBuild, fmaf, mulberry32, relaxedSupport, wasmBytes,
+} from '../helpers/kernel-harness.js';
+
+const EXPORTS = [
+  'heapBase', 'gemmNN', 'gemmTN', 'gemmNT', 'transpose', 'reluForward', 'reluBackward',
+  'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward', 'tanhForward',
+  'tanhBackward', 'expForward', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
+  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'peakProbe',
+];
+
+describe('builds', () => {
+  it('always tests the simd build, and the relaxed one exactly when it validates', () => {
+    const builds = buildsToTest();
+    expect(builds[0]).toBe('simd');
+    expect(WebAssembly.validate(wasmBytes('simd'))).toBe(true);
+    expect(builds.includes('relaxed')).toBe(WebAssembly.validate(wasmBytes('relaxed')));
+    expect(builds.includes('relaxed')).toBe(relaxedSupport().ok);
+  });
+
+  it('Node 20 with --experimental-wasm-relaxed-simd runs the relaxed build', () => {
+    // The flag is set by the harness; on Node 20 this must be enough.
+    expect(relaxedSupport()).toEqual({ ok: true, reason: expect.any(String) });
+  });
+});
+
+describe.each(buildsToTest())('%s build', (build) => {
+  it('exports every kernel and imports only its memory', () => {
+    const module = compileBuild(build);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual([...EXPORTS].sort());
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+  });
+
+  it('heapBase() is a small non-negative offset and the arena starts above it, 64-aligned', () => {
+    const h = new KernelHarness(build);
+    const hb = h.k.heapBase();
+    expect(Number.isInteger(hb) && hb >= 0 && hb < 65536).toBe(true);
+    expect(h.base).toBeGreaterThanOrEqual(hb);
+    expect(h.base % 64).toBe(0);
+    expect(h.alloc(12) % 64).toBe(0);
+    h.reset();
+  });
+
+  it('the harness guards catch a write one float past an array', () => {
+    const h = new KernelHarness(build);
+    const p = h.allocF32(5);
+    h.k.zeroF32(p, 5);
+    h.checkGuards();
+    h.k.zeroF32(p, 6);
+    expect(() => h.checkGuards()).toThrow(/guard after/);
+  });
+
+  it('gemmNN rounds every multiply-add as this build should (simd: mul then add; relaxed: fused)', () => {
+    // One row times a long matrix: each output is a chain of K multiply-adds in k order, which
+    // the kernel documents. Emulate both roundings exactly and check which one the build matches.
+    const h = new KernelHarness(build);
+    const rng = mulberry32(7);
+    const K = 512, N = 13; // 8-wide tile, 4-wide tile and a scalar column
+    const a = h.randomF32(K, rng), b = h.randomF32(K * N, rng);
+    const out = h.allocF32(N);
+    h.k.gemmNN(out, a.ptr, b.ptr, 0, 1, K, N);
+    const got = h.readF32(out, N);
+    const separate = new Float32Array(N), fused = new Float32Array(N);
+    for (let j = 0; j < N; j++) {
+      let s = 0, f = 0;
+      for (let k = 0; k < K; k++) {
+        s = Math.fround(Math.fround(a.data[k] * b.data[k * N + j]) + s);
+        f = fmaf(a.data[k], b.data[k * N + j], f);
+      }
+      separate[j] = s; fused[j] = f;
+    }
+    // The two roundings must give different results here, or the test would prove nothing.
+    expect([...separate].some((x, j) => x !== fused[j])).toBe(true);
+    expect([...got]).toEqual([...(build === 'relaxed' ? fused : separate)]);
+    h.reset();
+  });
+
+  it('peakProbe returns a finite number', () => {
+    const h = new KernelHarness(build);
+    const r = h.k.peakProbe(10_000, 0.5);
+    expect(Number.isFinite(r)).toBe(true);
+    // c ← 0.999999·c + 1e-7 from c ≈ 0.5: twelve chains summed, lane 0 returned, about 12·0.495.
+    expect(r).toBeGreaterThan(5.5);
+    expect(r).toBeLessThan(6.5);
+    expect(Number.isFinite(h.k.peakProbe(0, 1))).toBe(true);
+  });
+});
