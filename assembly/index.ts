@@ -13,4 +13,4 @@ export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32 } from './data';
 export function heapBase(): usize {
   return __heap_base;
 }
-export { peakProbe } from './probe';
+export { peakProbe, peakProbeFlops } from './probe';

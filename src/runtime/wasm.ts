@@ -30,6 +30,7 @@ export interface Kernels {
   addF32(dst: number, src: number, n: number): void;
   zeroF32(dst: number, n: number): void;
   peakProbe(iterations: number, seed: number): number;
+  peakProbeFlops(): number;
 }
 
 /** Which compiled kernels to use: plain SIMD, or relaxed SIMD with fused multiply-add. */

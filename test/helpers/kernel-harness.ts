@@ -15,10 +15,10 @@ export type BuildName = 'simd' | 'relaxed';
 /** 2^-24: the unit roundoff of f32 (half an ulp of 1). */
 export const U32 = 2 ** -24;
 
-const bytesCache = new Map<BuildName, Uint8Array>();
+const bytesCache = new Map<BuildName, Uint8Array<ArrayBuffer>>();
 const moduleCache = new Map<BuildName, WebAssembly.Module>();
 
-export function wasmBytes(build: BuildName): Uint8Array {
+export function wasmBytes(build: BuildName): Uint8Array<ArrayBuffer> {
   let bytes = bytesCache.get(build);
   if (!bytes) {
     bytes = new Uint8Array(readFileSync(new URL(`../../build/kernels-${build}.wasm`, import.meta.url)));
@@ -177,11 +177,15 @@ export class KernelHarness {
     }
   }
 
-  /** Checks the guards, then frees everything. */
+  /** Checks the guards (throwing if damaged) and frees everything, even when it throws. */
   reset(): void {
-    this.checkGuards();
-    this.allocations = [];
-    this.top = this.base;
+    try {
+      this.checkGuards();
+    } finally {
+      this.allocations = [];
+      this.top = this.base;
+      new Uint8Array(this.memory.buffer).set(this.low);
+    }
   }
 }
 
