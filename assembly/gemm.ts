@@ -210,9 +210,17 @@ export function gemmNT(out: usize, a: usize, b: usize, scratch: usize, M: i32, K
   gemmNN(out, a, scratch, 0, M, K, N);
 }
 
-// out[cols×rows] = inp[rows×cols]ᵀ, by 4×4 blocks of shuffles; edges element by element.
+// out[cols×rows] = inp[rows×cols]ᵀ.
 export function transpose(out: usize, inp: usize, rows: i32, cols: i32): void {
-  const inRow = <usize>cols << 2, outRow = <usize>rows << 2;
+  transposeInto(out, inp, rows, cols, rows);
+}
+
+// out[j][i] = inp[i][j] for i < rows, j < cols, where out's rows are `outStride` floats apart:
+// transposes a band of rows of a matrix into the matching band of columns of its transpose (a
+// thread transposes the rows of the weights it just updated). 4×4 blocks of shuffles; edges
+// element by element.
+export function transposeInto(out: usize, inp: usize, rows: i32, cols: i32, outStride: i32): void {
+  const inRow = <usize>cols << 2, outRow = <usize>outStride << 2;
   const R4 = rows & ~3, C4 = cols & ~3;
   for (let i = 0; i < R4; i += 4) {
     const src = inp + <usize>i * inRow;

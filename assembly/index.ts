@@ -1,6 +1,6 @@
 // The kernels' exports. Pure functions over byte offsets into the one memory the TypeScript side
 // plans; nothing here allocates or keeps state.
-export { gemmNN, gemmTN, gemmNT, transpose } from './gemm';
+export { gemmNN, gemmTN, gemmNT, transpose, transposeInto } from './gemm';
 export {
   reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
   tanhForward, tanhBackward, expForward, biasBackward,

@@ -5,7 +5,7 @@ import { REFERENCE, BATCH } from './reference.js';
 
 const threads = Number(process.argv[2] ?? 1);
 const { train, test } = await loadMnist();
-const ae = await Autoencoder.create({ ...REFERENCE, kernels: 'simd' });
+const ae = await Autoencoder.create({ ...REFERENCE, kernels: 'simd', threads });
 await ae.fit(train, { epochs: 1, batchSize: BATCH, validation: test });
-ae.dispose();
+await ae.dispose();
 console.log(JSON.stringify({ threads, maxRssMB: process.resourceUsage().maxRSS / 1024 }));

@@ -1,12 +1,9 @@
-// Public API.
+// Public API of the main entry. It imports nothing platform-specific and nothing heavy: image
+// output (`wasm-autoencoder/image`), IDX files (`wasm-autoencoder/idx`) and MNIST
+// (`wasm-autoencoder/mnist`, Node) are entries of their own.
 export { Autoencoder } from './model/autoencoder.js';
 export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions } from './model/autoencoder.js';
 export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Loss } from './model/options.js';
 export type { Images, ImagesInput } from './model/inputs.js';
-export { parseIdx, encodeIdx } from './data/idx.js';
-export type { IdxArray } from './data/idx.js';
-export { comparisonPng, encodePng } from './image/png.js';
-export { imageGrid, labelledPanels } from './image/grid.js';
-export type { GreyImage } from './image/grid.js';
 export { loadKernels, supportsRelaxedSimd, supportsSimd } from './runtime/wasm.js';
 export type { KernelBuildName, KernelSource } from './runtime/wasm.js';

@@ -1,5 +1,3 @@
-import { gunzipSync } from 'fflate';
-import { crc32 } from '../util/crc32.js';
 import { argError, describeValue } from '../util/errors.js';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
@@ -29,51 +27,34 @@ const TYPES: readonly TypeInfo[] = [
 
 const MAX_DIMS = 255; // the dim count is stored in one byte
 const MAX_DIM = 0xffffffff;
-const GZIP_HEADER_AND_TRAILER = 18;
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
-function isGzip(bytes: Uint8Array): boolean {
+export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-function gunzipChecked(bytes: Uint8Array, name: string): Uint8Array {
-  let out: Uint8Array;
-  try {
-    out = gunzipSync(bytes);
-  } catch (e) {
-    throw new Error(`parseIdx: ${name} is corrupt gzip data (${(e as Error).message})`);
-  }
-  // fflate does not verify the trailer, so a flipped bit in the payload could
-  // otherwise decode silently into wrong numbers.
-  if (bytes.length < GZIP_HEADER_AND_TRAILER) {
-    throw new Error(`parseIdx: ${name} is corrupt gzip data (only ${bytes.length} bytes)`);
-  }
-  const trailer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
-  const expectedCrc = trailer.getUint32(0, true);
-  const expectedSize = trailer.getUint32(4, true);
-  const actualCrc = crc32(out);
-  if (expectedSize !== out.length % 2 ** 32 || expectedCrc !== actualCrc) {
-    throw new Error(
-      `parseIdx: ${name} is corrupt gzip data: trailer expects CRC-32 ${expectedCrc.toString(16)} ` +
-        `and ${expectedSize} bytes, got CRC-32 ${actualCrc.toString(16)} and ${out.length} bytes`,
-    );
-  }
-  return out;
-}
+/** Decompresses gzip bytes, or throws an Error that names `name`. */
+export type Gunzip = (bytes: Uint8Array, name: string) => Uint8Array;
 
 /**
- * Parse an IDX file (the MNIST format), gunzipping it first if it starts with
- * the gzip magic. u8 and i8 data are returned as views into the input (or the
- * gunzipped buffer) without copying; wider types are converted from big-endian.
+ * Decode an IDX file (the MNIST format). Gzipped input (the gzip magic) goes through `gunzip`,
+ * which the caller provides: `parseIdx` (./parseIdx.ts) passes a portable one, the Node MNIST
+ * loader passes node:zlib's, so that neither pulls in what it does not use. u8 and i8 data are
+ * returned as views into the input (or the gunzipped buffer) without copying; wider types are
+ * converted from big-endian.
  */
-export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip): IdxArray {
   if (typeof name !== 'string') throw argError('parseIdx', 'name', 'a string', name);
   if (!(bytes instanceof Uint8Array)) throw argError('parseIdx', `${name} (bytes)`, 'a Uint8Array', bytes);
 
-  const buf = isGzip(bytes) ? gunzipChecked(bytes, name) : bytes;
+  let buf = bytes;
+  if (isGzip(bytes)) {
+    if (!gunzip) throw new Error(`parseIdx: ${name} is gzipped and no gunzip was given (use parseIdx, which handles gzip)`);
+    buf = gunzip(bytes, name);
+  }
 
   if (buf.length < 4) {
     throw new Error(`parseIdx: ${name} is too short: expected at least 4 header bytes, got ${buf.length}`);

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { argError } from '../util/errors.js';
-import { parseIdx } from './idx.js';
+import { gunzipSync } from 'node:zlib';
+import { decodeIdx, type Gunzip } from './idx.js';
 
 export interface ImageSet {
   /** count × rows × cols pixels, row-major, 0..255. */
@@ -40,6 +41,16 @@ function defaultMnistDir(): string {
   return join(dirname(packageJson), 'data');
 }
 
+// node:zlib checks the gzip trailer itself and is already loaded in Node, unlike a portable inflater.
+const nodeGunzip: Gunzip = (bytes, name) => {
+  try {
+    const out = gunzipSync(bytes);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (e) {
+    throw new Error(`loadMnist: ${name} is corrupt gzip data (${(e as Error).message})`);
+  }
+};
+
 async function readIdxFile(dir: string, baseName: string): Promise<{ bytes: Uint8Array; path: string }> {
   const plain = join(dir, baseName);
   const gzipped = `${plain}.gz`;
@@ -70,8 +81,8 @@ async function loadSet(
     readIdxFile(dir, `${prefix}-images-idx3-ubyte`),
     readIdxFile(dir, `${prefix}-labels-idx1-ubyte`),
   ]);
-  const images = parseIdx(imagesFile.bytes, imagesFile.path);
-  const labels = parseIdx(labelsFile.bytes, labelsFile.path);
+  const images = decodeIdx(imagesFile.bytes, imagesFile.path, nodeGunzip);
+  const labels = decodeIdx(labelsFile.bytes, labelsFile.path, nodeGunzip);
   if (images.type !== 'u8' || images.dims.length !== 3) {
     throw new Error(
       `loadMnist: ${imagesFile.path} must hold u8 images with 3 dims (count, rows, cols), ` +

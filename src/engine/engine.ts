@@ -1,6 +1,7 @@
-// The engine: forward and backward passes of the network over the memory plan, one training step
-// over a range of chunks, inference in blocks. It knows the kernels and the layout, nothing of the
-// public model class, so the same code can run in the caller or in a worker.
+// The engine: forward and backward passes of the network over the memory plan, a training step
+// split into the part each thread does, and inference over ranges of rows. It knows the kernels
+// and the layout, nothing of the public model class or of workers, so the same code runs in the
+// caller (one thread) or in every worker.
 import type { Kernels } from '../runtime/wasm.js';
 import { Arena, planLayout } from '../runtime/memory.js';
 import type { LayerSpec, NetworkSpec } from './network.js';
@@ -9,6 +10,8 @@ import type { Prng } from '../util/prng.js';
 /** Rows per chunk. A batch is cut into chunks of this size whatever the thread count, and each
  *  chunk's gradient is summed in chunk order, so the weights never depend on the thread count. */
 export const CHUNK_ROWS = 64;
+/** Bytes of the control block (barrier words, flags), at the start of the shared regions. */
+export const CONTROL_BYTES = 256;
 
 export interface OptimizerConfig {
   type: 'adam' | 'adamw' | 'sgd';
@@ -21,114 +24,156 @@ export interface OptimizerConfig {
   nesterov: boolean;
 }
 
-export type DatasetKind = 'u8' | 'f32';
+export type DataKind = 'u8' | 'f32';
 
-/** Per-thread scratch: one chunk's inputs, targets, activations and two gradient buffers. */
+/** Per-thread scratch: one chunk's inputs, activations and two gradient buffers. */
 export interface Workspace {
   input: number;
-  target: number;
-  acts: number[];
   gradA: number;
   gradB: number;
-  rowError: number;
-  staging: number;
+  acts: number[];
 }
 
-type Region = 'params' | 'optA' | 'optB' | 'transposed' | 'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset';
+type Region = 'control' | 'params0' | 'params1' | 'optA0' | 'optA1' | 'optB0' | 'optB1' | 'transposed' |
+  'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'inferIn' | 'inferOut' | 'rowErrors';
+
+export interface LayoutRequest {
+  /** Largest batch a step will take. */
+  batchSize: number;
+  /** Examples the dataset region holds (a whole data set, or one batch when streaming). */
+  datasetRows: number;
+  datasetKind: DataKind;
+  /** Rows the inference regions hold. */
+  inferRows: number;
+  inferKind: DataKind;
+  workspaces: number;
+}
+
+/** Byte offsets of everything, as plain data: a worker adopts the caller's layout as it is. */
+export interface Layout extends LayoutRequest {
+  at: Record<Region, number>;
+  workspaceList: Workspace[];
+  maxChunks: number;
+  end: number;
+}
+
+/** The floats [from, to) of the parameter vector one thread updates, and the rows of each
+ *  weight matrix inside them (which that thread then transposes). */
+export interface ParamSlice {
+  from: number;
+  to: number;
+  bands: { layer: number; rowFrom: number; rowTo: number }[];
+}
 
 export class Engine {
   readonly spec: NetworkSpec;
   readonly kernels: Kernels;
   readonly arena: Arena;
-  readonly workspaces: Workspace[] = [];
-  /** Byte offsets of the regions. */
-  at!: Record<Region, number>;
+  layout!: Layout;
   optimizer: OptimizerConfig;
-  /** Completed optimizer steps (Adam's t). */
+  /** Completed optimizer steps (Adam's t). Parameters and optimizer state of step s live in bank s mod 2. */
   step = 0;
-  private maxChunks = 0;
-  private datasetCount = 0;
-  private datasetKind: DatasetKind = 'u8';
 
-  constructor(kernels: Kernels, memory: WebAssembly.Memory, spec: NetworkSpec, optimizer: OptimizerConfig,
-              workspaceCount = 1) {
+  constructor(kernels: Kernels, memory: WebAssembly.Memory, spec: NetworkSpec, optimizer: OptimizerConfig) {
     this.kernels = kernels;
     this.spec = spec;
     this.optimizer = optimizer;
     this.arena = new Arena(memory);
-    this.layout(0, 0, 'u8', workspaceCount);
   }
 
   get paramCount(): number {
     return this.spec.paramCount;
   }
 
-  /** The parameter vector (a view: re-read after anything that may grow memory). */
+  get at(): Record<Region, number> {
+    return this.layout.at;
+  }
+
+  get workspaces(): Workspace[] {
+    return this.layout.workspaceList;
+  }
+
+  private bankAt(region: 'params' | 'optA' | 'optB', step = this.step): number {
+    return this.layout.at[`${region}${step & 1}` as Region];
+  }
+
+  /** Offset of the current parameters. */
+  get paramsAt(): number {
+    return this.bankAt('params');
+  }
+
+  /** The current parameter vector (a view: re-read after anything that may grow memory). */
   params(): Float32Array {
-    const at = this.at.params >> 2;
+    const at = this.paramsAt >> 2;
     return this.arena.f32.subarray(at, at + this.spec.paramCount);
   }
 
-  /** Optimizer state: Adam's m and v, or SGD's velocity (second is empty). */
+  /** Current optimizer state: Adam's m and v, or SGD's velocity (and an unused vector). */
   optimizerState(): [Float32Array, Float32Array] {
-    const P = this.spec.paramCount;
-    const a = this.at.optA >> 2, b = this.at.optB >> 2;
-    return [this.arena.f32.subarray(a, a + P), this.arena.f32.subarray(b, b + P)];
+    const P = this.spec.paramCount, f32 = this.arena.f32;
+    const a = this.bankAt('optA') >> 2, b = this.bankAt('optB') >> 2;
+    return [f32.subarray(a, a + P), f32.subarray(b, b + P)];
   }
 
   private workspaceBytes(): number {
     const { spec } = this;
-    const widest = spec.maxWidth;
-    let floats = CHUNK_ROWS * widest * 2 /* input, target */ + CHUNK_ROWS * widest * 2 /* grads */;
+    let floats = CHUNK_ROWS * spec.maxWidth * 3;
     for (const L of spec.layers) floats += CHUNK_ROWS * L.outputs;
-    return (floats + CHUNK_ROWS) * 4 + CHUNK_ROWS * widest * 4 /* staging */ + 64 * (spec.layers.length + 8);
+    return floats * 4 + 64 * (spec.layers.length + 4);
   }
 
   /**
-   * (Re)plans the memory for batches of up to `batchSize` rows over `count` stored examples.
-   * Parameters and optimizer state sit first and never move.
+   * Plans the memory. Parameters, optimizer state and transposed weights come first and never
+   * move; the rest is re-planned for each batch size and data set. Only the thread that owns the
+   * memory plans; workers adopt() the result.
    */
-  layout(batchSize: number, count: number, kind: DatasetKind, workspaceCount = this.workspaces.length || 1): void {
+  plan(request: LayoutRequest): Layout {
     const { spec } = this;
     const P = spec.paramCount * 4;
-    const maxChunks = Math.max(1, Math.ceil(batchSize / CHUNK_ROWS));
-    const rowBytes = spec.inputSize * (kind === 'u8' ? 1 : 4);
+    const maxChunks = Math.max(1, Math.ceil(request.batchSize / CHUNK_ROWS));
+    const bytesPer = (kind: DataKind): number => (kind === 'u8' ? 1 : 4);
     const wsBytes = this.workspaceBytes();
     const { offsets, end } = planLayout<Region>(this.kernels.heapBase(), [
-      ['params', P], ['optA', P], ['optB', P], ['transposed', spec.transposedCount * 4],
-      ['workspaces', wsBytes * workspaceCount], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
-      ['indices', count * 4], ['dataset', count * rowBytes],
+      ['control', CONTROL_BYTES],
+      ['params0', P], ['params1', P], ['optA0', P], ['optA1', P], ['optB0', P], ['optB1', P],
+      ['transposed', spec.transposedCount * 4],
+      ['workspaces', wsBytes * request.workspaces], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
+      ['rowErrors', request.inferRows * 4],
+      ['inferIn', request.inferRows * spec.maxWidth * bytesPer(request.inferKind)],
+      ['inferOut', request.inferRows * spec.maxWidth * 4],
+      ['indices', request.datasetRows * 4],
+      ['dataset', request.datasetRows * spec.inputSize * bytesPer(request.datasetKind)],
     ]);
     this.arena.ensure(end);
-    this.at = offsets;
-    this.maxChunks = maxChunks;
-    this.datasetCount = count;
-    this.datasetKind = kind;
-    if (this.workspaces.length !== workspaceCount) {
-      this.workspaces.length = 0;
-      for (let w = 0; w < workspaceCount; w++) this.workspaces.push(this.carveWorkspace(offsets.workspaces + w * wsBytes));
-    }
+    const workspaceList: Workspace[] = [];
+    for (let w = 0; w < request.workspaces; w++) workspaceList.push(this.carveWorkspace(offsets.workspaces + w * wsBytes));
+    this.layout = { ...request, at: offsets, workspaceList, maxChunks, end };
+    return this.layout;
+  }
+
+  /** Takes a layout planned by another thread over the same memory. */
+  adopt(layout: Layout): void {
+    this.arena.refresh();
+    if (this.arena.byteLength < layout.end) throw new Error(`engine: memory has ${this.arena.byteLength} bytes, the layout needs ${layout.end}`);
+    this.layout = layout;
   }
 
   private carveWorkspace(base: number): Workspace {
     const { spec } = this;
     const rowsOf = (width: number): number => CHUNK_ROWS * width * 4;
-    const regions: [string, number][] = [
-      ['input', rowsOf(spec.maxWidth)], ['target', rowsOf(spec.maxWidth)],
-      ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
-      ['rowError', CHUNK_ROWS * 4], ['staging', rowsOf(spec.maxWidth)],
+    const { offsets } = planLayout(base, [
+      ['input', rowsOf(spec.maxWidth)], ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
       ...spec.layers.map((L, l): [string, number] => [`act${l}`, rowsOf(L.outputs)]),
-    ];
-    const { offsets } = planLayout(base, regions);
+    ]);
     return {
-      input: offsets.input, target: offsets.target, gradA: offsets.gradA, gradB: offsets.gradB,
-      rowError: offsets.rowError, staging: offsets.staging,
+      input: offsets.input, gradA: offsets.gradA, gradB: offsets.gradB,
       acts: spec.layers.map((_, l) => offsets[`act${l}`]),
     };
   }
 
   /** Glorot-uniform weights and zero biases (the Keras defaults); resets the optimizer. */
   initialize(prng: Prng): void {
+    this.step = 0;
     const p = this.params();
     p.fill(0);
     for (const L of this.spec.layers) {
@@ -140,127 +185,182 @@ export class Engine {
     this.refreshTransposed();
   }
 
+  /** Zero optimizer state, keeping the step count's bank. */
   resetOptimizer(): void {
     const [a, b] = this.optimizerState();
     a.fill(0);
     b.fill(0);
-    this.step = 0;
   }
 
-  /** Wᵀ for every layer that propagates a gradient to its input (all but the first). */
+  /** Wᵀ of the current weights, for every layer that propagates a gradient to its input. */
   refreshTransposed(): void {
-    const k = this.kernels;
+    const k = this.kernels, params = this.paramsAt;
     for (const L of this.spec.layers) {
       if (L.transposedOffset < 0) continue;
-      k.transpose(this.at.transposed + L.transposedOffset * 4, this.at.params + L.weightOffset * 4, L.inputs, L.outputs);
+      k.transpose(this.at.transposed + L.transposedOffset * 4, params + L.weightOffset * 4, L.inputs, L.outputs);
     }
   }
 
-  /** Plans room for `capacity` stored examples of `kind`, and for batches of up to `batchSize` rows. */
-  reserveDataset(capacity: number, kind: DatasetKind, batchSize: number): void {
-    this.layout(batchSize, capacity, kind);
+  // ---- data ----------------------------------------------------------------------------------
+
+  /** Copies rows [row, row + rows) of `data` into the dataset region at row `at`. */
+  storeRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number): void {
+    this.copyRows(data, row, rows, this.at.dataset, at, this.spec.inputSize, this.layout.datasetKind, this.layout.datasetRows);
   }
 
-  /** Stores all `count` examples of `data` (the resident mode: `order` then picks them by index). */
-  storeDataset(data: Uint8Array | Float32Array, count: number): void {
-    this.storeRows(data, 0, count, 0);
-  }
-
-  /**
-   * Stores examples order[from], …, order[from + rows - 1] of `data` as stored rows 0…rows-1 (the
-   * streamed mode: one batch at a time, so the data set is not held twice, once by the caller and
-   * once here).
-   */
+  /** Copies examples order[from…from+rows) of `data` to dataset rows 0…rows-1 (streaming one batch). */
   stageBatch(data: Uint8Array | Float32Array, order: Uint32Array, from: number, rows: number): void {
     for (let r = 0; r < rows; r++) this.storeRows(data, order[from + r], 1, r);
   }
 
-  private storeRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number): void {
-    const size = this.spec.inputSize;
-    if (at + rows > this.datasetCount) throw new Error(`engine: storing ${rows} rows at ${at} exceeds the ${this.datasetCount} reserved`);
-    const src = data.subarray(row * size, (row + rows) * size);
-    if (this.datasetKind === 'u8') {
-      if (!(src instanceof Uint8Array)) throw new Error('engine: the reserved data set holds bytes, got floats');
-      this.arena.u8.set(src, this.at.dataset + at * size);
+  /** Copies rows of `data` (width values each) into the inference input region at row `at`. */
+  storeInferRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number, width: number): void {
+    this.copyRows(data, row, rows, this.at.inferIn, at, width, this.layout.inferKind, this.layout.inferRows);
+  }
+
+  private copyRows(data: Uint8Array | Float32Array, row: number, rows: number, base: number, at: number,
+                   width: number, kind: DataKind, capacity: number): void {
+    if (at + rows > capacity) throw new Error(`engine: ${rows} rows at row ${at} exceed the ${capacity} planned`);
+    const src = data.subarray(row * width, (row + rows) * width);
+    if (kind === 'u8') {
+      if (!(src instanceof Uint8Array)) throw new Error('engine: this region holds bytes, got floats');
+      this.arena.u8.set(src, base + at * width);
     } else {
-      if (!(src instanceof Float32Array)) throw new Error('engine: the reserved data set holds floats, got bytes');
-      this.arena.f32.set(src, (this.at.dataset >> 2) + at * size);
+      if (!(src instanceof Float32Array)) throw new Error('engine: this region holds floats, got bytes');
+      this.arena.f32.set(src, (base >> 2) + at * width);
     }
   }
 
-  /** The order in which examples are visited (an epoch's shuffle). */
+  /** The order in which dataset rows are visited (an epoch's shuffle, or the identity). */
   setOrder(order: Uint32Array): void {
-    if (order.length !== this.datasetCount) throw new Error(`engine: order has ${order.length} entries for ${this.datasetCount} examples`);
+    if (order.length > this.layout.datasetRows) throw new Error(`engine: order has ${order.length} entries for ${this.layout.datasetRows} rows`);
     this.arena.u32.set(order, this.at.indices >> 2);
   }
 
   // ---- training ------------------------------------------------------------------------------
 
   /**
-   * Gradient of one chunk: rows [first, first + rows) of the current order, into chunk `c`'s
-   * partial-gradient buffer. Returns the chunk's loss sum.
+   * Splits the parameter vector into `threads` contiguous slices of about equal size, cut only
+   * between rows of weight matrices, so each thread can also transpose the rows it updated.
    */
-  chunkGradient(ws: Workspace, c: number, first: number, rows: number, scale: number): number {
-    const k = this.kernels, { spec } = this;
-    const P = spec.paramCount;
-    const grad = this.at.grads + c * P * 4;
-    k.zeroF32(grad, P);
-    const indices = this.at.indices + first * 4;
-    if (this.datasetKind === 'u8') k.gatherRowsU8(ws.input, this.at.dataset, indices, rows, spec.inputSize);
-    else k.gatherRowsF32(ws.input, this.at.dataset, indices, rows, spec.inputSize);
-    const loss = this.forwardBackward(ws, rows, grad, ws.input, scale);
-    this.arena.f64[(this.at.lossPartials >> 3) + c] = loss;
-    return loss;
+  paramSlices(threads: number): ParamSlice[] {
+    const units: { from: number; to: number; layer: number; row: number }[] = [];
+    this.spec.layers.forEach((L, l) => {
+      for (let i = 0; i < L.inputs; i++) {
+        const from = L.weightOffset + i * L.outputs;
+        units.push({ from, to: i === L.inputs - 1 ? L.biasOffset : from + L.outputs, layer: l, row: i });
+      }
+      const next = l + 1 < this.spec.layers.length ? this.spec.layers[l + 1].weightOffset : this.spec.paramCount;
+      units.push({ from: L.biasOffset, to: next, layer: l, row: -1 });
+    });
+    const slices: ParamSlice[] = [];
+    let u = 0;
+    for (let t = 0; t < threads; t++) {
+      const target = (this.spec.paramCount * (t + 1)) / threads;
+      const slice: ParamSlice = { from: u < units.length ? units[u].from : this.spec.paramCount, to: 0, bands: [] };
+      while (u < units.length && (units[u].to <= target || t === threads - 1)) {
+        const unit = units[u++];
+        if (unit.row >= 0) {
+          const band = slice.bands[slice.bands.length - 1];
+          if (band && band.layer === unit.layer && band.rowTo === unit.row) band.rowTo++;
+          else slice.bands.push({ layer: unit.layer, rowFrom: unit.row, rowTo: unit.row + 1 });
+        }
+      }
+      slice.to = u > 0 ? units[u - 1].to : 0;
+      if (slice.to < slice.from) slice.to = slice.from;
+      slices.push(slice);
+    }
+    return slices;
   }
 
-  /** Sums chunk partials 1..chunks-1 into partial 0 over floats [from, to), in chunk order. */
-  reduceGradients(chunks: number, from: number, to: number): void {
-    const k = this.kernels, P = this.spec.paramCount;
-    const base = this.at.grads + from * 4;
-    for (let c = 1; c < chunks; c++) k.addF32(base, base + c * P * 4, to - from);
+  /** Chunks of a batch of `rows` rows. */
+  static chunksOf(rows: number): number {
+    return Math.ceil(rows / CHUNK_ROWS);
+  }
+
+  /**
+   * Thread `t` of `threads`: gradients of chunks t, t + threads, … of the batch at rows
+   * [start, start + rows) of the current order.
+   */
+  computeChunks(t: number, threads: number, start: number, rows: number): void {
+    const chunks = Engine.chunksOf(rows);
+    if (chunks > this.layout.maxChunks) throw new Error(`engine: batch of ${rows} rows exceeds the planned ${this.layout.maxChunks * CHUNK_ROWS}`);
+    const scale = 1 / (rows * this.spec.outputSize);
+    const ws = this.workspaces[t];
+    for (let c = t; c < chunks; c += threads) {
+      this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale);
+    }
   }
 
   /** Mean loss of a batch from its chunk loss sums, added in chunk order. */
-  batchLoss(chunks: number, rows: number): number {
+  batchLoss(rows: number): number {
+    const chunks = Engine.chunksOf(rows);
     const f64 = this.arena.f64, at = this.at.lossPartials >> 3;
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f64[at + c];
     return sum / (rows * this.spec.outputSize);
   }
 
-  /** One optimizer step over parameters [from, to) with the reduced gradient; `t` is the step number (1-based). */
-  applyOptimizer(t: number, from: number, to: number): void {
-    const k = this.kernels, o = this.optimizer;
-    const n = to - from, off = from * 4;
-    const p = this.at.params + off, g = this.at.grads + off;
-    if (o.type === 'sgd') {
-      k.sgdStep(p, g, o.momentum !== 0 ? this.at.optA + off : 0, n, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
-    } else {
-      const alpha = o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
-      const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
-      k.adamStep(p, g, this.at.optA + off, this.at.optB + off, n, alpha, o.beta1, o.beta2, o.epsilon, decay);
+  /**
+   * One slice's share of the update once every chunk's gradient is in: sum the partials in chunk
+   * order, step the optimizer from this bank into the next, transpose the updated rows.
+   */
+  updateSlice(slice: ParamSlice, rows: number): void {
+    const k = this.kernels, o = this.optimizer, P = this.spec.paramCount;
+    const chunks = Engine.chunksOf(rows);
+    const n = slice.to - slice.from, off = slice.from * 4;
+    if (n > 0) {
+      const g = this.at.grads + off;
+      for (let c = 1; c < chunks; c++) k.addF32(g, g + c * P * 4, n);
+      const t = this.step + 1;
+      const p = this.bankAt('params') + off, pNext = this.bankAt('params', t) + off;
+      const a = this.bankAt('optA') + off, aNext = this.bankAt('optA', t) + off;
+      const b = this.bankAt('optB') + off, bNext = this.bankAt('optB', t) + off;
+      if (o.type === 'sgd') {
+        const withVelocity = o.momentum !== 0;
+        k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, n, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
+      } else {
+        const alpha = o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
+        const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
+        k.adamStep(pNext, p, g, aNext, a, bNext, b, n, alpha, o.beta1, o.beta2, o.epsilon, decay);
+      }
+    }
+    const next = this.bankAt('params', this.step + 1);
+    for (const { layer, rowFrom, rowTo } of slice.bands) {
+      const L = this.spec.layers[layer];
+      if (L.transposedOffset < 0) continue;
+      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, next + (L.weightOffset + rowFrom * L.outputs) * 4,
+        rowTo - rowFrom, L.outputs, L.inputs);
     }
   }
 
   /**
-   * One training step on rows [start, start + rows) of the current order, in this thread.
-   * Returns the batch's mean loss. A non-finite loss leaves the weights as they were.
+   * One whole training step in this thread on rows [start, start + rows) of the current order.
+   * Returns the batch's mean loss; a non-finite loss leaves the weights as they were.
    */
   trainBatch(start: number, rows: number): number {
-    const chunks = Math.ceil(rows / CHUNK_ROWS);
-    if (chunks > this.maxChunks) throw new Error(`engine: batch of ${rows} rows exceeds the planned ${this.maxChunks * CHUNK_ROWS}`);
-    const scale = 1 / (rows * this.spec.outputSize);
-    const ws = this.workspaces[0];
-    for (let c = 0; c < chunks; c++) {
-      this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale);
-    }
-    const loss = this.batchLoss(chunks, rows);
+    this.computeChunks(0, 1, start, rows);
+    const loss = this.batchLoss(rows);
     if (!Number.isFinite(loss)) return loss;
-    this.reduceGradients(chunks, 0, this.spec.paramCount);
+    this.updateSlice({ from: 0, to: this.spec.paramCount, bands: this.allBands() }, rows);
     this.step += 1;
-    this.applyOptimizer(this.step, 0, this.spec.paramCount);
-    this.refreshTransposed();
     return loss;
+  }
+
+  private allBands(): ParamSlice['bands'] {
+    return this.spec.layers.map((L, layer) => ({ layer, rowFrom: 0, rowTo: L.inputs }));
+  }
+
+  /** Gradient of one chunk into chunk `c`'s partial-gradient buffer; records its loss sum. */
+  chunkGradient(ws: Workspace, c: number, first: number, rows: number, scale: number): void {
+    const k = this.kernels, { spec } = this;
+    const P = spec.paramCount;
+    const grad = this.at.grads + c * P * 4;
+    k.zeroF32(grad, P);
+    const indices = this.at.indices + first * 4;
+    if (this.layout.datasetKind === 'u8') k.gatherRowsU8(ws.input, this.at.dataset, indices, rows, spec.inputSize);
+    else k.gatherRowsF32(ws.input, this.at.dataset, indices, rows, spec.inputSize);
+    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, ws.input, scale);
   }
 
   /** Forward and backward of `rows` rows in `ws.input` against `target`; gradients added into `grad`. */
@@ -297,7 +397,7 @@ export class Engine {
    * `logitsOut` leaves the last layer's sigmoid to a fused loss.
    */
   forward(ws: Workspace, rows: number, input: number, first: number, last: number, logitsOut = false): number {
-    const k = this.kernels, params = this.at.params;
+    const k = this.kernels, params = this.paramsAt;
     let x = input;
     for (let l = first; l <= last; l++) {
       const L = this.spec.layers[l];
@@ -334,35 +434,30 @@ export class Engine {
 
   // ---- inference -----------------------------------------------------------------------------
 
-  /** Copies rows [row, row + rows) of `data` (width floats or bytes per row) into `to` as f32. */
-  loadRows(ws: Workspace, to: number, data: Uint8Array | Float32Array, row: number, rows: number, width: number): void {
-    const from = row * width, n = rows * width;
-    if (data instanceof Uint8Array) {
-      this.arena.u8.set(data.subarray(from, from + n), ws.staging);
-      this.kernels.u8ToF32(to, ws.staging, n);
-    } else {
-      this.arena.f32.set(data.subarray(from, from + n), to >> 2);
-    }
-  }
-
   /**
-   * Runs layers [first, last] over `count` rows of `input` in blocks of CHUNK_ROWS, calling
-   * `each(outputOffset, row, rows, inputOffset)` after every block.
+   * Layers [first, last] over rows [from, to) of the inference input region, in blocks of
+   * CHUNK_ROWS through workspace `ws`. Writes the outputs to the inference output region when
+   * `keepOutputs`, and, when `rowErrors`, each row's summed squared error against its input.
    */
-  inferBlocks(ws: Workspace, input: Uint8Array | Float32Array, count: number, first: number, last: number,
-              each: (output: number, row: number, rows: number, inputAt: number) => void, fromRow = 0, toRow = count): void {
-    const width = this.spec.layers[first].inputs;
-    for (let row = fromRow; row < toRow; row += CHUNK_ROWS) {
-      const rows = Math.min(CHUNK_ROWS, toRow - row);
-      this.loadRows(ws, ws.input, input, row, rows, width);
-      const out = this.forward(ws, rows, ws.input, first, last);
-      each(out, row, rows, ws.input);
+  inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean): void {
+    const k = this.kernels, { spec } = this;
+    const width = spec.layers[first].inputs, outWidth = spec.layers[last].outputs;
+    const u8 = this.layout.inferKind === 'u8';
+    for (let row = from; row < to; row += CHUNK_ROWS) {
+      const rows = Math.min(CHUNK_ROWS, to - row);
+      let input: number;
+      if (u8) {
+        k.u8ToF32(ws.input, this.at.inferIn + row * width, rows * width);
+        input = ws.input;
+      } else {
+        input = this.at.inferIn + row * width * 4;
+      }
+      const out = this.forward(ws, rows, input, first, last);
+      if (keepOutputs) {
+        const src = out >> 2, dst = (this.at.inferOut >> 2) + row * outWidth;
+        this.arena.f32.copyWithin(dst, src, src + rows * outWidth);
+      }
+      if (rowErrors) k.rowSquaredError(this.at.rowErrors + row * 4, out, input, rows, outWidth);
     }
-  }
-
-  /** Per-row sum of squared errors between the output at `output` and the input at `inputAt`. */
-  rowErrors(ws: Workspace, output: number, inputAt: number, rows: number): Float32Array {
-    this.kernels.rowSquaredError(ws.rowError, output, inputAt, rows, this.spec.outputSize);
-    return this.arena.f32.subarray(ws.rowError >> 2, (ws.rowError >> 2) + rows);
   }
 }

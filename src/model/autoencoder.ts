@@ -1,13 +1,17 @@
 // The public model: create or load, fit, encode/decode/reconstruct/evaluate, save, dispose.
-import { Engine, CHUNK_ROWS } from '../engine/engine.js';
+import { Engine, type DataKind, type LayoutRequest } from '../engine/engine.js';
 import { buildNetwork } from '../engine/network.js';
+import { rowMeanErrors } from '../engine/metrics.js';
 import { loadKernels, instantiateKernels, type KernelBuildName, type KernelSource } from '../runtime/wasm.js';
+import { WorkerPool } from '../parallel/pool.js';
+import { threadsUnavailable } from '../parallel/spawn.js';
+import type { Report } from '../parallel/messages.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import { Prng } from '../util/prng.js';
 import { argError } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, type Images, type ImagesInput } from './inputs.js';
-import { layerPlan, normalizeOptions, isPositiveInteger, type AutoencoderOptions, type ModelConfig } from './options.js';
+import { layerPlan, normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
 
 export interface EpochLog {
   /** 1-based. */
@@ -62,23 +66,56 @@ export interface Backend {
 
 export interface RuntimeOptions {
   kernels?: 'auto' | KernelBuildName;
-  /** The kernels' wasm (bytes, URL or a precompiled module) where the default file cannot be read. */
+  /** The kernels' wasm (bytes, URL or a precompiled module) where the default file cannot be
+   *  read, as in edge runtimes. A model given one runs on one thread. */
   wasm?: KernelSource;
+  /** Worker threads: 'auto' (default) uses every core; 1 runs everything in the caller. */
+  threads?: 'auto' | number;
 }
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'onEpochEnd', 'onBatchEnd', 'signal'];
 const YIELD_EVERY_MS = 30;
+/** Rows the inference regions hold; larger inputs go through in rounds. */
+const INFER_ROWS = 2048;
+/** Inference calls on fewer rows run in the caller alone: handing out work costs more. */
+const PARALLEL_MIN_ROWS = 512;
+/** Largest shared memory a model may grow to (2 GiB): reserved, not committed. */
+const SHARED_MAX_PAGES = 32768;
+
+async function availableCores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } catch {
+    return 1;
+  }
+}
+
+async function resolveThreads(wanted: 'auto' | number, custom: boolean): Promise<{ threads: number; note?: string }> {
+  const asked = wanted === 'auto' ? Math.min(MAX_THREADS, await availableCores()) : wanted;
+  if (asked <= 1) return { threads: 1 };
+  if (custom) return { threads: 1, note: 'a custom wasm source was given: one thread (workers load the packaged threads build)' };
+  const reason = threadsUnavailable();
+  if (reason) return { threads: 1, note: `one thread instead of ${asked}: ${reason}` };
+  return { threads: asked };
+}
 
 export class Autoencoder {
   readonly config: ModelConfig;
   readonly backend: Backend;
   private engine: Engine | null;
+  private pool: WorkerPool | null = null;
+  private readonly module: WebAssembly.Module;
   private readonly shuffler: Prng;
+  private training = false;
 
-  private constructor(config: ModelConfig, engine: Engine, backend: Backend, shuffler: Prng) {
+  private constructor(config: ModelConfig, engine: Engine, backend: Backend, module: WebAssembly.Module, shuffler: Prng) {
     this.config = config;
     this.engine = engine;
     this.backend = backend;
+    this.module = module;
     this.shuffler = shuffler;
   }
 
@@ -86,7 +123,7 @@ export class Autoencoder {
   static async create(options: AutoencoderOptions & RuntimeOptions = {}): Promise<Autoencoder> {
     const { wasm, ...rest } = options ?? {};
     const config = normalizeOptions(rest);
-    const model = await Autoencoder.build(config, { kernels: options?.kernels, wasm });
+    const model = await Autoencoder.build(config, { kernels: options?.kernels, wasm, threads: options?.threads });
     model.live.initialize(new Prng(config.seed));
     return model;
   }
@@ -100,38 +137,65 @@ export class Autoencoder {
     } catch (cause) {
       throw new Error(`Autoencoder.load: the model file's config is invalid: ${(cause as Error).message}`);
     }
-    const model = await Autoencoder.build(config, options);
-    const engine = model.live;
+    if (options.threads !== undefined && options.threads !== 'auto' && !isPositiveInteger(options.threads, MAX_THREADS)) {
+      throw argError('Autoencoder.load', 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, options.threads);
+    }
+    const engine0 = await Autoencoder.build(config, options);
+    const engine = engine0.live;
     if (engine.paramCount !== file.header.paramCount) {
+      await engine0.dispose();
       throw new Error(`Autoencoder.load: the model file holds ${file.header.paramCount} parameters, its config needs ${engine.paramCount}`);
     }
+    engine.step = file.optimizerState ? file.header.step : 0;
     engine.params().set(file.params);
     if (file.optimizerState) {
       const [a, b] = engine.optimizerState();
       a.set(file.optimizerState[0]);
       b.set(file.optimizerState[1]);
-      engine.step = file.header.step;
     }
     if (Array.isArray(file.header.shuffleState) && file.header.shuffleState.length === 4) {
-      model.shuffler.setState(file.header.shuffleState);
+      engine0.shuffler.setState(file.header.shuffleState);
     }
     engine.refreshTransposed();
-    return model;
+    return engine0;
   }
 
   private static async build(config: ModelConfig, options: RuntimeOptions): Promise<Autoencoder> {
     const { sizes, activations, codeLayer } = layerPlan(config);
     const spec = buildNetwork(sizes, activations, config.leakyReluAlpha, config.loss, codeLayer);
-    const { build, module } = await loadKernels({ build: options.kernels ?? 'auto', source: options.wasm });
-    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { threads, note } = await resolveThreads(options.threads ?? 'auto', options.wasm !== undefined);
+    const shared = threads > 1;
+    const { build, module } = await loadKernels({ build: options.kernels ?? 'auto', shared, source: options.wasm });
+    const memory = shared
+      ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+      : new WebAssembly.Memory({ initial: 1 });
     const engine = new Engine(instantiateKernels(module, memory), memory, spec, config.optimizer);
+    engine.plan(inferencePlan(threads, 'u8'));
     const shuffler = new Prng((config.seed ^ 0x5bd1e995) >>> 0);
-    return new Autoencoder(config, engine, { kernels: build, threads: 1 }, shuffler);
+    const model = new Autoencoder(config, engine, { kernels: build, threads, ...(note ? { note } : {}) }, module, shuffler);
+    if (shared) model.pool = await WorkerPool.start(threads, module, memory, spec, config.optimizer);
+    return model;
   }
 
   private get live(): Engine {
     if (!this.engine) throw new Error('Autoencoder: this model was disposed; create or load another');
     return this.engine;
+  }
+
+  /** The engine, when no fit is running (inference, save and fit itself share its memory). */
+  private idleEngine(fn: string): Engine {
+    const engine = this.live;
+    if (this.training) throw new Error(`${fn}: the model is training; wait for fit() to settle first`);
+    return engine;
+  }
+
+  /** The pool, restarted if a worker failed since it was last used. */
+  private async workers(): Promise<WorkerPool> {
+    if (this.pool && !this.pool.broken) return this.pool;
+    if (this.pool) await this.pool.terminate();
+    const engine = this.live;
+    this.pool = await WorkerPool.start(this.backend.threads, this.module, engine.arena.memory, engine.spec, engine.optimizer);
+    return this.pool;
   }
 
   /** Values per image (height·width·channels). */
@@ -148,15 +212,20 @@ export class Autoencoder {
     return this.live.paramCount;
   }
 
+  /** Optimizer steps taken so far. */
+  get steps(): number {
+    return this.live.step;
+  }
+
   /** A copy of the parameter vector (all layers: W then b, each padded to 4 floats). */
   getWeights(): Float32Array {
-    return this.live.params().slice();
+    return this.idleEngine('Autoencoder.getWeights').params().slice();
   }
 
   /** Trains on `data` (n images as bytes or floats in [0, 1]); resolves with the epoch logs. */
   async fit(data: ImagesInput, options: FitOptions = {}): Promise<History> {
     const fn = 'Autoencoder.fit';
-    const engine = this.live;
+    const engine = this.idleEngine(fn);
     if (typeof options !== 'object' || options === null) throw argError(fn, 'options', 'an object', options);
     for (const key of Object.keys(options)) {
       if (!FIT_KEYS.includes(key)) throw new Error(`${fn}: unknown option ${key}; known options are ${FIT_KEYS.join(', ')}`);
@@ -179,28 +248,39 @@ export class Autoencoder {
     signal?.throwIfAborted();
 
     const batch = Math.min(batchSize, count);
-    const kind = images instanceof Uint8Array ? 'u8' : 'f32';
-    // One thread streams each batch from the caller's array into memory; it never holds the data
-    // set twice. (Workers will need it resident in their shared memory instead.)
-    engine.reserveDataset(batch, kind, batch);
+    const kind: DataKind = images instanceof Uint8Array ? 'u8' : 'f32';
+    this.training = true;
+    try {
+      const job = { images, count, batch, kind, epochs, shuffle, validation, options };
+      return this.backend.threads > 1 ? await this.fitThreads(job) : await this.fitHere(job);
+    } finally {
+      this.training = false;
+    }
+  }
+
+  /** One thread, in the caller: each shuffled batch is copied from the caller's array into the
+   *  memory just before its step, so the data set is never held twice. */
+  private async fitHere(job: FitJob): Promise<History> {
+    const { images, count, batch, kind, epochs, shuffle, validation, options } = job;
+    const engine = this.live;
+    const fn = 'Autoencoder.fit';
+    engine.plan({ ...inferencePlan(1, validation?.data instanceof Float32Array ? 'f32' : 'u8'), batchSize: batch, datasetRows: batch, datasetKind: kind });
     const identity = new Uint32Array(batch);
     for (let i = 0; i < batch; i++) identity[i] = i;
-    engine.setOrder(identity);
     const order = new Uint32Array(count);
     const batches = Math.ceil(count / batch);
     const history: History = { epochs: [] };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       for (let i = 0; i < count; i++) order[i] = i;
       if (shuffle) this.shuffler.shuffle(order);
+      engine.setOrder(identity); // stored rows 0…batch-1, restaged before every step
       const started = performance.now();
       let lastYield = started, lossSum = 0;
       for (let b = 0; b < batches; b++) {
         const start = b * batch, rows = Math.min(batch, count - start);
         engine.stageBatch(images, order, start, rows);
         const loss = engine.trainBatch(0, rows);
-        if (!Number.isFinite(loss)) {
-          throw new Error(`${fn}: the loss became ${loss} at epoch ${epoch}, batch ${b + 1}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`);
-        }
+        if (!Number.isFinite(loss)) throw divergedError(fn, loss, epoch, b + 1);
         lossSum += loss * rows;
         options.onBatchEnd?.({ epoch, batch: b + 1, batches, loss });
         const now = performance.now();
@@ -208,88 +288,159 @@ export class Autoencoder {
           await yieldToEventLoop();
           lastYield = performance.now();
         }
-        signal?.throwIfAborted();
+        options.signal?.throwIfAborted();
       }
       const seconds = (performance.now() - started) / 1000;
       const log: EpochLog = { epoch, loss: lossSum / count, seconds, samplesPerSec: count / seconds };
-      if (validation) {
-        const v = this.evaluateImages(validation.data, validation.count);
-        log.valMse = v.mse;
-        log.valPsnr = v.psnr;
-      }
+      if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count)));
       history.epochs.push(log);
       options.onEpochEnd?.(log);
       await yieldToEventLoop();
-      signal?.throwIfAborted();
+      options.signal?.throwIfAborted();
     }
     return history;
   }
 
+  /** Worker threads: the data set sits in the shared memory once, each epoch runs in the
+   *  workers, and this thread relays progress, shuffles, and validates between epochs. */
+  private async fitThreads(job: FitJob): Promise<History> {
+    const { images, count, batch, kind, epochs, shuffle, validation, options } = job;
+    const engine = this.live;
+    const fn = 'Autoencoder.fit';
+    const pool = await this.workers();
+    const layout = engine.plan({
+      batchSize: batch, datasetRows: count, datasetKind: kind, workspaces: this.backend.threads,
+      inferRows: INFER_ROWS, inferKind: validation?.data instanceof Float32Array ? 'f32' : 'u8',
+    });
+    engine.storeRows(images, 0, count, 0);
+    pool.beginFit(layout, engine.step);
+    const history: History = { epochs: [] };
+    let stopReason: unknown = null;
+    const stop = (reason: unknown): void => {
+      if (stopReason === null) stopReason = reason;
+      pool.requestStop(layout);
+    };
+    const onAbort = (): void => stop(options.signal!.reason ?? new Error(`${fn}: aborted`));
+    options.signal?.addEventListener('abort', onAbort);
+    const onReport = (r: Report): void => {
+      if (r.type !== 'batch') return;
+      try {
+        options.onBatchEnd?.({ epoch: r.epoch, batch: r.batch, batches: r.batches, loss: r.loss });
+      } catch (error) {
+        stop(error);
+      }
+    };
+    const order = new Uint32Array(count);
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        for (let i = 0; i < count; i++) order[i] = i;
+        if (shuffle) this.shuffler.shuffle(order);
+        engine.setOrder(order);
+        const end = await pool.fitEpoch(engine, {
+          layout, step: engine.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
+        }, onReport);
+        engine.step = end.step;
+        if (end.outcome === 'diverged') throw divergedError(fn, end.loss!, epoch, end.batch!);
+        if (end.outcome === 'stopped') throw stopReason ?? new Error(`${fn}: stopped`);
+        const log: EpochLog = { epoch, loss: end.lossSum / count, seconds: end.seconds, samplesPerSec: count / end.seconds };
+        if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count)));
+        history.epochs.push(log);
+        options.onEpochEnd?.(log);
+        await yieldToEventLoop();
+        options.signal?.throwIfAborted();
+      }
+      return history;
+    } catch (error) {
+      if (pool.broken) {
+        // The last completed step's weights are intact in its bank; rebuild what depends on them.
+        engine.step = pool.stepsDone(layout);
+        engine.refreshTransposed();
+        await pool.terminate();
+        this.pool = null;
+      }
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** Codes of `images`: Float32Array [n × latent]. */
   encode(images: ImagesInput): Float32Array {
-    const engine = this.live;
+    const engine = this.idleEngine('Autoencoder.encode');
     const { data, count } = imagesOf(images, 'Autoencoder.encode', 'images', engine.spec.inputSize);
-    return this.run(data, count, 0, engine.spec.codeLayer);
+    return this.run(data, count, 0, engine.spec.codeLayer, true).outputs!;
   }
 
   /** Images from codes: Float32Array [n × inputSize]. */
   decode(codes: Float32Array): Float32Array {
-    const engine = this.live;
+    const engine = this.idleEngine('Autoencoder.decode');
     if (!(codes instanceof Float32Array)) throw argError('Autoencoder.decode', 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, 'Autoencoder.decode', 'codes', this.latentSize);
-    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1);
+    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true).outputs!;
   }
 
   /** decode(encode(images)), in one pass. */
   reconstruct(images: ImagesInput): Float32Array {
-    const engine = this.live;
+    const engine = this.idleEngine('Autoencoder.reconstruct');
     const { data, count } = imagesOf(images, 'Autoencoder.reconstruct', 'images', engine.spec.inputSize);
-    return this.run(data, count, 0, engine.spec.layers.length - 1);
+    return this.run(data, count, 0, engine.spec.layers.length - 1, true).outputs!;
   }
 
   /** Reconstruction MSE and PSNR over `images`. */
   evaluate(images: ImagesInput): Evaluation {
-    const { data, count } = imagesOf(images, 'Autoencoder.evaluate', 'images', this.live.spec.inputSize);
-    return this.evaluateImages(data, count);
+    const engine = this.idleEngine('Autoencoder.evaluate');
+    const { data, count } = imagesOf(images, 'Autoencoder.evaluate', 'images', engine.spec.inputSize);
+    return { count, ...withPsnrOnly(this.meanError(data, count)) };
   }
 
   /** Per-image mean squared reconstruction error. */
   reconstructionErrors(images: ImagesInput): Float32Array {
-    const engine = this.live;
-    const size = engine.spec.inputSize;
-    const { data, count } = imagesOf(images, 'Autoencoder.reconstructionErrors', 'images', size);
-    const out = new Float32Array(count);
-    const ws = engine.workspaces[0];
-    engine.inferBlocks(ws, data, count, 0, engine.spec.layers.length - 1, (output, row, rows, inputAt) => {
-      const errors = engine.rowErrors(ws, output, inputAt, rows);
-      for (let r = 0; r < rows; r++) out[row + r] = errors[r] / size;
-    });
-    return out;
+    const engine = this.idleEngine('Autoencoder.reconstructionErrors');
+    const { data, count } = imagesOf(images, 'Autoencoder.reconstructionErrors', 'images', engine.spec.inputSize);
+    return this.run(data, count, 0, engine.spec.layers.length - 1, false).errors!;
   }
 
-  private evaluateImages(data: Images, count: number): Evaluation {
-    const errors = this.reconstructionErrors(data);
+  private meanError(data: Images, count: number): number {
+    const errors = this.run(data, count, 0, this.live.spec.layers.length - 1, false).errors!;
     let sum = 0;
     for (let i = 0; i < count; i++) sum += errors[i];
-    const mse = sum / count;
-    return { count, mse, psnr: 10 * Math.log10(1 / mse) };
+    return sum / count;
   }
 
-  private run(data: Images, count: number, first: number, last: number): Float32Array {
+  /**
+   * Layers [first, last] over `count` rows of `data`, in rounds of the inference region's size;
+   * large rounds are shared with the worker threads. Returns the outputs, or the per-row errors.
+   */
+  private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean): { outputs?: Float32Array; errors?: Float32Array } {
     const engine = this.live;
-    const width = engine.spec.layers[last].outputs;
-    const out = new Float32Array(count * width);
+    const kind: DataKind = data instanceof Uint8Array ? 'u8' : 'f32';
+    if (engine.layout.inferKind !== kind || engine.layout.inferRows < INFER_ROWS) {
+      engine.plan({ ...engine.layout, inferKind: kind, inferRows: INFER_ROWS });
+    }
+    const layout = engine.layout;
+    const width = engine.spec.layers[first].inputs, outWidth = engine.spec.layers[last].outputs;
+    const outputs = keepOutputs ? new Float32Array(count * outWidth) : undefined;
+    const errors = keepOutputs ? undefined : new Float32Array(count);
     const ws = engine.workspaces[0];
-    engine.inferBlocks(ws, data, count, first, last, (output, row, rows) => {
-      const at = output >> 2;
-      out.set(engine.arena.f32.subarray(at, at + rows * width), row * width);
-    });
-    return out;
+    const pool = this.pool && !this.pool.broken ? this.pool : null;
+    for (let round = 0; round < count; round += layout.inferRows) {
+      const n = Math.min(layout.inferRows, count - round);
+      engine.storeInferRows(data, round, n, 0, width);
+      const own = (from: number, to: number): void => engine.inferRange(ws, from, to, first, last, keepOutputs, !keepOutputs);
+      if (pool && n >= PARALLEL_MIN_ROWS) pool.infer(layout, engine.step, first, last, n, keepOutputs, !keepOutputs, own);
+      else own(0, n);
+      if (outputs) {
+        const at = layout.at.inferOut >> 2;
+        outputs.set(engine.arena.f32.subarray(at, at + n * outWidth), round * outWidth);
+      }
+      if (errors) rowMeanErrors(engine, n, errors, round);
+    }
+    return { outputs, errors };
   }
 
   /** The model as bytes (versioned, CRC-checked). `optimizer: true` keeps Adam's state to resume training. */
   save(options: { optimizer?: boolean } = {}): Uint8Array {
-    const engine = this.live;
+    const engine = this.idleEngine('Autoencoder.save');
     const withOptimizer = options.optimizer ?? false;
     if (typeof withOptimizer !== 'boolean') throw argError('Autoencoder.save', 'optimizer', 'true or false', withOptimizer);
     return encodeModelFile({
@@ -302,10 +453,40 @@ export class Autoencoder {
     });
   }
 
-  /** Frees the model's memory; any later call throws. */
-  dispose(): void {
+  /** Ends the worker threads and frees the model's memory; any later call throws. */
+  async dispose(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
     this.engine = null;
+    if (pool) await pool.terminate();
   }
+}
+
+interface FitJob {
+  images: Images;
+  count: number;
+  batch: number;
+  kind: DataKind;
+  epochs: number;
+  shuffle: boolean;
+  validation?: { data: Images; count: number };
+  options: FitOptions;
+}
+
+function inferencePlan(threads: number, inferKind: DataKind): LayoutRequest {
+  return { batchSize: 64, datasetRows: 0, datasetKind: 'u8', inferRows: INFER_ROWS, inferKind, workspaces: threads };
+}
+
+function divergedError(fn: string, loss: number, epoch: number, batch: number): Error {
+  return new Error(`${fn}: the loss became ${loss} at epoch ${epoch}, batch ${batch}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`);
+}
+
+function withPsnr(mse: number): { valMse: number; valPsnr: number } {
+  return { valMse: mse, valPsnr: 10 * Math.log10(1 / mse) };
+}
+
+function withPsnrOnly(mse: number): { mse: number; psnr: number } {
+  return { mse, psnr: 10 * Math.log10(1 / mse) };
 }
 
 /** A stored ModelConfig back into create() options. */
@@ -318,5 +499,3 @@ function toOptions(config: unknown): AutoencoderOptions {
     optimizer: c.optimizer, seed: c.seed,
   };
 }
-
-export { CHUNK_ROWS };

@@ -44,6 +44,8 @@ export interface AutoencoderOptions {
   seed?: number;
   /** Kernel build: 'auto' picks relaxed SIMD where the runtime accepts it. */
   kernels?: 'auto' | KernelBuildName;
+  /** Worker threads for training and large inference calls: 'auto' (default) uses every core. */
+  threads?: 'auto' | number;
 }
 
 /** Options after defaults and validation; this is what a model file stores. */
@@ -68,6 +70,7 @@ const OPTION_KEYS = ['inputShape', 'encoder', 'latent', 'decoder', 'activation',
   'leakyReluAlpha', 'loss', 'optimizer', 'seed', 'kernels', 'threads'];
 const OPTIMIZER_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'momentum', 'nesterov'];
 const MAX_WIDTH = 1 << 16;
+export const MAX_THREADS = 64;
 
 const FN = 'Autoencoder.create';
 
@@ -156,6 +159,8 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   if (loss === 'bce' && output !== 'sigmoid') throw argError(FN, 'output', "'sigmoid' when loss is 'bce' (the loss is fused with it)", output);
   const seed = options.seed ?? 42;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw argError(FN, 'seed', 'an integer in [0, 2^32)', seed);
+  const threads = options.threads ?? 'auto';
+  if (threads !== 'auto' && !isPositiveInteger(threads, MAX_THREADS)) throw argError(FN, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, threads);
   if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
     throw argError(FN, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
   }

@@ -8,6 +8,7 @@ export interface Kernels {
   gemmTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
   gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;
+  transposeInto(out: number, inp: number, rows: number, cols: number, outStride: number): void;
   reluForward(out: number, inp: number, n: number): void;
   reluBackward(dinp: number, dout: number, out: number, n: number): void;
   leakyReluForward(out: number, inp: number, n: number, alpha: number): void;
@@ -21,8 +22,9 @@ export interface Kernels {
   mseLoss(dout: number, y: number, t: number, n: number, scale: number): number;
   bceSigmoidLoss(dz: number, y: number, z: number, t: number, n: number, scale: number): number;
   rowSquaredError(out: number, y: number, t: number, rows: number, cols: number): void;
-  sgdStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number): void;
-  adamStep(params: number, grads: number, m: number, v: number, n: number,
+  sgdStep(paramsOut: number, params: number, grads: number, velocityOut: number, velocity: number, n: number,
+          lr: number, momentum: number, nesterov: number): void;
+  adamStep(paramsOut: number, params: number, grads: number, mOut: number, m: number, vOut: number, v: number, n: number,
            alpha: number, beta1: number, beta2: number, epsilon: number, decay: number): void;
   u8ToF32(out: number, inp: number, n: number): void;
   gatherRowsU8(out: number, pixels: number, indices: number, rows: number, rowLen: number): void;
@@ -41,6 +43,8 @@ export type KernelSource = BufferSource | WebAssembly.Module | URL | string | Re
 
 export interface LoadedKernels {
   build: KernelBuildName;
+  /** Whether the module imports a shared memory (the threads builds). */
+  shared: boolean;
   module: WebAssembly.Module;
 }
 
@@ -80,8 +84,8 @@ export function chooseBuild(preference: 'auto' | KernelBuildName = 'auto'): Kern
   return preference;
 }
 
-function defaultUrl(build: KernelBuildName): URL {
-  return new URL(`../../build/kernels-${build}.wasm`, import.meta.url);
+function defaultUrl(build: KernelBuildName, shared: boolean): URL {
+  return new URL(`../../build/kernels-${build}${shared ? '-threads' : ''}.wasm`, import.meta.url);
 }
 
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
@@ -106,31 +110,34 @@ async function compileFrom(source: BufferSource | URL | string | Response): Prom
   return WebAssembly.compile(source as BufferSource);
 }
 
-const cache = new Map<KernelBuildName, Promise<WebAssembly.Module>>();
+const cache = new Map<string, Promise<WebAssembly.Module>>();
 
 /**
  * Compiles (once per build) the kernels. Without a source, Node reads the .wasm file that ships
  * next to this module and browsers fetch it; edge runtimes that forbid compiling at run time pass
- * the WebAssembly.Module their bundler imported.
+ * the WebAssembly.Module their bundler imported. `shared` picks the threads build, which imports a
+ * shared memory.
  */
-export async function loadKernels(options: { build?: 'auto' | KernelBuildName; source?: KernelSource } = {}): Promise<LoadedKernels> {
+export async function loadKernels(options: { build?: 'auto' | KernelBuildName; shared?: boolean; source?: KernelSource } = {}): Promise<LoadedKernels> {
   const { source } = options;
+  const shared = options.shared ?? false;
   if (source instanceof WebAssembly.Module) {
-    const build = WebAssembly.Module.exports(source).some((e) => e.name === 'gemmNN')
-      ? (options.build && options.build !== 'auto' ? options.build : 'simd')
-      : undefined;
-    if (!build) throw new Error('kernels: the WebAssembly.Module passed as source is not a wasm-autoencoder kernel module (no gemmNN export)');
-    return { build, module: source };
+    if (!WebAssembly.Module.exports(source).some((e) => e.name === 'gemmNN')) {
+      throw new Error('kernels: the WebAssembly.Module passed as source is not a wasm-autoencoder kernel module (no gemmNN export)');
+    }
+    const build = options.build && options.build !== 'auto' ? options.build : 'simd';
+    return { build, shared, module: source };
   }
   const build = chooseBuild(options.build ?? 'auto');
-  if (source !== undefined) return { build, module: await compileFrom(source as BufferSource | URL | string | Response) };
-  let pending = cache.get(build);
+  if (source !== undefined) return { build, shared, module: await compileFrom(source as BufferSource | URL | string | Response) };
+  const key = `${build}${shared ? '-threads' : ''}`;
+  let pending = cache.get(key);
   if (!pending) {
-    pending = compileFrom(defaultUrl(build));
-    pending.catch(() => cache.delete(build));
-    cache.set(build, pending);
+    pending = compileFrom(defaultUrl(build, shared));
+    pending.catch(() => cache.delete(key));
+    cache.set(key, pending);
   }
-  return { build, module: await pending };
+  return { build, shared, module: await pending };
 }
 
 /** Instantiates the kernels over `memory`. Cheap: the module is already compiled. */

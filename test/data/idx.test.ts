@@ -1,6 +1,7 @@
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodeIdx, parseIdx, type IdxArray } from '../../src/data/idx.js';
+import { encodeIdx, decodeIdx, type IdxArray } from '../../src/data/idx.js';
+import { parseIdx } from '../../src/data/parseIdx.js';
 
 const samples: IdxArray[] = [
   { type: 'u8', dims: [2, 3], data: Uint8Array.of(0, 1, 127, 128, 254, 255) },

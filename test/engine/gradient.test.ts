@@ -28,7 +28,7 @@ async function makeEngine(hidden: Activation, output: Activation, loss: Loss, se
   const engine = new Engine(instantiateKernels(module, memory), memory, spec, {
     type: 'sgd', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, momentum: 0, nesterov: false,
   });
-  engine.reserveDataset(0, 'u8', ROWS);
+  engine.plan({ batchSize: ROWS, datasetRows: 0, datasetKind: 'u8', inferRows: 0, inferKind: 'u8', workspaces: 1 });
   const prng = new Prng(seed);
   engine.initialize(prng);
   // Non-zero biases so that every term of the backward pass matters.

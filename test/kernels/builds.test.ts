@@ -8,7 +8,7 @@ import {
 const EXPORTS = [
   'heapBase', 'gemmNN', 'gemmTN', 'gemmNT', 'transpose', 'reluForward', 'reluBackward',
   'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward', 'tanhForward',
-  'tanhBackward', 'expForward', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
+  'tanhBackward', 'expForward', 'transposeInto', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
   'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'peakProbe', 'peakProbeFlops',
 ];
 

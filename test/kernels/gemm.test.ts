@@ -149,4 +149,24 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     for (let i = 0; i < 64; i++) for (let j = 0; j < 784; j++) ref[j * 64 + i] = inp.data[i * 784 + j];
     expectSameBits(got, ref, 'transpose 64x784');
   });
+
+  it('transposeInto writes a band of rows as the matching band of columns, nothing else', () => {
+    // A 17×13 matrix transposed band by band (rows 0-4, 5-11, 12-16) must equal the whole
+    // transpose, and each band must leave the other columns of the output untouched.
+    const rows = 17, cols = 13;
+    const rng = mulberry32(77);
+    const inp = h.randomF32(rows * cols, rng);
+    const whole = h.allocF32(rows * cols), banded = h.allocF32(rows * cols);
+    h.k.transpose(whole, inp.ptr, rows, cols);
+    h.writeF32(banded, new Float32Array(rows * cols).fill(-7));
+    for (const [from, to] of [[0, 5], [5, 12], [12, 17]]) {
+      h.k.transposeInto(banded + from * 4, inp.ptr + from * cols * 4, to - from, cols, rows);
+      const got = h.readF32(banded, rows * cols);
+      for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) {
+        const expected = i < to ? inp.data[i * cols + j] : -7;
+        if (got[j * rows + i] !== Math.fround(expected)) throw new Error(`band ${from}-${to}: out[${j}][${i}] = ${got[j * rows + i]}, expected ${expected}`);
+      }
+    }
+    expectSameBits(h.readF32(banded, rows * cols), h.readF32(whole, rows * cols), 'banded transpose');
+  });
 });

@@ -7,7 +7,7 @@ let mnist: Mnist;
 let trained: Autoencoder;
 beforeAll(async () => {
   mnist = await loadMnist({ trainLimit: 500, testLimit: 200 });
-  trained = await Autoencoder.create({ kernels: 'simd', latent: 16 });
+  trained = await Autoencoder.create({ kernels: 'simd', threads: 1, latent: 16 });
   await trained.fit(mnist.train, { epochs: 2, batchSize: 50 });
 });
 
@@ -47,7 +47,7 @@ describe('encode, decode, reconstruct', () => {
 describe('save and load', () => {
   it('round-trips to identical outputs', async () => {
     const bytes = trained.save();
-    const again = await Autoencoder.load(bytes, { kernels: 'simd' });
+    const again = await Autoencoder.load(bytes, { kernels: 'simd', threads: 1 });
     expect(again.config).toEqual(trained.config);
     expect(same(again.getWeights(), trained.getWeights())).toBe(true);
     const x = mnist.test.images;
@@ -56,16 +56,16 @@ describe('save and load', () => {
   });
 
   it('with the optimizer state, resumes training exactly where it stopped', async () => {
-    const a = await Autoencoder.create({ kernels: 'simd', seed: 3 });
+    const a = await Autoencoder.create({ kernels: 'simd', threads: 1, seed: 3 });
     await a.fit(mnist.train, { epochs: 1, batchSize: 100 });
-    const b = await Autoencoder.load(a.save({ optimizer: true }), { kernels: 'simd' });
+    const b = await Autoencoder.load(a.save({ optimizer: true }), { kernels: 'simd', threads: 1 });
     await a.fit(mnist.train, { epochs: 1, batchSize: 100 });
     await b.fit(mnist.train, { epochs: 1, batchSize: 100 });
     expect(same(a.getWeights(), b.getWeights())).toBe(true);
     // Without it, Adam restarts from zero moments: the weights then differ.
-    const c = await Autoencoder.create({ kernels: 'simd', seed: 3 });
+    const c = await Autoencoder.create({ kernels: 'simd', threads: 1, seed: 3 });
     await c.fit(mnist.train, { epochs: 1, batchSize: 100 });
-    const d = await Autoencoder.load(c.save(), { kernels: 'simd' });
+    const d = await Autoencoder.load(c.save(), { kernels: 'simd', threads: 1 });
     await d.fit(mnist.train, { epochs: 1, batchSize: 100 });
     expect(same(a.getWeights(), d.getWeights())).toBe(false);
   });
@@ -113,7 +113,7 @@ describe('bad input gets an error that names the argument', () => {
   });
 
   it('fit checks data, its length, its values and every option', async () => {
-    const ae = await Autoencoder.create({ kernels: 'simd' });
+    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const ok = mnist.train.images.subarray(0, 784 * 4);
     await expect(ae.fit(ok.subarray(0, 100))).rejects.toThrow(/data must hold a whole, non-zero number of rows of 784 values, got Uint8Array\(100\)/);
     await expect(ae.fit(new Uint8Array(0))).rejects.toThrow(/data must hold a whole, non-zero number of rows/);
@@ -127,7 +127,7 @@ describe('bad input gets an error that names the argument', () => {
     await expect(ae.fit(ok, { shuffle: 'yes' } as never)).rejects.toThrow(/shuffle must be true or false, got 'yes'/);
     await expect(ae.fit(ok, { onEpochEnd: 3 } as never)).rejects.toThrow(/onEpochEnd must be a function, got 3/);
     await expect(ae.fit(ok, { validation: new Uint8Array(5) })).rejects.toThrow(/validation must hold a whole, non-zero number of rows of 784/);
-    const bce = await Autoencoder.create({ kernels: 'simd', loss: 'bce' });
+    const bce = await Autoencoder.create({ kernels: 'simd', threads: 1, loss: 'bce' });
     await expect(bce.fit(new Float32Array(784).fill(2))).rejects.toThrow(/data must hold values in \[0, 1\], got 2 at index 0/);
   });
 
@@ -142,7 +142,7 @@ describe('bad input gets an error that names the argument', () => {
   });
 
   it('a disposed model says so', async () => {
-    const ae = await Autoencoder.create({ kernels: 'simd', encoder: [8], latent: 4 });
+    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1, encoder: [8], latent: 4 });
     ae.dispose();
     expect(() => ae.encode(new Uint8Array(784))).toThrow(/disposed/);
     await expect(ae.fit(new Uint8Array(784))).rejects.toThrow(/disposed/);

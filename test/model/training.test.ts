@@ -25,7 +25,7 @@ describe('training on MNIST', () => {
     // autoencoder that learned per-image structure must beat it clearly; measured: 0.034 (0.51×).
     const baseline = meanImageMse(mnist.train.images, mnist.test.images, 784);
     expect(baseline).toBeGreaterThan(0.06);
-    const ae = await Autoencoder.create({ kernels: 'simd' });
+    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const before = ae.evaluate(mnist.test).mse;
     const history = await ae.fit(mnist.train, { epochs: 20, batchSize: 64, validation: mnist.test });
     const after = ae.evaluate(mnist.test);
@@ -41,7 +41,7 @@ describe('training on MNIST', () => {
 
   it('the same seed gives bit-identical weights; another seed does not', async () => {
     const train = async (seed: number): Promise<Float32Array> => {
-      const ae = await Autoencoder.create({ seed, kernels: 'simd' });
+      const ae = await Autoencoder.create({ seed, kernels: 'simd', threads: 1 });
       await ae.fit(mnist.train.images.subarray(0, 784 * 700), { epochs: 2, batchSize: 100 });
       return ae.getWeights();
     };
@@ -54,8 +54,8 @@ describe('training on MNIST', () => {
     const bytes = mnist.train.images.subarray(0, 784 * 300);
     const floats = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) floats[i] = Math.fround(bytes[i] * Math.fround(1 / 255));
-    const a = await Autoencoder.create({ kernels: 'simd' });
-    const b = await Autoencoder.create({ kernels: 'simd' });
+    const a = await Autoencoder.create({ kernels: 'simd', threads: 1 });
+    const b = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     await a.fit(bytes, { epochs: 1, batchSize: 50 });
     await b.fit(floats, { epochs: 1, batchSize: 50 });
     expect(a.getWeights()).toEqual(b.getWeights());
@@ -64,7 +64,7 @@ describe('training on MNIST', () => {
   it('an aborted fit rejects and keeps the weights of the last completed step', async () => {
     const data = mnist.train.images.subarray(0, 784 * 64 * 5);
     const controller = new AbortController();
-    const stopped = await Autoencoder.create({ kernels: 'simd' });
+    const stopped = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const run = stopped.fit(data, {
       epochs: 1, batchSize: 64, shuffle: false,
       onBatchEnd: ({ batch }) => { if (batch === 3) controller.abort(new Error('stop requested')); },
@@ -72,13 +72,13 @@ describe('training on MNIST', () => {
     });
     await expect(run).rejects.toThrow('stop requested');
     // Three steps on the same first three batches, without the stop.
-    const reference = await Autoencoder.create({ kernels: 'simd' });
+    const reference = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     await reference.fit(data.subarray(0, 784 * 64 * 3), { epochs: 1, batchSize: 64, shuffle: false });
     expect(stopped.getWeights()).toEqual(reference.getWeights());
   });
 
   it('a step whose loss is not finite throws and leaves the weights untouched', async () => {
-    const ae = await Autoencoder.create({ kernels: 'simd', output: 'linear' });
+    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1, output: 'linear' });
     const before = ae.getWeights();
     const huge = new Float32Array(784 * 8).fill(3e38);
     await expect(ae.fit(huge, { epochs: 1, batchSize: 8 })).rejects.toThrow(/loss became (Infinity|NaN) at epoch 1, batch 1.*last good step/);
@@ -86,7 +86,7 @@ describe('training on MNIST', () => {
   });
 
   it('fit calls onBatchEnd per step and onEpochEnd per epoch, with the shapes documented', async () => {
-    const ae = await Autoencoder.create({ kernels: 'simd' });
+    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const batches: number[] = [];
     const epochs: number[] = [];
     await ae.fit(mnist.train.images.subarray(0, 784 * 130), {

@@ -1,0 +1,100 @@
+// The control block at the start of the shared memory: words that the threads of one model read
+// and write with Atomics, and the barrier built on them. Messages carry only commands and
+// progress; every per-step meeting goes through here.
+
+export const enum Ctl {
+  /** Barrier generation: bumped by the last thread to arrive. */
+  Generation = 0,
+  /** Threads arrived at the current barrier. */
+  Arrived = 1,
+  /** The stop decision of the last barrier: 1 when the caller asked to stop. */
+  Stop = 2,
+  /** Set by the caller (abort signal, failed callback): stop after the step in progress. */
+  StopRequested = 3,
+  /** Set by the caller when a worker died: every waiting thread gives up. */
+  Fault = 4,
+  /** Optimizer steps completed, written by thread 0 after each step's last barrier. */
+  StepsDone = 5,
+  /** Workers that finished their share of an inference call. */
+  InferDone = 6,
+}
+
+/** Spin this many polls before sleeping in Atomics.wait: a meeting of two busy threads on two
+ *  cores takes ~1 µs spinning against ~50 µs through the futex (see docs/benchmarks.md). */
+const SPINS = 20_000;
+/** Sleep in slices this long, so a fault set without a notify is still seen. */
+const WAIT_SLICE_MS = 100;
+
+export class FaultError extends Error {
+  constructor() {
+    super('another thread of this model failed');
+  }
+}
+
+/** A reusable barrier for `parties` threads over the control words. */
+export class Barrier {
+  constructor(private readonly ctl: Int32Array, private readonly parties: number) {}
+
+  /**
+   * Waits until every party has arrived. Returns the group's stop decision, taken once by the
+   * last thread to arrive, so that all threads act on the same answer. Throws FaultError when
+   * the caller marks the group as broken while this thread waits.
+   */
+  arrive(): boolean {
+    const c = this.ctl;
+    if (this.parties === 1) return Atomics.load(c, Ctl.StopRequested) !== 0;
+    const generation = Atomics.load(c, Ctl.Generation);
+    if (Atomics.add(c, Ctl.Arrived, 1) === this.parties - 1) {
+      Atomics.store(c, Ctl.Arrived, 0);
+      Atomics.store(c, Ctl.Stop, Atomics.load(c, Ctl.StopRequested));
+      Atomics.add(c, Ctl.Generation, 1);
+      Atomics.notify(c, Ctl.Generation);
+    } else {
+      let spins = 0;
+      while (Atomics.load(c, Ctl.Generation) === generation) {
+        if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
+        if (spins < SPINS) { spins++; continue; }
+        Atomics.wait(c, Ctl.Generation, generation, WAIT_SLICE_MS);
+      }
+    }
+    return Atomics.load(c, Ctl.Stop) !== 0;
+  }
+
+  /**
+   * The same, for a thread that may not block (the caller's): spins briefly, then waits with
+   * Atomics.waitAsync (or, where that is missing, by polling between event-loop turns).
+   */
+  async arriveAsync(): Promise<boolean> {
+    const c = this.ctl;
+    if (this.parties === 1) return Atomics.load(c, Ctl.StopRequested) !== 0;
+    const generation = Atomics.load(c, Ctl.Generation);
+    if (Atomics.add(c, Ctl.Arrived, 1) === this.parties - 1) {
+      Atomics.store(c, Ctl.Arrived, 0);
+      Atomics.store(c, Ctl.Stop, Atomics.load(c, Ctl.StopRequested));
+      Atomics.add(c, Ctl.Generation, 1);
+      Atomics.notify(c, Ctl.Generation);
+      return Atomics.load(c, Ctl.Stop) !== 0;
+    }
+    let spins = 0;
+    while (Atomics.load(c, Ctl.Generation) === generation) {
+      if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
+      if (spins < SPINS) { spins++; continue; }
+      if (typeof Atomics.waitAsync === 'function') {
+        const r = Atomics.waitAsync(c, Ctl.Generation, generation, WAIT_SLICE_MS);
+        if (r.async) await r.value;
+      } else {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      }
+    }
+    return Atomics.load(c, Ctl.Stop) !== 0;
+  }
+}
+
+/** Resets the words a new command relies on. Only while no thread is inside a barrier. */
+export function resetControl(c: Int32Array): void {
+  for (const word of [Ctl.Arrived, Ctl.Stop, Ctl.StopRequested, Ctl.Fault, Ctl.InferDone]) Atomics.store(c, word, 0);
+}
+
+export function controlWords(buffer: ArrayBufferLike, at: number): Int32Array {
+  return new Int32Array(buffer, at, 16);
+}

@@ -1,0 +1,46 @@
+// Messages between the pool (caller's thread) and its workers: commands one way, progress the
+// other. Nothing per step travels this way except an optional per-batch loss report.
+import type { Layout, OptimizerConfig } from '../engine/engine.js';
+import type { NetworkSpec } from '../engine/network.js';
+
+export interface InitCommand {
+  type: 'init';
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  spec: NetworkSpec;
+  optimizer: OptimizerConfig;
+  thread: number;
+  threads: number;
+}
+
+/** One epoch over the stored examples, in the order the caller stored in the indices region. */
+export interface FitCommand {
+  type: 'fit';
+  layout: Layout;
+  step: number;
+  epoch: number;
+  batchSize: number;
+  count: number;
+  reportBatches: boolean;
+}
+
+export interface InferCommand {
+  type: 'infer';
+  layout: Layout;
+  step: number;
+  first: number;
+  last: number;
+  from: number;
+  to: number;
+  keepOutputs: boolean;
+  rowErrors: boolean;
+}
+
+export type Command = InitCommand | FitCommand | InferCommand;
+
+export type Report =
+  | { type: 'hello' }
+  | { type: 'ready'; thread: number }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
+  | { type: 'fitEnd'; thread: number; step: number; outcome: 'done' | 'stopped' | 'diverged' | 'fault'; lossSum: number; seconds: number; loss?: number; batch?: number }
+  | { type: 'error'; thread: number; message: string };

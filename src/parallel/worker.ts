@@ -1,0 +1,71 @@
+// The worker body, the same for Node's worker_threads and browsers' module Workers: instantiate
+// the kernels over the shared memory, then run the commands the pool sends.
+import { Engine } from '../engine/engine.js';
+import { instantiateKernels } from '../runtime/wasm.js';
+import { controlWords, Ctl } from './control.js';
+import { runEpoch } from './fitLoop.js';
+import type { Command, Report } from './messages.js';
+
+interface Port {
+  post(r: Report): void;
+  listen(handler: (c: Command) => void): void;
+}
+
+async function connect(): Promise<Port> {
+  const g = globalThis as unknown as { postMessage?: (m: unknown) => void; addEventListener?: (t: string, l: (e: MessageEvent) => void) => void; WorkerGlobalScope?: unknown };
+  if (typeof g.WorkerGlobalScope !== 'undefined' && typeof g.postMessage === 'function') {
+    return {
+      post: (r) => g.postMessage!(r),
+      listen: (h) => g.addEventListener!('message', (e) => h(e.data as Command)),
+    };
+  }
+  const { parentPort } = await import('node:worker_threads');
+  if (!parentPort) throw new Error('wasm-autoencoder worker: not started as a worker thread');
+  return {
+    post: (r) => parentPort.postMessage(r),
+    listen: (h) => parentPort.on('message', h),
+  };
+}
+
+const port = await connect();
+let engine: Engine | null = null;
+let thread = 0;
+let threads = 1;
+
+port.listen((cmd) => {
+  try {
+    switch (cmd.type) {
+      case 'init': {
+        thread = cmd.thread;
+        threads = cmd.threads;
+        engine = new Engine(instantiateKernels(cmd.module, cmd.memory), cmd.memory, cmd.spec, cmd.optimizer);
+        port.post({ type: 'ready', thread });
+        break;
+      }
+      case 'fit': {
+        const e = ready();
+        const ctl = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
+        port.post(runEpoch(e, ctl, thread, threads, cmd, port.post));
+        break;
+      }
+      case 'infer': {
+        const e = ready();
+        e.adopt(cmd.layout);
+        e.step = cmd.step;
+        e.inferRange(e.workspaces[thread], cmd.from, cmd.to, cmd.first, cmd.last, cmd.keepOutputs, cmd.rowErrors);
+        const c = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
+        Atomics.add(c, Ctl.InferDone, 1);
+        Atomics.notify(c, Ctl.InferDone);
+        break;
+      }
+    }
+  } catch (error) {
+    port.post({ type: 'error', thread, message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
+  }
+});
+port.post({ type: 'hello' });
+
+function ready(): Engine {
+  if (!engine) throw new Error('wasm-autoencoder worker: command before init');
+  return engine;
+}
