@@ -67,31 +67,47 @@ export async function kernelBench(builds, { time }) {
   return rows;
 }
 
-export async function trainingBench(builds, mnist, { epochs }) {
+export async function trainingBench(builds, mnist, { epochs, threadCounts }) {
   const rows = [];
   for (const build of builds) {
-    const ae = await Autoencoder.create({ ...REFERENCE, kernels: build });
-    const history = await ae.fit(mnist.train, { epochs, batchSize: BATCH });
-    const later = history.epochs.slice(1).map((e) => e.samplesPerSec).sort((x, y) => x - y);
-    const trainRate = later[later.length >> 1];
-    const test = mnist.test.images;
-    const bench = new Bench({ time: 1500, warmupTime: 300 });
-    bench.add('reconstruct', () => {
-      for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
-    });
-    await bench.run();
-    const inferRate = mnist.test.count / (bench.getTask('reconstruct').result.latency.p50 / 1000);
-    rows.push({ build, threads: ae.backend.threads, trainSamplesPerSec: trainRate, inferImagesPerSec: inferRate,
-      testMse: ae.evaluate(mnist.test).mse, epochs });
-    ae.dispose();
+    for (const threads of threadCounts) {
+      const ae = await Autoencoder.create({ ...REFERENCE, kernels: build, threads });
+      const history = await ae.fit(mnist.train, { epochs, batchSize: BATCH });
+      const later = history.epochs.slice(1).map((e) => e.samplesPerSec).sort((x, y) => x - y);
+      const trainRate = later[later.length >> 1];
+      const test = mnist.test.images;
+      const bench = new Bench({ time: 1500, warmupTime: 300 });
+      bench.add('reconstruct', () => {
+        for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
+      });
+      await bench.run();
+      const inferRate = mnist.test.count / (bench.getTask('reconstruct').result.latency.p50 / 1000);
+      rows.push({ build, threads: ae.backend.threads, trainSamplesPerSec: trainRate, inferImagesPerSec: inferRate,
+        testMse: ae.evaluate(mnist.test).mse, epochs });
+      await ae.dispose();
+    }
   }
   return rows;
 }
 
+/** Microseconds per meeting of two training threads at a barrier, spinning first and not. */
+export async function barrierBench(threads, iterations) {
+  const ae = await Autoencoder.create({ ...REFERENCE, kernels: 'simd', threads });
+  // The pool is internal; the benchmark reaches it on purpose.
+  const pool = ae.pool;
+  const engine = ae.engine;
+  if (!pool) throw new Error('barrier benchmark: no worker pool (threads unavailable?)');
+  await pool.measureBarrier(engine.layout, 2000, 20000);
+  const spin = await pool.measureBarrier(engine.layout, iterations, 20000);
+  const futex = await pool.measureBarrier(engine.layout, Math.ceil(iterations / 10), 0);
+  await ae.dispose();
+  return { threads, spinMicros: spin, futexMicros: futex, perStep: 2 };
+}
+
 /** Peak RSS of a fresh process that loads MNIST and trains the reference model for an epoch. */
-export function rssBench(flags = []) {
+export function rssBench(threads, flags = []) {
   const child = fileURLToPath(new URL('./rss-child.js', import.meta.url));
-  const out = spawnSync(process.execPath, [...flags, child], { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [...flags, child, String(threads)], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`rss child failed: ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split('\n').pop());
 }
@@ -100,8 +116,9 @@ export async function coreBench({ quick = false } = {}) {
   const builds = supportsRelaxedSimd() ? ['simd', 'relaxed'] : ['simd'];
   const mnist = await loadMnist(quick ? { trainLimit: 5000, testLimit: 1000 } : {});
   const kernels = await kernelBench(builds, { time: quick ? 100 : 400 });
-  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4 });
-  const rss = quick ? null : rssBench();
-  return { builds, kernels, training, rss };
+  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4, threadCounts: [1, 2] });
+  const barrier = await barrierBench(2, quick ? 2000 : 20000);
+  const rss = quick ? null : [rssBench(1), rssBench(2)];
+  return { builds, kernels, training, barrier, rss };
 }
 

@@ -33,7 +33,7 @@ export class FaultError extends Error {
 
 /** A reusable barrier for `parties` threads over the control words. */
 export class Barrier {
-  constructor(private readonly ctl: Int32Array, private readonly parties: number) {}
+  constructor(private readonly ctl: Int32Array, private readonly parties: number, private readonly spins = SPINS) {}
 
   /**
    * Waits until every party has arrived. Returns the group's stop decision, taken once by the
@@ -53,7 +53,7 @@ export class Barrier {
       let spins = 0;
       while (Atomics.load(c, Ctl.Generation) === generation) {
         if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-        if (spins < SPINS) { spins++; continue; }
+        if (spins < this.spins) { spins++; continue; }
         Atomics.wait(c, Ctl.Generation, generation, WAIT_SLICE_MS);
       }
     }
@@ -78,7 +78,7 @@ export class Barrier {
     let spins = 0;
     while (Atomics.load(c, Ctl.Generation) === generation) {
       if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-      if (spins < SPINS) { spins++; continue; }
+      if (spins < this.spins) { spins++; continue; }
       if (typeof Atomics.waitAsync === 'function') {
         const r = Atomics.waitAsync(c, Ctl.Generation, generation, WAIT_SLICE_MS);
         if (r.async) await r.value;

@@ -36,11 +36,20 @@ export interface InferCommand {
   rowErrors: boolean;
 }
 
-export type Command = InitCommand | FitCommand | InferCommand;
+/** Benchmark of the barrier alone: meet `iterations` times with no work between. */
+export interface BarrierCommand {
+  type: 'barriers';
+  layout: Layout;
+  iterations: number;
+  spins: number;
+}
+
+export type Command = InitCommand | FitCommand | InferCommand | BarrierCommand;
 
 export type Report =
   | { type: 'hello' }
   | { type: 'ready'; thread: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
   | { type: 'fitEnd'; thread: number; step: number; outcome: 'done' | 'stopped' | 'diverged' | 'fault'; lossSum: number; seconds: number; loss?: number; batch?: number }
+  | { type: 'barriersDone'; thread: number }
   | { type: 'error'; thread: number; message: string };

@@ -3,7 +3,7 @@
 import type { Engine, Layout, OptimizerConfig } from '../engine/engine.js';
 import type { NetworkSpec } from '../engine/network.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
-import { Ctl, controlWords, resetControl } from './control.js';
+import { Barrier, Ctl, controlWords, resetControl } from './control.js';
 import { runEpochAsync, shareOf } from './fitLoop.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import type { FitCommand, Report } from './messages.js';
@@ -220,6 +220,36 @@ export class WorkerPool {
         }
       }
     }
+  }
+
+  /**
+   * Microseconds per meeting of all training threads at a barrier with no work in between, over
+   * `iterations` meetings; `spins` polls before sleeping (0: straight to the futex).
+   */
+  async measureBarrier(layout: Layout, iterations: number, spins: number): Promise<number> {
+    if (this.failure) throw this.failure;
+    const c = this.control(layout);
+    resetControl(c);
+    this.busy();
+    const done = new Promise<void>((resolve) => {
+      let count = 0;
+      const listener = (r: Report): void => {
+        if (r.type === 'barriersDone' && ++count === this.workers.length) {
+          this.listeners.delete(listener);
+          resolve();
+        }
+      };
+      this.listeners.add(listener);
+    });
+    const started = performance.now();
+    for (const w of this.workers) w.post({ type: 'barriers', layout, iterations, spins });
+    if (this.firstWorker === 1) {
+      const barrier = new Barrier(c, this.threads, spins);
+      for (let i = 0; i < iterations; i++) await barrier.arriveAsync();
+    }
+    await done;
+    this.idle();
+    return ((performance.now() - started) * 1000) / iterations;
   }
 
   /** Ends every worker. A fit in progress rejects (its threads see the fault word and leave). */

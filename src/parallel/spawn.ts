@@ -49,9 +49,9 @@ export async function spawnWorker(url: URL): Promise<WorkerHandle> {
     // against the model's memory budget.
     const worker = new Worker(url, {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
-      // Workers inherit the process's flags (the relaxed-SIMD one must reach them), except those
-      // only the main script may take.
-      execArgv: process.execArgv.filter((flag) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(flag)),
+      // No inherited command-line flags: Node refuses some in workers (--input-type, and V8's
+      // --experimental-wasm-relaxed-simd), and V8's flags are process-wide anyway.
+      execArgv: [],
     });
     worker.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
     worker.on('messageerror', (e) => fail(new Error(`worker message could not be read: ${String(e)}`)));

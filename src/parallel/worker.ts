@@ -2,7 +2,7 @@
 // the kernels over the shared memory, then run the commands the pool sends.
 import { Engine } from '../engine/engine.js';
 import { instantiateKernels } from '../runtime/wasm.js';
-import { controlWords, Ctl } from './control.js';
+import { Barrier, controlWords, Ctl } from './control.js';
 import { runEpoch } from './fitLoop.js';
 import type { Command, Report } from './messages.js';
 
@@ -46,6 +46,13 @@ port.listen((cmd) => {
         const e = ready();
         const ctl = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
         port.post(runEpoch(e, ctl, thread, threads, cmd, port.post));
+        break;
+      }
+      case 'barriers': {
+        const e = ready();
+        const barrier = new Barrier(controlWords(e.arena.memory.buffer, cmd.layout.at.control), threads, cmd.spins);
+        for (let i = 0; i < cmd.iterations; i++) barrier.arrive();
+        port.post({ type: 'barriersDone', thread });
         break;
       }
       case 'infer': {
