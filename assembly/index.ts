@@ -14,3 +14,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { peakProbe, peakProbeFlops } from './probe';
+export { corruptRows, oneHotRows, copyRows, vaeSample, vaeBackward, normalRows } from './uses';

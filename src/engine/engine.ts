@@ -26,16 +26,33 @@ export interface OptimizerConfig {
 
 export type DataKind = 'u8' | 'f32';
 
-/** Per-thread scratch: one chunk's inputs, activations and two gradient buffers. */
+/** Input corruption for denoising (kernel codes: 0 none, 1 gaussian, 2 masking, 3 salt and pepper). */
+export interface Corruption {
+  kind: 0 | 1 | 2 | 3;
+  level: number;
+}
+
+/** Per-thread scratch: one chunk's inputs and clean targets, activations, the bottleneck
+ *  (code and label, or the variational sample) with its noise, and two gradient buffers. */
 export interface Workspace {
   input: number;
+  target: number;
+  bottleneck: number;
+  eps: number;
   gradA: number;
   gradB: number;
   acts: number[];
 }
 
+/** A 32-bit seed for step `step` of a model seeded with `seed` (noise and samples per step). */
+export function stepSeed(seed: number, step: number): number {
+  let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
+  return (x ^ (x >>> 15)) >>> 0;
+}
+
 type Region = 'control' | 'params0' | 'params1' | 'optA0' | 'optA1' | 'optB0' | 'optB1' | 'transposed' |
-  'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'inferIn' | 'inferOut' | 'rowErrors';
+  'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'labels' | 'inferIn' | 'inferLabels' | 'inferOut' | 'rowErrors';
 
 export interface LayoutRequest {
   /** Largest batch a step will take. */
@@ -73,6 +90,10 @@ export class Engine {
   optimizer: OptimizerConfig;
   /** Completed optimizer steps (Adam's t). Parameters and optimizer state of step s live in bank s mod 2. */
   step = 0;
+  /** Seed of the per-step noise (corruption, variational samples). */
+  seed = 0;
+  /** Input corruption while training (denoising); none by default. */
+  corruption: Corruption = { kind: 0, level: 0 };
 
   constructor(kernels: Kernels, memory: WebAssembly.Memory, spec: NetworkSpec, optimizer: OptimizerConfig) {
     this.kernels = kernels;
@@ -117,7 +138,7 @@ export class Engine {
 
   private workspaceBytes(): number {
     const { spec } = this;
-    let floats = CHUNK_ROWS * spec.maxWidth * 3;
+    let floats = CHUNK_ROWS * spec.maxWidth * 5 + CHUNK_ROWS * spec.latent;
     for (const L of spec.layers) floats += CHUNK_ROWS * L.outputs;
     return floats * 4 + 64 * (spec.layers.length + 4);
   }
@@ -141,8 +162,10 @@ export class Engine {
       ['rowErrors', request.inferRows * 4],
       ['inferIn', request.inferRows * spec.maxWidth * bytesPer(request.inferKind)],
       ['inferOut', request.inferRows * spec.maxWidth * 4],
+      ['inferLabels', spec.classes > 0 ? request.inferRows : 0],
       ['indices', request.datasetRows * 4],
-      ['dataset', request.datasetRows * spec.inputSize * bytesPer(request.datasetKind)],
+      ['dataset', request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
+      ['labels', spec.classes > 0 ? request.datasetRows : 0],
     ]);
     this.arena.ensure(end);
     const workspaceList: Workspace[] = [];
@@ -162,11 +185,14 @@ export class Engine {
     const { spec } = this;
     const rowsOf = (width: number): number => CHUNK_ROWS * width * 4;
     const { offsets } = planLayout(base, [
-      ['input', rowsOf(spec.maxWidth)], ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
+      ['input', rowsOf(spec.maxWidth)], ['target', rowsOf(spec.imageSize)],
+      ['bottleneck', rowsOf(spec.latent + spec.classes)], ['eps', rowsOf(spec.latent)],
+      ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
       ...spec.layers.map((L, l): [string, number] => [`act${l}`, rowsOf(L.outputs)]),
     ]);
     return {
-      input: offsets.input, gradA: offsets.gradA, gradB: offsets.gradB,
+      input: offsets.input, target: offsets.target, bottleneck: offsets.bottleneck, eps: offsets.eps,
+      gradA: offsets.gradA, gradB: offsets.gradB,
       acts: spec.layers.map((_, l) => offsets[`act${l}`]),
     };
   }
@@ -203,14 +229,20 @@ export class Engine {
 
   // ---- data ----------------------------------------------------------------------------------
 
-  /** Copies rows [row, row + rows) of `data` into the dataset region at row `at`. */
-  storeRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number): void {
-    this.copyRows(data, row, rows, this.at.dataset, at, this.spec.inputSize, this.layout.datasetKind, this.layout.datasetRows);
+  /** Copies rows [row, row + rows) of `data` (and their labels) into the dataset region at row `at`. */
+  storeRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number, labels?: Uint8Array): void {
+    this.copyRows(data, row, rows, this.at.dataset, at, this.spec.imageSize, this.layout.datasetKind, this.layout.datasetRows);
+    if (labels && this.spec.classes > 0) this.arena.u8.set(labels.subarray(row, row + rows), this.at.labels + at);
   }
 
   /** Copies examples order[from…from+rows) of `data` to dataset rows 0…rows-1 (streaming one batch). */
-  stageBatch(data: Uint8Array | Float32Array, order: Uint32Array, from: number, rows: number): void {
-    for (let r = 0; r < rows; r++) this.storeRows(data, order[from + r], 1, r);
+  stageBatch(data: Uint8Array | Float32Array, order: Uint32Array, from: number, rows: number, labels?: Uint8Array): void {
+    for (let r = 0; r < rows; r++) this.storeRows(data, order[from + r], 1, r, labels);
+  }
+
+  /** Labels of the rows in the inference input region (conditional models). */
+  storeInferLabels(labels: Uint8Array, row: number, rows: number, at: number): void {
+    this.arena.u8.set(labels.subarray(row, row + rows), this.at.inferLabels + at);
   }
 
   /** Copies rows of `data` (width values each) into the inference input region at row `at`. */
@@ -358,16 +390,26 @@ export class Engine {
     const grad = this.at.grads + c * P * 4;
     k.zeroF32(grad, P);
     const indices = this.at.indices + first * 4;
-    if (this.layout.datasetKind === 'u8') k.gatherRowsU8(ws.input, this.at.dataset, indices, rows, spec.inputSize);
-    else k.gatherRowsF32(ws.input, this.at.dataset, indices, rows, spec.inputSize);
-    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, ws.input, scale);
+    // Clean images go straight to the input, or to the targets when the input differs from them.
+    const separate = this.corruption.kind !== 0 || spec.classes > 0;
+    const images = separate ? ws.target : ws.input;
+    if (this.layout.datasetKind === 'u8') k.gatherRowsU8(images, this.at.dataset, indices, rows, spec.imageSize);
+    else k.gatherRowsF32(images, this.at.dataset, indices, rows, spec.imageSize);
+    const seed = stepSeed(this.seed, this.step + 1);
+    if (separate) {
+      k.corruptRows(ws.input, ws.target, rows, spec.imageSize, spec.inputSize, this.corruption.kind, this.corruption.level, seed, first);
+      if (spec.classes > 0) k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
+    }
+    const labels = spec.classes > 0 ? { labels: this.at.labels, indices } : undefined;
+    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, images, scale, { seed, first, labels });
   }
 
   /** Forward and backward of `rows` rows in `ws.input` against `target`; gradients added into `grad`. */
-  forwardBackward(ws: Workspace, rows: number, grad: number, target: number, scale: number): number {
+  forwardBackward(ws: Workspace, rows: number, grad: number, target: number, scale: number,
+                  sample: SampleOptions = { seed: 0, first: 0 }): number {
     const k = this.kernels, { spec } = this;
-    const layers = spec.layers, last = layers.length - 1;
-    this.forward(ws, rows, ws.input, 0, last, spec.loss === 'bce');
+    const layers = spec.layers, last = layers.length - 1, code = spec.codeLayer;
+    const kl = this.forward(ws, rows, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample });
     const y = ws.acts[last];
     const n = rows * spec.outputSize;
     let d = ws.gradA, other = ws.gradB;
@@ -378,35 +420,74 @@ export class Engine {
       lossSum = k.mseLoss(d, y, target, n, scale);
       this.activationBackward(layers[last], d, y, n);
     }
+    const bottleneck = this.hasBottleneck();
+    const bnWidth = spec.latent + spec.classes;
     for (let l = last; l >= 0; l--) {
       const L = layers[l];
       if (l < last) this.activationBackward(L, d, ws.acts[l], rows * L.outputs);
-      const inp = l === 0 ? ws.input : ws.acts[l - 1];
+      const inp = l === 0 ? ws.input : l === code + 1 && bottleneck ? ws.bottleneck : ws.acts[l - 1];
       k.gemmTN(grad + L.weightOffset * 4, inp, d, L.inputs, rows, L.outputs);
       k.biasBackward(grad + L.biasOffset * 4, d, rows, L.outputs);
       if (l > 0) {
         k.gemmNN(other, d, this.at.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs);
         const t = d; d = other; other = t;
       }
+      if (l === code + 1 && bottleneck) {
+        // d holds the gradient of the bottleneck [code | label]; take it back to the code layer.
+        if (spec.variational) k.vaeBackward(other, d, bnWidth, ws.eps, ws.acts[code], rows, spec.latent, spec.beta * scale);
+        else k.copyRows(other, spec.latent, d, bnWidth, rows, spec.latent);
+        const t = d; d = other; other = t;
+      }
     }
-    return lossSum;
+    return lossSum + spec.beta * kl;
+  }
+
+  private hasBottleneck(): boolean {
+    return this.spec.variational || this.spec.classes > 0;
   }
 
   /**
-   * Layers [first, last] on `rows` rows starting at `input`; returns the output's offset.
-   * `logitsOut` leaves the last layer's sigmoid to a fused loss.
+   * Layers [first, last] on `rows` rows starting at `input`; the output is at ws.acts[last].
+   * Between the code layer and the decoder sits the bottleneck: the code (a variational model's
+   * mean, or with `sample` a draw around it) followed by the one-hot label of conditional models.
+   * Starting at the decoder, `input` holds codes. `logitsOut` leaves the last layer's sigmoid to
+   * a fused loss. Returns the KL sum of a variational draw (0 otherwise).
    */
-  forward(ws: Workspace, rows: number, input: number, first: number, last: number, logitsOut = false): number {
-    const k = this.kernels, params = this.paramsAt;
+  forward(ws: Workspace, rows: number, input: number, first: number, last: number,
+          options: { logitsOut?: boolean; sample?: SampleOptions; labels?: { labels: number; indices: number } } = {}): number {
+    const k = this.kernels, params = this.paramsAt, { spec } = this;
+    const code = spec.codeLayer;
+    const labels = options.labels ?? options.sample?.labels;
+    let kl = 0;
     let x = input;
     for (let l = first; l <= last; l++) {
       const L = this.spec.layers[l];
+      if (l === code + 1 && this.hasBottleneck()) x = this.bottleneck(ws, rows, x, first === l, options.sample, labels, (v) => { kl = v; });
       const out = ws.acts[l];
       k.gemmNN(out, x, params + L.weightOffset * 4, params + L.biasOffset * 4, rows, L.inputs, L.outputs);
-      if (!(logitsOut && l === last)) this.activate(L, out, rows * L.outputs);
+      if (!(options.logitsOut && l === last)) this.activate(L, out, rows * L.outputs);
       x = out;
     }
-    return x;
+    return kl;
+  }
+
+  /** Fills ws.bottleneck from `codes` (the code layer's output, or given codes) and labels. */
+  private bottleneck(ws: Workspace, rows: number, codes: number, givenCodes: boolean, sample: SampleOptions | undefined,
+                     labels: { labels: number; indices: number } | undefined, kl: (v: number) => void): number {
+    const k = this.kernels, { spec } = this;
+    const width = spec.latent + spec.classes;
+    if (!givenCodes && spec.variational && sample) {
+      kl(k.vaeSample(ws.bottleneck, width, ws.eps, codes, rows, spec.latent, sample.seed ^ 0x5851f42d, sample.first));
+    } else {
+      // A variational code layer gives [mean | log-variance]: the mean is the code.
+      const stride = !givenCodes && spec.variational ? 2 * spec.latent : spec.latent;
+      k.copyRows(ws.bottleneck, width, codes, stride, rows, spec.latent);
+    }
+    if (spec.classes > 0) {
+      if (!labels) throw new Error('engine: a conditional model needs labels');
+      k.oneHotRows(ws.bottleneck + spec.latent * 4, width, labels.labels, labels.indices, rows, spec.classes);
+    }
+    return ws.bottleneck;
   }
 
   private activate(L: LayerSpec, at: number, n: number): void {
@@ -441,18 +522,29 @@ export class Engine {
    */
   inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean): void {
     const k = this.kernels, { spec } = this;
-    const width = spec.layers[first].inputs, outWidth = spec.layers[last].outputs;
+    const conditional = spec.classes > 0;
+    // Rows of the inference region hold images (or codes, when starting at the decoder), without labels.
+    const width = first === 0 ? spec.imageSize : spec.latent;
+    const outWidth = spec.layers[last].outputs;
     const u8 = this.layout.inferKind === 'u8';
     for (let row = from; row < to; row += CHUNK_ROWS) {
       const rows = Math.min(CHUNK_ROWS, to - row);
       let input: number;
       if (u8) {
-        k.u8ToF32(ws.input, this.at.inferIn + row * width, rows * width);
-        input = ws.input;
+        k.u8ToF32(first === 0 && conditional ? ws.target : ws.input, this.at.inferIn + row * width, rows * width);
+        input = first === 0 && conditional ? ws.target : ws.input;
       } else {
         input = this.at.inferIn + row * width * 4;
       }
-      const out = this.forward(ws, rows, input, first, last);
+      const labels = conditional ? { labels: this.at.inferLabels + row, indices: 0 } : undefined;
+      let x = input;
+      if (first === 0 && conditional) {
+        k.copyRows(ws.input, spec.inputSize, input, spec.imageSize, rows, spec.imageSize);
+        k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, labels!.labels, 0, rows, spec.classes);
+        x = ws.input;
+      }
+      this.forward(ws, rows, x, first, last, { labels });
+      const out = ws.acts[last];
       if (keepOutputs) {
         const src = out >> 2, dst = (this.at.inferOut >> 2) + row * outWidth;
         this.arena.f32.copyWithin(dst, src, src + rows * outWidth);
@@ -460,4 +552,12 @@ export class Engine {
       if (rowErrors) k.rowSquaredError(this.at.rowErrors + row * 4, out, input, rows, outWidth);
     }
   }
+}
+
+/** Where a training step's variational draws come from. */
+export interface SampleOptions {
+  seed: number;
+  /** Position in the batch of the chunk's first row (keys the noise, whatever the thread). */
+  first: number;
+  labels?: { labels: number; indices: number };
 }

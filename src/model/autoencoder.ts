@@ -161,8 +161,11 @@ export class Autoencoder {
   }
 
   private static async build(config: ModelConfig, options: RuntimeOptions): Promise<Autoencoder> {
-    const { sizes, activations, codeLayer } = layerPlan(config);
-    const spec = buildNetwork(sizes, activations, config.leakyReluAlpha, config.loss, codeLayer);
+    const { layers, codeLayer } = layerPlan(config);
+    const spec = buildNetwork(layers, {
+      alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
+      variational: config.variational, beta: config.beta, classes: config.classes,
+    });
     const { threads, note } = await resolveThreads(options.threads ?? 'auto', options.wasm !== undefined);
     const shared = threads > 1;
     const { build, module } = await loadKernels({ build: options.kernels ?? 'auto', shared, source: options.wasm });
@@ -170,6 +173,7 @@ export class Autoencoder {
       ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
       : new WebAssembly.Memory({ initial: 1 });
     const engine = new Engine(instantiateKernels(module, memory), memory, spec, config.optimizer);
+    engine.seed = config.seed;
     engine.plan(inferencePlan(threads, 'u8'));
     const shuffler = new Prng((config.seed ^ 0x5bd1e995) >>> 0);
     const model = new Autoencoder(config, engine, { kernels: build, threads, ...(note ? { note } : {}) }, module, shuffler);
@@ -338,6 +342,7 @@ export class Autoencoder {
         engine.setOrder(order);
         const end = await pool.fitEpoch(engine, {
           layout, step: engine.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
+          seed: engine.seed, corruption: engine.corruption,
         }, onReport);
         engine.step = end.step;
         if (end.outcome === 'diverged') throw divergedError(fn, end.loss!, epoch, end.batch!);
@@ -497,5 +502,7 @@ function toOptions(config: unknown): AutoencoderOptions {
     inputShape: c.inputShape, encoder: c.encoder, latent: c.latent, decoder: c.decoder, activation: c.activations,
     latentActivation: c.latentActivation, output: c.output, leakyReluAlpha: c.leakyReluAlpha, loss: c.loss,
     optimizer: c.optimizer, seed: c.seed,
+    variational: c.variational ? { beta: c.beta } : false,
+    conditional: c.classes > 0 ? { classes: c.classes } : undefined,
   };
 }

@@ -1,7 +1,7 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
 import { argError } from '../util/errors.js';
-import type { Activation, Loss } from '../engine/network.js';
+import type { Activation, LayerPlan, Loss } from '../engine/network.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
 
@@ -46,6 +46,12 @@ export interface AutoencoderOptions {
   kernels?: 'auto' | KernelBuildName;
   /** Worker threads for training and large inference calls: 'auto' (default) uses every core. */
   threads?: 'auto' | number;
+  /** A variational autoencoder: the encoder gives a mean and a log-variance per code dimension, the
+   *  decoder reads a sample, and the loss adds β·KL(q(z|x) ‖ N(0, I)). `true` means β = 1. */
+  variational?: boolean | { beta?: number };
+  /** A conditional model: a one-hot label of `classes` classes is fed to the encoder (after the
+   *  image) and to the decoder (after the code). fit, encode and decode then take labels. */
+  conditional?: { classes: number };
 }
 
 /** Options after defaults and validation; this is what a model file stores. */
@@ -61,13 +67,16 @@ export interface ModelConfig {
   loss: Loss;
   optimizer: OptimizerConfig;
   seed: number;
+  variational: boolean;
+  beta: number;
+  classes: number;
 }
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
 const LOSSES: readonly Loss[] = ['mse', 'bce'];
 const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 const OPTION_KEYS = ['inputShape', 'encoder', 'latent', 'decoder', 'activation', 'latentActivation', 'output',
-  'leakyReluAlpha', 'loss', 'optimizer', 'seed', 'kernels', 'threads'];
+  'leakyReluAlpha', 'loss', 'optimizer', 'seed', 'kernels', 'threads', 'variational', 'conditional'];
 const OPTIMIZER_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'momentum', 'nesterov'];
 const MAX_WIDTH = 1 << 16;
 export const MAX_THREADS = 64;
@@ -164,7 +173,29 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
     throw argError(FN, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
   }
+  const v = options.variational ?? false;
+  let variational = false, beta = 0;
+  if (v === true || (typeof v === 'object' && v !== null)) {
+    variational = true;
+    const b = v === true ? 1 : (v as { beta?: number }).beta ?? 1;
+    if (typeof v === 'object') rejectUnknownKeys(v, ['beta'], 'variational.');
+    beta = inRange(b, 'variational.beta', 0, 1000, false, false);
+  } else if (v !== false) {
+    throw argError(FN, 'variational', 'true, false or { beta }', v);
+  }
+  let classes = 0;
+  if (options.conditional !== undefined) {
+    const c = options.conditional;
+    if (typeof c !== 'object' || c === null) throw argError(FN, 'conditional', 'an object { classes }', c);
+    rejectUnknownKeys(c, ['classes'], 'conditional.');
+    if (!isPositiveInteger(c.classes, 256) || c.classes < 2) throw argError(FN, 'conditional.classes', 'an integer in [2, 256]', c.classes);
+    classes = c.classes;
+  }
+  if (variational && options.latentActivation !== undefined && options.latentActivation !== 'linear') {
+    throw argError(FN, 'latentActivation', "'linear' for a variational model (the code layer gives a mean and a log-variance)", options.latentActivation);
+  }
   return {
+    variational, beta, classes,
     inputShape, encoder, latent, decoder, activations,
     latentActivation: activation(options.latentActivation ?? 'linear', 'latentActivation'),
     output,
@@ -175,11 +206,18 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   };
 }
 
-/** Layer widths from input to output, and each layer's activation. */
-export function layerPlan(c: ModelConfig): { sizes: number[]; activations: Activation[]; codeLayer: number } {
-  const inputSize = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-  const sizes = [inputSize, ...c.encoder, c.latent, ...c.decoder, inputSize];
-  const activations = [...c.activations.slice(0, c.encoder.length), c.latentActivation,
-    ...c.activations.slice(c.encoder.length), c.output];
-  return { sizes, activations, codeLayer: c.encoder.length };
+/** The layers from input to output, and where the code is. */
+export function layerPlan(c: ModelConfig): { layers: LayerPlan[]; codeLayer: number } {
+  const imageSize = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+  const layers: LayerPlan[] = [];
+  let width = imageSize + c.classes;
+  c.encoder.forEach((w, i) => { layers.push({ inputs: width, outputs: w, activation: c.activations[i] }); width = w; });
+  layers.push({ inputs: width, outputs: c.variational ? 2 * c.latent : c.latent, activation: c.latentActivation });
+  width = c.latent + c.classes;
+  c.decoder.forEach((w, i) => {
+    layers.push({ inputs: width, outputs: w, activation: c.activations[c.encoder.length + i] });
+    width = w;
+  });
+  layers.push({ inputs: width, outputs: imageSize, activation: c.output });
+  return { layers, codeLayer: c.encoder.length };
 }

@@ -16,6 +16,8 @@ function* epochSteps(engine: Engine, ctl: Int32Array, thread: number, threads: n
   const leader = thread === 0;
   engine.adopt(cmd.layout);
   engine.step = cmd.step;
+  engine.seed = cmd.seed;
+  engine.corruption = cmd.corruption;
   const slice = engine.paramSlices(threads)[thread];
   const batches = Math.ceil(cmd.count / cmd.batchSize);
   const started = performance.now();

@@ -1,6 +1,6 @@
 // Messages between the pool (caller's thread) and its workers: commands one way, progress the
 // other. Nothing per step travels this way except an optional per-batch loss report.
-import type { Layout, OptimizerConfig } from '../engine/engine.js';
+import type { Corruption, Layout, OptimizerConfig } from '../engine/engine.js';
 import type { NetworkSpec } from '../engine/network.js';
 
 export interface InitCommand {
@@ -22,6 +22,9 @@ export interface FitCommand {
   batchSize: number;
   count: number;
   reportBatches: boolean;
+  /** The model's noise seed and the input corruption (denoising) of this fit. */
+  seed: number;
+  corruption: Corruption;
 }
 
 export interface InferCommand {

@@ -31,6 +31,13 @@ export interface Kernels {
   gatherRowsF32(out: number, src: number, indices: number, rows: number, rowLen: number): void;
   addF32(dst: number, src: number, n: number): void;
   zeroF32(dst: number, n: number): void;
+  corruptRows(out: number, clean: number, rows: number, cols: number, outStride: number,
+              kind: number, level: number, seed: number, firstRow: number): void;
+  oneHotRows(out: number, outStride: number, labels: number, indices: number, rows: number, classes: number): void;
+  copyRows(out: number, outStride: number, inp: number, inStride: number, rows: number, cols: number): void;
+  vaeSample(z: number, zStride: number, eps: number, codes: number, rows: number, latent: number, seed: number, firstRow: number): number;
+  vaeBackward(dcodes: number, dz: number, dzStride: number, eps: number, codes: number, rows: number, latent: number, klScale: number): void;
+  normalRows(out: number, rows: number, cols: number, seed: number): void;
   peakProbe(iterations: number, seed: number): number;
   peakProbeFlops(): number;
 }

@@ -10,7 +10,7 @@
 // are 1e-4..6e-3 (bce is the noisier: its loss is larger and its log1p/exp approximations add
 // rounding of a few 1e-7 per element; run with SHOW_GRAD_ERRORS=1 to print them).
 import { describe, it, expect } from 'vitest';
-import { Engine } from '../../src/engine/engine.js';
+import { Engine, type SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, type Activation, type Loss } from '../../src/engine/network.js';
 import { loadKernels, instantiateKernels } from '../../src/runtime/wasm.js';
 import { Prng } from '../../src/util/prng.js';
@@ -20,15 +20,26 @@ const ROWS = 5;
 const SIZES = [7, 6, 3, 5, 7];
 const H = 1e-3;
 
-async function makeEngine(hidden: Activation, output: Activation, loss: Loss, seed: number): Promise<Engine> {
+interface Variant { variational?: boolean; classes?: number }
+
+async function makeEngine(hidden: Activation, output: Activation, loss: Loss, seed: number, variant: Variant = {}): Promise<Engine> {
   const acts = [hidden, hidden, hidden, output];
-  const spec = buildNetwork(SIZES, acts, 0.3, loss, 1);
+  const variational = variant.variational ?? false, classes = variant.classes ?? 0;
+  const latent = SIZES[2];
+  // SIZES as a plain chain; a variational code layer is twice as wide, a label widens the inputs.
+  const plan = [
+    { inputs: SIZES[0] + classes, outputs: SIZES[1], activation: acts[0] },
+    { inputs: SIZES[1], outputs: variational ? 2 * latent : latent, activation: variational ? 'linear' as const : acts[1] },
+    { inputs: latent + classes, outputs: SIZES[3], activation: acts[2] },
+    { inputs: SIZES[3], outputs: SIZES[4], activation: acts[3] },
+  ];
+  const spec = buildNetwork(plan, { alpha: 0.3, loss, codeLayer: 1, latent, variational, beta: 0.7, classes });
   const { module } = await loadKernels({ build: 'simd' });
   const memory = new WebAssembly.Memory({ initial: 1 });
   const engine = new Engine(instantiateKernels(module, memory), memory, spec, {
     type: 'sgd', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, momentum: 0, nesterov: false,
   });
-  engine.plan({ batchSize: ROWS, datasetRows: 0, datasetKind: 'u8', inferRows: 0, inferKind: 'u8', workspaces: 1 });
+  engine.plan({ batchSize: ROWS, datasetRows: 0, datasetKind: 'u8', inferRows: 64, inferKind: 'u8', workspaces: 1 });
   const prng = new Prng(seed);
   engine.initialize(prng);
   // Non-zero biases so that every term of the backward pass matters.
@@ -36,23 +47,38 @@ async function makeEngine(hidden: Activation, output: Activation, loss: Loss, se
   for (const L of spec.layers) for (let j = 0; j < L.outputs; j++) p[L.biasOffset + j] = 0.2 * (prng.next() - 0.5);
   engine.refreshTransposed();
   const ws = engine.workspaces[0];
-  const x = engine.arena.f32.subarray(ws.input >> 2, (ws.input >> 2) + ROWS * SIZES[0]);
-  for (let i = 0; i < x.length; i++) x[i] = 0.05 + 0.9 * prng.next();
+  const f32 = engine.arena.f32;
+  const target = f32.subarray(ws.target >> 2, (ws.target >> 2) + ROWS * SIZES[0]);
+  for (let i = 0; i < target.length; i++) target[i] = 0.05 + 0.9 * prng.next();
+  // The input: the image, then (conditional) a one-hot label in the input's extra columns.
+  const width = SIZES[0] + classes;
+  for (let r = 0; r < ROWS; r++) {
+    for (let i = 0; i < SIZES[0]; i++) f32[(ws.input >> 2) + r * width + i] = target[r * SIZES[0] + i];
+    for (let j = 0; j < classes; j++) f32[(ws.input >> 2) + r * width + SIZES[0] + j] = j === r % classes ? 1 : 0;
+  }
+  if (classes > 0) for (let r = 0; r < ROWS; r++) engine.arena.u8[LABELS_AT(engine) + r] = r % classes;
   return engine;
+}
+
+const LABELS_AT = (engine: Engine): number => engine.at.inferLabels;
+
+function sampleOf(engine: Engine): SampleOptions {
+  return { seed: 1234, first: 0, labels: engine.spec.classes > 0 ? { labels: LABELS_AT(engine), indices: 0 } : undefined };
 }
 
 function meanLoss(engine: Engine): number {
   const ws = engine.workspaces[0], k = engine.kernels, { spec } = engine;
   const last = spec.layers.length - 1, n = ROWS * spec.outputSize;
-  const y = engine.forward(ws, ROWS, ws.input, 0, last, spec.loss === 'bce');
-  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.input, n, 0) : k.mseLoss(0, y, ws.input, n, 0);
-  return sum / n;
+  const kl = engine.forward(ws, ROWS, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample: sampleOf(engine) });
+  const y = ws.acts[last];
+  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.target, n, 0) : k.mseLoss(0, y, ws.target, n, 0);
+  return (sum + spec.beta * kl) / n;
 }
 
 function analyticGradient(engine: Engine): Float32Array {
   const ws = engine.workspaces[0], P = engine.paramCount;
   engine.kernels.zeroF32(engine.at.grads, P);
-  engine.forwardBackward(ws, ROWS, engine.at.grads, ws.input, 1 / (ROWS * engine.spec.outputSize));
+  engine.forwardBackward(ws, ROWS, engine.at.grads, ws.target, 1 / (ROWS * engine.spec.outputSize), sampleOf(engine));
   return engine.arena.f32.slice(engine.at.grads >> 2, (engine.at.grads >> 2) + P);
 }
 
@@ -101,6 +127,21 @@ function nearestKink(engine: Engine): number {
   }
   return nearest;
 }
+
+describe('finite-difference gradient through the variational and conditional bottlenecks', () => {
+  it.each([
+    ['variational', { variational: true }],
+    ['conditional', { classes: 3 }],
+    ['conditional variational', { variational: true, classes: 3 }],
+  ] as [string, Variant][])('%s (tanh hidden, sigmoid output, bce and mse)', async (_, variant) => {
+    for (const loss of ['bce', 'mse'] as Loss[]) {
+      const engine = await makeEngine('tanh', 'sigmoid', loss, 3, variant);
+      const err = relativeError(analyticGradient(engine), numericGradient(engine));
+      if (process.env.SHOW_GRAD_ERRORS) console.log(`${_}/${loss}: relative error ${err.toExponential(2)}`);
+      expect(err).toBeLessThan(1e-2);
+    }
+  });
+});
 
 describe('finite-difference gradient of whole networks (f32, simd build)', () => {
   const cases: [Activation, Activation, Loss][] = [
