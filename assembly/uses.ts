@@ -39,8 +39,8 @@ export const CORRUPT_MASKING: i32 = 2;
 export const CORRUPT_SALT_PEPPER: i32 = 3;
 
 // out[r][c] = corrupt(clean[r][c]) for rows of `cols` values; out rows are `outStride` floats
-// apart (room for a label after the image). Kinds: 0 copy; 1 gaussian, x + level·n clipped to
-// [0, 1]; 2 masking, each value zeroed with probability level; 3 salt and pepper, each value set
+// apart (room for a label after the image). Kinds: 0 copy; 1 gaussian, x + level·n (additive,
+// not clipped: the network takes any real input); 2 masking, each value zeroed with probability level; 3 salt and pepper, each value set
 // to 0 or 1 (even odds) with probability level. Row r draws its noise from (seed, firstRow + r).
 export function corruptRows(out: usize, clean: usize, rows: i32, cols: i32, outStride: i32,
                             kind: i32, level: f32, seed: u32, firstRow: u32): void {
@@ -52,7 +52,7 @@ export function corruptRows(out: usize, clean: usize, rows: i32, cols: i32, outS
       const x = load<f32>(src + (<usize>c << 2));
       let y = x;
       if (kind == CORRUPT_GAUSSIAN) {
-        y = min<f32>(max<f32>(x + level * normal(seed, row, <u32>c), 0), 1);
+        y = x + level * normal(seed, row, <u32>c);
       } else if (kind == CORRUPT_MASKING) {
         if (hiUniform(key(seed, row, <u32>c)) < level) y = 0;
       } else if (kind == CORRUPT_SALT_PEPPER) {

@@ -3,3 +3,5 @@ export { comparisonPng, encodePng } from './image/png.js';
 export type { ComparisonPngOptions } from './image/png.js';
 export { imageGrid, labelledPanels } from './image/grid.js';
 export type { GreyImage } from './image/grid.js';
+export { scatterPng } from './image/scatter.js';
+export type { ScatterOptions } from './image/scatter.js';

@@ -7,3 +7,6 @@ export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Los
 export type { Images, ImagesInput } from './model/inputs.js';
 export { loadKernels, supportsRelaxedSimd, supportsSimd } from './runtime/wasm.js';
 export type { KernelBuildName, KernelSource } from './runtime/wasm.js';
+export { knnClassify } from './model/knn.js';
+export type { KnnOptions, KnnResult } from './model/knn.js';
+export type { NoiseOptions, LabelOptions } from './model/autoencoder.js';

@@ -1,5 +1,5 @@
 // The public model: create or load, fit, encode/decode/reconstruct/evaluate, save, dispose.
-import { Engine, type DataKind, type LayoutRequest } from '../engine/engine.js';
+import { Engine, type Corruption, type DataKind, type LayoutRequest } from '../engine/engine.js';
 import { buildNetwork } from '../engine/network.js';
 import { rowMeanErrors } from '../engine/metrics.js';
 import { loadKernels, instantiateKernels, type KernelBuildName, type KernelSource } from '../runtime/wasm.js';
@@ -10,7 +10,9 @@ import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import { Prng } from '../util/prng.js';
 import { argError } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
-import { imagesOf, type Images, type ImagesInput } from './inputs.js';
+import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
+import { decodeCodes, encodeCodes } from '../io/codeStream.js';
+import { crc32 } from '../util/crc32.js';
 import { layerPlan, normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
 
 export interface EpochLog {
@@ -43,6 +45,20 @@ export interface FitOptions {
   onBatchEnd?: (log: BatchLog) => void;
   /** Aborting stops training after the step in progress; fit then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Denoising: corrupt each input this way (fresh noise every step) and learn to give back the
+   *  clean image. gaussian: x + level·N(0, 1); masking: each value zeroed with probability level;
+   *  saltAndPepper: each value set to 0 or 1 with probability level. */
+  noise?: NoiseOptions;
+}
+
+export interface NoiseOptions {
+  type: 'gaussian' | 'masking' | 'saltAndPepper';
+  level: number;
+}
+
+/** Labels for the rows of a call, for conditional models. */
+export interface LabelOptions {
+  labels?: Uint8Array;
 }
 
 export interface History {
@@ -73,7 +89,8 @@ export interface RuntimeOptions {
   threads?: 'auto' | number;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'onEpochEnd', 'onBatchEnd', 'signal'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise'];
+const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
 const YIELD_EVERY_MS = 30;
 /** Rows the inference regions hold; larger inputs go through in rounds. */
 const INFER_ROWS = 2048;
@@ -235,15 +252,20 @@ export class Autoencoder {
       if (!FIT_KEYS.includes(key)) throw new Error(`${fn}: unknown option ${key}; known options are ${FIT_KEYS.join(', ')}`);
     }
     const range: [number, number] | undefined = this.config.loss === 'bce' ? [0, 1] : undefined;
-    const { data: images, count } = imagesOf(data, fn, 'data', engine.spec.inputSize, range);
+    const { data: images, count } = imagesOf(data, fn, 'data', engine.spec.imageSize, range);
     const epochs = options.epochs ?? 1;
     if (!isPositiveInteger(epochs, 1e6)) throw argError(fn, 'epochs', 'a positive integer', epochs);
     const batchSize = options.batchSize ?? 32;
     if (!isPositiveInteger(batchSize, 1 << 16)) throw argError(fn, 'batchSize', 'an integer in [1, 65536]', batchSize);
     const shuffle = options.shuffle ?? true;
     if (typeof shuffle !== 'boolean') throw argError(fn, 'shuffle', 'true or false', shuffle);
-    const validation = options.validation === undefined ? undefined
-      : imagesOf(options.validation, fn, 'validation', engine.spec.inputSize);
+    const classes = engine.spec.classes;
+    const labels = labelsOf(data, count, classes, fn, 'data');
+    const validation = options.validation === undefined ? undefined : (() => {
+      const v = imagesOf(options.validation!, fn, 'validation', engine.spec.imageSize);
+      return { ...v, labels: labelsOf(options.validation, v.count, classes, fn, 'validation') };
+    })();
+    const corruption = noiseOf(options.noise, fn);
     for (const cb of ['onEpochEnd', 'onBatchEnd'] as const) {
       if (options[cb] !== undefined && typeof options[cb] !== 'function') throw argError(fn, cb, 'a function', options[cb]);
     }
@@ -254,10 +276,12 @@ export class Autoencoder {
     const batch = Math.min(batchSize, count);
     const kind: DataKind = images instanceof Uint8Array ? 'u8' : 'f32';
     this.training = true;
+    engine.corruption = corruption;
     try {
-      const job = { images, count, batch, kind, epochs, shuffle, validation, options };
+      const job = { images, labels, count, batch, kind, epochs, shuffle, validation, options };
       return this.backend.threads > 1 ? await this.fitThreads(job) : await this.fitHere(job);
     } finally {
+      engine.corruption = { kind: 0, level: 0 };
       this.training = false;
     }
   }
@@ -265,7 +289,7 @@ export class Autoencoder {
   /** One thread, in the caller: each shuffled batch is copied from the caller's array into the
    *  memory just before its step, so the data set is never held twice. */
   private async fitHere(job: FitJob): Promise<History> {
-    const { images, count, batch, kind, epochs, shuffle, validation, options } = job;
+    const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = job;
     const engine = this.live;
     const fn = 'Autoencoder.fit';
     engine.plan({ ...inferencePlan(1, validation?.data instanceof Float32Array ? 'f32' : 'u8'), batchSize: batch, datasetRows: batch, datasetKind: kind });
@@ -282,7 +306,7 @@ export class Autoencoder {
       let lastYield = started, lossSum = 0;
       for (let b = 0; b < batches; b++) {
         const start = b * batch, rows = Math.min(batch, count - start);
-        engine.stageBatch(images, order, start, rows);
+        engine.stageBatch(images, order, start, rows, labels);
         const loss = engine.trainBatch(0, rows);
         if (!Number.isFinite(loss)) throw divergedError(fn, loss, epoch, b + 1);
         lossSum += loss * rows;
@@ -296,7 +320,7 @@ export class Autoencoder {
       }
       const seconds = (performance.now() - started) / 1000;
       const log: EpochLog = { epoch, loss: lossSum / count, seconds, samplesPerSec: count / seconds };
-      if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count)));
+      if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count, validation.labels)));
       history.epochs.push(log);
       options.onEpochEnd?.(log);
       await yieldToEventLoop();
@@ -308,7 +332,7 @@ export class Autoencoder {
   /** Worker threads: the data set sits in the shared memory once, each epoch runs in the
    *  workers, and this thread relays progress, shuffles, and validates between epochs. */
   private async fitThreads(job: FitJob): Promise<History> {
-    const { images, count, batch, kind, epochs, shuffle, validation, options } = job;
+    const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = job;
     const engine = this.live;
     const fn = 'Autoencoder.fit';
     const pool = await this.workers();
@@ -316,7 +340,7 @@ export class Autoencoder {
       batchSize: batch, datasetRows: count, datasetKind: kind, workspaces: this.backend.threads,
       inferRows: INFER_ROWS, inferKind: validation?.data instanceof Float32Array ? 'f32' : 'u8',
     });
-    engine.storeRows(images, 0, count, 0);
+    engine.storeRows(images, 0, count, 0, labels);
     pool.beginFit(layout, engine.step);
     const history: History = { epochs: [] };
     let stopReason: unknown = null;
@@ -348,7 +372,7 @@ export class Autoencoder {
         if (end.outcome === 'diverged') throw divergedError(fn, end.loss!, epoch, end.batch!);
         if (end.outcome === 'stopped') throw stopReason ?? new Error(`${fn}: stopped`);
         const log: EpochLog = { epoch, loss: end.lossSum / count, seconds: end.seconds, samplesPerSec: count / end.seconds };
-        if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count)));
+        if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count, validation.labels)));
         history.epochs.push(log);
         options.onEpochEnd?.(log);
         await yieldToEventLoop();
@@ -369,44 +393,207 @@ export class Autoencoder {
     }
   }
 
-  /** Codes of `images`: Float32Array [n × latent]. */
-  encode(images: ImagesInput): Float32Array {
-    const engine = this.idleEngine('Autoencoder.encode');
-    const { data, count } = imagesOf(images, 'Autoencoder.encode', 'images', engine.spec.inputSize);
-    return this.run(data, count, 0, engine.spec.codeLayer, true).outputs!;
+  /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
+  encode(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+    const fn = 'Autoencoder.encode';
+    const { mean } = this.codesOf(images, options, fn);
+    return mean;
   }
 
-  /** Images from codes: Float32Array [n × inputSize]. */
-  decode(codes: Float32Array): Float32Array {
-    const engine = this.idleEngine('Autoencoder.decode');
-    if (!(codes instanceof Float32Array)) throw argError('Autoencoder.decode', 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
-    const { count } = imagesOf(codes, 'Autoencoder.decode', 'codes', this.latentSize);
-    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true).outputs!;
+  /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
+  encodeDistribution(images: ImagesInput, options: LabelOptions = {}): { mean: Float32Array; logVariance: Float32Array } {
+    const fn = 'Autoencoder.encodeDistribution';
+    if (!this.config.variational) throw new Error(`${fn}: this model is not variational (create it with { variational: true })`);
+    const { mean, logVariance } = this.codesOf(images, options, fn);
+    return { mean, logVariance: logVariance! };
+  }
+
+  private codesOf(images: ImagesInput, options: LabelOptions, fn: string): { mean: Float32Array; logVariance?: Float32Array } {
+    const engine = this.idleEngine(fn);
+    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
+    const raw = this.run(data, count, 0, engine.spec.codeLayer, true, labels).outputs!;
+    if (!this.config.variational) return { mean: raw };
+    const L = this.latentSize;
+    const mean = new Float32Array(count * L), logVariance = new Float32Array(count * L);
+    for (let r = 0; r < count; r++) {
+      mean.set(raw.subarray(r * 2 * L, r * 2 * L + L), r * L);
+      logVariance.set(raw.subarray(r * 2 * L + L, (r + 1) * 2 * L), r * L);
+    }
+    return { mean, logVariance };
+  }
+
+  /** Images from codes: Float32Array [n × imageSize]. */
+  decode(codes: Float32Array, options: LabelOptions = {}): Float32Array {
+    const fn = 'Autoencoder.decode';
+    const engine = this.idleEngine(fn);
+    if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
+    const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
+    const labels = labelsOf(undefined, count, engine.spec.classes, fn, 'codes', options?.labels);
+    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels).outputs!;
   }
 
   /** decode(encode(images)), in one pass. */
-  reconstruct(images: ImagesInput): Float32Array {
-    const engine = this.idleEngine('Autoencoder.reconstruct');
-    const { data, count } = imagesOf(images, 'Autoencoder.reconstruct', 'images', engine.spec.inputSize);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, true).outputs!;
+  reconstruct(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+    return this.reconstructAs('Autoencoder.reconstruct', images, options);
+  }
+
+  /** Clean images from noisy ones: what a model trained with `fit(…, { noise })` learned to do. */
+  denoise(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+    return this.reconstructAs('Autoencoder.denoise', images, options);
+  }
+
+  private reconstructAs(fn: string, images: ImagesInput, options: LabelOptions): Float32Array {
+    const engine = this.idleEngine(fn);
+    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
+    return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels).outputs!;
   }
 
   /** Reconstruction MSE and PSNR over `images`. */
-  evaluate(images: ImagesInput): Evaluation {
-    const engine = this.idleEngine('Autoencoder.evaluate');
-    const { data, count } = imagesOf(images, 'Autoencoder.evaluate', 'images', engine.spec.inputSize);
-    return { count, ...withPsnrOnly(this.meanError(data, count)) };
+  evaluate(images: ImagesInput, options: LabelOptions = {}): Evaluation {
+    const fn = 'Autoencoder.evaluate';
+    const engine = this.idleEngine(fn);
+    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
+    return { count, ...withPsnrOnly(this.meanError(data, count, labels)) };
   }
 
   /** Per-image mean squared reconstruction error. */
-  reconstructionErrors(images: ImagesInput): Float32Array {
-    const engine = this.idleEngine('Autoencoder.reconstructionErrors');
-    const { data, count } = imagesOf(images, 'Autoencoder.reconstructionErrors', 'images', engine.spec.inputSize);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, false).errors!;
+  reconstructionErrors(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+    const fn = 'Autoencoder.reconstructionErrors';
+    const engine = this.idleEngine(fn);
+    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
+    return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels).errors!;
   }
 
-  private meanError(data: Images, count: number): number {
-    const errors = this.run(data, count, 0, this.live.spec.layers.length - 1, false).errors!;
+  /**
+   * Draws `n` images from a variational model: codes from N(0, I) (seeded), decoded. A conditional
+   * model draws the class `label` (or one label per image in `labels`).
+   */
+  sample(n: number, options: { seed?: number; label?: number; labels?: Uint8Array } = {}): Float32Array {
+    const fn = 'Autoencoder.sample';
+    this.idleEngine(fn);
+    if (!this.config.variational) throw new Error(`${fn}: sampling needs a variational model (create it with { variational: true })`);
+    if (!isPositiveInteger(n, 1 << 24)) throw argError(fn, 'n', 'a positive integer', n);
+    const seed = options.seed ?? 0;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw argError(fn, 'seed', 'an integer in [0, 2^32)', seed);
+    const classes = this.config.classes;
+    let labels: Uint8Array | undefined;
+    if (options.label !== undefined) {
+      if (classes === 0) throw new Error(`${fn}: label is only for conditional models`);
+      if (!Number.isInteger(options.label) || options.label < 0 || options.label >= classes) throw argError(fn, 'label', `an integer in [0, ${classes - 1}]`, options.label);
+      labels = new Uint8Array(n).fill(options.label);
+    } else if (classes > 0) {
+      labels = labelsOf(undefined, n, classes, fn, 'labels', options.labels ?? new Uint8Array(0));
+    }
+    const prng = new Prng(seed);
+    const codes = new Float32Array(n * this.latentSize);
+    for (let i = 0; i < codes.length; i++) codes[i] = prng.nextGaussian();
+    return this.decode(codes, { labels });
+  }
+
+  /**
+   * `steps` images from `a` to `b` (one image each): their codes (means) interpolated linearly,
+   * decoded. The first and last are the two reconstructions.
+   */
+  interpolate(a: ImagesInput, b: ImagesInput, steps: number, options: { labels?: Uint8Array } = {}): Float32Array {
+    const fn = 'Autoencoder.interpolate';
+    const engine = this.idleEngine(fn);
+    if (!isPositiveInteger(steps, 4096) || steps < 2) throw argError(fn, 'steps', 'an integer in [2, 4096]', steps);
+    const pair = (x: ImagesInput, arg: string): Images => {
+      const { data, count } = imagesOf(x, fn, arg, engine.spec.imageSize);
+      if (count !== 1) throw new Error(`${fn}: ${arg} must be one image (${engine.spec.imageSize} values), got ${count}`);
+      return data;
+    };
+    const first = pair(a, 'a'), last = pair(b, 'b');
+    const classes = engine.spec.classes;
+    const endLabels = classes > 0 ? labelsOf(undefined, 2, classes, fn, 'labels', options.labels) : undefined;
+    const codeA = this.encode(first, { labels: endLabels?.subarray(0, 1) });
+    const codeB = this.encode(last, { labels: endLabels?.subarray(1, 2) });
+    const L = this.latentSize;
+    const codes = new Float32Array(steps * L);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let j = 0; j < L; j++) codes[s * L + j] = (1 - t) * codeA[j] + t * codeB[j];
+    }
+    // A conditional path keeps the first image's label up to the middle, then the second's.
+    const labels = endLabels ? Uint8Array.from({ length: steps }, (_, s) => endLabels[s < steps / 2 ? 0 : 1]) : undefined;
+    return this.decode(codes, { labels });
+  }
+
+  /**
+   * One anomaly score per image, higher for images unlike the training data: the mean squared
+   * reconstruction error, or for a variational model with `method: 'elbo'` the negative evidence
+   * lower bound per pixel (reconstruction error plus β·KL of the code, over the image size).
+   */
+  anomalyScores(images: ImagesInput, options: { method?: 'reconstruction' | 'elbo'; labels?: Uint8Array } = {}): Float32Array {
+    const fn = 'Autoencoder.anomalyScores';
+    const method = options.method ?? 'reconstruction';
+    if (method !== 'reconstruction' && method !== 'elbo') throw argError(fn, 'method', "'reconstruction' or 'elbo'", method);
+    if (method === 'elbo' && !this.config.variational) throw new Error(`${fn}: method 'elbo' needs a variational model`);
+    const errors = this.reconstructionErrors(images, { labels: options.labels });
+    if (method === 'reconstruction') return errors;
+    const { mean, logVariance } = this.encodeDistribution(images, { labels: options.labels });
+    const L = this.latentSize, size = this.live.spec.imageSize;
+    for (let i = 0; i < errors.length; i++) {
+      let kl = 0;
+      for (let j = 0; j < L; j++) {
+        const mu = mean[i * L + j], lv = logVariance[i * L + j];
+        kl += 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
+      }
+      errors[i] += (this.config.beta * kl) / size;
+    }
+    return errors;
+  }
+
+  /** The score above which an image counts as anomalous: the `quantile` of the scores of
+   *  `normal` images (default 0.99: 1 % of normal images are flagged). */
+  anomalyThreshold(normal: ImagesInput, options: { quantile?: number; method?: 'reconstruction' | 'elbo'; labels?: Uint8Array } = {}): number {
+    const fn = 'Autoencoder.anomalyThreshold';
+    const q = options.quantile ?? 0.99;
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw argError(fn, 'quantile', 'a number in [0, 1]', q);
+    const scores = Float32Array.from(this.anomalyScores(normal, { method: options.method, labels: options.labels })).sort();
+    return scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
+  }
+
+  /** Compresses images to bytes: codes quantized to `bits` bits per dimension (see codec.ts). */
+  compress(images: ImagesInput, options: { bits?: number; labels?: Uint8Array } = {}): Uint8Array {
+    const fn = 'Autoencoder.compress';
+    const bits = options.bits ?? 8;
+    if (!isPositiveInteger(bits, 8)) throw argError(fn, 'bits', 'an integer in [1, 8]', bits);
+    const engine = this.idleEngine(fn);
+    const { count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options.labels);
+    const codes = this.encode(images, { labels });
+    return encodeCodes({ codes, count, latent: this.latentSize, bits, modelId: this.modelId(), labels });
+  }
+
+  /** The images back from `compress()`'s bytes: Float32Array [n × imageSize], and n. */
+  decompress(bytes: Uint8Array): { images: Float32Array; count: number; labels?: Uint8Array } {
+    const fn = 'Autoencoder.decompress';
+    this.idleEngine(fn);
+    const stream = decodeCodes(bytes, fn);
+    const id = this.modelId();
+    if (stream.modelId !== id) {
+      throw new Error(`${fn}: these bytes were compressed by another model (model id ${stream.modelId}, this model is ${id})`);
+    }
+    if (stream.latent !== this.latentSize) throw new Error(`${fn}: the stream has ${stream.latent}-dimensional codes, this model ${this.latentSize}`);
+    return { images: this.decode(stream.codes, { labels: stream.labels }), count: stream.count, labels: stream.labels };
+  }
+
+  /** Identifies the weights and config: CRC-32 of each, as 16 hex digits. */
+  modelId(): string {
+    const engine = this.idleEngine('Autoencoder.modelId');
+    const p = engine.params();
+    const weights = crc32(new Uint8Array(p.buffer, p.byteOffset, p.byteLength).slice());
+    const config = crc32(new TextEncoder().encode(JSON.stringify(layerPlan(this.config))));
+    return weights.toString(16).padStart(8, '0') + config.toString(16).padStart(8, '0');
+  }
+
+  private meanError(data: Images, count: number, labels?: Uint8Array): number {
+    const errors = this.run(data, count, 0, this.live.spec.layers.length - 1, false, labels).errors!;
     let sum = 0;
     for (let i = 0; i < count; i++) sum += errors[i];
     return sum / count;
@@ -416,14 +603,16 @@ export class Autoencoder {
    * Layers [first, last] over `count` rows of `data`, in rounds of the inference region's size;
    * large rounds are shared with the worker threads. Returns the outputs, or the per-row errors.
    */
-  private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean): { outputs?: Float32Array; errors?: Float32Array } {
+  private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean,
+              labels?: Uint8Array): { outputs?: Float32Array; errors?: Float32Array } {
     const engine = this.live;
     const kind: DataKind = data instanceof Uint8Array ? 'u8' : 'f32';
     if (engine.layout.inferKind !== kind || engine.layout.inferRows < INFER_ROWS) {
       engine.plan({ ...engine.layout, inferKind: kind, inferRows: INFER_ROWS });
     }
     const layout = engine.layout;
-    const width = engine.spec.layers[first].inputs, outWidth = engine.spec.layers[last].outputs;
+    const width = first === 0 ? engine.spec.imageSize : this.latentSize;
+    const outWidth = engine.spec.layers[last].outputs;
     const outputs = keepOutputs ? new Float32Array(count * outWidth) : undefined;
     const errors = keepOutputs ? undefined : new Float32Array(count);
     const ws = engine.workspaces[0];
@@ -431,6 +620,7 @@ export class Autoencoder {
     for (let round = 0; round < count; round += layout.inferRows) {
       const n = Math.min(layout.inferRows, count - round);
       engine.storeInferRows(data, round, n, 0, width);
+      if (labels) engine.storeInferLabels(labels, round, n, 0);
       const own = (from: number, to: number): void => engine.inferRange(ws, from, to, first, last, keepOutputs, !keepOutputs);
       if (pool && n >= PARALLEL_MIN_ROWS) pool.infer(layout, engine.step, first, last, n, keepOutputs, !keepOutputs, own);
       else own(0, n);
@@ -469,17 +659,30 @@ export class Autoencoder {
 
 interface FitJob {
   images: Images;
+  labels?: Uint8Array;
   count: number;
   batch: number;
   kind: DataKind;
   epochs: number;
   shuffle: boolean;
-  validation?: { data: Images; count: number };
+  validation?: { data: Images; count: number; labels?: Uint8Array };
   options: FitOptions;
 }
 
 function inferencePlan(threads: number, inferKind: DataKind): LayoutRequest {
   return { batchSize: 64, datasetRows: 0, datasetKind: 'u8', inferRows: INFER_ROWS, inferKind, workspaces: threads };
+}
+
+function noiseOf(noise: unknown, fn: string): Corruption {
+  if (noise === undefined) return { kind: 0, level: 0 };
+  if (typeof noise !== 'object' || noise === null) throw argError(fn, 'noise', "an object { type, level }", noise);
+  const { type, level, ...rest } = noise as NoiseOptions;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new Error(`${fn}: unknown option noise.${unknown[0]}; known options are type, level`);
+  if (!(type in NOISE_KINDS)) throw argError(fn, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
+  const max = type === 'gaussian' ? 10 : 1;
+  if (typeof level !== 'number' || !(level >= 0 && level <= max)) throw argError(fn, 'noise.level', `a number in [0, ${max}]`, level);
+  return { kind: NOISE_KINDS[type], level };
 }
 
 function divergedError(fn: string, loss: number, epoch: number, batch: number): Error {

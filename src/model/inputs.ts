@@ -2,8 +2,30 @@
 import { argError, describeValue } from '../util/errors.js';
 
 export type Images = Uint8Array | Float32Array;
-/** Typed arrays of pixels, or anything with an `images` array (what loadMnist returns). */
-export type ImagesInput = Images | { images: Images };
+/** Typed arrays of pixels, or anything with an `images` array (what loadMnist returns, with its
+ *  `labels`, which conditional models use). */
+export type ImagesInput = Images | { images: Images; labels?: Uint8Array };
+
+/**
+ * The labels a conditional model needs for `count` rows: `given` if passed, else the input's
+ * own `labels`. Each must be an integer class below `classes`. Undefined for other models.
+ */
+export function labelsOf(input: unknown, count: number, classes: number, fn: string, arg: string,
+                         given?: unknown): Uint8Array | undefined {
+  if (classes === 0) {
+    if (given !== undefined) throw new Error(`${fn}: labels are only for conditional models (create with { conditional: { classes } })`);
+    return undefined;
+  }
+  const labels = given ?? (input as { labels?: unknown } | null)?.labels;
+  if (!(labels instanceof Uint8Array)) {
+    throw argError(fn, given !== undefined ? 'labels' : `${arg}.labels`, `a Uint8Array of ${count} class labels (this model is conditional)`, labels);
+  }
+  if (labels.length !== count) throw new Error(`${fn}: labels must hold one label per row (${count}), got ${labels.length}`);
+  for (let i = 0; i < count; i++) {
+    if (labels[i] >= classes) throw new Error(`${fn}: labels must be classes in [0, ${classes - 1}], got ${labels[i]} at index ${i}`);
+  }
+  return labels;
+}
 
 export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: number,
                          range?: [number, number]): { data: Images; count: number } {
