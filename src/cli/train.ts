@@ -1,0 +1,258 @@
+// `wasm-autoencoder train`: images → a trained model file.
+import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../index.js';
+import {
+  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intListOption, intOption, numberOption, parseOptions, str,
+  type OptionGroup, type ParsedOptions,
+} from './args.js';
+import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
+import { CliError, UsageError } from './errors.js';
+import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
+import { describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
+import { Progress } from './progress.js';
+
+const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
+const ACTIVATION_ALIASES: Record<string, Activation> = { 'leaky-relu': 'leakyRelu', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu' };
+const LOSSES: readonly Loss[] = ['mse', 'bce'];
+const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
+const MAX_WIDTH = 1 << 16;
+
+const ARCHITECTURE: OptionGroup = {
+  title: 'Model',
+  options: {
+    encoder: { type: 'string', value: 'W,W,...', help: "widths of the encoder's hidden layers ('' for none)", default: '64,32', allowEmpty: true },
+    latent: { type: 'string', value: 'N', help: 'size of the code', default: '32' },
+    decoder: { type: 'string', value: 'W,W,...', help: "widths of the decoder's hidden layers ('' for none)", default: 'the encoder reversed', allowEmpty: true },
+    activation: { type: 'string', value: 'NAME[,NAME...]', help: 'hidden layers: relu, leakyRelu, sigmoid, tanh or linear; one for all, or one per hidden layer', default: 'relu' },
+    'latent-activation': { type: 'string', value: 'NAME', help: 'activation of the code layer', default: 'linear' },
+    output: { type: 'string', value: 'NAME', help: 'activation of the output layer', default: 'sigmoid' },
+    'leaky-relu-alpha': { type: 'string', value: 'X', help: 'slope of leakyRelu below 0', default: '0.3' },
+    loss: { type: 'string', value: 'mse|bce', help: 'mean squared error, or binary cross-entropy (needs --output sigmoid)', default: 'mse' },
+    seed: { type: 'string', value: 'N', help: 'seed of the initial weights and of the shuffles', default: '42' },
+  },
+};
+
+const OPTIMIZER: OptionGroup = {
+  title: 'Optimizer',
+  options: {
+    optimizer: { type: 'string', value: 'adam|adamw|sgd', help: 'the optimizer', default: 'adam' },
+    'learning-rate': { type: 'string', value: 'X', help: 'learning rate', default: '0.001; sgd: 0.01' },
+    beta1: { type: 'string', value: 'X', help: "Adam's beta1", default: '0.9' },
+    beta2: { type: 'string', value: 'X', help: "Adam's beta2", default: '0.999' },
+    epsilon: { type: 'string', value: 'X', help: "Adam's epsilon", default: '1e-7' },
+    'weight-decay': { type: 'string', value: 'X', help: "AdamW's decoupled weight decay", default: '0.004 for adamw' },
+    momentum: { type: 'string', value: 'X', help: 'SGD momentum', default: '0' },
+    nesterov: { type: 'boolean', help: 'Nesterov momentum (sgd)' },
+  },
+};
+
+const TRAINING: OptionGroup = {
+  title: 'Training',
+  options: {
+    epochs: { type: 'string', value: 'N', help: 'passes over the training images', default: '5' },
+    'batch-size': { type: 'string', value: 'N', help: 'images per optimizer step', default: '256' },
+    'validation-split': { type: 'string', value: 'F', help: 'hold out the last fraction F (0 ≤ F < 1) of the images to report validation MSE/PSNR after each epoch', default: "0; --data mnist: MNIST's test set is the validation set" },
+    'no-shuffle': { type: 'boolean', help: 'keep the images in order (default: shuffled every epoch)' },
+  },
+};
+
+const OUTPUT: OptionGroup = {
+  title: 'Output',
+  options: {
+    out: { type: 'string', short: 'o', value: 'FILE', help: 'the model file to write (replaced atomically)', default: 'model.wae; with --resume, that file' },
+    'keep-optimizer': { type: 'boolean', help: "also store the optimizer's state, so that --resume continues exactly (the file is about 3 times larger)" },
+    resume: { type: 'string', value: 'FILE', help: 'continue training this model file (its architecture and optimizer; model and optimizer options are not allowed)' },
+  },
+};
+
+const GROUPS = [sourceGroup('the 60,000 training images, validated on the 10,000 test images'), ARCHITECTURE, OPTIMIZER, TRAINING, OUTPUT, RUNTIME_GROUP, HELP_OPTION];
+
+export const TRAIN_HELP = formatHelp(`${PROGRAM} train [options]`,
+  'Trains an autoencoder on images and writes it to a model file. Progress goes to stderr: on a terminal a\n' +
+  'bar redrawn in place, otherwise one line per epoch. Ctrl-C stops after the current step and saves what\n' +
+  'was learned (exit code 130); a second Ctrl-C quits at once, leaving any old model file as it was.',
+  GROUPS,
+  `${IMAGES_HELP}
+
+Examples:
+  ${PROGRAM} train --epochs 5 --out mnist.wae
+  ${PROGRAM} train --images faces/ --encoder 256,64 --latent 16 --epochs 50 --validation-split 0.1 --out faces.wae
+  ${PROGRAM} train --resume faces.wae --images faces/ --epochs 20`);
+
+interface TrainPlan {
+  model: AutoencoderOptions | null;
+  epochs: number;
+  batchSize: number;
+  validationSplit?: number;
+  shuffle: boolean;
+  out: string;
+  resume?: string;
+  keepOptimizer: boolean;
+}
+
+function activationList(flagName: string, raw: string): Activation | Activation[] {
+  const parts = raw.split(',').map((p) => choiceOption(flagName, p.trim(), ACTIVATIONS, ACTIVATION_ALIASES));
+  return parts.length === 1 ? parts[0] : parts;
+}
+
+function numberFlag(values: ParsedOptions, name: string): number | undefined {
+  const raw = str(values, name);
+  return raw === undefined ? undefined : numberOption(`--${name}`, raw, -Infinity, Infinity);
+}
+
+/** Every value checked before anything is read. */
+function plan(values: ParsedOptions): TrainPlan {
+  const given = (name: string): string | undefined => str(values, name);
+  const epochs = given('epochs') === undefined ? 5 : intOption('--epochs', given('epochs')!, 1, 1e6);
+  const batchSize = given('batch-size') === undefined ? 256 : intOption('--batch-size', given('batch-size')!, 1, 65536);
+  const split = given('validation-split');
+  const validationSplit = split === undefined ? undefined : numberOption('--validation-split', split, 0, 1, false, true);
+  const resume = given('resume');
+  const modelFlags = [...Object.keys(ARCHITECTURE.options), ...Object.keys(OPTIMIZER.options)].filter((k) => values[k] !== undefined);
+  if (resume !== undefined && modelFlags.length > 0) {
+    throw new UsageError(`--${modelFlags[0]} cannot be used with --resume: the model file sets the architecture and the optimizer`);
+  }
+  let model: AutoencoderOptions | null = null;
+  if (resume === undefined) {
+    const m: AutoencoderOptions = {};
+    if (given('encoder') !== undefined) m.encoder = intListOption('--encoder', given('encoder')!, MAX_WIDTH);
+    if (given('latent') !== undefined) m.latent = intOption('--latent', given('latent')!, 1, MAX_WIDTH);
+    if (given('decoder') !== undefined) m.decoder = intListOption('--decoder', given('decoder')!, MAX_WIDTH);
+    if (given('activation') !== undefined) m.activation = activationList('--activation', given('activation')!);
+    if (given('latent-activation') !== undefined) m.latentActivation = choiceOption('--latent-activation', given('latent-activation')!, ACTIVATIONS, ACTIVATION_ALIASES);
+    if (given('output') !== undefined) m.output = choiceOption('--output', given('output')!, ACTIVATIONS, ACTIVATION_ALIASES);
+    if (given('leaky-relu-alpha') !== undefined) m.leakyReluAlpha = numberFlag(values, 'leaky-relu-alpha');
+    if (given('loss') !== undefined) m.loss = choiceOption('--loss', given('loss')!, LOSSES);
+    if (given('seed') !== undefined) m.seed = intOption('--seed', given('seed')!, 0, 0xffffffff);
+    const type = given('optimizer') === undefined ? 'adam' : choiceOption('--optimizer', given('optimizer')!, OPTIMIZERS);
+    const optimizer: Exclude<AutoencoderOptions['optimizer'], string | undefined> = { type };
+    const lr = numberFlag(values, 'learning-rate');
+    if (lr !== undefined) optimizer.learningRate = lr;
+    for (const [name, key] of [['beta1', 'beta1'], ['beta2', 'beta2'], ['epsilon', 'epsilon'], ['weight-decay', 'weightDecay'], ['momentum', 'momentum']] as const) {
+      const v = numberFlag(values, name);
+      if (v !== undefined) optimizer[key] = v;
+    }
+    if (flag(values, 'nesterov')) optimizer.nesterov = true;
+    m.optimizer = optimizer;
+    model = m;
+  }
+  return {
+    model, epochs, batchSize, validationSplit, resume,
+    shuffle: !flag(values, 'no-shuffle'),
+    out: given('out') ?? resume ?? 'model.wae',
+    keepOptimizer: flag(values, 'keep-optimizer'),
+  };
+}
+
+function architecture(model: Autoencoder): string {
+  const c = model.config;
+  const size = model.inputSize;
+  return [size, ...c.encoder].join('-') + ` → code ${c.latent} → ` + [...c.decoder, size].join('-');
+}
+
+function split(set: ImageBatch, fraction: number): { train: ImageBatch; validation?: ImageBatch } {
+  if (fraction === 0) return { train: set };
+  const at = Math.floor(set.count * (1 - fraction));
+  if (at === set.count) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no validation images; use a larger fraction or more images`);
+  if (at === 0) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no training images`);
+  return { train: firstImages(set, at, `${set.name} (first ${at})`), validation: imagesFrom(set, at, `${set.name} (last ${set.count - at})`) };
+}
+
+export async function train(args: string[]): Promise<number> {
+  const values = parseOptions('train', args, GROUPS);
+  if (flag(values, 'help')) {
+    process.stdout.write(TRAIN_HELP);
+    return 0;
+  }
+  const p = plan(values);
+  const runtime = runtimeChoice(values);
+  await checkWritable(p.out, '--out');
+  const source = await trainingSource(sourceChoice(values));
+  let train = source.set, validation: ImageBatch | undefined;
+  if (p.validationSplit !== undefined) ({ train, validation } = split(source.set, p.validationSplit));
+  else validation = source.mnistTest;
+
+  const valuesPerImage = train.height * train.width * train.channels;
+  if (valuesPerImage > MAX_WIDTH) {
+    throw new CliError(`the images of ${train.name} are ${describeShape(train.height, train.width, train.channels)}: ` +
+      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_WIDTH.toLocaleString('en-US')} a model takes (height × width × channels)`);
+  }
+  let model: Autoencoder;
+  if (p.resume !== undefined) {
+    model = await loadModel(p.resume, runtime);
+    // A file saved with the optimizer's state loads with its step count: keep the state on saving.
+    if (model.steps > 0) p.keepOptimizer = true;
+    try {
+      checkFits(train, model, p.resume);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  } else {
+    try {
+      model = await Autoencoder.create({ ...p.model, inputShape: [train.height, train.width, train.channels], ...runtime });
+    } catch (error) {
+      throw libraryError(error);
+    }
+  }
+  try {
+    return await run(model, p, train, validation);
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validation: ImageBatch | undefined): Promise<number> {
+  const err = process.stderr;
+  const b = model.backend;
+  err.write(`training on ${train.count.toLocaleString('en-US')} images (${describeShape(train.height, train.width, train.channels)}) of ${train.name}` +
+    (validation ? `, validating on ${validation.count.toLocaleString('en-US')} of ${validation.name}` : '') + '\n');
+  err.write(`model ${architecture(model)}, ${model.paramCount.toLocaleString('en-US')} parameters` +
+    (p.resume ? `, resumed from ${p.resume}` : '') + `; kernels: ${b.kernels} SIMD, ${b.threads} thread${b.threads > 1 ? 's' : ''}` +
+    (b.note ? ` (${b.note})` : '') + '\n');
+
+  const batchSize = Math.min(p.batchSize, train.count);
+  const progress = new Progress(err, p.epochs, train.count, batchSize);
+  const controller = new AbortController();
+  const interrupted = new Error('interrupted');
+  let presses = 0;
+  const onSigint = (): void => {
+    presses++;
+    progress.clear();
+    if (presses > 1) {
+      err.write(`${PROGRAM}: interrupted again: quitting without saving\n`);
+      removePendingTemporaries();
+      process.exit(130);
+    }
+    err.write(`${PROGRAM}: interrupted: stopping after the current step to save the model (Ctrl-C again to quit at once)\n`);
+    controller.abort(interrupted);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let stopped = false;
+    try {
+      await model.fit(train.images, {
+        epochs: p.epochs, batchSize, shuffle: p.shuffle,
+        ...(validation ? { validation: validation.images } : {}),
+        onEpochEnd: progress.onEpochEnd,
+        ...(progress.interactive ? { onBatchEnd: progress.onBatchEnd } : {}),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      progress.clear();
+      if (error !== interrupted) throw new CliError((error as Error).message ?? String(error));
+      stopped = true;
+    }
+    const bytes = model.save({ optimizer: p.keepOptimizer });
+    await writeAtomic(p.out, bytes);
+    const what = `${describeShape(train.height, train.width, train.channels)} → code ${model.latentSize}, ` +
+      `${model.paramCount.toLocaleString('en-US')} parameters, ${model.steps.toLocaleString('en-US')} step${model.steps === 1 ? '' : 's'}`;
+    if (stopped) {
+      err.write(`${PROGRAM}: stopped after ${progress.epochsDone} of ${p.epochs} epochs (${model.steps.toLocaleString('en-US')} steps in all); ` +
+        `saved what was learned to ${p.out}\n`);
+    }
+    process.stdout.write(`saved ${p.out} (${what})\n`);
+    return stopped ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
