@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   for (let digit = 0; digit < 10; digit++) rows.push(cvae.sample(10, { label: digit, seed: 100 + digit }));
   const all = new Float32Array(100 * 784);
   rows.forEach((r, d) => all.set(r, d * 10 * 784));
-  await save('conditional.png', encodePng(labelledPanels([{ title: 'sample(10, { label }) per row', image: grid(all, 100, 10) }])));
+  await save('conditional.png', encodePng(labelledPanels([{ title: 'sample(10, label) per row', image: grid(all, 100, 10) }])));
   await cvae.dispose();
 
   console.log('compression (784-256-128 → 32, codes at 8 bits)');
