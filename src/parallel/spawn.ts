@@ -65,7 +65,11 @@ export async function spawnWorker(url: URL): Promise<WorkerHandle> {
       keepAlive: (on) => (on ? worker.ref() : worker.unref()),
     };
   }
-  const worker = new Worker(url, { type: 'module' });
+  // The literal `new Worker(new URL('./worker.js', import.meta.url), …)` is the form bundlers
+  // recognise and bundle as a worker; from the TypeScript sources the caller's URL is used.
+  const worker = import.meta.url.endsWith('.ts')
+    ? new Worker(url, { type: 'module' })
+    : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.addEventListener('error', (e) => {
     e.preventDefault();
     fail(new Error(`worker failed: ${(e as ErrorEvent).message || 'could not load or threw'}`));

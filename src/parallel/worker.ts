@@ -27,50 +27,54 @@ async function connect(): Promise<Port> {
   };
 }
 
-const port = await connect();
 let engine: Engine | null = null;
 let thread = 0;
 let threads = 1;
 
-port.listen((cmd) => {
-  try {
-    switch (cmd.type) {
-      case 'init': {
-        thread = cmd.thread;
-        threads = cmd.threads;
-        engine = new Engine(instantiateKernels(cmd.module, cmd.memory), cmd.memory, cmd.spec, cmd.optimizer);
-        port.post({ type: 'ready', thread });
-        break;
+function serve(port: Port): void {
+  port.listen((cmd) => {
+    try {
+      switch (cmd.type) {
+        case 'init': {
+          thread = cmd.thread;
+          threads = cmd.threads;
+          engine = new Engine(instantiateKernels(cmd.module, cmd.memory), cmd.memory, cmd.spec, cmd.optimizer);
+          port.post({ type: 'ready', thread });
+          break;
+        }
+        case 'fit': {
+          const e = ready();
+          const ctl = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
+          port.post(runEpoch(e, ctl, thread, threads, cmd, port.post));
+          break;
+        }
+        case 'barriers': {
+          const e = ready();
+          const barrier = new Barrier(controlWords(e.arena.memory.buffer, cmd.layout.at.control), threads, cmd.spins);
+          for (let i = 0; i < cmd.iterations; i++) barrier.arrive();
+          port.post({ type: 'barriersDone', thread });
+          break;
+        }
+        case 'infer': {
+          const e = ready();
+          e.adopt(cmd.layout);
+          e.step = cmd.step;
+          e.inferRange(e.workspaces[thread], cmd.from, cmd.to, cmd.first, cmd.last, cmd.keepOutputs, cmd.rowErrors);
+          const c = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
+          Atomics.add(c, Ctl.InferDone, 1);
+          Atomics.notify(c, Ctl.InferDone);
+          break;
+        }
       }
-      case 'fit': {
-        const e = ready();
-        const ctl = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
-        port.post(runEpoch(e, ctl, thread, threads, cmd, port.post));
-        break;
-      }
-      case 'barriers': {
-        const e = ready();
-        const barrier = new Barrier(controlWords(e.arena.memory.buffer, cmd.layout.at.control), threads, cmd.spins);
-        for (let i = 0; i < cmd.iterations; i++) barrier.arrive();
-        port.post({ type: 'barriersDone', thread });
-        break;
-      }
-      case 'infer': {
-        const e = ready();
-        e.adopt(cmd.layout);
-        e.step = cmd.step;
-        e.inferRange(e.workspaces[thread], cmd.from, cmd.to, cmd.first, cmd.last, cmd.keepOutputs, cmd.rowErrors);
-        const c = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
-        Atomics.add(c, Ctl.InferDone, 1);
-        Atomics.notify(c, Ctl.InferDone);
-        break;
-      }
+    } catch (error) {
+      port.post({ type: 'error', thread, message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
     }
-  } catch (error) {
-    port.post({ type: 'error', thread, message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
-  }
-});
-port.post({ type: 'hello' });
+  });
+  port.post({ type: 'hello' });
+}
+
+// No top-level await: bundlers emit workers in formats (iife) that do not allow it.
+void connect().then(serve);
 
 function ready(): Engine {
   if (!engine) throw new Error('wasm-autoencoder worker: command before init');

@@ -91,8 +91,13 @@ export function chooseBuild(preference: 'auto' | KernelBuildName = 'auto'): Kern
   return preference;
 }
 
+// Literal `new URL('…', import.meta.url)` expressions: bundlers (Vite, rolldown, webpack) follow
+// exactly this form to copy the files and rewrite the URLs; a template string they cannot follow.
 function defaultUrl(build: KernelBuildName, shared: boolean): URL {
-  return new URL(`../../build/kernels-${build}${shared ? '-threads' : ''}.wasm`, import.meta.url);
+  if (build === 'relaxed') {
+    return shared ? new URL('../../build/kernels-relaxed-threads.wasm', import.meta.url) : new URL('../../build/kernels-relaxed.wasm', import.meta.url);
+  }
+  return shared ? new URL('../../build/kernels-simd-threads.wasm', import.meta.url) : new URL('../../build/kernels-simd.wasm', import.meta.url);
 }
 
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;

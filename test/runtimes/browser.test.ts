@@ -1,0 +1,338 @@
+// The demo page (web/) in Debian's Chromium, on the built package (npm run build first): once
+// cross-origin isolated (worker threads) and once not (one thread, with a visible notice). Both
+// train the reference model on MNIST in the page; the test checks the loss falls, the canvas shows
+// reconstructions that look like the originals, and that the bits agree with Node: the trained
+// weights (same seed, same data) and the codes of a model saved in Node and loaded in the page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Autoencoder } from '../../dist/index.js';
+import { loadMnist, type Mnist } from '../../dist/mnist.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic',
+];
+const project = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+// What the page trains in this test: small, so that each page finishes in a second or two.
+const N = 2000, TEST = 500, EPOCHS = 3, BATCH = 128, SEED = 42;
+const PAGE_QUERY = `n=${N}&test=${TEST}&epochs=${EPOCHS}&batch=${BATCH}&seed=${SEED}&kernels=simd`;
+/** The reference model (bench/reference.js), as web/main.ts creates it. */
+const REFERENCE = {
+  inputShape: [28, 28, 1] as [number, number, number], encoder: [64, 32], latent: 32, decoder: [32, 64],
+  activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
+  optimizer: { type: 'adam' as const, learningRate: 1e-3 },
+};
+
+/** The part of web/main.ts's window.__demo that the test reads. */
+interface DemoState {
+  isolated: boolean;
+  hardwareConcurrency: number;
+  kernels: string | null;
+  threads: number | null;
+  note: string | null;
+  losses: number[];
+  epochs: { epoch: number; loss: number; valMse?: number }[];
+  redraws: number;
+  grid: { count: number; cols: number; scale: number; pad: number; size: number;
+          originals: { x: number; y: number }; reconstructions: { x: number; y: number } } | null;
+  codes: number[] | null;
+  decodes: number;
+  modelId: string | null;
+  seconds: number | null;
+  done: boolean;
+  error: string | null;
+  vae: { done: boolean; threads: number | null; losses: number[]; samples: number; error: string | null };
+  lib: { Autoencoder: typeof Autoencoder };
+  model: unknown;
+  vaeModel: unknown;
+}
+type DemoWindow = typeof globalThis & { __demo?: DemoState };
+
+let server: ViteDevServer;
+let base: string;
+let context: BrowserContext;
+let userDataDir: string;
+let mnist: Mnist;
+/** modelId() after Node trains what the page trains (seed, data, epochs, batch; one thread, simd). */
+let nodeModelId: string;
+/** A model trained a little in Node, saved, and what Node's encode gives for the probe images. */
+let savedModel: Uint8Array;
+let probe: { images: Uint8Array; count: number; codes: Float32Array; reconstructions: Float32Array };
+
+const b64 = (bytes: Uint8Array | Float32Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** Set when beforeAll could not start everything: each test then fails with it (a failing
+ *  beforeAll alone would only mark the tests skipped). */
+let setupError: unknown = null;
+
+beforeAll(async () => {
+  try {
+    await setUp();
+  } catch (error) {
+    setupError = error;
+  }
+});
+
+function ready(): void {
+  if (setupError !== null) throw setupError;
+}
+
+async function setUp(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the browser test runs Debian's Chromium (apt-get install -y chromium); ` +
+      'Playwright never downloads a browser here');
+  }
+  for (const built of ['dist/index.js', 'dist/parallel/worker.js', 'build/kernels-simd.wasm', 'build/kernels-simd-threads.wasm']) {
+    if (!existsSync(join(project, built))) throw new Error(`${built} is missing: run npm run build first (npm run test:runtimes does)`);
+  }
+
+  mnist = await loadMnist({ trainLimit: N, testLimit: 600 });
+  const reference = await Autoencoder.create({ ...REFERENCE, seed: SEED, kernels: 'simd', threads: 1 });
+  await reference.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH });
+  nodeModelId = reference.modelId();
+  await reference.dispose();
+
+  const saved = await Autoencoder.create({ ...REFERENCE, seed: 7, kernels: 'simd', threads: 1 });
+  await saved.fit(mnist.train.images.subarray(0, 512 * 784), { epochs: 1, batchSize: 128 });
+  savedModel = saved.save();
+  const images = mnist.test.images.subarray(0, 600 * 784);
+  probe = { images, count: 600, codes: saved.encode(images), reconstructions: saved.reconstruct(images.subarray(0, 16 * 784)) };
+  await saved.dispose();
+
+  server = await createServer({
+    configFile: join(project, 'web/vite.config.ts'),
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
+  });
+  await server.listen();
+  base = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`;
+
+  userDataDir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** Opens the page, collects its errors, and waits until it has trained (or failed). */
+async function openDemo(query: string): Promise<{ page: Page; errors: string[]; headers: Record<string, string>; state: DemoState; ms: number }> {
+  ready();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  const started = Date.now();
+  const response = await page.goto(`${base}/?${query}`);
+  expect(response?.status()).toBe(200);
+  await page.waitForFunction(() => {
+    const d = (globalThis as DemoWindow).__demo;
+    return d !== undefined && (d.done || d.error !== null);
+  }, null, { timeout: 60_000 });
+  const state = await readState(page);
+  expect(state.error).toBeNull();
+  return { page, errors, headers: response!.headers(), state, ms: Date.now() - started };
+}
+
+function readState(page: Page): Promise<DemoState> {
+  return page.evaluate(() => {
+    // Everything but the library and the models (whose typed arrays span their whole memory).
+    const { lib: _lib, model: _model, vaeModel: _vaeModel, ...rest } = (globalThis as DemoWindow).__demo!;
+    return JSON.parse(JSON.stringify(rest)) as DemoState;
+  });
+}
+
+function expectLossFalls(state: DemoState): void {
+  expect(state.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+  expect(state.losses).toHaveLength(EPOCHS * Math.ceil(N / BATCH));
+  for (const l of state.losses) expect(Number.isFinite(l)).toBe(true);
+  expect(state.epochs[2].loss).toBeLessThan(state.epochs[0].loss * 0.6);
+  const last = state.losses.slice(-4).reduce((a, b) => a + b, 0) / 4;
+  expect(last).toBeLessThan(state.losses[0] * 0.5);
+}
+
+/**
+ * The grid canvas as the page drew it: each test digit (top) and its reconstruction (bottom),
+ * read back from the canvas pixels at one point per 28 × 28 pixel. Returns their correlation and
+ * the spread of the reconstruction pixels.
+ */
+async function canvasReconstructions(page: Page): Promise<{ correlation: number; reconMax: number; reconStd: number }> {
+  const { originals, reconstructions } = await page.evaluate(() => {
+    const grid = (globalThis as DemoWindow).__demo!.grid!;
+    const canvas = document.getElementById('grid') as HTMLCanvasElement;
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const read = (at: { x: number; y: number }): number[] => {
+      const out: number[] = [];
+      const cell = grid.size * grid.scale;
+      for (let n = 0; n < grid.count; n++) {
+        const left = at.x + grid.pad + (n % grid.cols) * (cell + grid.pad);
+        const top = at.y + grid.pad + Math.floor(n / grid.cols) * (cell + grid.pad);
+        for (let y = 0; y < grid.size; y++) {
+          for (let x = 0; x < grid.size; x++) {
+            out.push(pixels.data[4 * ((top + y * grid.scale + 1) * canvas.width + left + x * grid.scale + 1)]);
+          }
+        }
+      }
+      return out;
+    };
+    return { originals: read(grid.originals), reconstructions: read(grid.reconstructions) };
+  });
+  const n = originals.length;
+  const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / n;
+  const mo = mean(originals), mr = mean(reconstructions);
+  let cov = 0, vo = 0, vr = 0;
+  for (let i = 0; i < n; i++) {
+    cov += (originals[i] - mo) * (reconstructions[i] - mr);
+    vo += (originals[i] - mo) ** 2;
+    vr += (reconstructions[i] - mr) ** 2;
+  }
+  return { correlation: cov / Math.sqrt(vo * vr), reconMax: Math.max(...reconstructions), reconStd: Math.sqrt(vr / n) };
+}
+
+/** The bytes of a canvas, to see it change. */
+function canvasBytes(page: Page, id: string): Promise<string> {
+  return page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 0x01000193);
+    return `${c.width}x${c.height}:${(h >>> 0).toString(16)}`;
+  }, id);
+}
+
+/** Loads Node's saved model in the page and encodes the probe images there; the Float32 bits. */
+function encodeInPage(page: Page, threads: 1 | 'auto', count: number): Promise<{ codes: string; reconstructions: string; backendThreads: number }> {
+  return page.evaluate(async ({ model, images, threads, count }) => {
+    const bytes = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const bits = (a: Float32Array): string => {
+      const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      let s = '';
+      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
+    const ae = await AE.load(bytes(model), { kernels: 'simd', threads });
+    try {
+      const pixels = bytes(images).subarray(0, count * 784);
+      return { codes: bits(ae.encode(pixels)), reconstructions: bits(ae.reconstruct(pixels.subarray(0, 16 * 784))), backendThreads: ae.backend.threads };
+    } finally {
+      await ae.dispose();
+    }
+  }, { model: b64(savedModel), images: b64(probe.images), threads, count });
+}
+
+describe('the demo page in Chromium', () => {
+  it('cross-origin isolated: trains on worker threads, draws reconstructions, same bits as Node', async () => {
+    const { page, errors, headers, state, ms } = await openDemo(`${PAGE_QUERY}&vae=1&vaeEpochs=2`);
+    expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    expect(state.isolated).toBe(true);
+
+    // Every core: training runs in that many Web Workers (the page only relays progress).
+    expect(state.hardwareConcurrency).toBeGreaterThanOrEqual(2);
+    expect(state.threads).toBe(Math.min(state.hardwareConcurrency, 64));
+    expect(state.note).toBeNull();
+    expect(state.kernels).toBe('simd');
+    expect(await page.locator('#threads').textContent()).toBe(String(state.threads));
+    expect(await page.locator('#notice').isHidden()).toBe(true);
+
+    expectLossFalls(state);
+    // Two workers, per-epoch fit() calls, validation: the same weights as one fit() in Node.
+    expect(state.modelId).toBe(nodeModelId);
+
+    expect(state.redraws).toBe(EPOCHS + 1);
+    const grid = await canvasReconstructions(page);
+    expect(grid.reconMax).toBeGreaterThan(100);
+    expect(grid.reconStd).toBeGreaterThan(20);
+    expect(grid.correlation).toBeGreaterThan(0.3);
+
+    // Decode this code: moving a slider decodes again and changes the picture.
+    const decodedBefore = await canvasBytes(page, 'decoded');
+    const decodes = state.decodes;
+    await page.evaluate(() => {
+      const s = document.getElementById('dim-0') as HTMLInputElement;
+      s.value = s.min;
+      s.dispatchEvent(new Event('input'));
+    });
+    const after = await readState(page);
+    expect(after.decodes).toBe(decodes + 1);
+    expect(after.codes![0]).toBeCloseTo(Number(await page.locator('#dim-0').getAttribute('min')), 4);
+    expect(await canvasBytes(page, 'decoded')).not.toBe(decodedBefore);
+
+    // The VAE (?vae=1): trained after the main model, then sample(16, { seed }) on the canvas.
+    await page.waitForFunction(() => {
+      const d = (globalThis as DemoWindow).__demo!;
+      return d.vae.done || d.vae.error !== null;
+    }, null, { timeout: 30_000 });
+    const vae = (await readState(page)).vae;
+    expect(vae.error).toBeNull();
+    expect(vae.threads).toBe(state.threads);
+    expect(vae.samples).toBe(1);
+    const samplesBefore = await canvasBytes(page, 'samples');
+    expect(samplesBefore.startsWith('341x341:')).toBe(true);
+    await page.fill('#seed', '2');
+    await page.click('#sample');
+    expect((await readState(page)).vae.samples).toBe(2);
+    expect(await canvasBytes(page, 'samples')).not.toBe(samplesBefore);
+
+    // A model saved in Node, loaded in the page: bit-identical codes and reconstructions, on one
+    // thread and on the workers (600 rows: large enough to be shared with them).
+    const one = await encodeInPage(page, 1, 16);
+    expect(one.backendThreads).toBe(1);
+    expect(one.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
+    expect(one.reconstructions).toBe(b64(probe.reconstructions));
+    const threaded = await encodeInPage(page, 'auto', 600);
+    expect(threaded.backendThreads).toBe(state.threads);
+    expect(threaded.codes).toBe(b64(probe.codes));
+    expect(threaded.reconstructions).toBe(b64(probe.reconstructions));
+
+    expect(errors).toEqual([]);
+    console.log(`isolated page: ${state.threads} threads (${state.kernels}), loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; ` +
+      `modelId ${state.modelId} = Node's; codes of 600 images bit-identical`);
+    await page.close();
+  });
+
+  it('not isolated: one thread, a visible notice with backend.note, the loss falls', async () => {
+    const { page, errors, headers, state, ms } = await openDemo(`isolated=0&${PAGE_QUERY}`);
+    expect(headers['cross-origin-opener-policy']).toBeUndefined();
+    expect(headers['cross-origin-embedder-policy']).toBeUndefined();
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+    expect(state.isolated).toBe(false);
+
+    expect(state.threads).toBe(1);
+    expect(state.note).toMatch(/SharedArrayBuffer|cross-origin isolated/);
+    expect(await page.locator('#threads').textContent()).toBe('1');
+    const notice = page.locator('#notice');
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.textContent()).toContain(state.note!);
+
+    expectLossFalls(state);
+    expect(state.modelId).toBe(nodeModelId);
+    expect(state.redraws).toBe(EPOCHS + 1);
+    const grid = await canvasReconstructions(page);
+    expect(grid.reconMax).toBeGreaterThan(100);
+    expect(grid.correlation).toBeGreaterThan(0.3);
+
+    // Asking for threads here falls back as well, with the same bits.
+    const loaded = await encodeInPage(page, 'auto', 16);
+    expect(loaded.backendThreads).toBe(1);
+    expect(loaded.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
+
+    expect(errors).toEqual([]);
+    console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}`);
+    await page.close();
+  });
+});

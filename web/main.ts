@@ -1,0 +1,414 @@
+// The demo page: trains the reference model on MNIST in this page (worker threads when the page is
+// cross-origin isolated), shows the loss as it goes, redraws test digits and their
+// reconstructions after every epoch, decodes a code edited with sliders, and samples a small VAE.
+//
+// Progress is on window.__demo for the browser test (test/runtimes/browser.test.ts).
+import { Autoencoder, type EpochLog } from 'wasm-autoencoder';
+import { parseIdx } from 'wasm-autoencoder/idx';
+import { imageGrid, type GreyImage } from 'wasm-autoencoder/image';
+
+// ---- settings (query string) ----------------------------------------------------------------
+
+const query = new URLSearchParams(location.search);
+
+function intParam(name: string, fallback: number, min: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`?${name}= must be an integer in [${min}, ${max}], got ${raw}`);
+  return v;
+}
+
+function settingsFromQuery() {
+  const threadsRaw = query.get('threads') ?? 'auto';
+  const kernels = query.get('kernels') ?? 'auto';
+  if (kernels !== 'auto' && kernels !== 'simd' && kernels !== 'relaxed') throw new Error(`?kernels= must be auto, simd or relaxed, got ${kernels}`);
+  return {
+    /** Training images (the first n of MNIST's training set). */
+    n: intParam('n', 5000, 1, 60000),
+    /** Test images: validation, the grid, the decoder. */
+    test: intParam('test', 1000, 16, 10000),
+    epochs: intParam('epochs', 10, 1, 1000),
+    batch: intParam('batch', 64, 1, 65536),
+    threads: threadsRaw === 'auto' ? ('auto' as const) : intParam('threads', 1, 1, 64),
+    kernels: kernels as 'auto' | 'simd' | 'relaxed',
+    seed: intParam('seed', 42, 0, 0xffffffff),
+    /** 1: train the VAE right after the main model (otherwise on a click). */
+    vae: intParam('vae', 0, 0, 1) === 1,
+    vaeEpochs: intParam('vaeEpochs', 10, 1, 1000),
+  };
+}
+
+/** The reference model of the benchmarks (bench/reference.js). */
+const REFERENCE = {
+  inputShape: [28, 28, 1] as [number, number, number], encoder: [64, 32], latent: 32, decoder: [32, 64],
+  activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
+  optimizer: { type: 'adam' as const, learningRate: 1e-3 },
+};
+
+// ---- state exposed to tests -------------------------------------------------------------------
+
+interface GridLayout {
+  count: number; cols: number; scale: number; pad: number; size: number;
+  /** Top-left corners of the two grids on the canvas. */
+  originals: { x: number; y: number };
+  reconstructions: { x: number; y: number };
+}
+
+const demo = {
+  settings: null as ReturnType<typeof settingsFromQuery> | null,
+  isolated: globalThis.crossOriginIsolated === true,
+  hardwareConcurrency: navigator.hardwareConcurrency,
+  kernels: null as string | null,
+  threads: null as number | null,
+  note: null as string | null,
+  /** Loss of every batch, in order. */
+  losses: [] as number[],
+  epochs: [] as EpochLog[],
+  /** How many times the grid was drawn (once before training, then after every epoch). */
+  redraws: 0,
+  grid: null as GridLayout | null,
+  /** The chosen test image's code, as the decoder panel shows it. */
+  codes: null as number[] | null,
+  decodes: 0,
+  modelId: null as string | null,
+  seconds: null as number | null,
+  done: false,
+  error: null as string | null,
+  vae: { done: false, threads: null as number | null, losses: [] as number[], samples: 0, error: null as string | null },
+  /** The library as the page loaded it, for tests that run their own calls in the page. */
+  lib: { Autoencoder, parseIdx },
+  model: null as Autoencoder | null,
+  vaeModel: null as Autoencoder | null,
+};
+(globalThis as unknown as { __demo: typeof demo }).__demo = demo;
+
+// ---- DOM helpers ----------------------------------------------------------------------------
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing from the page`);
+  return e as T;
+}
+const setText = (id: string, text: string): void => { el(id).textContent = text; };
+
+function drawGrey(ctx: CanvasRenderingContext2D, img: GreyImage, x: number, y: number): void {
+  const rgba = new ImageData(img.width, img.height);
+  for (let i = 0; i < img.data.length; i++) {
+    const v = img.data[i];
+    rgba.data[4 * i] = v;
+    rgba.data[4 * i + 1] = v;
+    rgba.data[4 * i + 2] = v;
+    rgba.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(rgba, x, y);
+}
+
+function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new Error('no 2D canvas context');
+  return ctx;
+}
+
+// ---- MNIST from the dev server ------------------------------------------------------------------
+
+async function fetchIdx(name: string, count: number): Promise<Uint8Array> {
+  const response = await fetch(`/mnist/${name}?count=${count}`);
+  if (!response.ok) throw new Error(`GET /mnist/${name}: HTTP ${response.status} ${await response.text()}`);
+  const idx = parseIdx(new Uint8Array(await response.arrayBuffer()), name);
+  return idx.data as Uint8Array;
+}
+
+// ---- loss chart -------------------------------------------------------------------------------
+
+let chartQueued = false;
+function queueLossChart(): void {
+  if (chartQueued) return;
+  chartQueued = true;
+  requestAnimationFrame(() => {
+    chartQueued = false;
+    drawLossChart();
+  });
+}
+
+function drawLossChart(): void {
+  const canvas = el<HTMLCanvasElement>('loss-chart');
+  const ctx = context(canvas);
+  const { width, height } = canvas;
+  ctx.clearRect(0, 0, width, height);
+  const losses = demo.losses;
+  if (losses.length < 2) return;
+  const max = Math.max(...losses), min = Math.min(...losses);
+  const span = max - min || 1;
+  ctx.strokeStyle = '#3b82f6';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (let i = 0; i < losses.length; i++) {
+    const x = 4 + ((width - 8) * i) / (losses.length - 1);
+    const y = 4 + (height - 8) * (1 - (losses[i] - min) / span);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  }
+  ctx.stroke();
+  ctx.fillStyle = '#888';
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillText(max.toFixed(4), 6, 14);
+  ctx.fillText(min.toFixed(4), 6, height - 6);
+}
+
+// ---- originals / reconstructions grid ----------------------------------------------------------
+
+const GRID_COUNT = 10, GRID_SCALE = 3, GRID_PAD = 1, GRID_GAP = 8, SIZE = 28;
+
+function drawGrid(ae: Autoencoder, testImages: Uint8Array): void {
+  const originals = testImages.subarray(0, GRID_COUNT * SIZE * SIZE);
+  const reconstructions = ae.reconstruct(originals);
+  const options = { count: GRID_COUNT, width: SIZE, height: SIZE, cols: GRID_COUNT, scale: GRID_SCALE, pad: GRID_PAD };
+  const top = imageGrid(originals, options);
+  const bottom = imageGrid(reconstructions, options);
+  const canvas = el<HTMLCanvasElement>('grid');
+  if (canvas.width !== top.width || canvas.height !== top.height * 2 + GRID_GAP) {
+    canvas.width = top.width;
+    canvas.height = top.height * 2 + GRID_GAP;
+  }
+  const ctx = context(canvas);
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  drawGrey(ctx, top, 0, 0);
+  drawGrey(ctx, bottom, 0, top.height + GRID_GAP);
+  demo.grid = {
+    count: GRID_COUNT, cols: GRID_COUNT, scale: GRID_SCALE, pad: GRID_PAD, size: SIZE,
+    originals: { x: 0, y: 0 }, reconstructions: { x: 0, y: top.height + GRID_GAP },
+  };
+  demo.redraws++;
+}
+
+// ---- decode this code ---------------------------------------------------------------------------
+
+const SLIDERS = 4;
+
+class DecoderPanel {
+  private code: Float32Array | null = null;
+  private ranges: { min: number; max: number }[] = [];
+  private readonly sliders: HTMLInputElement[] = [];
+  private readonly outputs: HTMLOutputElement[] = [];
+
+  constructor(private readonly testImages: Uint8Array, private readonly count: number,
+              private readonly busy: () => boolean, private model: () => Autoencoder | null) {
+    const box = el('sliders');
+    for (let d = 0; d < SLIDERS; d++) {
+      const label = document.createElement('label');
+      label.textContent = `code[${d}]`;
+      label.htmlFor = `dim-${d}`;
+      const input = document.createElement('input');
+      input.type = 'range';
+      input.id = `dim-${d}`;
+      input.disabled = true;
+      input.addEventListener('input', () => this.render());
+      const out = document.createElement('output');
+      out.htmlFor.add(input.id);
+      box.append(label, input, out);
+      this.sliders.push(input);
+      this.outputs.push(out);
+    }
+    const index = el<HTMLInputElement>('image-index');
+    index.max = String(count - 1);
+    index.addEventListener('change', () => this.refresh());
+    el('reset-code').addEventListener('click', () => this.refresh());
+  }
+
+  private index(): number {
+    const v = Number(el<HTMLInputElement>('image-index').value);
+    return Number.isInteger(v) && v >= 0 && v < this.count ? v : 0;
+  }
+
+  /** After an epoch (or a new image): slider ranges from the test codes, sliders at the image's code. */
+  refresh(): void {
+    const ae = this.model();
+    if (!ae || this.busy()) return;
+    const L = ae.latentSize;
+    const codes = ae.encode(this.testImages);
+    this.ranges = [];
+    for (let d = 0; d < SLIDERS; d++) {
+      let min = Infinity, max = -Infinity;
+      for (let i = 0; i < this.count; i++) {
+        const v = codes[i * L + d];
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      const margin = 0.1 * (max - min || 1);
+      this.ranges.push({ min: min - margin, max: max + margin });
+    }
+    const i = this.index();
+    this.code = codes.slice(i * L, (i + 1) * L);
+    for (let d = 0; d < SLIDERS; d++) {
+      const s = this.sliders[d], { min, max } = this.ranges[d];
+      s.min = String(min);
+      s.max = String(max);
+      s.step = String((max - min) / 200);
+      s.value = String(this.code[d]);
+      s.disabled = false;
+    }
+    const original = imageGrid(this.testImages.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE),
+                               { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 });
+    drawGrey(context(el<HTMLCanvasElement>('decoder-original')), original, 0, 0);
+    this.render();
+  }
+
+  /** Decodes the code with the sliders' values in its first dimensions. */
+  render(): void {
+    const ae = this.model();
+    if (!ae || !this.code || this.busy()) return;
+    const code = this.code.slice();
+    for (let d = 0; d < SLIDERS; d++) {
+      code[d] = Number(this.sliders[d].value);
+      this.outputs[d].value = code[d].toFixed(3);
+    }
+    const image = ae.decode(code);
+    drawGrey(context(el<HTMLCanvasElement>('decoded')),
+             imageGrid(image, { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 }), 0, 0);
+    demo.codes = Array.from(code);
+    demo.decodes++;
+  }
+}
+
+// ---- the variational model ------------------------------------------------------------------------
+
+async function trainVae(train: Uint8Array, count: number, settings: ReturnType<typeof settingsFromQuery>): Promise<void> {
+  const button = el<HTMLButtonElement>('train-vae');
+  button.disabled = true;
+  try {
+    setText('vae-status', 'training the VAE…');
+    const vae = await Autoencoder.create({
+      inputShape: [28, 28, 1], encoder: [128, 64], latent: 8, decoder: [64, 128], activation: 'relu',
+      output: 'sigmoid', loss: 'bce', variational: true, optimizer: { type: 'adam', learningRate: 1e-3 },
+      seed: settings.seed, threads: settings.threads, kernels: settings.kernels,
+    });
+    demo.vaeModel = vae;
+    demo.vae.threads = vae.backend.threads;
+    const history = await vae.fit(train, {
+      epochs: settings.vaeEpochs, batchSize: settings.batch,
+      onBatchEnd: (log) => demo.vae.losses.push(log.loss),
+      onEpochEnd: (log) => setText('vae-status', `VAE epoch ${log.epoch}/${settings.vaeEpochs}: loss ${log.loss.toFixed(4)}`),
+    });
+    const last = history.epochs[history.epochs.length - 1];
+    setText('vae-status', `VAE trained on ${count} digits, ${settings.vaeEpochs} epochs (loss ${last.loss.toFixed(4)}), ${vae.backend.threads} thread(s)`);
+    demo.vae.done = true;
+    el<HTMLButtonElement>('sample').disabled = false;
+    drawSamples();
+  } catch (error) {
+    demo.vae.error = describe(error);
+    setText('vae-status', `VAE failed: ${demo.vae.error}`);
+    button.disabled = false;
+  }
+}
+
+function drawSamples(): void {
+  const vae = demo.vaeModel;
+  if (!vae) return;
+  const seed = Number(el<HTMLInputElement>('seed').value);
+  const images = vae.sample(16, { seed: Number.isInteger(seed) && seed >= 0 ? seed : 0 });
+  const grid = imageGrid(images, { count: 16, width: SIZE, height: SIZE, cols: 4, scale: 3, pad: 1 });
+  const canvas = el<HTMLCanvasElement>('samples');
+  canvas.width = grid.width;
+  canvas.height = grid.height;
+  drawGrey(context(canvas), grid, 0, 0);
+  demo.vae.samples++;
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function showNotice(text: string): void {
+  const notice = el('notice');
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+async function main(): Promise<void> {
+  const settings = settingsFromQuery();
+  demo.settings = settings;
+  const toggle = el<HTMLAnchorElement>('toggle-isolation');
+  const other = new URLSearchParams(query);
+  if (query.get('isolated') === '0') {
+    other.delete('isolated');
+    toggle.textContent = 'open cross-origin isolated';
+  } else {
+    other.set('isolated', '0');
+  }
+  toggle.href = `?${other}`;
+  setText('isolated', String(demo.isolated));
+
+  setText('status', `loading ${settings.n} training and ${settings.test} test digits…`);
+  const [train, testImages] = await Promise.all([
+    fetchIdx('train-images-idx3-ubyte', settings.n),
+    fetchIdx('t10k-images-idx3-ubyte', settings.test),
+  ]);
+  setText('data', `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${settings.epochs} epochs`);
+
+  setText('status', 'compiling the kernels and starting the workers…');
+  const ae = await Autoencoder.create({ ...REFERENCE, seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
+  demo.model = ae;
+  demo.kernels = ae.backend.kernels;
+  demo.threads = ae.backend.threads;
+  demo.note = ae.backend.note ?? null;
+  setText('kernels', ae.backend.kernels);
+  setText('threads', String(ae.backend.threads));
+  if (ae.backend.note) showNotice(`ae.backend.note: ${ae.backend.note}`);
+
+  let training = false;
+  const decoder = new DecoderPanel(testImages, settings.test, () => training, () => demo.model);
+  drawGrid(ae, testImages);
+  decoder.refresh();
+
+  const started = performance.now();
+  // One fit() call per epoch, so that the grid and the decoder can run between epochs (a model
+  // refuses other calls while it trains); the result is the same as one call with all epochs.
+  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    setText('status', `training: epoch ${epoch} of ${settings.epochs}`);
+    training = true;
+    let history;
+    try {
+      history = await ae.fit(train, {
+        epochs: 1, batchSize: settings.batch, validation: testImages,
+        onBatchEnd: (log) => {
+          demo.losses.push(log.loss);
+          setText('loss', `${log.loss.toFixed(5)} (batch ${log.batch}/${log.batches})`);
+          queueLossChart();
+        },
+      });
+    } finally {
+      training = false;
+    }
+    const log = { ...history.epochs[0], epoch };
+    demo.epochs.push(log);
+    setText('epoch', `${epoch} / ${settings.epochs}`);
+    const item = document.createElement('li');
+    item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
+      `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
+    el('epochs').append(item);
+    drawGrid(ae, testImages);
+    decoder.refresh();
+    queueLossChart();
+  }
+  demo.seconds = (performance.now() - started) / 1000;
+  demo.modelId = ae.modelId();
+  setText('status', `done: ${settings.epochs} epochs in ${demo.seconds.toFixed(1)} s`);
+  demo.done = true;
+
+  const vaeButton = el<HTMLButtonElement>('train-vae');
+  vaeButton.disabled = false;
+  vaeButton.addEventListener('click', () => void trainVae(train, settings.n, settings));
+  el('sample').addEventListener('click', () => drawSamples());
+  if (settings.vae) await trainVae(train, settings.n, settings);
+}
+
+main().catch((error: unknown) => {
+  demo.error = describe(error);
+  console.error(error);
+  setText('status', `failed: ${demo.error}`);
+  showNotice(`Failed: ${demo.error}`);
+});
