@@ -517,10 +517,12 @@ export class Engine {
 
   /**
    * Layers [first, last] over rows [from, to) of the inference input region, in blocks of
-   * CHUNK_ROWS through workspace `ws`. Writes the outputs to the inference output region when
-   * `keepOutputs`, and, when `rowErrors`, each row's summed squared error against its input.
+   * CHUNK_ROWS through workspace `ws`. Hands the outputs of each block to `sink` when given, else
+   * writes them to the inference output region, when `keepOutputs`; and, when `rowErrors`, each
+   * row's summed squared error against its input.
    */
-  inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean): void {
+  inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean,
+             sink?: (row: number, rows: number, output: number) => void): void {
     const k = this.kernels, { spec } = this;
     const conditional = spec.classes > 0;
     // Rows of the inference region hold images (or codes, when starting at the decoder), without labels.
@@ -545,7 +547,9 @@ export class Engine {
       }
       this.forward(ws, rows, x, first, last, { labels });
       const out = ws.acts[last];
-      if (keepOutputs) {
+      if (keepOutputs && sink) {
+        sink(row, rows, out);
+      } else if (keepOutputs) {
         const src = out >> 2, dst = (this.at.inferOut >> 2) + row * outWidth;
         this.arena.f32.copyWithin(dst, src, src + rows * outWidth);
       }

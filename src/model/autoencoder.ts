@@ -621,12 +621,22 @@ export class Autoencoder {
       const n = Math.min(layout.inferRows, count - round);
       engine.storeInferRows(data, round, n, 0, width);
       if (labels) engine.storeInferLabels(labels, round, n, 0);
-      const own = (from: number, to: number): void => engine.inferRange(ws, from, to, first, last, keepOutputs, !keepOutputs);
-      if (pool && n >= PARALLEL_MIN_ROWS) pool.infer(layout, engine.step, first, last, n, keepOutputs, !keepOutputs, own);
-      else own(0, n);
-      if (outputs) {
+      // This thread's blocks go straight from its workspace to the caller's array; the workers'
+      // shares come back through the inference output region.
+      const sink = outputs
+        ? (row: number, rows: number, at: number): void => outputs.set(engine.arena.f32.subarray(at >> 2, (at >> 2) + rows * outWidth), (round + row) * outWidth)
+        : undefined;
+      let own: [number, number] = [0, n];
+      const ownShare = (from: number, to: number): void => {
+        own = [from, to];
+        engine.inferRange(ws, from, to, first, last, keepOutputs, !keepOutputs, sink);
+      };
+      if (pool && n >= PARALLEL_MIN_ROWS) pool.infer(layout, engine.step, first, last, n, keepOutputs, !keepOutputs, ownShare);
+      else ownShare(0, n);
+      if (outputs && (own[0] > 0 || own[1] < n)) {
         const at = layout.at.inferOut >> 2;
-        outputs.set(engine.arena.f32.subarray(at, at + n * outWidth), round * outWidth);
+        if (own[0] > 0) outputs.set(engine.arena.f32.subarray(at, at + own[0] * outWidth), round * outWidth);
+        if (own[1] < n) outputs.set(engine.arena.f32.subarray(at + own[1] * outWidth, at + n * outWidth), (round + own[1]) * outWidth);
       }
       if (errors) rowMeanErrors(engine, n, errors, round);
     }
