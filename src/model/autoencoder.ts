@@ -318,15 +318,20 @@ export class Autoencoder {
         }
         options.signal?.throwIfAborted();
       }
-      const seconds = (performance.now() - started) / 1000;
-      const log: EpochLog = { epoch, loss: lossSum / count, seconds, samplesPerSec: count / seconds };
-      if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count, validation.labels)));
-      history.epochs.push(log);
-      options.onEpochEnd?.(log);
-      await yieldToEventLoop();
-      options.signal?.throwIfAborted();
+      await this.endEpoch(job, history, epoch, lossSum, (performance.now() - started) / 1000);
     }
     return history;
+  }
+
+  /** An epoch's log (with validation), its callback, and a turn of the event loop. */
+  private async endEpoch(job: FitJob, history: History, epoch: number, lossSum: number, seconds: number): Promise<void> {
+    const { count, validation, options } = job;
+    const log: EpochLog = { epoch, loss: lossSum / count, seconds, samplesPerSec: count / seconds };
+    if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count, validation.labels)));
+    history.epochs.push(log);
+    options.onEpochEnd?.(log);
+    await yieldToEventLoop();
+    options.signal?.throwIfAborted();
   }
 
   /** Worker threads: the data set sits in the shared memory once, each epoch runs in the
@@ -371,12 +376,7 @@ export class Autoencoder {
         engine.step = end.step;
         if (end.outcome === 'diverged') throw divergedError(fn, end.loss!, epoch, end.batch!);
         if (end.outcome === 'stopped') throw stopReason ?? new Error(`${fn}: stopped`);
-        const log: EpochLog = { epoch, loss: end.lossSum / count, seconds: end.seconds, samplesPerSec: count / end.seconds };
-        if (validation) Object.assign(log, withPsnr(this.meanError(validation.data, validation.count, validation.labels)));
-        history.epochs.push(log);
-        options.onEpochEnd?.(log);
-        await yieldToEventLoop();
-        options.signal?.throwIfAborted();
+        await this.endEpoch(job, history, epoch, end.lossSum, end.seconds);
       }
       return history;
     } catch (error) {

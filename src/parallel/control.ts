@@ -44,11 +44,8 @@ export class Barrier {
     const c = this.ctl;
     if (this.parties === 1) return Atomics.load(c, Ctl.StopRequested) !== 0;
     const generation = Atomics.load(c, Ctl.Generation);
-    if (Atomics.add(c, Ctl.Arrived, 1) === this.parties - 1) {
-      Atomics.store(c, Ctl.Arrived, 0);
-      Atomics.store(c, Ctl.Stop, Atomics.load(c, Ctl.StopRequested));
-      Atomics.add(c, Ctl.Generation, 1);
-      Atomics.notify(c, Ctl.Generation);
+    if (this.lastToArrive()) {
+      this.release();
     } else {
       let spins = 0;
       while (Atomics.load(c, Ctl.Generation) === generation) {
@@ -60,6 +57,19 @@ export class Barrier {
     return Atomics.load(c, Ctl.Stop) !== 0;
   }
 
+  private lastToArrive(): boolean {
+    return Atomics.add(this.ctl, Ctl.Arrived, 1) === this.parties - 1;
+  }
+
+  /** The last thread to arrive: reset the count, take the stop decision, open the barrier. */
+  private release(): void {
+    const c = this.ctl;
+    Atomics.store(c, Ctl.Arrived, 0);
+    Atomics.store(c, Ctl.Stop, Atomics.load(c, Ctl.StopRequested));
+    Atomics.add(c, Ctl.Generation, 1);
+    Atomics.notify(c, Ctl.Generation);
+  }
+
   /**
    * The same, for a thread that may not block (the caller's): spins briefly, then waits with
    * Atomics.waitAsync (or, where that is missing, by polling between event-loop turns).
@@ -68,11 +78,8 @@ export class Barrier {
     const c = this.ctl;
     if (this.parties === 1) return Atomics.load(c, Ctl.StopRequested) !== 0;
     const generation = Atomics.load(c, Ctl.Generation);
-    if (Atomics.add(c, Ctl.Arrived, 1) === this.parties - 1) {
-      Atomics.store(c, Ctl.Arrived, 0);
-      Atomics.store(c, Ctl.Stop, Atomics.load(c, Ctl.StopRequested));
-      Atomics.add(c, Ctl.Generation, 1);
-      Atomics.notify(c, Ctl.Generation);
+    if (this.lastToArrive()) {
+      this.release();
       return Atomics.load(c, Ctl.Stop) !== 0;
     }
     let spins = 0;
