@@ -23,7 +23,7 @@ import {
 
 const WORKER = join(fixturesDir, 'workerd-worker.mjs');
 const KERNELS = join(buildDir, 'kernels-simd.wasm');
-const COMPATIBILITY_DATE = '2026-07-01';
+const COMPATIBILITY_DATE = '2026-04-01';
 
 /** The files `entry` reaches through static imports; throws on an import workerd could not load. */
 function staticImportGraph(entry: string): string[] {
