@@ -306,6 +306,7 @@ export class Autoencoder {
       let lastYield = started, lossSum = 0;
       for (let b = 0; b < batches; b++) {
         const start = b * batch, rows = Math.min(batch, count - start);
+        if (this.engine === null) throw new Error(`${fn}: the model was disposed during fit`);
         engine.stageBatch(images, order, start, rows, labels);
         const loss = engine.trainBatch(0, rows);
         if (!Number.isFinite(loss)) throw divergedError(fn, loss, epoch, b + 1);

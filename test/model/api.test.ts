@@ -141,6 +141,14 @@ describe('bad input gets an error that names the argument', () => {
     expect(() => trained.evaluate(undefined as never)).toThrow(/evaluate: images must be a Uint8Array/);
   });
 
+  it('a model disposed during fit stops training and says so', async () => {
+    for (const threads of [1, 2]) {
+      const ae = await Autoencoder.create({ kernels: 'simd', threads });
+      const run = ae.fit(mnist.train, { epochs: 50, batchSize: 32, onBatchEnd: ({ batch }) => { if (batch === 3) void ae.dispose(); } });
+      await expect(run).rejects.toThrow(/disposed/);
+    }
+  });
+
   it('a disposed model says so', async () => {
     const ae = await Autoencoder.create({ kernels: 'simd', threads: 1, encoder: [8], latent: 4 });
     ae.dispose();
