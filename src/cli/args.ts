@@ -130,6 +130,14 @@ export function str(values: ParsedOptions, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A command's options, or null once `--help` has printed `help` (the command then returns 0). */
+export function optionsOrHelp(command: string, args: string[], groups: OptionGroup[], help: string): ParsedOptions | null {
+  const values = parseOptions(command, args, groups);
+  if (!flag(values, 'help')) return values;
+  process.stdout.write(help);
+  return null;
+}
+
 export function flag(values: ParsedOptions, name: string): boolean {
   return values[name] === true;
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HELP_OPTION, PROGRAM, flag, formatHelp, parseOptions, type OptionGroup } from './args.js';
+import { HELP_OPTION, PROGRAM, flag, formatHelp, optionsOrHelp, type OptionGroup } from './args.js';
 import { CliError } from './errors.js';
 import { packageRoot } from './package.js';
 
@@ -20,11 +20,8 @@ export const BENCH_HELP = formatHelp(`${PROGRAM} bench [--quick]`,
   GROUPS);
 
 export async function bench(args: string[]): Promise<number> {
-  const values = parseOptions('bench', args, GROUPS);
-  if (flag(values, 'help')) {
-    process.stdout.write(BENCH_HELP);
-    return 0;
-  }
+  const values = optionsOrHelp('bench', args, GROUPS, BENCH_HELP);
+  if (!values) return 0;
   const script = join(packageRoot(), 'bench', 'compare.js');
   if (!existsSync(script)) {
     throw new CliError(`bench needs ${script}, which is not there: the benchmarks come with the source repository ` +

@@ -1,5 +1,5 @@
 // `wasm-autoencoder decode`: a code file → images (a PNG grid and/or an IDX file).
-import { HELP_OPTION, PROGRAM, flag, formatHelp, parseOptions, str, type OptionGroup } from './args.js';
+import { HELP_OPTION, PROGRAM, formatHelp, optionsOrHelp, str, type OptionGroup } from './args.js';
 import { decodeCodes } from './codes.js';
 import { MODEL_GROUP, RUNTIME_GROUP, libraryError, loadModel, runtimeChoice, shapeOf } from './common.js';
 import { CODES_HELP } from './encode.js';
@@ -34,11 +34,8 @@ Examples:
   ${PROGRAM} decode --model mnist.wae --codes codes.json --idx decoded.idx.gz`);
 
 export async function decode(args: string[]): Promise<number> {
-  const values = parseOptions('decode', args, GROUPS);
-  if (flag(values, 'help')) {
-    process.stdout.write(DECODE_HELP);
-    return 0;
-  }
+  const values = optionsOrHelp('decode', args, GROUPS, DECODE_HELP);
+  if (!values) return 0;
   const picture = pictureChoice(values);
   const runtime = runtimeChoice(values);
   const givenOut = str(values, 'out');

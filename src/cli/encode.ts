@@ -1,5 +1,5 @@
 // `wasm-autoencoder encode`: images → a code file.
-import { HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, parseOptions, str, type OptionGroup } from './args.js';
+import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, optionsOrHelp, str, type OptionGroup } from './args.js';
 import { encodeCodesBinary, encodeCodesJson } from './codes.js';
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { checkWritable, writeAtomic } from './files.js';
@@ -32,11 +32,8 @@ Examples:
   ${PROGRAM} encode --model faces.wae --images faces/ --out faces.json`);
 
 export async function encode(args: string[]): Promise<number> {
-  const values = parseOptions('encode', args, GROUPS);
-  if (flag(values, 'help')) {
-    process.stdout.write(ENCODE_HELP);
-    return 0;
-  }
+  const values = optionsOrHelp('encode', args, GROUPS, ENCODE_HELP);
+  if (!values) return 0;
   const runtime = runtimeChoice(values);
   sourceChoice(values);
   const out = str(values, 'out') ?? 'codes.waec';

@@ -1,5 +1,5 @@
 // `wasm-autoencoder reconstruct`: originals beside reconstructions, and the error over the set.
-import { HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, parseOptions, str, type OptionGroup, type ParsedOptions } from './args.js';
+import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, intOption, optionsOrHelp, str, type OptionGroup, type ParsedOptions } from './args.js';
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, shapeOf, sourceChoice, sourceGroup } from './common.js';
 import { checkWritable, writeAtomic } from './files.js';
 import { firstImages } from './images.js';
@@ -50,11 +50,8 @@ export function pictureChoice(values: ParsedOptions): PictureChoice {
 }
 
 export async function reconstruct(args: string[]): Promise<number> {
-  const values = parseOptions('reconstruct', args, GROUPS);
-  if (flag(values, 'help')) {
-    process.stdout.write(RECONSTRUCT_HELP);
-    return 0;
-  }
+  const values = optionsOrHelp('reconstruct', args, GROUPS, RECONSTRUCT_HELP);
+  if (!values) return 0;
   const picture = pictureChoice(values);
   const runtime = runtimeChoice(values);
   sourceChoice(values);

@@ -1,7 +1,7 @@
 // `wasm-autoencoder train`: images → a trained model file.
 import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../index.js';
 import {
-  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intListOption, intOption, numberOption, parseOptions, str,
+  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intListOption, intOption, numberOption, optionsOrHelp, str,
   type OptionGroup, type ParsedOptions,
 } from './args.js';
 import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
@@ -158,11 +158,8 @@ function split(set: ImageBatch, fraction: number): { train: ImageBatch; validati
 }
 
 export async function train(args: string[]): Promise<number> {
-  const values = parseOptions('train', args, GROUPS);
-  if (flag(values, 'help')) {
-    process.stdout.write(TRAIN_HELP);
-    return 0;
-  }
+  const values = optionsOrHelp('train', args, GROUPS, TRAIN_HELP);
+  if (!values) return 0;
   const p = plan(values);
   const runtime = runtimeChoice(values);
   await checkWritable(p.out, '--out');
