@@ -8,6 +8,7 @@ export {
 export { mseLoss, bceSigmoidLoss, rowSquaredError } from './losses';
 export { sgdStep, adamStep } from './optimizers';
 export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32 } from './data';
+export { im2col, col2imAdd, broadcastRows } from './conv';
 
 // Where the caller's arena may start: above anything the compiler placed in memory.
 export function heapBase(): usize {

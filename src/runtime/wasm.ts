@@ -31,6 +31,11 @@ export interface Kernels {
   gatherRowsF32(out: number, src: number, indices: number, rows: number, rowLen: number): void;
   addF32(dst: number, src: number, n: number): void;
   zeroF32(dst: number, n: number): void;
+  im2col(cols: number, image: number, images: number, H: number, W: number, C: number, OH: number, OW: number,
+         kernel: number, stride: number, padTop: number, padLeft: number): void;
+  col2imAdd(image: number, cols: number, images: number, H: number, W: number, C: number, OH: number, OW: number,
+            kernel: number, stride: number, padTop: number, padLeft: number): void;
+  broadcastRows(out: number, row: number, rows: number, cols: number): void;
   corruptRows(out: number, clean: number, rows: number, cols: number, outStride: number,
               kind: number, level: number, seed: number, firstRow: number): void;
   oneHotRows(out: number, outStride: number, labels: number, indices: number, rows: number, classes: number): void;
