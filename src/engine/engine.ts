@@ -3,15 +3,14 @@
 // and the layout, nothing of the public model class or of workers, so the same code runs in the
 // caller (one thread) or in every worker.
 import type { Kernels } from '../runtime/wasm.js';
-import { Arena, planLayout } from '../runtime/memory.js';
+import { Arena } from '../runtime/memory.js';
 import type { LayerSpec, NetworkSpec } from './network.js';
+import { activationBackward, activationForward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
+import { CHUNK_ROWS, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
 import type { Prng } from '../util/prng.js';
 
-/** Rows per chunk. A batch is cut into chunks of this size whatever the thread count, and each
- *  chunk's gradient is summed in chunk order, so the weights never depend on the thread count. */
-export const CHUNK_ROWS = 64;
-/** Bytes of the control block (barrier words, flags), at the start of the shared regions. */
-export const CONTROL_BYTES = 256;
+export { CHUNK_ROWS, CONTROL_BYTES } from './layout.js';
+export type { DataKind, Layout, LayoutRequest, ParamSlice, Workspace } from './layout.js';
 
 export interface OptimizerConfig {
   type: 'adam' | 'adamw' | 'sgd';
@@ -24,7 +23,6 @@ export interface OptimizerConfig {
   nesterov: boolean;
 }
 
-export type DataKind = 'u8' | 'f32';
 
 /** Input corruption for denoising (kernel codes: 0 none, 1 gaussian, 2 masking, 3 salt and pepper). */
 export interface Corruption {
@@ -32,54 +30,11 @@ export interface Corruption {
   level: number;
 }
 
-/** Per-thread scratch: one chunk's inputs and clean targets, activations, the bottleneck
- *  (code and label, or the variational sample) with its noise, and two gradient buffers. */
-export interface Workspace {
-  input: number;
-  target: number;
-  bottleneck: number;
-  eps: number;
-  gradA: number;
-  gradB: number;
-  acts: number[];
-}
-
 /** A 32-bit seed for step `step` of a model seeded with `seed` (noise and samples per step). */
 export function stepSeed(seed: number, step: number): number {
   let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35)) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
   return (x ^ (x >>> 15)) >>> 0;
-}
-
-type Region = 'control' | 'params0' | 'params1' | 'optA0' | 'optA1' | 'optB0' | 'optB1' | 'transposed' |
-  'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'labels' | 'inferIn' | 'inferLabels' | 'inferOut' | 'rowErrors';
-
-export interface LayoutRequest {
-  /** Largest batch a step will take. */
-  batchSize: number;
-  /** Examples the dataset region holds (a whole data set, or one batch when streaming). */
-  datasetRows: number;
-  datasetKind: DataKind;
-  /** Rows the inference regions hold. */
-  inferRows: number;
-  inferKind: DataKind;
-  workspaces: number;
-}
-
-/** Byte offsets of everything, as plain data: a worker adopts the caller's layout as it is. */
-export interface Layout extends LayoutRequest {
-  at: Record<Region, number>;
-  workspaceList: Workspace[];
-  maxChunks: number;
-  end: number;
-}
-
-/** The floats [from, to) of the parameter vector one thread updates, and the rows of each
- *  weight matrix inside them (which that thread then transposes). */
-export interface ParamSlice {
-  from: number;
-  to: number;
-  bands: { layer: number; rowFrom: number; rowTo: number }[];
 }
 
 export class Engine {
@@ -136,42 +91,17 @@ export class Engine {
     return [f32.subarray(a, a + P), f32.subarray(b, b + P)];
   }
 
-  private workspaceBytes(): number {
-    const { spec } = this;
-    let floats = CHUNK_ROWS * spec.maxWidth * 5 + CHUNK_ROWS * spec.latent;
-    for (const L of spec.layers) floats += CHUNK_ROWS * L.outputs;
-    return floats * 4 + 64 * (spec.layers.length + 4);
+  /** Plans the memory for `request` and grows it to fit. Only the thread that owns the memory
+   *  plans; workers adopt() the result. */
+  plan(request: LayoutRequest): Layout {
+    this.layout = planEngineLayout(this.spec, this.kernels.heapBase(), request);
+    this.arena.ensure(this.layout.end);
+    return this.layout;
   }
 
-  /**
-   * Plans the memory. Parameters, optimizer state and transposed weights come first and never
-   * move; the rest is re-planned for each batch size and data set. Only the thread that owns the
-   * memory plans; workers adopt() the result.
-   */
-  plan(request: LayoutRequest): Layout {
-    const { spec } = this;
-    const P = spec.paramCount * 4;
-    const maxChunks = Math.max(1, Math.ceil(request.batchSize / CHUNK_ROWS));
-    const bytesPer = (kind: DataKind): number => (kind === 'u8' ? 1 : 4);
-    const wsBytes = this.workspaceBytes();
-    const { offsets, end } = planLayout<Region>(this.kernels.heapBase(), [
-      ['control', CONTROL_BYTES],
-      ['params0', P], ['params1', P], ['optA0', P], ['optA1', P], ['optB0', P], ['optB1', P],
-      ['transposed', spec.transposedCount * 4],
-      ['workspaces', wsBytes * request.workspaces], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
-      ['rowErrors', request.inferRows * 4],
-      ['inferIn', request.inferRows * spec.maxWidth * bytesPer(request.inferKind)],
-      ['inferOut', request.inferRows * spec.maxWidth * 4],
-      ['inferLabels', spec.classes > 0 ? request.inferRows : 0],
-      ['indices', request.datasetRows * 4],
-      ['dataset', request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
-      ['labels', spec.classes > 0 ? request.datasetRows : 0],
-    ]);
-    this.arena.ensure(end);
-    const workspaceList: Workspace[] = [];
-    for (let w = 0; w < request.workspaces; w++) workspaceList.push(this.carveWorkspace(offsets.workspaces + w * wsBytes));
-    this.layout = { ...request, at: offsets, workspaceList, maxChunks, end };
-    return this.layout;
+  /** The slices of the parameter vector `threads` threads update (layout.ts). */
+  paramSlices(threads: number): ParamSlice[] {
+    return paramSlices(this.spec, threads);
   }
 
   /** Takes a layout planned by another thread over the same memory. */
@@ -181,30 +111,14 @@ export class Engine {
     this.layout = layout;
   }
 
-  private carveWorkspace(base: number): Workspace {
-    const { spec } = this;
-    const rowsOf = (width: number): number => CHUNK_ROWS * width * 4;
-    const { offsets } = planLayout(base, [
-      ['input', rowsOf(spec.maxWidth)], ['target', rowsOf(spec.imageSize)],
-      ['bottleneck', rowsOf(spec.latent + spec.classes)], ['eps', rowsOf(spec.latent)],
-      ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
-      ...spec.layers.map((L, l): [string, number] => [`act${l}`, rowsOf(L.outputs)]),
-    ]);
-    return {
-      input: offsets.input, target: offsets.target, bottleneck: offsets.bottleneck, eps: offsets.eps,
-      gradA: offsets.gradA, gradB: offsets.gradB,
-      acts: spec.layers.map((_, l) => offsets[`act${l}`]),
-    };
-  }
-
   /** Glorot-uniform weights and zero biases (the Keras defaults); resets the optimizer. */
   initialize(prng: Prng): void {
     this.step = 0;
     const p = this.params();
     p.fill(0);
     for (const L of this.spec.layers) {
-      const limit = Math.sqrt(6 / (L.inputs + L.outputs));
-      const n = L.inputs * L.outputs;
+      const limit = Math.sqrt(6 / L.fans);
+      const n = L.weightRows * L.weightCols;
       for (let i = 0; i < n; i++) p[L.weightOffset + i] = (2 * prng.next() - 1) * limit;
     }
     this.resetOptimizer();
@@ -223,7 +137,7 @@ export class Engine {
     const k = this.kernels, params = this.paramsAt;
     for (const L of this.spec.layers) {
       if (L.transposedOffset < 0) continue;
-      k.transpose(this.at.transposed + L.transposedOffset * 4, params + L.weightOffset * 4, L.inputs, L.outputs);
+      k.transpose(this.at.transposed + L.transposedOffset * 4, params + L.weightOffset * 4, L.weightRows, L.weightCols);
     }
   }
 
@@ -270,40 +184,6 @@ export class Engine {
   }
 
   // ---- training ------------------------------------------------------------------------------
-
-  /**
-   * Splits the parameter vector into `threads` contiguous slices of about equal size, cut only
-   * between rows of weight matrices, so each thread can also transpose the rows it updated.
-   */
-  paramSlices(threads: number): ParamSlice[] {
-    const units: { from: number; to: number; layer: number; row: number }[] = [];
-    this.spec.layers.forEach((L, l) => {
-      for (let i = 0; i < L.inputs; i++) {
-        const from = L.weightOffset + i * L.outputs;
-        units.push({ from, to: i === L.inputs - 1 ? L.biasOffset : from + L.outputs, layer: l, row: i });
-      }
-      const next = l + 1 < this.spec.layers.length ? this.spec.layers[l + 1].weightOffset : this.spec.paramCount;
-      units.push({ from: L.biasOffset, to: next, layer: l, row: -1 });
-    });
-    const slices: ParamSlice[] = [];
-    let u = 0;
-    for (let t = 0; t < threads; t++) {
-      const target = (this.spec.paramCount * (t + 1)) / threads;
-      const slice: ParamSlice = { from: u < units.length ? units[u].from : this.spec.paramCount, to: 0, bands: [] };
-      while (u < units.length && (units[u].to <= target || t === threads - 1)) {
-        const unit = units[u++];
-        if (unit.row >= 0) {
-          const band = slice.bands[slice.bands.length - 1];
-          if (band && band.layer === unit.layer && band.rowTo === unit.row) band.rowTo++;
-          else slice.bands.push({ layer: unit.layer, rowFrom: unit.row, rowTo: unit.row + 1 });
-        }
-      }
-      slice.to = u > 0 ? units[u - 1].to : 0;
-      if (slice.to < slice.from) slice.to = slice.from;
-      slices.push(slice);
-    }
-    return slices;
-  }
 
   /** Chunks of a batch of `rows` rows. */
   static chunksOf(rows: number): number {
@@ -361,47 +241,35 @@ export class Engine {
     for (const { layer, rowFrom, rowTo } of slice.bands) {
       const L = this.spec.layers[layer];
       if (L.transposedOffset < 0) continue;
-      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, next + (L.weightOffset + rowFrom * L.outputs) * 4,
-        rowTo - rowFrom, L.outputs, L.inputs);
+      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, next + (L.weightOffset + rowFrom * L.weightCols) * 4,
+        rowTo - rowFrom, L.weightCols, L.weightRows);
     }
-  }
-
-  /**
-   * One whole training step in this thread on rows [start, start + rows) of the current order.
-   * Returns the batch's mean loss; a non-finite loss leaves the weights as they were.
-   */
-  trainBatch(start: number, rows: number): number {
-    this.computeChunks(0, 1, start, rows);
-    const loss = this.batchLoss(rows);
-    if (!Number.isFinite(loss)) return loss;
-    this.updateSlice({ from: 0, to: this.spec.paramCount, bands: this.allBands() }, rows);
-    this.step += 1;
-    return loss;
-  }
-
-  private allBands(): ParamSlice['bands'] {
-    return this.spec.layers.map((L, layer) => ({ layer, rowFrom: 0, rowTo: L.inputs }));
   }
 
   /** Gradient of one chunk into chunk `c`'s partial-gradient buffer; records its loss sum. */
   chunkGradient(ws: Workspace, c: number, first: number, rows: number, scale: number): void {
+    // Noise (corruption, variational draws) is keyed by the step and the row's place in its batch:
+    // the same whichever thread computes it, and whether the batch was staged at row 0 (one
+    // thread) or sits in a whole stored data set (threads).
+    const key = c * CHUNK_ROWS;
     const k = this.kernels, { spec } = this;
     const P = spec.paramCount;
     const grad = this.at.grads + c * P * 4;
     k.zeroF32(grad, P);
     const indices = this.at.indices + first * 4;
     // Clean images go straight to the input, or to the targets when the input differs from them.
-    const separate = this.corruption.kind !== 0 || spec.classes > 0;
+    const labelFirst = spec.labelLayer === 0;
+    const separate = this.corruption.kind !== 0 || labelFirst;
     const images = separate ? ws.target : ws.input;
     if (this.layout.datasetKind === 'u8') k.gatherRowsU8(images, this.at.dataset, indices, rows, spec.imageSize);
     else k.gatherRowsF32(images, this.at.dataset, indices, rows, spec.imageSize);
     const seed = stepSeed(this.seed, this.step + 1);
     if (separate) {
-      k.corruptRows(ws.input, ws.target, rows, spec.imageSize, spec.inputSize, this.corruption.kind, this.corruption.level, seed, first);
-      if (spec.classes > 0) k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
+      k.corruptRows(ws.input, ws.target, rows, spec.imageSize, spec.inputSize, this.corruption.kind, this.corruption.level, seed, key);
+      if (labelFirst) k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
     }
     const labels = spec.classes > 0 ? { labels: this.at.labels, indices } : undefined;
-    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, images, scale, { seed, first, labels });
+    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, images, scale, { seed, first: key, labels });
   }
 
   /** Forward and backward of `rows` rows in `ws.input` against `target`; gradients added into `grad`. */
@@ -418,28 +286,43 @@ export class Engine {
       lossSum = k.bceSigmoidLoss(d, y, y, target, n, scale);
     } else {
       lossSum = k.mseLoss(d, y, target, n, scale);
-      this.activationBackward(layers[last], d, y, n);
+      activationBackward(k, layers[last], d, y, n);
     }
     const bottleneck = this.hasBottleneck();
     const bnWidth = spec.latent + spec.classes;
+    const buffers = this.buffers(ws);
     for (let l = last; l >= 0; l--) {
       const L = layers[l];
-      if (l < last) this.activationBackward(L, d, ws.acts[l], rows * L.outputs);
-      const inp = l === 0 ? ws.input : l === code + 1 && bottleneck ? ws.bottleneck : ws.acts[l - 1];
-      k.gemmTN(grad + L.weightOffset * 4, inp, d, L.inputs, rows, L.outputs);
-      k.biasBackward(grad + L.biasOffset * 4, d, rows, L.outputs);
-      if (l > 0) {
-        k.gemmNN(other, d, this.at.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs);
-        const t = d; d = other; other = t;
+      if (l < last) activationBackward(k, L, d, ws.acts[l], rows * L.outputs);
+      layerBackward(k, L, grad, l > 0 ? other : 0, d, this.inputOf(ws, l), rows, buffers);
+      if (l === 0) break;
+      let t = d; d = other; other = t;
+      if (L.labelIn) {
+        // d holds the gradient of [features | label]; keep the features'.
+        const width = L.inputs - spec.classes;
+        k.copyRows(other, width, d, L.inputs, rows, width);
+        t = d; d = other; other = t;
       }
       if (l === code + 1 && bottleneck) {
         // d holds the gradient of the bottleneck [code | label]; take it back to the code layer.
         if (spec.variational) k.vaeBackward(other, d, bnWidth, ws.eps, ws.acts[code], rows, spec.latent, spec.beta * scale);
         else k.copyRows(other, spec.latent, d, bnWidth, rows, spec.latent);
-        const t = d; d = other; other = t;
+        t = d; d = other; other = t;
       }
     }
     return lossSum + spec.beta * kl;
+  }
+
+  /** Where layer l of a training step reads its input. */
+  private inputOf(ws: Workspace, l: number): number {
+    const L = this.spec.layers[l];
+    if (l === 0) return ws.input;
+    if (l === this.spec.codeLayer + 1 && this.hasBottleneck()) return ws.bottleneck;
+    return L.labelIn ? ws.labelled : ws.acts[l - 1];
+  }
+
+  private buffers(ws: Workspace): LayerBuffers {
+    return { params: this.paramsAt, transposed: this.at.transposed, patches: ws.patches };
   }
 
   private hasBottleneck(): boolean {
@@ -455,17 +338,26 @@ export class Engine {
    */
   forward(ws: Workspace, rows: number, input: number, first: number, last: number,
           options: { logitsOut?: boolean; sample?: SampleOptions; labels?: { labels: number; indices: number } } = {}): number {
-    const k = this.kernels, params = this.paramsAt, { spec } = this;
+    const k = this.kernels, { spec } = this;
     const code = spec.codeLayer;
     const labels = options.labels ?? options.sample?.labels;
+    const buffers = this.buffers(ws);
     let kl = 0;
     let x = input;
     for (let l = first; l <= last; l++) {
       const L = this.spec.layers[l];
       if (l === code + 1 && this.hasBottleneck()) x = this.bottleneck(ws, rows, x, first === l, options.sample, labels, (v) => { kl = v; });
+      if (L.labelIn && l > 0) {
+        // A conditional encoder after conv layers: the first dense layer reads [features | label].
+        if (!labels) throw new Error('engine: a conditional model needs labels');
+        const width = L.inputs - spec.classes;
+        k.copyRows(ws.labelled, L.inputs, x, width, rows, width);
+        k.oneHotRows(ws.labelled + width * 4, L.inputs, labels.labels, labels.indices, rows, spec.classes);
+        x = ws.labelled;
+      }
       const out = ws.acts[l];
-      k.gemmNN(out, x, params + L.weightOffset * 4, params + L.biasOffset * 4, rows, L.inputs, L.outputs);
-      if (!(options.logitsOut && l === last)) this.activate(L, out, rows * L.outputs);
+      layerForward(k, L, out, x, rows, buffers);
+      if (!(options.logitsOut && l === last)) activationForward(k, L, out, rows * L.outputs);
       x = out;
     }
     return kl;
@@ -490,29 +382,6 @@ export class Engine {
     return ws.bottleneck;
   }
 
-  private activate(L: LayerSpec, at: number, n: number): void {
-    const k = this.kernels;
-    switch (L.activation) {
-      case 'relu': k.reluForward(at, at, n); break;
-      case 'leakyRelu': k.leakyReluForward(at, at, n, L.alpha); break;
-      case 'sigmoid': k.sigmoidForward(at, at, n); break;
-      case 'tanh': k.tanhForward(at, at, n); break;
-      case 'linear': break;
-    }
-  }
-
-  /** d ← d ⊙ f'(y), in place, from the layer's output y. */
-  private activationBackward(L: LayerSpec, d: number, y: number, n: number): void {
-    const k = this.kernels;
-    switch (L.activation) {
-      case 'relu': k.reluBackward(d, d, y, n); break;
-      case 'leakyRelu': k.leakyReluBackward(d, d, y, n, L.alpha); break;
-      case 'sigmoid': k.sigmoidBackward(d, d, y, n); break;
-      case 'tanh': k.tanhBackward(d, d, y, n); break;
-      case 'linear': break;
-    }
-  }
-
   // ---- inference -----------------------------------------------------------------------------
 
   /**
@@ -524,7 +393,7 @@ export class Engine {
   inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean,
              sink?: (row: number, rows: number, output: number) => void): void {
     const k = this.kernels, { spec } = this;
-    const conditional = spec.classes > 0;
+    const conditional = spec.classes > 0, labelFirst = spec.labelLayer === 0;
     // Rows of the inference region hold images (or codes, when starting at the decoder), without labels.
     const width = first === 0 ? spec.imageSize : spec.latent;
     const outWidth = spec.layers[last].outputs;
@@ -533,14 +402,14 @@ export class Engine {
       const rows = Math.min(CHUNK_ROWS, to - row);
       let input: number;
       if (u8) {
-        k.u8ToF32(first === 0 && conditional ? ws.target : ws.input, this.at.inferIn + row * width, rows * width);
-        input = first === 0 && conditional ? ws.target : ws.input;
+        input = first === 0 && labelFirst ? ws.target : ws.input;
+        k.u8ToF32(input, this.at.inferIn + row * width, rows * width);
       } else {
         input = this.at.inferIn + row * width * 4;
       }
       const labels = conditional ? { labels: this.at.inferLabels + row, indices: 0 } : undefined;
       let x = input;
-      if (first === 0 && conditional) {
+      if (first === 0 && labelFirst) {
         k.copyRows(ws.input, spec.inputSize, input, spec.imageSize, rows, spec.imageSize);
         k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, labels!.labels, 0, rows, spec.classes);
         x = ws.input;

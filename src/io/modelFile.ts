@@ -1,7 +1,7 @@
 // The model file: a small binary container, versioned and checksummed.
 //
 //   0   'WAAE'                 magic
-//   4   u16 format version     (1)
+//   4   u16 format version     (2: conv layers in the config; 1 is read too, dense only)
 //   6   u16 flags              (bit 0: optimizer state follows the parameters)
 //   8   u32 header length H
 //   12  H bytes of UTF-8 JSON  (model config, parameter count, optimizer step, PRNG state)
@@ -12,7 +12,9 @@
 import { crc32 } from '../util/crc32.js';
 
 export const MODEL_MAGIC = 'WAAE';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** Versions this library reads: the layout is the same, version 1 configs hold dense layers only. */
+const READABLE_VERSIONS = [1, 2];
 const FLAG_OPTIMIZER = 1;
 
 export interface ModelFileHeader {
@@ -66,8 +68,8 @@ export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): Mod
   if (magic !== MODEL_MAGIC) throw new Error(`${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== MODEL_FORMAT_VERSION) {
-    throw new Error(`${fn}: model file format version ${version} is not supported (this library reads version ${MODEL_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new Error(`${fn}: model file format version ${version} is not supported (this library reads versions ${READABLE_VERSIONS.join(' and ')})`);
   }
   const flags = view.getUint16(6, true);
   const headerLength = view.getUint32(8, true);

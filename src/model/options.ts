@@ -1,11 +1,28 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
 import { argError } from '../util/errors.js';
-import type { Activation, LayerPlan, Loss } from '../engine/network.js';
+import { convOutputShape, type Activation, type LayerPlan, type Loss, type Padding, type Shape } from '../engine/network.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
 
-export type { Activation, Loss };
+export type { Activation, Loss, Padding };
+
+/** A convolutional layer (tfjs names). Square kernels, channels-last. */
+export interface ConvLayerOptions {
+  type: 'conv2d' | 'conv2dTranspose';
+  filters: number;
+  /** 1 to 7. Default 3. */
+  kernelSize?: number;
+  /** 1 or 2. Default 1. */
+  strides?: number;
+  /** 'same' (default: output = input / strides, or × strides for conv2dTranspose) or 'valid'. */
+  padding?: Padding;
+  /** This layer's activation; default the model's `activation`. */
+  activation?: Activation;
+}
+
+/** A layer as the model config stores it: a number is a dense layer of that width. */
+export type LayerConfig = number | { type: 'conv2d' | 'conv2dTranspose'; filters: number; kernelSize: number; strides: number; padding: Padding };
 
 export interface OptimizerOptions {
   type?: 'adam' | 'adamw' | 'sgd';
@@ -23,12 +40,18 @@ export interface OptimizerOptions {
 export interface AutoencoderOptions {
   /** [height, width, channels] of one image, or the flat size. Default [28, 28, 1]. */
   inputShape?: readonly [number, number, number] | number;
-  /** Widths of the encoder's hidden layers. Default [64, 32]. */
-  encoder?: readonly number[];
+  /** The encoder's hidden layers: numbers are dense widths, objects conv2d layers (which come
+   *  first; a flatten before the first dense layer is implied). Default [64, 32]. */
+  encoder?: readonly (number | ConvLayerOptions)[];
   /** Size of the code. Default 32. */
   latent?: number;
-  /** Widths of the decoder's hidden layers. Default: the encoder's, reversed. */
-  decoder?: readonly number[];
+  /** The decoder's hidden layers, or 'mirror' (the default): the encoder reversed, with a dense
+   *  layer from the code to the last conv layer's shape and conv2dTranspose layers back up. After
+   *  a conv encoder, a dense layer as wide as the encoder's last conv output (H·W·C) reshapes to
+   *  it, and one is implied before a conv layer that follows the code or another dense layer. The
+   *  layer to the input's shape is always implied: dense, or after a reshape or conv layer a
+   *  conv2dTranspose to the input's channels (the first conv layer's kernel, stride 1 or 2). */
+  decoder?: readonly (number | ConvLayerOptions)[] | 'mirror';
   /** Hidden layers' activation: one for all, or one per hidden layer (encoder then decoder). Default 'relu'. */
   activation?: Activation | readonly Activation[];
   /** Activation of the code layer. Default 'linear'. */
@@ -57,9 +80,9 @@ export interface AutoencoderOptions {
 /** Options after defaults and validation; this is what a model file stores. */
 export interface ModelConfig {
   inputShape: [number, number, number];
-  encoder: number[];
+  encoder: LayerConfig[];
   latent: number;
-  decoder: number[];
+  decoder: LayerConfig[];
   activations: Activation[];
   latentActivation: Activation;
   output: Activation;
@@ -90,11 +113,6 @@ export function isPositiveInteger(v: unknown, max = Number.MAX_SAFE_INTEGER): v 
 function width(v: unknown, arg: string): number {
   if (!isPositiveInteger(v, MAX_WIDTH)) throw argError(FN, arg, `a positive integer ≤ ${MAX_WIDTH}`, v);
   return v;
-}
-
-function widths(v: unknown, arg: string): number[] {
-  if (!Array.isArray(v)) throw argError(FN, arg, 'an array of positive integers', v);
-  return v.map((w, i) => width(w, `${arg}[${i}]`));
 }
 
 function activation(v: unknown, arg: string): Activation {
@@ -150,18 +168,20 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   } else {
     throw argError(FN, 'inputShape', 'a positive integer or [height, width, channels]', shape);
   }
-  const encoder = widths(options.encoder ?? [64, 32], 'encoder');
   const latent = width(options.latent ?? 32, 'latent');
-  const decoder = options.decoder === undefined ? [...encoder].reverse() : widths(options.decoder, 'decoder');
-  const hidden = encoder.length + decoder.length;
   const act = options.activation ?? 'relu';
+  const { encoder, decoder, perLayer } = layerConfigs(options.encoder ?? [64, 32], options.decoder ?? 'mirror', inputShape);
+  const hidden = encoder.length + decoder.length;
   let activations: Activation[];
   if (Array.isArray(act)) {
-    if (act.length !== hidden) throw argError(FN, 'activation', `one activation or an array of ${hidden} (one per hidden layer)`, act);
+    if (act.length !== hidden) {
+      throw argError(FN, 'activation', `one activation or an array of ${hidden} (one per hidden layer: encoder ${encoder.length}, decoder ${decoder.length}, counting a dense layer the decoder implies)`, act);
+    }
     activations = act.map((a, i) => activation(a, `activation[${i}]`));
   } else {
     activations = new Array<Activation>(hidden).fill(activation(act, 'activation'));
   }
+  perLayer.forEach((a, i) => { if (a !== undefined) activations[i] = a; });
   const output = activation(options.output ?? 'sigmoid', 'output');
   const loss = options.loss ?? 'mse';
   if (!LOSSES.includes(loss)) throw argError(FN, 'loss', "'mse' or 'bce'", loss);
@@ -206,18 +226,162 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   };
 }
 
-/** The layers from input to output, and where the code is. */
-export function layerPlan(c: ModelConfig): { layers: LayerPlan[]; codeLayer: number } {
-  const imageSize = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-  const layers: LayerPlan[] = [];
-  let width = imageSize + c.classes;
-  c.encoder.forEach((w, i) => { layers.push({ inputs: width, outputs: w, activation: c.activations[i] }); width = w; });
-  layers.push({ inputs: width, outputs: c.variational ? 2 * c.latent : c.latent, activation: c.latentActivation });
-  width = c.latent + c.classes;
-  c.decoder.forEach((w, i) => {
-    layers.push({ inputs: width, outputs: w, activation: c.activations[c.encoder.length + i] });
-    width = w;
+type ConvConfig = Exclude<LayerConfig, number>;
+const PADDINGS: readonly Padding[] = ['same', 'valid'];
+const CONV_KEYS = ['type', 'filters', 'kernelSize', 'strides', 'padding', 'activation'];
+const MAX_FILTERS = 4096;
+const flat = (s: Shape): number => s[0] * s[1] * s[2];
+const shapeText = (s: Shape): string => s.join('×');
+
+function convEntry(v: unknown, arg: string, types: readonly ConvConfig['type'][]): { conv: ConvConfig; activation?: Activation } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw argError(FN, arg, `a positive integer (a dense layer) or { type: ${types.map((t) => `'${t}'`).join(' | ')}, filters, … }`, v);
+  rejectUnknownKeys(v, CONV_KEYS, `${arg}.`);
+  const o = v as ConvLayerOptions;
+  if (!types.includes(o.type)) throw argError(FN, `${arg}.type`, types.map((t) => `'${t}'`).join(' or '), o.type);
+  if (!isPositiveInteger(o.filters, MAX_FILTERS)) throw argError(FN, `${arg}.filters`, `an integer in [1, ${MAX_FILTERS}]`, o.filters);
+  const kernelSize = o.kernelSize ?? 3, strides = o.strides ?? 1, padding = o.padding ?? 'same';
+  if (!isPositiveInteger(kernelSize, 7)) throw argError(FN, `${arg}.kernelSize`, 'an integer in [1, 7]', kernelSize);
+  if (strides !== 1 && strides !== 2) throw argError(FN, `${arg}.strides`, '1 or 2', strides);
+  if (!PADDINGS.includes(padding)) throw argError(FN, `${arg}.padding`, "'same' or 'valid'", padding);
+  const activationOf = o.activation === undefined ? undefined : activation(o.activation, `${arg}.activation`);
+  return { conv: { type: o.type, filters: o.filters, kernelSize, strides, padding }, activation: activationOf };
+}
+
+function convOut(c: ConvConfig, inShape: Shape): Shape {
+  return convOutputShape({ kind: c.type, inShape, filters: c.filters, kernel: c.kernelSize, stride: c.strides, padding: c.padding });
+}
+
+/** The shape a conv encoder ends with (where a conv decoder starts), or undefined. */
+function reshapeOf(encoder: readonly LayerConfig[], inputShape: Shape): Shape | undefined {
+  let shape: Shape | undefined;
+  for (const e of encoder) if (typeof e !== 'number') shape = convOut(e, shape ?? inputShape);
+  return shape;
+}
+
+/** The layer that brings a conv decoder's last output to the input's shape: a conv2dTranspose
+ *  to the input's channels, with the first conv layer's kernel and the stride the sizes ask for. */
+function finalConv(encoder: readonly LayerConfig[], from: Shape, inputShape: Shape): ConvConfig | string {
+  const first = encoder.find((e): e is ConvConfig => typeof e !== 'number');
+  for (const strides of [1, 2]) {
+    if (from[0] * strides === inputShape[0] && from[1] * strides === inputShape[1]) {
+      return { type: 'conv2dTranspose', filters: inputShape[2], kernelSize: first?.kernelSize ?? 3, strides, padding: 'same' };
+    }
+  }
+  return `the decoder ends at ${shapeText(from)}, and the layer to the input's ${shapeText(inputShape)} can only keep or double its height and width`;
+}
+
+/** Encoder and decoder as the config stores them ('mirror' expanded, the dense layer before a
+ *  conv decoder made explicit), with the activations given inside conv layers. */
+function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape):
+    { encoder: LayerConfig[]; decoder: LayerConfig[]; perLayer: (Activation | undefined)[] } {
+  if (!Array.isArray(encoderIn)) throw argError(FN, 'encoder', 'an array of dense widths and conv2d layers', encoderIn);
+  const perLayer: (Activation | undefined)[] = [];
+  const encoder: LayerConfig[] = [];
+  let shape: Shape = inputShape;
+  encoderIn.forEach((e, i) => {
+    if (typeof e === 'number') {
+      encoder.push(width(e, `encoder[${i}]`));
+      perLayer.push(undefined);
+      return;
+    }
+    const { conv, activation: a } = convEntry(e, `encoder[${i}]`, ['conv2d']);
+    if (encoder.some((x) => typeof x === 'number')) throw argError(FN, `encoder[${i}]`, 'a dense width (conv layers come before the dense ones)', e);
+    const out = convOut(conv, shape);
+    if (!(out[0] > 0 && out[1] > 0)) throw new Error(`${FN}: encoder[${i}] leaves no output from ${shapeText(shape)} (kernel ${conv.kernelSize}, padding '${conv.padding}')`);
+    shape = out;
+    encoder.push(conv);
+    perLayer.push(a);
   });
-  layers.push({ inputs: width, outputs: imageSize, activation: c.output });
-  return { layers, codeLayer: c.encoder.length };
+  const reshape = reshapeOf(encoder, inputShape);
+  const decoder: LayerConfig[] = [];
+  if (decoderIn === 'mirror') {
+    const convs = encoder.filter((e): e is ConvConfig => typeof e !== 'number');
+    for (const e of [...encoder].reverse()) if (typeof e === 'number') { decoder.push(e); perLayer.push(undefined); }
+    if (reshape) { decoder.push(flat(reshape)); perLayer.push(undefined); }
+    for (let i = convs.length - 1; i >= 1; i--) {
+      const { kernelSize, strides, padding } = convs[i];
+      decoder.push({ type: 'conv2dTranspose', filters: convs[i - 1].filters, kernelSize, strides, padding });
+      perLayer.push(undefined);
+    }
+  } else if (Array.isArray(decoderIn)) {
+    let spatial: Shape | undefined;
+    decoderIn.forEach((e, i) => {
+      if (typeof e === 'number') {
+        decoder.push(width(e, `decoder[${i}]`));
+        perLayer.push(undefined);
+        spatial = reshape && e === flat(reshape) ? reshape : undefined;
+        return;
+      }
+      const { conv, activation: a } = convEntry(e, `decoder[${i}]`, ['conv2dTranspose', 'conv2d']);
+      if (!spatial) {
+        if (!reshape) throw new Error(`${FN}: decoder[${i}] is a conv layer, which needs a conv encoder (the decoder reshapes to its last conv layer's output)`);
+        // The dense layer that reshapes to the encoder's last conv shape.
+        decoder.push(flat(reshape));
+        perLayer.push(undefined);
+        spatial = reshape;
+      }
+      const out = convOut(conv, spatial);
+      if (!(out[0] > 0 && out[1] > 0)) throw new Error(`${FN}: decoder[${i}] leaves no output from ${shapeText(spatial)}`);
+      spatial = out;
+      decoder.push(conv);
+      perLayer.push(a);
+    });
+  } else {
+    throw argError(FN, 'decoder', "'mirror' or an array of dense widths and conv layers", decoderIn);
+  }
+  const planned = layerPlan({ inputShape, encoder, decoder, latent: 1, variational: false, classes: 0,
+    activations: new Array<Activation>(encoder.length + decoder.length).fill('linear'), latentActivation: 'linear', output: 'linear' });
+  if (typeof planned === 'string') throw new Error(`${FN}: ${planned}; give a decoder that ends at ${inputShape[0]}×${inputShape[1]} or half of it`);
+  return { encoder, decoder, perLayer };
+}
+
+/** The layers from input to output, and where the code is. */
+export function layerPlan(c: Pick<ModelConfig, 'inputShape' | 'encoder' | 'decoder' | 'latent' | 'variational' | 'classes' | 'activations' | 'latentActivation' | 'output'>):
+    { layers: LayerPlan[]; codeLayer: number } {
+  const plan = planLayers(c);
+  if (typeof plan === 'string') throw new Error(`model config: ${plan}`);
+  return plan;
+}
+
+function planLayers(c: Pick<ModelConfig, 'inputShape' | 'encoder' | 'decoder' | 'latent' | 'variational' | 'classes' | 'activations' | 'latentActivation' | 'output'>):
+    { layers: LayerPlan[]; codeLayer: number } | string {
+  const layers: LayerPlan[] = [];
+  let shape: Shape | undefined = c.inputShape;
+  let width = flat(c.inputShape);
+  let label = c.classes;
+  const dense = (outputs: number, activation: Activation): void => {
+    // The first dense layer of the encoder reads the label after its input.
+    layers.push({ inputs: width + label, outputs, activation });
+    label = 0;
+    width = outputs;
+    shape = undefined;
+  };
+  const conv = (e: ConvConfig, activation: Activation, from: Shape): void => {
+    layers.push({ kind: e.type, inShape: from, filters: e.filters, kernel: e.kernelSize, stride: e.strides, padding: e.padding, activation });
+    shape = convOut(e, from);
+    width = flat(shape);
+  };
+  const reshape = reshapeOf(c.encoder, c.inputShape);
+  c.encoder.forEach((e, i) => (typeof e === 'number' ? dense(e, c.activations[i]) : conv(e, c.activations[i], shape!)));
+  dense(c.variational ? 2 * c.latent : c.latent, c.latentActivation);
+  const codeLayer = layers.length - 1;
+  width = c.latent + c.classes;
+  c.decoder.forEach((e, i) => {
+    const activation = c.activations[c.encoder.length + i];
+    if (typeof e === 'number') {
+      dense(e, activation);
+      // After a conv encoder, a dense layer as wide as its last conv output reshapes to it.
+      if (reshape && e === flat(reshape)) shape = reshape;
+    } else {
+      conv(e, activation, shape!);
+    }
+  });
+  if (shape) {
+    const last = finalConv(c.encoder, shape, c.inputShape);
+    if (typeof last === 'string') return last;
+    conv(last, c.output, shape);
+  } else {
+    dense(flat(c.inputShape), c.output);
+  }
+  return { layers, codeLayer };
 }

@@ -1,54 +1,35 @@
-// The epoch every training thread runs: the same step as the single-thread path, cut at the two
-// points where threads must meet (every chunk's gradient in; every slice updated). Written once
-// as a generator that yields at each meeting point, and driven either synchronously (a worker,
-// which may block in Atomics.wait) or asynchronously (the caller's thread, which must keep its
-// event loop turning). The caller shuffles and stores the order before each epoch and evaluates
-// between epochs.
-import { Engine, CHUNK_ROWS } from '../engine/engine.js';
+// The epoch loop under barriers: engine/epoch.ts's generator, stepped by every training thread,
+// synchronously in a worker (which may block in Atomics.wait) or asynchronously in the caller's
+// thread (which must keep its event loop turning). Thread 0 records each completed step in the
+// control block (so a fault leaves a known step count) and reports it.
+import { CHUNK_ROWS, type Engine } from '../engine/engine.js';
+import { epochSteps, type EpochHooks } from '../engine/epoch.js';
 import { Barrier, Ctl, FaultError } from './control.js';
 import type { FitCommand, Report } from './messages.js';
 
 export type FitEnd = Extract<Report, { type: 'fitEnd' }>;
 
-/** Yields once per barrier; is resumed with the barrier's stop decision. */
-function* epochSteps(engine: Engine, ctl: Int32Array, thread: number, threads: number, cmd: FitCommand,
-                     report: (r: Report) => void): Generator<void, FitEnd, boolean> {
-  const leader = thread === 0;
+function stepsOf(engine: Engine, ctl: Int32Array, thread: number, threads: number, cmd: FitCommand,
+                 report: (r: Report) => void): Generator<void, FitEnd, boolean> {
   engine.adopt(cmd.layout);
-  engine.step = cmd.step;
-  engine.seed = cmd.seed;
-  engine.corruption = cmd.corruption;
-  const slice = engine.paramSlices(threads)[thread];
-  const batches = Math.ceil(cmd.count / cmd.batchSize);
-  const started = performance.now();
-  let lossSum = 0;
-  const end = (outcome: FitEnd['outcome'], extra: Partial<FitEnd> = {}): FitEnd =>
-    ({ type: 'fitEnd', thread, step: engine.step, outcome, lossSum, seconds: (performance.now() - started) / 1000, ...extra });
-  for (let b = 0; b < batches; b++) {
-    const start = b * cmd.batchSize, rows = Math.min(cmd.batchSize, cmd.count - start);
-    engine.computeChunks(thread, threads, start, rows);
-    yield;
-    const loss = engine.batchLoss(rows);
-    const finite = Number.isFinite(loss);
-    if (finite) engine.updateSlice(slice, rows);
-    const stop = yield;
-    if (!finite) return end('diverged', { loss, batch: b + 1 });
-    engine.step += 1;
-    if (leader) {
-      Atomics.store(ctl, Ctl.StepsDone, engine.step);
-      lossSum += loss * rows;
-      if (cmd.reportBatches) report({ type: 'batch', epoch: cmd.epoch, batch: b + 1, batches, loss });
-    }
-    if (stop) return end('stopped');
-  }
-  return end('done');
+  const hooks: EpochHooks = {
+    stepped: (log, step) => {
+      Atomics.store(ctl, Ctl.StepsDone, step);
+      if (cmd.reportBatches) report({ type: 'batch', ...log });
+    },
+  };
+  const inner = epochSteps(engine, thread, threads, cmd, hooks);
+  return (function* (): Generator<void, FitEnd, boolean> {
+    const end = yield* inner;
+    return { type: 'fitEnd', thread, ...end };
+  })();
 }
 
 /** A worker's epoch: blocks at the barriers. */
 export function runEpoch(engine: Engine, ctl: Int32Array, thread: number, threads: number, cmd: FitCommand,
                          report: (r: Report) => void): FitEnd {
   const barrier = new Barrier(ctl, threads);
-  const steps = epochSteps(engine, ctl, thread, threads, cmd, report);
+  const steps = stepsOf(engine, ctl, thread, threads, cmd, report);
   try {
     let r = steps.next();
     while (!r.done) r = steps.next(barrier.arrive());
@@ -65,7 +46,7 @@ export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: nu
                                     report: (r: Report) => void, yieldEveryMs: number,
                                     yieldNow: () => Promise<void>): Promise<FitEnd> {
   const barrier = new Barrier(ctl, threads);
-  const steps = epochSteps(engine, ctl, 0, threads, cmd, report);
+  const steps = stepsOf(engine, ctl, 0, threads, cmd, report);
   let lastYield = performance.now();
   try {
     let r = steps.next();

@@ -1,6 +1,7 @@
 // Messages between the pool (caller's thread) and its workers: commands one way, progress the
 // other. Nothing per step travels this way except an optional per-batch loss report.
-import type { Corruption, Layout, OptimizerConfig } from '../engine/engine.js';
+import type { Layout, OptimizerConfig } from '../engine/engine.js';
+import type { EpochPlan } from '../engine/epoch.js';
 import type { NetworkSpec } from '../engine/network.js';
 
 export interface InitCommand {
@@ -14,17 +15,10 @@ export interface InitCommand {
 }
 
 /** One epoch over the stored examples, in the order the caller stored in the indices region. */
-export interface FitCommand {
+export interface FitCommand extends EpochPlan {
   type: 'fit';
   layout: Layout;
-  step: number;
-  epoch: number;
-  batchSize: number;
-  count: number;
   reportBatches: boolean;
-  /** The model's noise seed and the input corruption (denoising) of this fit. */
-  seed: number;
-  corruption: Corruption;
 }
 
 export interface InferCommand {

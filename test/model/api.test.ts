@@ -94,7 +94,7 @@ describe('bad input gets an error that names the argument', () => {
     [{ latent: -3 }, /latent must be a positive integer.*got -3/],
     [{ latent: 2.5 }, /latent must be a positive integer.*got 2.5/],
     [{ encoder: [64, 0] }, /encoder\[1\] must be a positive integer.*got 0/],
-    [{ encoder: 64 }, /encoder must be an array of positive integers, got 64/],
+    [{ encoder: 64 }, /encoder must be an array of dense widths and conv2d layers, got 64/],
     [{ inputShape: [28, 28] }, /inputShape must be a positive integer or \[height, width, channels\], got Array\(2\)/],
     [{ activation: 'gelu' }, /activation must be one of 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear', got 'gelu'/],
     [{ activation: ['relu'] }, /activation must be one activation or an array of 4/],

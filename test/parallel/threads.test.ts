@@ -33,6 +33,37 @@ describe('threads', () => {
     }
   });
 
+  it.each([
+    ['a conv model', {}],
+    ['a conv VAE (variational draws keyed by row, not thread)', { variational: { beta: 0.5 }, latent: 8 }],
+    ['a conditional denoising conv model', { conditional: { classes: 10 } }],
+  ])('%s: bit-identical weights and codes for 1, 2 and 4 threads', async (_, extra) => {
+    const conv = {
+      inputShape: [28, 28, 1] as [number, number, number], latent: 16, seed: 4,
+      encoder: [{ type: 'conv2d' as const, filters: 8, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }],
+      ...extra,
+    };
+    const conditional = 'conditional' in extra;
+    const n = 1200;
+    const data = conditional ? { images: mnist.train.images.subarray(0, 784 * n), labels: mnist.train.labels.subarray(0, n) } : mnist.train.images.subarray(0, 784 * n);
+    const test = conditional ? { images: mnist.test.images.subarray(0, 784 * 600), labels: mnist.test.labels.subarray(0, 600) } : mnist.test.images.subarray(0, 784 * 600);
+    const results = [];
+    for (const threads of [1, 2, 4]) {
+      const ae = await Autoencoder.create({ ...conv, kernels: 'simd', threads });
+      expect(ae.backend.threads).toBe(threads);
+      // 200 rows: chunks of 64, 64, 64, 8 spread differently over 2 and 4 threads.
+      await ae.fit(data, { epochs: 2, batchSize: 200, ...(conditional ? { noise: { type: 'gaussian', level: 0.2 } } : {}) });
+      results.push({ weights: ae.getWeights(), codes: ae.encode(test), out: ae.reconstruct(test) });
+      await ae.dispose();
+    }
+    const [one, ...many] = results;
+    for (const r of many) {
+      expect(bits(r.weights).equals(bits(one.weights))).toBe(true);
+      expect(bits(r.codes).equals(bits(one.codes))).toBe(true);
+      expect(bits(r.out).equals(bits(one.out))).toBe(true);
+    }
+  });
+
   it('a terminated worker makes fit reject within a second, keeping the last completed step', async () => {
     const ae = await Autoencoder.create({ kernels: 'simd', threads: 2, seed: 5 });
     // Kill the worker behind the pool's back, as a crash or the host would.

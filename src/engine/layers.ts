@@ -1,0 +1,97 @@
+// One forward and one backward function per layer kind, over byte offsets (llm.c's shape:
+// outputs first, then inputs, then sizes; backward accumulates into the gradient). The engine
+// walks the chain and calls these; nothing else asks which kind a layer is.
+//
+// Every kind is a matrix product on the existing GEMMs:
+//   dense            Y = X·W + b                     dW += Xᵀ·dZ              dX = dZ·Wᵀ
+//   conv2d           Y = im2col(X)·W + b            dW += im2col(X)ᵀ·dZ      dX = col2im(dZ·Wᵀ)
+//   conv2dTranspose  Y = col2im(X·Wᵀ) + b           dW += im2col(dY)ᵀ·X      dX = im2col(dY)·W
+// where the patch matrix of a chunk lives in the workspace's `patches` scratch, Wᵀ in the
+// transposed-weights buffer (kept in step with W after every update).
+import type { Kernels } from '../runtime/wasm.js';
+import type { ConvGeometry, LayerSpec } from './network.js';
+
+/** Where a layer's tensors are: the current parameters, the transposed weights, scratch. */
+export interface LayerBuffers {
+  params: number;
+  transposed: number;
+  /** Patch-matrix scratch of one chunk (conv layers). */
+  patches: number;
+}
+
+function im2col(k: Kernels, cols: number, image: number, rows: number, g: ConvGeometry): void {
+  k.im2col(cols, image, rows, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
+}
+
+function col2imAdd(k: Kernels, image: number, cols: number, rows: number, g: ConvGeometry): void {
+  k.col2imAdd(image, cols, rows, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
+}
+
+/** out = the layer's pre-activation for `rows` examples at `x`. */
+export function layerForward(k: Kernels, L: LayerSpec, out: number, x: number, rows: number, b: LayerBuffers): void {
+  const W = b.params + L.weightOffset * 4, bias = b.params + L.biasOffset * 4;
+  const g = L.conv;
+  if (!g) {
+    k.gemmNN(out, x, W, bias, rows, L.inputs, L.outputs);
+  } else if (L.kind === 'conv2d') {
+    im2col(k, b.patches, x, rows, g);
+    k.gemmNN(out, b.patches, W, bias, rows * g.OH * g.OW, L.weightRows, L.weightCols);
+  } else {
+    const Wt = b.transposed + L.transposedOffset * 4;
+    k.gemmNN(b.patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows);
+    k.broadcastRows(out, bias, rows * g.H * g.W, g.C);
+    col2imAdd(k, out, b.patches, rows, g);
+  }
+}
+
+/**
+ * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: adds dW and db
+ * into `grad`, and writes dX to `dx` unless it is 0 (the first layer needs none).
+ */
+export function layerBackward(k: Kernels, L: LayerSpec, grad: number, dx: number, d: number, x: number, rows: number, b: LayerBuffers): void {
+  const dW = grad + L.weightOffset * 4, db = grad + L.biasOffset * 4;
+  const g = L.conv;
+  if (!g) {
+    k.gemmTN(dW, x, d, L.inputs, rows, L.outputs);
+    k.biasBackward(db, d, rows, L.outputs);
+    if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs);
+  } else if (L.kind === 'conv2d') {
+    const M = rows * g.OH * g.OW;
+    im2col(k, b.patches, x, rows, g);
+    k.gemmTN(dW, b.patches, d, L.weightRows, M, L.weightCols);
+    k.biasBackward(db, d, M, L.weightCols);
+    if (dx) {
+      k.gemmNN(b.patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows);
+      k.zeroF32(dx, rows * L.inputs);
+      col2imAdd(k, dx, b.patches, rows, g);
+    }
+  } else {
+    const M = rows * g.OH * g.OW;
+    k.biasBackward(db, d, rows * g.H * g.W, g.C);
+    im2col(k, b.patches, d, rows, g);
+    k.gemmTN(dW, b.patches, x, L.weightRows, M, L.weightCols);
+    if (dx) k.gemmNN(dx, b.patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols);
+  }
+}
+
+/** y ← f(y), in place. */
+export function activationForward(k: Kernels, L: LayerSpec, at: number, n: number): void {
+  switch (L.activation) {
+    case 'relu': k.reluForward(at, at, n); break;
+    case 'leakyRelu': k.leakyReluForward(at, at, n, L.alpha); break;
+    case 'sigmoid': k.sigmoidForward(at, at, n); break;
+    case 'tanh': k.tanhForward(at, at, n); break;
+    case 'linear': break;
+  }
+}
+
+/** d ← d ⊙ f'(y), in place, from the layer's output y. */
+export function activationBackward(k: Kernels, L: LayerSpec, d: number, y: number, n: number): void {
+  switch (L.activation) {
+    case 'relu': k.reluBackward(d, d, y, n); break;
+    case 'leakyRelu': k.leakyReluBackward(d, d, y, n, L.alpha); break;
+    case 'sigmoid': k.sigmoidBackward(d, d, y, n); break;
+    case 'tanh': k.tanhBackward(d, d, y, n); break;
+    case 'linear': break;
+  }
+}

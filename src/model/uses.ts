@@ -1,0 +1,116 @@
+// The uses built on a trained model, written over its public methods: sampling and interpolation
+// (variational), anomaly scores and thresholds, compression to bytes, and the model id that ties a
+// compressed stream to its model.
+import { decodeCodes, encodeCodes } from '../io/codeStream.js';
+import { crc32 } from '../util/crc32.js';
+import { argError } from '../util/errors.js';
+import { Prng } from '../util/prng.js';
+import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
+import { isPositiveInteger, layerPlan } from './options.js';
+import type { Autoencoder } from './autoencoder.js';
+
+const imageSizeOf = (ae: Autoencoder): number => ae.config.inputShape[0] * ae.config.inputShape[1] * ae.config.inputShape[2];
+
+export function sample(ae: Autoencoder, n: number, options: { seed?: number; label?: number; labels?: Uint8Array }): Float32Array {
+  const fn = 'Autoencoder.sample';
+  if (!ae.config.variational) throw new Error(`${fn}: sampling needs a variational model (create it with { variational: true })`);
+  if (!isPositiveInteger(n, 1 << 24)) throw argError(fn, 'n', 'a positive integer', n);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw argError(fn, 'seed', 'an integer in [0, 2^32)', seed);
+  const classes = ae.config.classes;
+  let labels: Uint8Array | undefined;
+  if (options.label !== undefined) {
+    if (classes === 0) throw new Error(`${fn}: label is only for conditional models`);
+    if (!Number.isInteger(options.label) || options.label < 0 || options.label >= classes) throw argError(fn, 'label', `an integer in [0, ${classes - 1}]`, options.label);
+    labels = new Uint8Array(n).fill(options.label);
+  } else if (classes > 0) {
+    labels = labelsOf(undefined, n, classes, fn, 'labels', options.labels ?? new Uint8Array(0));
+  }
+  const prng = new Prng(seed);
+  const codes = new Float32Array(n * ae.latentSize);
+  for (let i = 0; i < codes.length; i++) codes[i] = prng.nextGaussian();
+  return ae.decode(codes, { labels });
+}
+
+export function interpolate(ae: Autoencoder, a: ImagesInput, b: ImagesInput, steps: number, options: { labels?: Uint8Array }): Float32Array {
+  const fn = 'Autoencoder.interpolate';
+  if (!isPositiveInteger(steps, 4096) || steps < 2) throw argError(fn, 'steps', 'an integer in [2, 4096]', steps);
+  const size = imageSizeOf(ae);
+  const pair = (x: ImagesInput, arg: string): Images => {
+    const { data, count } = imagesOf(x, fn, arg, size);
+    if (count !== 1) throw new Error(`${fn}: ${arg} must be one image (${size} values), got ${count}`);
+    return data;
+  };
+  const first = pair(a, 'a'), last = pair(b, 'b');
+  const classes = ae.config.classes;
+  const endLabels = classes > 0 ? labelsOf(undefined, 2, classes, fn, 'labels', options.labels) : undefined;
+  const codeA = ae.encode(first, { labels: endLabels?.subarray(0, 1) });
+  const codeB = ae.encode(last, { labels: endLabels?.subarray(1, 2) });
+  const L = ae.latentSize;
+  const codes = new Float32Array(steps * L);
+  for (let s = 0; s < steps; s++) {
+    const t = s / (steps - 1);
+    for (let j = 0; j < L; j++) codes[s * L + j] = (1 - t) * codeA[j] + t * codeB[j];
+  }
+  // A conditional path keeps the first image's label up to the middle, then the second's.
+  const labels = endLabels ? Uint8Array.from({ length: steps }, (_, s) => endLabels[s < steps / 2 ? 0 : 1]) : undefined;
+  return ae.decode(codes, { labels });
+}
+
+export type AnomalyMethod = 'reconstruction' | 'elbo';
+
+export function anomalyScores(ae: Autoencoder, images: ImagesInput, options: { method?: AnomalyMethod; labels?: Uint8Array }): Float32Array {
+  const fn = 'Autoencoder.anomalyScores';
+  const method = options.method ?? 'reconstruction';
+  if (method !== 'reconstruction' && method !== 'elbo') throw argError(fn, 'method', "'reconstruction' or 'elbo'", method);
+  if (method === 'elbo' && !ae.config.variational) throw new Error(`${fn}: method 'elbo' needs a variational model`);
+  const errors = ae.reconstructionErrors(images, { labels: options.labels });
+  if (method === 'reconstruction') return errors;
+  const { mean, logVariance } = ae.encodeDistribution(images, { labels: options.labels });
+  const L = ae.latentSize, size = imageSizeOf(ae);
+  for (let i = 0; i < errors.length; i++) {
+    let kl = 0;
+    for (let j = 0; j < L; j++) {
+      const mu = mean[i * L + j], lv = logVariance[i * L + j];
+      kl += 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
+    }
+    errors[i] += (ae.config.beta * kl) / size;
+  }
+  return errors;
+}
+
+export function anomalyThreshold(ae: Autoencoder, normal: ImagesInput, options: { quantile?: number; method?: AnomalyMethod; labels?: Uint8Array }): number {
+  const fn = 'Autoencoder.anomalyThreshold';
+  const q = options.quantile ?? 0.99;
+  if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw argError(fn, 'quantile', 'a number in [0, 1]', q);
+  const scores = Float32Array.from(ae.anomalyScores(normal, { method: options.method, labels: options.labels })).sort();
+  return scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
+}
+
+export function compress(ae: Autoencoder, images: ImagesInput, options: { bits?: number; labels?: Uint8Array }): Uint8Array {
+  const fn = 'Autoencoder.compress';
+  const bits = options.bits ?? 8;
+  if (!isPositiveInteger(bits, 8)) throw argError(fn, 'bits', 'an integer in [1, 8]', bits);
+  const { count } = imagesOf(images, fn, 'images', imageSizeOf(ae));
+  const labels = labelsOf(images, count, ae.config.classes, fn, 'images', options.labels);
+  const codes = ae.encode(images, { labels });
+  return encodeCodes({ codes, count, latent: ae.latentSize, bits, modelId: ae.modelId(), labels });
+}
+
+export function decompress(ae: Autoencoder, bytes: Uint8Array): { images: Float32Array; count: number; labels?: Uint8Array } {
+  const fn = 'Autoencoder.decompress';
+  const stream = decodeCodes(bytes, fn);
+  const id = ae.modelId();
+  if (stream.modelId !== id) {
+    throw new Error(`${fn}: these bytes were compressed by another model (model id ${stream.modelId}, this model is ${id})`);
+  }
+  if (stream.latent !== ae.latentSize) throw new Error(`${fn}: the stream has ${stream.latent}-dimensional codes, this model ${ae.latentSize}`);
+  return { images: ae.decode(stream.codes, { labels: stream.labels }), count: stream.count, labels: stream.labels };
+}
+
+/** CRC-32 of the weights and of the layer plan, as 16 hex digits. */
+export function modelId(ae: Autoencoder, params: Float32Array): string {
+  const weights = crc32(new Uint8Array(params.buffer, params.byteOffset, params.byteLength).slice());
+  const config = crc32(new TextEncoder().encode(JSON.stringify(layerPlan(ae.config))));
+  return weights.toString(16).padStart(8, '0') + config.toString(16).padStart(8, '0');
+}
