@@ -246,8 +246,10 @@ export class Autoencoder {
 
   /**
    * One anomaly score per image, higher for images unlike the training data: the mean squared
-   * reconstruction error, or for a variational model with `method: 'elbo'` the negative evidence
-   * lower bound per pixel (reconstruction error plus β·KL of the code, over the image size).
+   * reconstruction error; `method: 'normalized'`, that error over the energy of the image and its
+   * reconstruction (e/√(‖x‖²+‖x̂‖²), which does not call faint images normal: the best of the
+   * one-class figures in docs/uses.md); or for a variational model `method: 'elbo'`, the negative
+   * evidence lower bound per pixel (reconstruction error plus β·KL of the code, over the image size).
    */
   anomalyScores(images: ImagesInput, options: { method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): Float32Array {
     return uses.anomalyScores(this, images, options);

@@ -57,13 +57,15 @@ export function interpolate(ae: Autoencoder, a: ImagesInput, b: ImagesInput, ste
   return ae.decode(codes, { labels });
 }
 
-export type AnomalyMethod = 'reconstruction' | 'elbo';
+export type AnomalyMethod = 'reconstruction' | 'normalized' | 'elbo';
+const METHODS: readonly AnomalyMethod[] = ['reconstruction', 'normalized', 'elbo'];
 
 export function anomalyScores(ae: Autoencoder, images: ImagesInput, options: { method?: AnomalyMethod; labels?: Uint8Array }): Float32Array {
   const fn = 'Autoencoder.anomalyScores';
   const method = options.method ?? 'reconstruction';
-  if (method !== 'reconstruction' && method !== 'elbo') throw argError(fn, 'method', "'reconstruction' or 'elbo'", method);
+  if (!METHODS.includes(method)) throw argError(fn, 'method', "'reconstruction', 'normalized' or 'elbo'", method);
   if (method === 'elbo' && !ae.config.variational) throw new Error(`${fn}: method 'elbo' needs a variational model`);
+  if (method === 'normalized') return normalizedErrors(ae, images, options.labels, fn);
   const errors = ae.reconstructionErrors(images, { labels: options.labels });
   if (method === 'reconstruction') return errors;
   const { mean, logVariance } = ae.encodeDistribution(images, { labels: options.labels });
@@ -77,6 +79,31 @@ export function anomalyScores(ae: Autoencoder, images: ImagesInput, options: { m
     errors[i] += (ae.config.beta * kl) / size;
   }
   return errors;
+}
+
+/**
+ * e / √(‖x‖² + ‖x̂‖² + 10⁻³) with e = ‖x − x̂‖²: up to a constant the geometric mean of the squared
+ * error and the relative error e / (‖x‖² + ‖x̂‖²). Plain pixel error calls images with little
+ * ink normal (a model of 8s scores 1s below its own 8s); dividing by the energy of the pair
+ * removes that bias. On MNIST's one-class protocol it lifts the dense model from mean ROC AUC
+ * 0.960 to 0.977 (docs/uses.md, `node bench/anomaly-oneclass.js`).
+ */
+function normalizedErrors(ae: Autoencoder, images: ImagesInput, labels: Uint8Array | undefined, fn: string): Float32Array {
+  const size = imageSizeOf(ae);
+  const { data, count } = imagesOf(images, fn, 'images', size);
+  const out = ae.reconstruct(images, { labels });
+  const scale = data instanceof Uint8Array ? 1 / 255 : 1;
+  const scores = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    let e = 0, energy = 1e-3;
+    for (let p = i * size; p < (i + 1) * size; p++) {
+      const x = data[p] * scale, y = out[p];
+      e += (x - y) ** 2;
+      energy += x * x + y * y;
+    }
+    scores[i] = e / Math.sqrt(energy);
+  }
+  return scores;
 }
 
 export function anomalyThreshold(ae: Autoencoder, normal: ImagesInput, options: { quantile?: number; method?: AnomalyMethod; labels?: Uint8Array }): number {
