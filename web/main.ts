@@ -1,4 +1,4 @@
-// The demo page: trains the reference model on MNIST in this page (worker threads when the page is
+// The demo page: trains the reference model (or a convolutional one, ?model=conv) on MNIST in this page (worker threads when the page is
 // cross-origin isolated), shows the loss as it goes, redraws test digits and their
 // reconstructions after every epoch, decodes a code edited with sliders, and samples a small VAE.
 //
@@ -19,11 +19,17 @@ function intParam(name: string, fallback: number, min: number, max: number): num
   return v;
 }
 
+type ModelChoice = 'dense' | 'conv';
+
 function settingsFromQuery() {
+  const model = query.get('model') || 'dense';
+  if (model !== 'dense' && model !== 'conv') throw new Error(`?model= must be dense or conv, got ${model}`);
   const threadsRaw = query.get('threads') ?? 'auto';
   const kernels = query.get('kernels') ?? 'auto';
   if (kernels !== 'auto' && kernels !== 'simd' && kernels !== 'relaxed') throw new Error(`?kernels= must be auto, simd or relaxed, got ${kernels}`);
   return {
+    /** Which model to train: the reference (dense) or the convolutional one. */
+    model: model as ModelChoice,
     /** Training images (the first n of MNIST's training set). */
     n: intParam('n', 5000, 1, 60000),
     /** Test images: validation, the grid, the decoder. */
@@ -45,6 +51,15 @@ const REFERENCE = {
   activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
   optimizer: { type: 'adam' as const, learningRate: 1e-3 },
 };
+
+/** The same with two stride-2 conv2d layers as the encoder, mirrored by conv2dTranspose layers. */
+const CONV = {
+  ...REFERENCE,
+  encoder: [{ type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 }],
+  decoder: 'mirror' as const,
+};
+
+const MODELS = { dense: REFERENCE, conv: CONV };
 
 // ---- state exposed to tests -------------------------------------------------------------------
 
@@ -328,7 +343,19 @@ function showNotice(text: string): void {
   notice.hidden = false;
 }
 
+/** The model select: shows the query's choice; a change reloads the page with ?model= set. */
+function modelSelect(): void {
+  const select = el<HTMLSelectElement>('model');
+  select.value = query.get('model') === 'conv' ? 'conv' : 'dense';
+  select.addEventListener('change', () => {
+    const next = new URLSearchParams(query);
+    next.set('model', select.value);
+    location.search = `?${next}`;
+  });
+}
+
 async function main(): Promise<void> {
+  modelSelect(); // before the query is checked, so that it can still correct a bad ?model=
   const settings = settingsFromQuery();
   demo.settings = settings;
   const toggle = el<HTMLAnchorElement>('toggle-isolation');
@@ -350,8 +377,10 @@ async function main(): Promise<void> {
   setText('data', `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${settings.epochs} epochs`);
 
   setText('status', 'compiling the kernels and starting the workers…');
-  const ae = await Autoencoder.create({ ...REFERENCE, seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
+  const ae = await Autoencoder.create({ ...MODELS[settings.model], seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
   demo.model = ae;
+  setText('params', ae.paramCount.toLocaleString('en'));
+  setText('summary', ae.summary());
   demo.kernels = ae.backend.kernels;
   demo.threads = ae.backend.threads;
   demo.note = ae.backend.note ?? null;

@@ -82,6 +82,8 @@ export function libraryError(error: unknown): CliError {
   const message = oneLine(error);
   const m = /^Autoencoder\.(?:create|load): ((?:optimizer\.)?[A-Za-z]+)(\[\d+\])?[ (]/.exec(message);
   if (m && OPTION_FLAGS[m[1]]) return new UsageError(`${OPTION_FLAGS[m[1]]}: ${message.replace(/^Autoencoder\.\w+: /, '')}`);
+  // The decoder's shape checks name no option: the decoder ends where the images cannot be reached.
+  if (/^Autoencoder\.create: the decoder /.test(message)) return new UsageError(`--decoder: ${message.replace(/^Autoencoder\.create: /, '')}`);
   if (/^kernels: /.test(message)) return new UsageError(`--kernels: ${message.replace(/^kernels: /, '')}`);
   return new CliError(message);
 }

@@ -1,13 +1,14 @@
 // `wasm-autoencoder train`: images → a trained model file.
 import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../index.js';
 import {
-  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intListOption, intOption, numberOption, optionsOrHelp, str,
+  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, numberOption, optionsOrHelp, str,
   type OptionGroup, type ParsedOptions,
 } from './args.js';
 import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
 import { describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
+import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
 import { Progress } from './progress.js';
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
@@ -19,9 +20,10 @@ const MAX_WIDTH = 1 << 16;
 const ARCHITECTURE: OptionGroup = {
   title: 'Model',
   options: {
-    encoder: { type: 'string', value: 'W,W,...', help: "widths of the encoder's hidden layers ('' for none)", default: '64,32', allowEmpty: true },
+    model: { type: 'string', value: 'dense|conv', help: 'a ready-made encoder: dense is 64,32, conv is c16k3s2,c32k3s2', default: 'dense' },
+    encoder: { type: 'string', value: 'LAYER,...', help: 'dense widths and conv2d layers, like 64,32 or c16k3s2,c32k3s2 (see "Layers" below); \'\' for none', default: '64,32', allowEmpty: true },
     latent: { type: 'string', value: 'N', help: 'size of the code', default: '32' },
-    decoder: { type: 'string', value: 'W,W,...', help: "widths of the decoder's hidden layers ('' for none)", default: 'the encoder reversed', allowEmpty: true },
+    decoder: { type: 'string', value: 'LAYER,...|mirror', help: "as --encoder, with conv2dTranspose layers (t16k3s2); '' for none", default: 'mirror: the encoder reversed', allowEmpty: true },
     activation: { type: 'string', value: 'NAME[,NAME...]', help: 'hidden layers: relu, leakyRelu, sigmoid, tanh or linear; one for all, or one per hidden layer', default: 'relu' },
     'latent-activation': { type: 'string', value: 'NAME', help: 'activation of the code layer', default: 'linear' },
     output: { type: 'string', value: 'NAME', help: 'activation of the output layer', default: 'sigmoid' },
@@ -52,6 +54,7 @@ const TRAINING: OptionGroup = {
     'batch-size': { type: 'string', value: 'N', help: 'images per optimizer step', default: '256' },
     'validation-split': { type: 'string', value: 'F', help: 'hold out the last fraction F (0 ≤ F < 1) of the images to report validation MSE/PSNR after each epoch', default: "0; --data mnist: MNIST's test set is the validation set" },
     'no-shuffle': { type: 'boolean', help: 'keep the images in order (default: shuffled every epoch)' },
+    summary: { type: 'boolean', help: "print the model's layers (a Keras-style table) before training (default: when stderr is a terminal)" },
   },
 };
 
@@ -71,10 +74,14 @@ export const TRAIN_HELP = formatHelp(`${PROGRAM} train [options]`,
   'bar redrawn in place, otherwise one line per epoch. Ctrl-C stops after the current step and saves what\n' +
   'was learned (exit code 130); a second Ctrl-C quits at once, leaving any old model file as it was.',
   GROUPS,
-  `${IMAGES_HELP}
+  `${LAYERS_HELP}
+
+${IMAGES_HELP}
 
 Examples:
   ${PROGRAM} train --epochs 5 --out mnist.wae
+  ${PROGRAM} train --model conv --epochs 5 --out mnist-conv.wae
+  ${PROGRAM} train --encoder c16k3s2,c32k3s2,128 --latent 16 --decoder 128,t16k3s2 --summary --out conv.wae
   ${PROGRAM} train --images faces/ --encoder 256,64 --latent 16 --epochs 50 --validation-split 0.1 --out faces.wae
   ${PROGRAM} train --resume faces.wae --images faces/ --epochs 20`);
 
@@ -84,6 +91,7 @@ interface TrainPlan {
   batchSize: number;
   validationSplit?: number;
   shuffle: boolean;
+  summary: boolean;
   out: string;
   resume?: string;
   keepOptimizer: boolean;
@@ -114,9 +122,17 @@ function plan(values: ParsedOptions): TrainPlan {
   let model: AutoencoderOptions | null = null;
   if (resume === undefined) {
     const m: AutoencoderOptions = {};
-    if (given('encoder') !== undefined) m.encoder = intListOption('--encoder', given('encoder')!, MAX_WIDTH);
+    const preset = given('model');
+    if (preset !== undefined) {
+      if (!Object.hasOwn(MODEL_PRESETS, preset)) {
+        throw new UsageError(`--model must be dense or conv, got '${preset}'` + (/\.wae$/.test(preset) ? ' (to continue training a model file, use --resume)' : ''));
+      }
+      if (given('encoder') !== undefined) throw new UsageError('--model and --encoder both set the encoder; give one of them');
+    }
+    const encoder = given('encoder') ?? (preset !== undefined ? MODEL_PRESETS[preset].encoder : undefined);
+    if (encoder !== undefined) m.encoder = encoderOption(encoder);
     if (given('latent') !== undefined) m.latent = intOption('--latent', given('latent')!, 1, MAX_WIDTH);
-    if (given('decoder') !== undefined) m.decoder = intListOption('--decoder', given('decoder')!, MAX_WIDTH);
+    if (given('decoder') !== undefined) m.decoder = decoderOption(given('decoder')!);
     if (given('activation') !== undefined) m.activation = activationList('--activation', given('activation')!);
     if (given('latent-activation') !== undefined) m.latentActivation = choiceOption('--latent-activation', given('latent-activation')!, ACTIVATIONS, ACTIVATION_ALIASES);
     if (given('output') !== undefined) m.output = choiceOption('--output', given('output')!, ACTIVATIONS, ACTIVATION_ALIASES);
@@ -138,15 +154,17 @@ function plan(values: ParsedOptions): TrainPlan {
   return {
     model, epochs, batchSize, validationSplit, resume,
     shuffle: !flag(values, 'no-shuffle'),
+    summary: flag(values, 'summary') || process.stderr.isTTY === true,
     out: given('out') ?? resume ?? 'model.wae',
     keepOptimizer: flag(values, 'keep-optimizer'),
   };
 }
 
+/** The layers in --encoder/--decoder syntax, between the values per image: 784-64-32 → code 32 → 32-64-784. */
 function architecture(model: Autoencoder): string {
   const c = model.config;
   const size = model.inputSize;
-  return [size, ...c.encoder].join('-') + ` → code ${c.latent} → ` + [...c.decoder, size].join('-');
+  return [size, ...c.encoder.map(layerText)].join('-') + ` → code ${c.latent} → ` + [...c.decoder.map(layerText), size].join('-');
 }
 
 function split(set: ImageBatch, fraction: number): { train: ImageBatch; validation?: ImageBatch } {
@@ -206,6 +224,7 @@ async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validati
   err.write(`model ${architecture(model)}, ${model.paramCount.toLocaleString('en-US')} parameters` +
     (p.resume ? `, resumed from ${p.resume}` : '') + `; kernels: ${b.kernels} SIMD, ${b.threads} thread${b.threads > 1 ? 's' : ''}` +
     (b.note ? ` (${b.note})` : '') + '\n');
+  if (p.summary) err.write(`${model.summary()}\n`);
 
   const batchSize = Math.min(p.batchSize, train.count);
   const progress = new Progress(err, p.epochs, train.count, batchSize);

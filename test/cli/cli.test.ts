@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { Autoencoder } from '../../dist/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -153,6 +154,9 @@ describe('help and version', () => {
     expect(train.code).toBe(0);
     expect(train.stdout).toMatch(/--learning-rate X/);
     expect(train.stdout).toMatch(/--validation-split F/);
+    expect(train.stdout).toMatch(/--model dense\|conv/);
+    expect(train.stdout).toMatch(/^Layers \(--encoder, --decoder\):$/m);
+    expect(train.stdout).toMatch(/cF\[kK\]\[sS\]\[pP\] +conv2d with F filters/);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
   });
@@ -259,6 +263,85 @@ describe('train, reconstruct, encode, decode', () => {
     expect(decodePng(await readFile(join(dir, 'rgb.png'))).channels).toBe(3);
     const wrong = await run(['reconstruct', '--model', 'rgb.wae', '--images', 'grey', '--threads', '1']);
     expectOneLineError(wrong, 1, /16×16 grey.*takes 8×6 RGB/);
+  });
+});
+
+describe('conv models', () => {
+  /** The config a model file holds, read by the library. */
+  async function configOf(file: string): Promise<Pick<Autoencoder['config'], 'encoder' | 'latent' | 'decoder'>> {
+    const model = await Autoencoder.load(new Uint8Array(await readFile(join(dir, file))), { threads: 1 });
+    try {
+      const { encoder, latent, decoder } = model.config;
+      return { encoder, latent, decoder };
+    } finally {
+      await model.dispose();
+    }
+  }
+  const conv = (type: 'conv2d' | 'conv2dTranspose', filters: number, kernelSize: number, strides: number, padding = 'same') =>
+    ({ type, filters, kernelSize, strides, padding });
+
+  it('--model conv trains on MNIST, and the model file loads with its conv layers', async () => {
+    const t = await run(['train', '--data', 'mnist', '--limit', '256', '--model', 'conv', '--threads', '1', '--epochs', '1',
+      '--batch-size', '64', '--out', 'mnist-conv.wae']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/training on 256 images \(28×28 grey\)/);
+    expect(t.stderr).toMatch(/^model 784-c16k3s2-c32k3s2 → code 32 → 1568-t16k3s2-784, /m);
+    expect(t.stderr).toMatch(/^epoch 1\/1 /m);
+    expect(t.stderr).not.toMatch(/Total params/); // stderr is no terminal and --summary was not given
+    expect(t.stdout).toMatch(/saved mnist-conv\.wae \(28×28 grey → code 32/);
+    expect(await configOf('mnist-conv.wae')).toEqual({
+      encoder: [conv('conv2d', 16, 3, 2), conv('conv2d', 32, 3, 2)],
+      latent: 32,
+      decoder: [7 * 7 * 32, conv('conv2dTranspose', 16, 3, 2)],
+    });
+    const r = await run(['reconstruct', '--model', 'mnist-conv.wae', '--data', 'mnist', '--limit', '16', '--threads', '1', '--out', 'mnist-conv.png']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/over 16 images/);
+  });
+
+  it('--encoder and --decoder take conv layers; --summary prints the layer table', async () => {
+    const common = ['--images', 'grey', '--threads', '1', '--epochs', '1', '--batch-size', '32', '--latent', '8', '--encoder', 'c8k3s2,c16s1pvalid'];
+    const [given, mirrored] = await Promise.all([
+      run(['train', ...common, '--decoder', 't8pvalid', '--summary', '--out', 'conv-given.wae']),
+      run(['train', ...common, '--decoder', 'mirror', '--out', 'conv-mirror.wae']),
+    ]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toMatch(/^model 256-c8k3s2-c16k3s1pvalid → code 8 → 576-t8k3s1pvalid-256, /m);
+    expect(given.stderr).toMatch(/^encoder\/conv2d_2 \(Conv2D, relu\) +\(None, 6, 6, 16\) /m);
+    expect(given.stderr).toMatch(/^decoder\/conv2dTranspose_2 \(Conv2DTranspose, sigmoid\) +\(None, 16, 16, 1\) /m);
+    expect(given.stderr).toMatch(/^Total params: [\d,]+$/m);
+    expect(mirrored.code, mirrored.stderr).toBe(0);
+    const expected = {
+      encoder: [conv('conv2d', 8, 3, 2), conv('conv2d', 16, 3, 1, 'valid')],
+      latent: 8,
+      decoder: [6 * 6 * 16, conv('conv2dTranspose', 8, 3, 1, 'valid')],
+    };
+    expect(await configOf('conv-given.wae')).toEqual(expected);
+    expect(await configOf('conv-mirror.wae')).toEqual(expected);
+  });
+
+  it('bad layers and --model values: one line naming the option, before any image is read', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--encoder', 'c16x3'], /--encoder: 'c16x3' is not a dense width \(like 64\) or a conv layer/],
+      [['--encoder', 'c16k3s2,t32k3s2'], /--encoder: 't32k3s2' is a conv2dTranspose layer, which the encoder cannot have; use c32k3s2/],
+      [['--encoder', 'c16k9'], /--encoder: 'c16k9' has kernel 9; give k1 to k7/],
+      [['--encoder', 'c16s3'], /--encoder: 'c16s3' has stride 3; give s1 or s2/],
+      [['--encoder', 'c16k3k5'], /--encoder: 'c16k3k5' gives k twice/],
+      [['--encoder', '64,c16'], /--encoder: conv layer 'c16' comes after dense layer 64/],
+      [['--decoder', 'x16'], /--decoder: 'x16' is not a dense width .*\(like t16k3s2 or c16k3s2/],
+      [['--decoder', 't0'], /--decoder: 't0' has 0 filters/],
+      [['--model', 'cnn'], /--model must be dense or conv, got 'cnn'/],
+      [['--model', 'conv', '--encoder', '64'], /--model and --encoder both set the encoder/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => run(['train', '--images', 'nowhere', ...args])));
+    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
+    // What only the model's shapes can tell: still a usage error naming the option.
+    const [tooSmall, convDecoder] = await Promise.all([
+      run(['train', '--images', 'grey', '--threads', '1', '--encoder', 'c8k7s1pvalid,c8k7s1pvalid,c8k7s1pvalid']),
+      run(['train', '--images', 'grey', '--threads', '1', '--encoder', '64', '--decoder', 't8k3s2']),
+    ]);
+    expectOneLineError(tooSmall, 2, /--encoder: encoder\[2\] leaves no output from 4×4×8/);
+    expectOneLineError(convDecoder, 2, /--decoder: decoder\[0\] is a conv layer, which needs a conv encoder/);
   });
 });
 

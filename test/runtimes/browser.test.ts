@@ -30,9 +30,16 @@ const REFERENCE = {
   activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
   optimizer: { type: 'adam' as const, learningRate: 1e-3 },
 };
+/** The conv model web/main.ts creates with ?model=conv. */
+const CONV = {
+  ...REFERENCE,
+  encoder: [{ type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 }],
+  decoder: 'mirror' as const,
+};
 
 /** The part of web/main.ts's window.__demo that the test reads. */
 interface DemoState {
+  settings: { model: string } | null;
   isolated: boolean;
   hardwareConcurrency: number;
   kernels: string | null;
@@ -63,6 +70,8 @@ let userDataDir: string;
 let mnist: Mnist;
 /** modelId() after Node trains what the page trains (seed, data, epochs, batch; one thread, simd). */
 let nodeModelId: string;
+/** The same for the conv model. */
+let nodeConvModelId: string;
 /** A model trained a little in Node, saved, and what Node's encode gives for the probe images. */
 let savedModel: Uint8Array;
 let probe: { images: Uint8Array; count: number; codes: Float32Array; reconstructions: Float32Array };
@@ -99,6 +108,10 @@ async function setUp(): Promise<void> {
   await reference.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH });
   nodeModelId = reference.modelId();
   await reference.dispose();
+  const conv = await Autoencoder.create({ ...CONV, seed: SEED, kernels: 'simd', threads: 1 });
+  await conv.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH });
+  nodeConvModelId = conv.modelId();
+  await conv.dispose();
 
   const saved = await Autoencoder.create({ ...REFERENCE, seed: 7, kernels: 'simd', threads: 1 });
   await saved.fit(mnist.train.images.subarray(0, 512 * 784), { epochs: 1, batchSize: 128 });
@@ -301,6 +314,33 @@ describe('the demo page in Chromium', () => {
     console.log(`isolated page: ${state.threads} threads (${state.kernels}), loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
       `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; ` +
       `modelId ${state.modelId} = Node's; codes of 600 images bit-identical`);
+    await page.close();
+  });
+
+  it('?model=conv: the select shows it, the conv model trains on the workers with Node\'s bits, the grid is drawn', async () => {
+    const { page, errors, state, ms } = await openDemo(`model=conv&${PAGE_QUERY}`);
+    expect(state.settings!.model).toBe('conv');
+    expect(await page.locator('#model').inputValue()).toBe('conv');
+    expect(await page.locator('#summary').textContent()).toMatch(/encoder\/conv2d_2 \(Conv2D, relu\) +\(None, 7, 7, 32\)/);
+    expect(state.threads).toBe(Math.min(state.hardwareConcurrency, 64));
+
+    expectLossFalls(state);
+    expect(state.modelId).toBe(nodeConvModelId);
+    expect(state.redraws).toBe(EPOCHS + 1);
+    const grid = await canvasReconstructions(page);
+    expect(grid.reconMax).toBeGreaterThan(100);
+    expect(grid.correlation).toBeGreaterThan(0.3);
+
+    // Choosing the other model reloads the page with it, the other settings kept.
+    await Promise.all([page.waitForURL(/[?&]model=dense/), page.selectOption('#model', 'dense')]);
+    const query = new URL(page.url()).searchParams;
+    expect([query.get('n'), query.get('epochs'), query.get('seed')]).toEqual([String(N), String(EPOCHS), String(SEED)]);
+    await page.waitForFunction(() => (globalThis as DemoWindow).__demo?.settings?.model === 'dense');
+    expect(await page.locator('#model').inputValue()).toBe('dense');
+
+    expect(errors).toEqual([]);
+    console.log(`conv page: ${state.threads} threads, loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; modelId = Node's`);
     await page.close();
   });
 
