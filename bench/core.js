@@ -8,7 +8,45 @@ import { loadKernels, instantiateKernels, supportsRelaxedSimd } from '../dist/ru
 import { Autoencoder } from '../dist/index.js';
 import { loadMnist } from '../dist/mnist.js';
 
-import { REFERENCE, BATCH } from './reference.js';
+import { normalizeOptions, layerPlan } from '../dist/model/options.js';
+import { buildNetwork } from '../dist/engine/network.js';
+import { CHUNK_ROWS } from '../dist/engine/layout.js';
+import { REFERENCE, CONV, BATCH } from './reference.js';
+
+/** The engine's view of a model: its layer records, built as the library builds them. */
+export function networkOf(options) {
+  const config = normalizeOptions(options);
+  const { layers, codeLayer } = layerPlan(config);
+  return buildNetwork(layers, { alpha: 0.3, loss: config.loss, codeLayer, latent: config.latent, variational: false, beta: 0, classes: 0 });
+}
+
+/** Multiply-adds of one example through layer L: per output position, a weight row of every input. */
+function layerMacs(L) {
+  const positions = L.conv ? L.conv.OH * L.conv.OW : 1;
+  return positions * L.weightRows * L.weightCols;
+}
+
+/** FLOPs (2 × multiply-adds) per example: forward, and training (forward, dW of every layer, dX of
+ *  every layer but the first). */
+export function flopsOf(spec) {
+  const macs = spec.layers.map(layerMacs);
+  const forward = macs.reduce((a, b) => a + b, 0);
+  return { forward: 2 * forward, training: 2 * (3 * forward - macs[0]) };
+}
+
+/** The GEMMs the engine calls for one chunk of CHUNK_ROWS examples of a conv model: forward, dW, dX. */
+export function convGemmShapes(spec) {
+  const shapes = [];
+  spec.layers.forEach((L, l) => {
+    const name = `${l + 1} ${L.kind}`;
+    const rows = CHUNK_ROWS * (L.conv ? L.conv.OH * L.conv.OW : 1);
+    const [inner, outer] = L.kind === 'conv2dTranspose' ? [L.weightCols, L.weightRows] : [L.weightRows, L.weightCols];
+    shapes.push({ kind: 'NN', label: `${name} forward (${rows}×${inner})·(${inner}×${outer})`, M: rows, K: inner, N: outer });
+    shapes.push({ kind: 'TN', label: `${name} dW (${L.weightRows}×${rows})·(${rows}×${L.weightCols})`, M: L.weightRows, K: rows, N: L.weightCols });
+    if (l > 0) shapes.push({ kind: 'NN', label: `${name} dX (${rows}×${outer})·(${outer}×${inner})`, M: rows, K: outer, N: inner });
+  });
+  return shapes;
+}
 
 const LAYERS = [[784, 64], [64, 32], [32, 32], [32, 32], [32, 64], [64, 784]];
 
@@ -42,13 +80,12 @@ export function gemmShapes() {
 
 const PROBE_ITERATIONS = 200_000;
 
-export async function kernelBench(builds, { time }) {
+export async function kernelBench(builds, { time, shapes = gemmShapes() }) {
   const rows = [];
   for (const build of builds) {
     const { k, a, b, c, scratch } = await kernelsFor(build);
     const bench = new Bench({ time, warmupTime: time / 2 });
     bench.add(`${build} peak`, () => k.peakProbe(PROBE_ITERATIONS, 1));
-    const shapes = gemmShapes();
     for (const s of shapes) {
       const run = s.kind === 'NN' ? () => k.gemmNN(c, a, b, b, s.M, s.K, s.N)
         : s.kind === 'TN' ? () => k.gemmTN(c, a, b, s.M, s.K, s.N)
@@ -67,11 +104,11 @@ export async function kernelBench(builds, { time }) {
   return rows;
 }
 
-export async function trainingBench(builds, mnist, { epochs, threadCounts }) {
+export async function trainingBench(builds, mnist, { epochs, threadCounts, model = REFERENCE }) {
   const rows = [];
   for (const build of builds) {
     for (const threads of threadCounts) {
-      const ae = await Autoencoder.create({ ...REFERENCE, kernels: build, threads });
+      const ae = await Autoencoder.create({ ...model, kernels: build, threads });
       const history = await ae.fit(mnist.train, { epochs, batchSize: BATCH });
       const later = history.epochs.slice(1).map((e) => e.samplesPerSec).sort((x, y) => x - y);
       const trainRate = later[later.length >> 1];
@@ -119,8 +156,11 @@ export async function coreBench({ quick = false } = {}) {
   const mnist = await loadMnist(quick ? { trainLimit: 5000, testLimit: 1000 } : {});
   const kernels = await kernelBench(builds, { time: quick ? 100 : 400 });
   const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4, threadCounts: [1, 2] });
+  const convSpec = networkOf(CONV);
+  const convKernels = await kernelBench(builds, { time: quick ? 100 : 400, shapes: convGemmShapes(convSpec) });
+  const conv = await trainingBench(builds, mnist, { epochs: quick ? 2 : 5, threadCounts: [1, 2], model: CONV });
   const barrier = await barrierBench(2, quick ? 2000 : 20000);
   const rss = quick ? null : [rssBench(1), rssBench(2)];
-  return { builds, kernels, training, barrier, rss };
+  return { builds, kernels, training, barrier, rss, convKernels, conv, convFlops: flopsOf(convSpec), denseFlops: flopsOf(networkOf(REFERENCE)) };
 }
 

@@ -20,6 +20,19 @@ console.table(result.training.map((r) => ({
   'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference ×': `${fmt(inferSpeedup(r), 2)}×`,
   [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
 })));
+const peakOf = (build) => result.kernels.find((r) => r.build === build && r.what.startsWith('peak')).gflops * 1e9;
+const ofPeak = (perSec, flops, build) => `${fmt((100 * perSec * flops) / peakOf(build), 0)} %`;
+console.log('\nConv model GEMMs, one chunk of 64 images (GFLOP/s, % of the peak probe of the same build):');
+console.table(result.convKernels.filter((r) => !r.what.startsWith('peak')).map((r) => ({ build: r.build, what: r.what, 'GFLOP/s': fmt(r.gflops), 'of peak': `${fmt(100 * r.ofPeak, 0)} %` })));
+const convOne = (build) => result.conv.find((r) => r.build === build && r.threads === 1);
+const cf = result.convFlops;
+console.log(`Conv model, full MNIST (${fmt(cf.training / 1e6, 2)} MFLOP per training sample, ${fmt(cf.forward / 1e6, 2)} per inference):`);
+console.table(result.conv.map((r) => ({
+  build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train of peak': ofPeak(r.trainSamplesPerSec, cf.training, r.build),
+  'train ×': `${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}×`,
+  'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference of peak': ofPeak(r.inferImagesPerSec, cf.forward, r.build),
+  'inference ×': `${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}×`, [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
+})));
 const b = result.barrier;
 console.log(`Barrier, ${b.threads} threads, no work between meetings: ${fmt(b.spinMicros, 2)} µs spinning first, ${fmt(b.futexMicros, 1)} µs straight to the futex; ${b.perStep} meetings per step`);
 if (result.rss) for (const r of result.rss) console.log(`Peak RSS, fresh process, full-MNIST training, ${r.threads} thread(s): ${fmt(r.maxRssMB)} MB`);
@@ -44,9 +57,29 @@ if (!quick) {
     'epochs after the first; inference: reconstruct (encode + decode) of the 10,000 test images in calls of 1,000.',
     'Ratios are to one thread of the same build, in the same run. Weights are bit-identical for every thread count.',
     '',
-    '| build | threads | train samples/s | train × | inference images/s | inference × | test MSE |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    `Of peak: samples/s × FLOPs per sample (${fmt(result.denseFlops.training / 1e6, 3)} MFLOP training, ${fmt(result.denseFlops.forward / 1e6, 3)} inference: 2 × the`,
+    'multiply-adds of forward and backward) ÷ the peak probe of the same build; with 2 threads it can pass 100 %.',
+    '',
+    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | inference × | test MSE |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, result.denseFlops.training, r.build)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    '',
+    '### Conv model',
+    '',
+    'The conv model of issue #12 (conv2d 16 and 32 filters, 3×3, stride 2 → code 32 → dense to 7·7·32, conv2dTranspose 16',
+    `and 1, 3×3, stride 2; 111,521 parameters; Adam 1e-3, batch 256): ${fmt(cf.training / 1e6, 3)} MFLOP per training sample, ${fmt(cf.forward / 1e6, 3)} per inference.`,
+    'Each layer is a GEMM over a chunk of 64 images (conv2d on im2col patches, conv2dTranspose as X·Wᵀ then col2im); the',
+    'shapes below are the ones the engine calls, as a fraction of the same peak probe.',
+    '',
+    '| build | GEMM of one chunk | GFLOP/s | of peak |',
+    '| --- | --- | ---: | ---: |',
+    ...result.convKernels.filter((r) => !r.what.startsWith('peak')).map((r) => `| ${r.build} | ${r.what} | ${fmt(r.gflops)} | ${fmt(100 * r.ofPeak, 0)} % |`),
+    '',
+    'Full MNIST, as above: training the median samples/s of the epochs after the first; inference reconstruct of the test set.',
+    '',
+    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | inference × | test MSE |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.conv.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, cf.training, r.build)} | ${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
     '',
     `Barrier (${b.threads} threads, no work between meetings, ${b.perStep} meetings per training step): **${fmt(b.spinMicros, 2)} µs** per meeting`,
     `when threads poll briefly before sleeping, ${fmt(b.futexMicros, 1)} µs when they go straight to Atomics.wait.`,

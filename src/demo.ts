@@ -1,24 +1,45 @@
 // `npm start`: the classic job. Train the reference autoencoder on the 60,000 MNIST training
 // images, report each epoch, then the test-set error, and draw test originals beside their
-// reconstructions in out/reconstructions.png.
+// reconstructions in out/reconstructions.png. `npm start -- --model conv` does the same with the
+// convolutional model and writes out/reconstructions-conv.png.
 import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { Autoencoder } from './index.js';
+import { Autoencoder, type AutoencoderOptions } from './index.js';
 import { loadMnist } from './data/mnist.js';
 import { comparisonPng } from './image/png.js';
 
 const EPOCHS = 5;
 const SHOWN = 25;
 
+const COMMON: AutoencoderOptions = {
+  inputShape: [28, 28, 1], latent: 32, activation: 'relu', latentActivation: 'linear', output: 'sigmoid', loss: 'mse',
+  optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 42,
+};
+const MODELS: Record<string, { options: AutoencoderOptions; picture: string }> = {
+  dense: { options: { ...COMMON, encoder: [64, 32], decoder: [32, 64] }, picture: 'out/reconstructions.png' },
+  conv: {
+    options: {
+      ...COMMON, decoder: 'mirror',
+      encoder: [{ type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 }],
+    },
+    picture: 'out/reconstructions-conv.png',
+  },
+};
+
+function modelName(): string {
+  const at = process.argv.indexOf('--model');
+  const name = at >= 0 ? process.argv[at + 1] : 'dense';
+  if (!(name in MODELS)) throw new Error(`--model must be ${Object.keys(MODELS).join(' or ')}, got ${name}`);
+  return name;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const { options, picture } = MODELS[modelName()];
   const { train, test } = await loadMnist();
   console.log(`MNIST: ${train.count} training and ${test.count} test images of ${train.rows}×${train.cols}`);
-  const ae = await Autoencoder.create({
-    inputShape: [28, 28, 1], encoder: [64, 32], latent: 32, decoder: [32, 64],
-    activation: 'relu', latentActivation: 'linear', output: 'sigmoid', loss: 'mse',
-    optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 42,
-  });
-  console.log(`model: 784-64-32 → code 32 → 32-64-784, ${ae.paramCount} parameters; kernels: ${ae.backend.kernels} SIMD, ${ae.backend.threads} thread${ae.backend.threads > 1 ? 's' : ''}`);
+  const ae = await Autoencoder.create(options);
+  console.log(ae.summary());
+  console.log(`kernels: ${ae.backend.kernels} SIMD, ${ae.backend.threads} thread${ae.backend.threads > 1 ? 's' : ''}`);
   await ae.fit(train, {
     epochs: EPOCHS, batchSize: 256, shuffle: true, validation: test,
     onEpochEnd: (log) => console.log(
@@ -32,10 +53,10 @@ async function main(): Promise<void> {
   const png = comparisonPng(originals, ae.reconstruct(originals), { count: SHOWN, width: 28, height: 28, cols: 5, scale: 3 });
   await mkdir('out', { recursive: true });
   // Write beside, then rename: a failed write never leaves half a picture.
-  await writeFile('out/reconstructions.png.tmp', png);
-  await rename('out/reconstructions.png.tmp', 'out/reconstructions.png');
-  console.log(`wrote out/reconstructions.png (${SHOWN} test originals beside their reconstructions) in ${((performance.now() - started) / 1000).toFixed(1)} s total`);
-  ae.dispose();
+  await writeFile(`${picture}.tmp`, png);
+  await rename(`${picture}.tmp`, picture);
+  console.log(`wrote ${picture} (${SHOWN} test originals beside their reconstructions) in ${((performance.now() - started) / 1000).toFixed(1)} s total`);
+  await ae.dispose();
 }
 
 main().catch((error: Error) => {
