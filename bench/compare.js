@@ -14,6 +14,8 @@
 // Writes bench/results/compare.json; a full run also rewrites the compare block of
 // docs/benchmarks.md. `--quick` (CI) runs in seconds on a small subset, prints the tables and
 // writes the JSON only. `--epochs=N` and `--cpu-epochs=N` override the epoch counts.
+//
+// Then the conv model the same way (compare-conv.js): its own table and docs block.
 import { Bench } from 'tinybench';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import os from 'node:os';
 import { supportsRelaxedSimd } from '../dist/index.js';
 import { loadMnistF32 } from './mnist-f32.js';
 import { createEngine, ourId, INFER_BATCH } from './compare-engines.js';
+import { compareConv } from './compare-conv.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -217,6 +220,9 @@ await writeFile(new URL('./results/compare.json', import.meta.url), `${JSON.stri
 console.log(`wrote bench/results/compare.json (${fmt(seconds, 1)} s in all)`);
 
 if (!quick) await writeDocs();
+
+// The conv model against TensorFlow.js (compare-conv.js), in the same process after the dense engines are gone.
+await compareConv({ quick, command });
 
 async function writeDocs() {
   const wasm = byId.get('tfjs:wasm'), tfcpu = byId.get('tfjs:cpu');

@@ -56,6 +56,28 @@ export function buildModel(tf, tfl, seed = 42) {
 }
 
 /**
+ * The conv model of the benchmarks (CONV in reference.js), layer for layer: conv2d 16 and 32
+ * filters, 3×3, stride 2, 'same', relu → flatten → dense 32 (linear code) → dense 1568 relu →
+ * reshape 7×7×32 → conv2dTranspose 16 (relu) and 1 (sigmoid), 3×3, stride 2, 'same'; 111,521
+ * parameters. Glorot-uniform kernels, zero biases, MSE, Adam as in buildModel.
+ */
+export function buildConvModel(tf, tfl, seed = 42) {
+  const init = (i) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }), biasInitializer: 'zeros' });
+  const conv = { kernelSize: 3, strides: 2, padding: 'same' };
+  const model = tfl.sequential();
+  model.add(tfl.layers.conv2d({ filters: 16, ...conv, activation: 'relu', inputShape: [28, 28, 1], ...init(0) }));
+  model.add(tfl.layers.conv2d({ filters: 32, ...conv, activation: 'relu', ...init(1) }));
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 32, activation: 'linear', ...init(2) }));
+  model.add(tfl.layers.dense({ units: 7 * 7 * 32, activation: 'relu', ...init(3) }));
+  model.add(tfl.layers.reshape({ targetShape: [7, 7, 32] }));
+  model.add(tfl.layers.conv2dTranspose({ filters: 16, ...conv, activation: 'relu', ...init(4) }));
+  model.add(tfl.layers.conv2dTranspose({ filters: 1, ...conv, activation: 'sigmoid', ...init(5) }));
+  model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'meanSquaredError' });
+  return model;
+}
+
+/**
  * One TF.js engine over a data set: `x` is the training set as one tensor [n × 784], made once.
  *
  * Training is a trainOnBatch loop over shuffled batches gathered from `x` (each epoch shuffles
@@ -69,14 +91,16 @@ export class TfEngine {
     this.tf = tf;
     this.model = model;
     this.count = train.count;
-    this.x = tf.tensor2d(train.images, [train.count, 784]);
+    // [n × 784] for the dense model, [n × 28 × 28 × 1] for the conv one: the model's input shape.
+    this.x = tf.tensor(train.images, [train.count, ...model.inputs[0].shape.slice(1)]);
     this.order = new Int32Array(train.count);
     for (let i = 0; i < train.count; i++) this.order[i] = i;
   }
 
-  static async create(backend, train, seed = 42) {
+  /** `build`: buildModel (the reference model) or buildConvModel. */
+  static async create(backend, train, seed = 42, build = buildModel) {
     const { tf, tfl, info } = await loadTf(backend);
-    const engine = new TfEngine(tf, buildModel(tf, tfl, seed), train);
+    const engine = new TfEngine(tf, build(tf, tfl, seed), train);
     engine.info = info;
     engine.backend = backend;
     return engine;

@@ -1,5 +1,6 @@
 // `npm run bench:compare -- --quick` runs end to end (against the built package in dist/) and
-// prints the comparison table naming every engine. No speed figure is asserted: CI machines vary.
+// prints the comparison tables (the dense model, then the conv model) naming every engine. No
+// speed figure is asserted: CI machines vary.
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,5 +32,23 @@ describe('bench:compare --quick', () => {
     }
     expect(stdout).toMatch(/train samples\/s/);
     expect(stdout).toMatch(/inference images\/s/);
+
+    // The conv comparison follows, with its own table: a row per engine that either trained
+    // (a number) or says it cannot; an engine that cannot train says why.
+    const convAt = stdout.indexOf('Conv model (conv2d');
+    expect(convAt, `no conv table in:\n${stdout}`).toBeGreaterThan(-1);
+    const convRows = stdout.slice(convAt).split('\n').filter((line) => line.startsWith('│'));
+    const convEngines = [
+      'wasm-autoencoder:simd:1t', 'wasm-autoencoder:simd:2t',
+      ...(relaxedSkipped ? [] : ['wasm-autoencoder:relaxed:1t']),
+      'tfjs:wasm', 'tfjs:cpu',
+    ];
+    for (const id of convEngines) {
+      const row = convRows.find((line) => line.includes(`'${id}'`));
+      expect(row, `no conv table row for ${id} in:\n${stdout}`).toBeDefined();
+      const trainCell = row!.split('│')[4].trim(); // │ index │ engine │ threads │ train samples/s │ …
+      expect(trainCell).toMatch(/^'(cannot train|[\d,.]+)'$/);
+      if (row!.includes('cannot train')) expect(stdout).toContain(`${id} cannot train the conv model: `);
+    }
   }, 240_000);
 });

@@ -110,6 +110,24 @@ describe('conv models', () => {
     await b.dispose();
   });
 
+  it('the uses take conv models: compress/decompress, features, anomaly scores, denoising', async () => {
+    const ae = await Autoencoder.create({ ...CONV, latent: 8, threads: 1, seed: 2 });
+    await ae.fit(mnist.train, { epochs: 2, batchSize: 64, noise: { type: 'masking', level: 0.2 } });
+    const test = mnist.test.images.subarray(0, 784 * 40);
+    const bytes = ae.compress(test, { bits: 8 });
+    const { images, count } = ae.decompress(bytes);
+    expect(count).toBe(40);
+    // 8-bit codes decode close to the unquantized reconstruction.
+    const exact = ae.reconstruct(test);
+    let worst = 0;
+    for (let i = 0; i < images.length; i++) worst = Math.max(worst, Math.abs(images[i] - exact[i]));
+    expect(worst).toBeLessThan(0.1);
+    expect(ae.denoise(test)).toEqual(exact);
+    const scores = ae.anomalyScores(test, { method: 'normalized' });
+    expect(scores.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
+    await ae.dispose();
+  });
+
   it('a version-1 model file (written by 0.1.0, dense) loads and gives the outputs it gave then', async () => {
     const bytes = new Uint8Array(readFileSync(new URL('../fixtures/dense-v1.wae', import.meta.url)));
     const expected = JSON.parse(readFileSync(new URL('../fixtures/dense-v1.json', import.meta.url), 'utf8'));
