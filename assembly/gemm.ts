@@ -1,6 +1,6 @@
 // Matrix products for dense layers, f32, row-major, over raw byte pointers.
 //
-//   gemmNN: out[M×N]  = a[M×K] · b[K×N] (+ bias[N])     forward  Y = X·W + b
+//   gemmNN: out[M×N]  = a[M×K] · b[K×N] (+ bias[N])     forward  Y = X·W + b (relu: max(Y, 0))
 //   gemmTN: out[M×N] += a[K×M]ᵀ · b[K×N]                weights  dW += Xᵀ·dZ
 //   gemmNT: out[M×N]  = a[M×K] · b[N×K]ᵀ                inputs   dX = dZ·Wᵀ (via transpose)
 //
@@ -19,10 +19,11 @@ import { madd } from './simd';
 
 // ---- NN ------------------------------------------------------------------------------------
 
-// 4×8 tile of out = a·b (+ bias). a0..a3 point at the rows' first element.
+// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (the same f32x4.max as reluForward,
+// so fusing changes no bit). a0..a3 point at the rows' first element.
 export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
                           a0: usize, a1: usize, a2: usize, a3: usize,
-                          b: usize, bias: usize, K: i32, rowB: usize): void {
+                          b: usize, bias: usize, K: i32, rowB: usize, relu: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   if (bias) { c00 = v128.load(bias); c01 = v128.load(bias, 16); }
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
@@ -38,6 +39,11 @@ export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += rowB;
   }
+  if (relu) {
+    const z = f32x4.splat(0);
+    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
+    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+  }
   v128.store(o0, c00); v128.store(o0, c01, 16);
   v128.store(o1, c10); v128.store(o1, c11, 16);
   v128.store(o2, c20); v128.store(o2, c21, 16);
@@ -46,7 +52,7 @@ export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
 
 function tileNN4x4(o0: usize, o1: usize, o2: usize, o3: usize,
                    a0: usize, a1: usize, a2: usize, a3: usize,
-                   b: usize, bias: usize, K: i32, rowB: usize): void {
+                   b: usize, bias: usize, K: i32, rowB: usize, relu: i32): void {
   let c0 = f32x4.splat(0);
   if (bias) c0 = v128.load(bias);
   let c1 = c0, c2 = c0, c3 = c0;
@@ -58,13 +64,17 @@ function tileNN4x4(o0: usize, o1: usize, o2: usize, o3: usize,
     c3 = madd(v128.load32_splat(a3), b0, c3);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += rowB;
   }
+  if (relu) {
+    const z = f32x4.splat(0);
+    c0 = f32x4.max(c0, z); c1 = f32x4.max(c1, z); c2 = f32x4.max(c2, z); c3 = f32x4.max(c3, z);
+  }
   v128.store(o0, c0); v128.store(o1, c1); v128.store(o2, c2); v128.store(o3, c3);
 }
 
 // One column: plain scalar arithmetic, in the same order as the vector lanes above.
 function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
                    a0: usize, a1: usize, a2: usize, a3: usize,
-                   b: usize, bias: usize, K: i32, rowB: usize): void {
+                   b: usize, bias: usize, K: i32, rowB: usize, relu: i32): void {
   let c0: f32 = bias ? load<f32>(bias) : 0;
   let c1 = c0, c2 = c0, c3 = c0;
   for (let k = 0; k < K; k++) {
@@ -74,6 +84,10 @@ function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
     c2 = fmaScalar(load<f32>(a2), bk, c2);
     c3 = fmaScalar(load<f32>(a3), bk, c3);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += rowB;
+  }
+  if (relu) {
+    // f32.max, as f32x4.max per lane: -0 → 0, NaN stays NaN.
+    c0 = max<f32>(c0, 0); c1 = max<f32>(c1, 0); c2 = max<f32>(c2, 0); c3 = max<f32>(c3, 0);
   }
   store<f32>(o0, c0); store<f32>(o1, c1); store<f32>(o2, c2); store<f32>(o3, c3);
 }
@@ -88,7 +102,7 @@ function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
   return a * b + c;
 }
 
-export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32): void {
+export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32, relu: i32): void {
   if (M <= 0 || N <= 0) return;
   const rowA = <usize>K << 2, rowB = <usize>N << 2;
   const N8 = N & ~7, N4 = N & ~3;
@@ -99,16 +113,16 @@ export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i
     let j = 0;
     for (; j < N8; j += 8) {
       const off = <usize>j << 2;
-      tileNN4x8(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB);
+      tileNN4x8(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
     }
     if (j < N4) {
       const off = <usize>j << 2;
-      tileNN4x4(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB);
+      tileNN4x4(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
       j += 4;
     }
     for (; j < N; j++) {
       const off = <usize>j << 2;
-      tileNN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB);
+      tileNN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
     }
   }
 }
@@ -207,7 +221,7 @@ export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32): 
 export function gemmNT(out: usize, a: usize, b: usize, scratch: usize, M: i32, K: i32, N: i32): void {
   if (M <= 0 || N <= 0) return;
   transpose(scratch, b, N, K);
-  gemmNN(out, a, scratch, 0, M, K, N);
+  gemmNN(out, a, scratch, 0, M, K, N, 0);
 }
 
 // out[cols×rows] = inp[rows×cols]ᵀ.

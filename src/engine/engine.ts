@@ -5,7 +5,7 @@
 import type { Kernels } from '../runtime/wasm.js';
 import { Arena } from '../runtime/memory.js';
 import type { LayerSpec, NetworkSpec } from './network.js';
-import { activationBackward, activationForward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
+import { activationBackward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
 import { CHUNK_ROWS, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
 import type { Prng } from '../util/prng.js';
 
@@ -294,7 +294,7 @@ export class Engine {
     for (let l = last; l >= 0; l--) {
       const L = layers[l];
       if (l < last) activationBackward(k, L, d, ws.acts[l], rows * L.outputs);
-      layerBackward(k, L, grad, l > 0 ? other : 0, d, this.inputOf(ws, l), rows, buffers);
+      layerBackward(k, L, l, grad, l > 0 ? other : 0, d, this.inputOf(ws, l), rows, buffers);
       if (l === 0) break;
       let t = d; d = other; other = t;
       if (L.labelIn) {
@@ -356,8 +356,7 @@ export class Engine {
         x = ws.labelled;
       }
       const out = ws.acts[l];
-      layerForward(k, L, out, x, rows, buffers);
-      if (!(options.logitsOut && l === last)) activationForward(k, L, out, rows * L.outputs);
+      layerForward(k, L, l, out, x, rows, buffers, !(options.logitsOut && l === last));
       x = out;
     }
     return kl;

@@ -6,17 +6,17 @@
 //   dense            Y = X·W + b                     dW += Xᵀ·dZ              dX = dZ·Wᵀ
 //   conv2d           Y = im2col(X)·W + b            dW += im2col(X)ᵀ·dZ      dX = col2im(dZ·Wᵀ)
 //   conv2dTranspose  Y = col2im(X·Wᵀ) + b           dW += im2col(dY)ᵀ·X      dX = im2col(dY)·W
-// where the patch matrix of a chunk lives in the workspace's `patches` scratch, Wᵀ in the
-// transposed-weights buffer (kept in step with W after every update).
+// where the patch matrices of a chunk live in the workspace (a conv2d layer keeps its own from
+// forward to backward), Wᵀ in the transposed-weights buffer (kept in step with W after every update).
 import type { Kernels } from '../runtime/wasm.js';
 import type { ConvGeometry, LayerSpec } from './network.js';
 
-/** Where a layer's tensors are: the current parameters, the transposed weights, scratch. */
+/** Where a layer's tensors are: the current parameters, the transposed weights, and each layer's
+ *  patch matrix for one chunk (a conv2d layer's holds its forward im2col until its backward). */
 export interface LayerBuffers {
   params: number;
   transposed: number;
-  /** Patch-matrix scratch of one chunk (conv layers). */
-  patches: number;
+  patches: number[];
 }
 
 function im2col(k: Kernels, cols: number, image: number, rows: number, g: ConvGeometry): void {
@@ -27,50 +27,56 @@ function col2imAdd(k: Kernels, image: number, cols: number, rows: number, g: Con
   k.col2imAdd(image, cols, rows, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
 }
 
-/** out = the layer's pre-activation for `rows` examples at `x`. */
-export function layerForward(k: Kernels, L: LayerSpec, out: number, x: number, rows: number, b: LayerBuffers): void {
+/** out = the layer's output for `rows` examples at `x`; without `activate`, its pre-activation
+ *  (a sigmoid output fused into the loss). A relu after a GEMM is applied as the GEMM stores. */
+export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x: number, rows: number, b: LayerBuffers, activate: boolean): void {
   const W = b.params + L.weightOffset * 4, bias = b.params + L.biasOffset * 4;
+  const patches = b.patches[l];
   const g = L.conv;
+  const relu = activate && L.activation === 'relu' && L.kind !== 'conv2dTranspose' ? 1 : 0;
   if (!g) {
-    k.gemmNN(out, x, W, bias, rows, L.inputs, L.outputs);
+    k.gemmNN(out, x, W, bias, rows, L.inputs, L.outputs, relu);
   } else if (L.kind === 'conv2d') {
-    im2col(k, b.patches, x, rows, g);
-    k.gemmNN(out, b.patches, W, bias, rows * g.OH * g.OW, L.weightRows, L.weightCols);
+    im2col(k, patches, x, rows, g);
+    k.gemmNN(out, patches, W, bias, rows * g.OH * g.OW, L.weightRows, L.weightCols, relu);
   } else {
     const Wt = b.transposed + L.transposedOffset * 4;
-    k.gemmNN(b.patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows);
+    k.gemmNN(patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows, 0);
     k.broadcastRows(out, bias, rows * g.H * g.W, g.C);
-    col2imAdd(k, out, b.patches, rows, g);
+    col2imAdd(k, out, patches, rows, g);
   }
+  if (activate && !relu) activationForward(k, L, out, rows * L.outputs);
 }
 
 /**
  * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: adds dW and db
- * into `grad`, and writes dX to `dx` unless it is 0 (the first layer needs none).
+ * into `grad`, and writes dX to `dx` unless it is 0 (the first layer needs none). Runs after the
+ * same chunk's forward: a conv2d layer's patch matrix is still in place.
  */
-export function layerBackward(k: Kernels, L: LayerSpec, grad: number, dx: number, d: number, x: number, rows: number, b: LayerBuffers): void {
+export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number, dx: number, d: number, x: number, rows: number, b: LayerBuffers): void {
   const dW = grad + L.weightOffset * 4, db = grad + L.biasOffset * 4;
+  const patches = b.patches[l];
   const g = L.conv;
   if (!g) {
     k.gemmTN(dW, x, d, L.inputs, rows, L.outputs);
     k.biasBackward(db, d, rows, L.outputs);
-    if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs);
+    if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs, 0);
   } else if (L.kind === 'conv2d') {
     const M = rows * g.OH * g.OW;
-    im2col(k, b.patches, x, rows, g);
-    k.gemmTN(dW, b.patches, d, L.weightRows, M, L.weightCols);
+    k.gemmTN(dW, patches, d, L.weightRows, M, L.weightCols);
     k.biasBackward(db, d, M, L.weightCols);
     if (dx) {
-      k.gemmNN(b.patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows);
+      // The patches are no longer needed: their buffer takes dZ·Wᵀ.
+      k.gemmNN(patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows, 0);
       k.zeroF32(dx, rows * L.inputs);
-      col2imAdd(k, dx, b.patches, rows, g);
+      col2imAdd(k, dx, patches, rows, g);
     }
   } else {
     const M = rows * g.OH * g.OW;
     k.biasBackward(db, d, rows * g.H * g.W, g.C);
-    im2col(k, b.patches, d, rows, g);
-    k.gemmTN(dW, b.patches, x, L.weightRows, M, L.weightCols);
-    if (dx) k.gemmNN(dx, b.patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols);
+    im2col(k, patches, d, rows, g);
+    k.gemmTN(dW, patches, x, L.weightRows, M, L.weightCols);
+    if (dx) k.gemmNN(dx, patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols, 0);
   }
 }
 

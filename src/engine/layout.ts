@@ -23,7 +23,8 @@ export interface Workspace {
   eps: number;
   gradA: number;
   gradB: number;
-  patches: number;
+  /** Per layer: its patch matrix (conv2d: its own; conv2dTranspose: a shared scratch; dense: 0). */
+  patches: number[];
   labelled: number;
   acts: number[];
 }
@@ -103,7 +104,7 @@ function carveWorkspace(spec: NetworkSpec, base: number): Workspace {
   ]);
   return {
     input: offsets.input, target: offsets.target, bottleneck: offsets.bottleneck, eps: offsets.eps,
-    gradA: offsets.gradA, gradB: offsets.gradB, patches: offsets.patches, labelled: offsets.labelled,
+    gradA: offsets.gradA, gradB: offsets.gradB, patches: patchesOf(spec, offsets.patches), labelled: offsets.labelled,
     acts: spec.layers.map((_, l) => offsets[`act${l}`]),
   };
 }
@@ -112,6 +113,18 @@ function carveWorkspace(spec: NetworkSpec, base: number): Workspace {
  * Splits the parameter vector into `threads` contiguous slices of about equal size, cut only
  * between rows of weight matrices, so each thread can also transpose the rows it updated.
  */
+/** Where each layer's patch matrix sits in a workspace's patches region starting at `base`. */
+function patchesOf(spec: NetworkSpec, base: number): number[] {
+  let at = base;
+  const own = spec.layers.map((L) => {
+    if (L.kind !== 'conv2d' || !L.conv) return 0;
+    const here = at;
+    at += CHUNK_ROWS * L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C * 4;
+    return here;
+  });
+  return spec.layers.map((L, l) => (L.kind === 'conv2dTranspose' ? at : own[l]));
+}
+
 export function paramSlices(spec: NetworkSpec, threads: number): ParamSlice[] {
   const units: { from: number; to: number; layer: number; row: number }[] = [];
   spec.layers.forEach((L, l) => {

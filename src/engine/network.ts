@@ -73,7 +73,8 @@ export interface NetworkSpec {
   outputSize: number;
   /** Widest activation or layer input of one example. */
   maxWidth: number;
-  /** Largest patch matrix of one example (positions × k·k·C) over the conv layers; 0 without. */
+  /** Patch-matrix floats of one example: every conv2d layer keeps its own from forward to
+   *  backward (no second im2col), the conv2dTranspose layers share one scratch. */
   patchFloats: number;
 }
 
@@ -166,7 +167,9 @@ export function buildNetwork(plan: readonly LayerPlan[], options: {
   });
   const last = layers[layers.length - 1];
   const widths = layers.flatMap((L) => [L.inputs, L.outputs]);
-  const patchFloats = Math.max(0, ...layers.map((L) => (L.conv ? L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C : 0)));
+  const patchesOf = (L: LayerSpec): number => (L.conv ? L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C : 0);
+  const patchFloats = layers.filter((L) => L.kind === 'conv2d').reduce((n, L) => n + patchesOf(L), 0) +
+    Math.max(0, ...layers.filter((L) => L.kind === 'conv2dTranspose').map(patchesOf));
   return {
     layers, loss: options.loss, codeLayer: options.codeLayer, latent: options.latent, variational: options.variational,
     beta: options.beta, classes: options.classes, labelLayer, imageSize: last.outputs,

@@ -4,7 +4,8 @@
 /** The kernels' exports. Pointers are byte offsets into the imported memory. */
 export interface Kernels {
   heapBase(): number;
-  gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number): void;
+  /** out = a·b (+ bias); relu ≠ 0 applies max(·, 0) as it stores (the same bits as reluForward). */
+  gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, relu: number): void;
   gemmTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
   gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;

@@ -108,7 +108,7 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     expect(Object.is(th[6], -0)).toBe(true); expect(Object.is(th[7], 0)).toBe(true);
   });
 
-  it.each(SIZES)('biasBackward accumulates column sums into db, cols = %i', (cols) => {
+  it.each([...SIZES, 16, 32, 35, 53])('biasBackward accumulates column sums into db, cols = %i', (cols) => {
     for (const rows of [1, 3, 5, 17, 256]) {
       const rng = mulberry32(rows * 1000 + cols);
       const dz = h.randomF32(rows * cols, rng);
@@ -122,6 +122,10 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
         ref[j] = s; tol[j] = 1e-5 * mag + 1e-6;
       }
       expectClose(h.readF32(db.ptr, cols), ref, tol, `biasBackward ${rows}x${cols}`);
+      // Each column is summed in row order in f32, whichever block (16, 4 or 1 wide) holds it.
+      const sequential = Float32Array.from(db.data);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) sequential[j] = Math.fround(sequential[j] + dz.data[r * cols + j]);
+      expectSameBits(h.readF32(db.ptr, cols), sequential, `biasBackward ${rows}x${cols} in row order`);
       h.reset();
     }
   });
