@@ -13,10 +13,10 @@ import { assemble, type ModelParts } from './setup.js';
 import { fitJob, runFit, type FitHost } from './fit.js';
 import { meanOf, runLayers } from './inference.js';
 import * as uses from './uses.js';
-import type { Backend, Evaluation, FitOptions, History, LabelOptions, RuntimeOptions } from './types.js';
+import type { Backend, Evaluation, FitOptions, History, LabelOptions, OutputOptions, RuntimeOptions } from './types.js';
 import { WorkerPool } from '../parallel/pool.js';
 
-export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
+export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
 export class Autoencoder {
   readonly config: ModelConfig;
@@ -155,8 +155,15 @@ export class Autoencoder {
   }
 
   /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
-  encode(images: ImagesInput, options: LabelOptions = {}): Float32Array {
-    return this.codesOf(images, options, 'Autoencoder.encode').mean;
+  encode(images: ImagesInput, options: OutputOptions = {}): Float32Array {
+    const fn = 'Autoencoder.encode';
+    if (options?.out === undefined || this.config.variational) {
+      const { mean } = this.codesOf(images, options, fn);
+      return options?.out ? outputInto(fn, options.out, mean) : mean;
+    }
+    const { data, count, labels, engine } = this.inputs(fn, images, options);
+    const out = checkedOut(fn, options.out, count * this.latentSize);
+    return this.run(data, count, 0, engine.spec.codeLayer, true, labels, out).outputs!;
   }
 
   /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
@@ -181,28 +188,30 @@ export class Autoencoder {
   }
 
   /** Images from codes: Float32Array [n × imageSize]. */
-  decode(codes: Float32Array, options: LabelOptions = {}): Float32Array {
+  decode(codes: Float32Array, options: OutputOptions = {}): Float32Array {
     const fn = 'Autoencoder.decode';
     const engine = this.idleEngine(fn);
     if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
     const labels = labelsOf(undefined, count, engine.spec.classes, fn, 'codes', options?.labels);
-    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels).outputs!;
+    const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
+    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out).outputs!;
   }
 
   /** decode(encode(images)), in one pass. */
-  reconstruct(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+  reconstruct(images: ImagesInput, options: OutputOptions = {}): Float32Array {
     return this.reconstructAs('Autoencoder.reconstruct', images, options);
   }
 
   /** Clean images from noisy ones: what a model trained with `fit(…, { noise })` learned to do. */
-  denoise(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+  denoise(images: ImagesInput, options: OutputOptions = {}): Float32Array {
     return this.reconstructAs('Autoencoder.denoise', images, options);
   }
 
-  private reconstructAs(fn: string, images: ImagesInput, options: LabelOptions): Float32Array {
+  private reconstructAs(fn: string, images: ImagesInput, options: OutputOptions): Float32Array {
     const { data, count, labels, engine } = this.inputs(fn, images, options);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels).outputs!;
+    const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
+    return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels, out).outputs!;
   }
 
   /** Reconstruction MSE and PSNR over `images`. */
@@ -283,8 +292,8 @@ export class Autoencoder {
   }
 
   private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean,
-              labels?: Uint8Array): { outputs?: Float32Array; errors?: Float32Array } {
-    return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels);
+              labels?: Uint8Array, out?: Float32Array): { outputs?: Float32Array; errors?: Float32Array } {
+    return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out);
   }
 
   /** The model as bytes (versioned, CRC-checked). `optimizer: true` keeps Adam's state to resume training. */
@@ -309,6 +318,18 @@ export class Autoencoder {
     this.engine = null;
     if (pool) await pool.terminate();
   }
+}
+
+/** The caller's output array, when given: a Float32Array of exactly `length` values. */
+function checkedOut(fn: string, out: unknown, length: number): Float32Array | undefined {
+  if (out === undefined) return undefined;
+  if (!(out instanceof Float32Array) || out.length !== length) throw argError(fn, 'out', `a Float32Array of ${length} values`, out);
+  return out;
+}
+
+function outputInto(fn: string, out: Float32Array, values: Float32Array): Float32Array {
+  checkedOut(fn, out, values.length)!.set(values);
+  return out;
 }
 
 /** A stored ModelConfig back into create() options. */

@@ -15,7 +15,7 @@ const PARALLEL_MIN_ROWS = 512;
  * row's mean squared error against its input.
  */
 export function runLayers(engine: Engine, pool: WorkerPool | null, data: Images, count: number, first: number, last: number,
-                          keepOutputs: boolean, labels?: Uint8Array): { outputs?: Float32Array; errors?: Float32Array } {
+                          keepOutputs: boolean, labels?: Uint8Array, out?: Float32Array): { outputs?: Float32Array; errors?: Float32Array } {
   const kind: DataKind = data instanceof Uint8Array ? 'u8' : 'f32';
   if (engine.layout.inferKind !== kind || engine.layout.inferRows < INFER_ROWS) {
     engine.plan({ ...engine.layout, inferKind: kind, inferRows: INFER_ROWS });
@@ -23,7 +23,7 @@ export function runLayers(engine: Engine, pool: WorkerPool | null, data: Images,
   const layout = engine.layout;
   const width = first === 0 ? engine.spec.imageSize : engine.spec.latent;
   const outWidth = engine.spec.layers[last].outputs;
-  const outputs = keepOutputs ? new Float32Array(count * outWidth) : undefined;
+  const outputs = keepOutputs ? out ?? new Float32Array(count * outWidth) : undefined;
   const errors = keepOutputs ? undefined : new Float32Array(count);
   const ws = engine.workspaces[0];
   const workers = pool && !pool.broken ? pool : null;

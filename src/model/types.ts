@@ -43,6 +43,13 @@ export interface LabelOptions {
   labels?: Uint8Array;
 }
 
+/** Inference calls that return images or codes may write them into a caller's array, so that a
+ *  loop can reuse one buffer (or write into a larger one's subarray) instead of allocating. */
+export interface OutputOptions extends LabelOptions {
+  /** Float32Array of exactly n × (values per result); the call returns it. */
+  out?: Float32Array;
+}
+
 export interface History {
   epochs: EpochLog[];
 }

@@ -123,6 +123,15 @@ describe('conv models', () => {
     for (let i = 0; i < images.length; i++) worst = Math.max(worst, Math.abs(images[i] - exact[i]));
     expect(worst).toBeLessThan(0.1);
     expect(ae.denoise(test)).toEqual(exact);
+    // Into a caller's array: the same bits, the caller's array back; a wrong one is named.
+    const out = new Float32Array(40 * 784);
+    expect(ae.reconstruct(test, { out })).toBe(out);
+    expect(Buffer.from(out.buffer).equals(Buffer.from(exact.buffer))).toBe(true);
+    const codes = new Float32Array(40 * 8);
+    expect(ae.encode(test, { out: codes })).toBe(codes);
+    expect(codes).toEqual(ae.encode(test));
+    expect(ae.decode(codes, { out })).toBe(out);
+    expect(() => ae.reconstruct(test, { out: new Float32Array(10) })).toThrow(/reconstruct: out must be a Float32Array of 31360 values, got Float32Array\(10\)/);
     const scores = ae.anomalyScores(test, { method: 'normalized' });
     expect(scores.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
     await ae.dispose();
