@@ -27,6 +27,7 @@ import { Autoencoder, supportsRelaxedSimd } from '../dist/index.js';
 import { loadMnistF32, PIXELS } from './mnist-f32.js';
 import { CONV, BATCH } from './reference.js';
 import { TfEngine, buildConvModel } from './tfjs-model.js';
+import { fmt, median } from './stats.js';
 
 export const CONV_PARAMS = 111_521;
 const INFER_BATCH = 1000;
@@ -36,14 +37,6 @@ const INFER_BATCH = 1000;
 const FULL = { rounds: 3, ourTrain: 10_000, tfTrain: BATCH, tfBatch: BATCH, infer: 2000, cpuInfer: 256, inferMs: 500, inferIterations: 2 };
 const QUICK = { rounds: 2, ourTrain: 1000, tfTrain: 16, tfBatch: 16, infer: 1000, cpuInfer: 64, inferMs: 40, inferIterations: 1 };
 
-const fmt = (x, digits = 0) => (x == null || !Number.isFinite(x) ? '—'
-  : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const median = (xs) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
 
 function batchesOf(images, rows) {

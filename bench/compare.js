@@ -25,6 +25,7 @@ import { supportsRelaxedSimd } from '../dist/index.js';
 import { loadMnistF32 } from './mnist-f32.js';
 import { createEngine, ourId, INFER_BATCH } from './compare-engines.js';
 import { compareConv } from './compare-conv.js';
+import { fmt, median } from './stats.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -45,14 +46,6 @@ const CONFIG = quick
 CONFIG.cpuEpochs = Math.min(CONFIG.cpuEpochs, CONFIG.epochs);
 
 const runStarted = performance.now();
-const fmt = (x, digits = 0) => (x == null || !Number.isFinite(x) ? '—'
-  : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const median = (xs) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 /** Mean over all pixels of (reconstruction − original)², summed in float64: one function for every engine. */
 function mse(reconstruction, original) {
   if (reconstruction.length !== original.length) throw new Error(`mse: ${reconstruction.length} values against ${original.length}`);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Autoencoder } from '../dist/index.js';
 import { loadMnist } from '../dist/mnist.js';
 import { CONV, BATCH } from './reference.js';
+import { median } from './stats.js';
 
 const SEEDS = [42, 1, 2, 3, 4, 5];
 const EPOCHS = 5;
@@ -20,9 +21,9 @@ for (const seed of SEEDS) {
   await ae.dispose();
 }
 const last = rows.map((r) => r.mse[EPOCHS - 1]).sort((a, b) => a - b);
-const median = last.length % 2 ? last[last.length >> 1] : (last[last.length / 2 - 1] + last[last.length / 2]) / 2;
+const middle = median(last);
 const mean = last.reduce((a, b) => a + b, 0) / last.length;
-console.log(`after ${EPOCHS} epochs: median ${median.toFixed(5)}, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}`);
+console.log(`after ${EPOCHS} epochs: median ${middle.toFixed(5)}, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}`);
 
 const machine = `${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores, Node ${process.version}`;
 const block = [
@@ -30,7 +31,7 @@ const block = [
   `Command: \`npm run bench:conv-seeds\` · Machine: ${machine} · Date: ${new Date().toISOString().slice(0, 10)}`,
   '',
   `Test MSE of the conv model (simd build) after each epoch of full MNIST, batch ${BATCH}, Adam 1e-3, by seed (${SEEDS[0]} is the`,
-  `default): after ${EPOCHS} epochs median **${median.toFixed(5)}**, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}.`,
+  `default): after ${EPOCHS} epochs median **${middle.toFixed(5)}**, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}.`,
   '',
   `| seed | ${Array.from({ length: EPOCHS }, (_, e) => `epoch ${e + 1}`).join(' | ')} |`,
   `| ---: | ${Array.from({ length: EPOCHS }, () => '---:').join(' | ')} |`,

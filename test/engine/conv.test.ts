@@ -11,9 +11,9 @@ import { Engine, type SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, convOutputShape, type Activation, type LayerPlan, type Loss, type NetworkSpec, type Shape } from '../../src/engine/network.js';
 import { loadKernels, instantiateKernels, type KernelBuildName } from '../../src/runtime/wasm.js';
 import { Prng } from '../../src/util/prng.js';
+import { analyticGradient as gradientOf, engineLoss, numericGradient as differences, relativeError } from '../helpers/gradients.js';
 
 const ROWS = 3;
-const H = 1e-3;
 
 interface Case {
   name: string;
@@ -102,47 +102,13 @@ function sampleOf(engine: Engine): SampleOptions {
   return { seed: 99, first: 0, labels: engine.spec.classes > 0 ? { labels: engine.at.inferLabels, indices: 0 } : undefined };
 }
 
-function meanLoss(engine: Engine): number {
-  const ws = engine.workspaces[0], k = engine.kernels, { spec } = engine;
-  const last = spec.layers.length - 1, n = ROWS * spec.outputSize;
-  const kl = engine.forward(ws, ROWS, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample: sampleOf(engine) });
-  const y = ws.acts[last];
-  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.target, n, 0) : k.mseLoss(0, y, ws.target, n, 0);
-  return (sum + spec.beta * kl) / n;
-}
-
-function analyticGradient(engine: Engine): Float32Array {
-  const ws = engine.workspaces[0], P = engine.paramCount;
-  engine.kernels.zeroF32(engine.at.grads, P);
-  engine.forwardBackward(ws, ROWS, engine.at.grads, ws.target, 1 / (ROWS * engine.spec.outputSize), sampleOf(engine));
-  return engine.arena.f32.slice(engine.at.grads >> 2, (engine.at.grads >> 2) + P);
-}
-
 /** Central differences of the mean loss: of the f64 reference network when there is one (no
  *  f32 rounding in the loss, so the check is tight), else of the engine's own f32 forward. */
 function numericGradient(engine: Engine, reference: boolean): Float64Array {
-  const p = engine.params();
-  const g = new Float64Array(p.length);
-  const loss = (): number => (reference ? refMeanLoss(engine) : meanLoss(engine));
-  for (let i = 0; i < p.length; i++) {
-    const keep = p[i];
-    p[i] = keep + H; engine.refreshTransposed();
-    const up = loss();
-    p[i] = keep - H; engine.refreshTransposed();
-    const down = loss();
-    p[i] = keep; engine.refreshTransposed();
-    g[i] = (up - down) / (Math.fround(keep + H) - Math.fround(keep - H));
-  }
-  return g;
+  return differences(engine, () => (reference ? refMeanLoss(engine) : engineLoss(engine, ROWS, sampleOf(engine))));
 }
 
-function relativeError(a: Float32Array, b: Float64Array): number {
-  let diff = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2; na += a[i] ** 2; nb += b[i] ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-12);
-}
+const analyticGradient = (engine: Engine): Float32Array => gradientOf(engine, ROWS, sampleOf(engine));
 
 // ---- plain TypeScript reference ---------------------------------------------------------------
 

@@ -14,11 +14,14 @@ import { Engine, type SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, type Activation, type Loss } from '../../src/engine/network.js';
 import { loadKernels, instantiateKernels } from '../../src/runtime/wasm.js';
 import { Prng } from '../../src/util/prng.js';
+import { H, analyticGradient as gradientOf, engineLoss, numericGradient as differences, relativeError } from '../helpers/gradients.js';
+
+const analyticGradient = (engine: Engine): Float32Array => gradientOf(engine, ROWS, sampleOf(engine));
+const numericGradient = (engine: Engine): Float64Array => differences(engine, () => meanLoss(engine));
 
 const ACTIVATIONS: Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
 const ROWS = 5;
 const SIZES = [7, 6, 3, 5, 7];
-const H = 1e-3;
 
 interface Variant { variational?: boolean; classes?: number }
 
@@ -66,45 +69,7 @@ function sampleOf(engine: Engine): SampleOptions {
   return { seed: 1234, first: 0, labels: engine.spec.classes > 0 ? { labels: LABELS_AT(engine), indices: 0 } : undefined };
 }
 
-function meanLoss(engine: Engine): number {
-  const ws = engine.workspaces[0], k = engine.kernels, { spec } = engine;
-  const last = spec.layers.length - 1, n = ROWS * spec.outputSize;
-  const kl = engine.forward(ws, ROWS, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample: sampleOf(engine) });
-  const y = ws.acts[last];
-  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.target, n, 0) : k.mseLoss(0, y, ws.target, n, 0);
-  return (sum + spec.beta * kl) / n;
-}
-
-function analyticGradient(engine: Engine): Float32Array {
-  const ws = engine.workspaces[0], P = engine.paramCount;
-  engine.kernels.zeroF32(engine.at.grads, P);
-  engine.forwardBackward(ws, ROWS, engine.at.grads, ws.target, 1 / (ROWS * engine.spec.outputSize), sampleOf(engine));
-  return engine.arena.f32.slice(engine.at.grads >> 2, (engine.at.grads >> 2) + P);
-}
-
-function numericGradient(engine: Engine): Float64Array {
-  const p = engine.params();
-  const g = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const keep = p[i];
-    p[i] = keep + H; engine.refreshTransposed();
-    const up = meanLoss(engine);
-    p[i] = keep - H; engine.refreshTransposed();
-    const down = meanLoss(engine);
-    p[i] = keep; engine.refreshTransposed();
-    // Divide by the step actually taken in f32.
-    g[i] = (up - down) / (Math.fround(keep + H) - Math.fround(keep - H));
-  }
-  return g;
-}
-
-function relativeError(a: Float32Array, b: Float64Array): number {
-  let diff = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2; na += a[i] ** 2; nb += b[i] ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-12);
-}
+const meanLoss = (engine: Engine): number => engineLoss(engine, ROWS, sampleOf(engine));
 
 /** Smallest |pre-activation| of the relu-family layers, computed in f64. */
 function nearestKink(engine: Engine): number {
