@@ -139,6 +139,52 @@ export function tanhBackward(dinp: usize, dout: usize, out: usize, n: i32): void
   }
 }
 
+// @ts-ignore: decorator
+@inline function activate(x: v128, kind: i32, alpha: v128): v128 {
+  if (kind == 1) return f32x4.max(x, f32x4.splat(0));
+  if (kind == 2) return vleaky(x, alpha);
+  if (kind == 3) return vsigmoid(x);
+  if (kind == 4) return vtanh(x);
+  return x;
+}
+
+// out[r][c] = act(out[r][c] + bias[c]) in place, act by code (0 linear, 1 relu, 2 leaky relu,
+// 3 sigmoid, 4 tanh): the same vector functions as the activations above, so this gives the bits
+// of adding the bias and then calling one of them. A conv2dTranspose output is col2im'd onto
+// zeros and finished by this one pass, instead of a bias broadcast before and an activation after.
+export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, kind: i32, alpha: f32): void {
+  const a = f32x4.splat(alpha);
+  if (cols == 1) {
+    // One channel: the rows are contiguous, one bias for all.
+    const b = v128.load32_splat(bias);
+    const n4 = rows & ~3;
+    let i = 0;
+    for (; i < n4; i += 4) {
+      const o = out + (<usize>i << 2);
+      v128.store(o, activate(f32x4.add(v128.load(o), b), kind, a));
+    }
+    if (i < rows) {
+      const o = out + (<usize>i << 2);
+      storePartial(o, activate(f32x4.add(loadPartial(o, rows - i), b), kind, a), rows - i);
+    }
+    return;
+  }
+  const c4 = cols & ~3;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = out + <usize>r * rowBytes;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(row + o, activate(f32x4.add(v128.load(row + o), v128.load(bias + o)), kind, a));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      storePartial(row + o, activate(f32x4.add(loadPartial(row + o, cols - j), loadPartial(bias + o, cols - j)), kind, a), cols - j);
+    }
+  }
+}
+
 // e^x element-wise; exported so the tests can measure the approximation's error.
 export function expForward(out: usize, inp: usize, n: i32): void {
   const n4 = n & ~3;

@@ -424,9 +424,3 @@ function col2imAddSmallC(image: usize, cols: usize, images: i32, H: i32, W: i32,
     }
   }
 }
-
-// out[r][c] = row[c]: fills a conv output with its bias before col2imAdd or a GEMM adds to it.
-export function broadcastRows(out: usize, row: usize, rows: i32, cols: i32): void {
-  const rowBytes = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) copyRun(out + <usize>r * rowBytes, row, cols);
-}

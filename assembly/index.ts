@@ -3,12 +3,12 @@
 export { gemmNN, gemmTN, gemmNT, transpose, transposeInto } from './gemm';
 export {
   reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
-  tanhForward, tanhBackward, expForward, biasBackward,
+  tanhForward, tanhBackward, expForward, biasBackward, biasActivation,
 } from './activations';
 export { mseLoss, bceSigmoidLoss, rowSquaredError } from './losses';
 export { sgdStep, adamStep } from './optimizers';
 export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32 } from './data';
-export { im2col, col2imAdd, broadcastRows } from './conv';
+export { im2col, col2imAdd } from './conv';
 
 // Where the caller's arena may start: above anything the compiler placed in memory.
 export function heapBase(): usize {

@@ -6,6 +6,7 @@
 //   dense            Y = X·W + b                     dW += Xᵀ·dZ              dX = dZ·Wᵀ
 //   conv2d           Y = im2col(X)·W + b            dW += im2col(X)ᵀ·dZ      dX = col2im(dZ·Wᵀ)
 //   conv2dTranspose  Y = col2im(X·Wᵀ) + b           dW += im2col(dY)ᵀ·X      dX = im2col(dY)·W
+// (conv2dTranspose adds its bias after col2im, with the activation, in one pass.)
 // where the patch matrices of a chunk live in the workspace (a conv2d layer keeps its own from
 // forward to backward), Wᵀ in the transposed-weights buffer (kept in step with W after every update).
 import type { Kernels } from '../runtime/wasm.js';
@@ -42,11 +43,16 @@ export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x
   } else {
     const Wt = b.transposed + L.transposedOffset * 4;
     k.gemmNN(patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows, 0);
-    k.broadcastRows(out, bias, rows * g.H * g.W, g.C);
+    k.zeroF32(out, rows * L.outputs);
     col2imAdd(k, out, patches, rows, g);
+    // The bias and the activation in one pass over the output.
+    k.biasActivation(out, bias, rows * g.H * g.W, g.C, activate ? ACTIVATION_CODES[L.activation] : 0, L.alpha);
+    return;
   }
   if (activate && !relu) activationForward(k, L, out, rows * L.outputs);
 }
+
+const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 
 /**
  * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: adds dW and db

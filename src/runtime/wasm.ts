@@ -20,6 +20,8 @@ export interface Kernels {
   tanhBackward(dinp: number, dout: number, out: number, n: number): void;
   expForward(out: number, inp: number, n: number): void;
   biasBackward(db: number, dz: number, rows: number, cols: number): void;
+  /** out[r][c] = act(out[r][c] + bias[c]); act: 0 linear, 1 relu, 2 leaky relu (alpha), 3 sigmoid, 4 tanh. */
+  biasActivation(out: number, bias: number, rows: number, cols: number, kind: number, alpha: number): void;
   mseLoss(dout: number, y: number, t: number, n: number, scale: number): number;
   bceSigmoidLoss(dz: number, y: number, z: number, t: number, n: number, scale: number): number;
   rowSquaredError(out: number, y: number, t: number, rows: number, cols: number): void;
@@ -36,7 +38,6 @@ export interface Kernels {
          kernel: number, stride: number, padTop: number, padLeft: number): void;
   col2imAdd(image: number, cols: number, images: number, H: number, W: number, C: number, OH: number, OW: number,
             kernel: number, stride: number, padTop: number, padLeft: number): void;
-  broadcastRows(out: number, row: number, rows: number, cols: number): void;
   corruptRows(out: number, clean: number, rows: number, cols: number, outStride: number,
               kind: number, level: number, seed: number, firstRow: number): void;
   oneHotRows(out: number, outStride: number, labels: number, indices: number, rows: number, classes: number): void;

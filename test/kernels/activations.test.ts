@@ -83,6 +83,27 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     expectClose(got, ref, (i) => EXP_REL * ref[i], 'exp');
   });
 
+  it('biasActivation gives the bits of adding the bias (f32) and then the activation kernel', () => {
+    const KINDS = [['linear', 0], ['relu', 1], ['leakyRelu', 2], ['sigmoid', 3], ['tanh', 4]] as const;
+    let seed = 700;
+    for (const [name, kind] of KINDS) {
+      for (const [rows, cols] of [[0, 3], [1, 1], [7, 1], [5, 3], [3, 4], [4, 16], [2, 17], [9, 33]]) {
+        const rng = mulberry32(seed++);
+        const out = h.randomF32(rows * cols, rng, -6, 6), bias = h.randomF32(cols, rng, -2, 2);
+        h.k.biasActivation(out.ptr, bias.ptr, rows, cols, kind, 0.3);
+        const sum = Float32Array.from(out.data, (x, i) => Math.fround(x + bias.data[i % cols]));
+        const ref = h.putF32(sum);
+        if (name === 'relu') h.k.reluForward(ref, ref, sum.length);
+        if (name === 'leakyRelu') h.k.leakyReluForward(ref, ref, sum.length, 0.3);
+        if (name === 'sigmoid') h.k.sigmoidForward(ref, ref, sum.length);
+        if (name === 'tanh') h.k.tanhForward(ref, ref, sum.length);
+        expectSameBits(h.readF32(out.ptr, rows * cols), h.readF32(ref, sum.length), `biasActivation ${name} ${rows}×${cols}`);
+        expectSameBits(h.readF32(bias.ptr, cols), bias.data, 'bias unchanged');
+        h.reset();
+      }
+    }
+  });
+
   it('expForward clamps to [-87, 88]: finite and positive far outside', () => {
     const xs = [-1000, -104, -88, -87, 0, 88, 89, 100, 1000];
     const inp = h.putF32(xs);

@@ -11,7 +11,7 @@ const EXPORTS = [
   'tanhBackward', 'expForward', 'transposeInto', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
   'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'peakProbe', 'peakProbeFlops',
   'corruptRows', 'oneHotRows', 'copyRows', 'vaeSample', 'vaeBackward', 'normalRows',
-  'im2col', 'col2imAdd', 'broadcastRows',
+  'im2col', 'col2imAdd', 'biasActivation',
 ];
 
 describe('builds', () => {

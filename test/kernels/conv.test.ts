@@ -1,5 +1,5 @@
-// Convolution data movement against six-nested-loop references. im2col and broadcastRows copy,
-// so they must match bit for bit; col2imAdd adds in the documented order n, oh, ow, kh, kw, c,
+// Convolution data movement against six-nested-loop references. im2col copies, so it must
+// match bit for bit; col2imAdd adds in the documented order n, oh, ow, kh, kw, c,
 // so it must match an f32 reference that rounds after every add in that order, bit for bit.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -277,23 +277,6 @@ describe.each(buildsToTest())('%s build: conv', (build) => {
       // Each z pixel is an f32 sum of at most kernel² taps: error ≤ kernel²·2^-24 of its Σ|y|.
       expectClose([right], [left], 2 * g.kernel * g.kernel * U32 * mag + 1e-12, `adjoint ${describeGeometry(g)}`);
       h.reset();
-    }
-  });
-
-  it('broadcastRows repeats one row bit for bit', () => {
-    let seed = 3000;
-    for (const rows of [0, 1, 3, 7]) {
-      for (const cols of [1, 3, 4, 5, 8, 16, 17, 33]) {
-        const rng = mulberry32(seed++);
-        const row = randomBits(h, cols, rng);
-        const out = randomBits(h, rows * cols, rng);
-        h.k.broadcastRows(out.ptr, row.ptr, rows, cols);
-        const ref = new Float32Array(rows * cols);
-        for (let r = 0; r < rows; r++) ref.set(row.data, r * cols);
-        expectSameBits(h.readF32(out.ptr, rows * cols), ref, `broadcastRows ${rows}×${cols}`);
-        expectSameBits(h.readF32(row.ptr, cols), row.data, 'row unchanged');
-        h.reset();
-      }
     }
   });
 });
