@@ -7,11 +7,10 @@
 // those of gradient.test.ts; smooth activations (tanh, sigmoid, linear) keep every point
 // differentiable. Run with SHOW_GRAD_ERRORS=1 to print the measured errors.
 import { describe, it, expect } from 'vitest';
-import { Engine, type SampleOptions } from '../../src/engine/engine.js';
+import type { Engine, SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, convOutputShape, type Activation, type LayerPlan, type Loss, type NetworkSpec, type Shape } from '../../src/engine/network.js';
-import { loadKernels, instantiateKernels, type KernelBuildName } from '../../src/runtime/wasm.js';
-import { Prng } from '../../src/util/prng.js';
-import { analyticGradient as gradientOf, engineLoss, numericGradient as differences, relativeError } from '../helpers/gradients.js';
+import type { KernelBuildName } from '../../src/runtime/wasm.js';
+import { analyticGradient as gradientOf, engineLoss, gradientEngine, numericGradient as differences, relativeError } from '../helpers/gradients.js';
 
 const ROWS = 3;
 
@@ -79,17 +78,7 @@ function specOf(c: Case, loss: Loss): NetworkSpec {
 
 async function makeEngine(c: Case, loss: Loss, seed: number, build: KernelBuildName = 'simd'): Promise<Engine> {
   const spec = specOf(c, loss);
-  const { module } = await loadKernels({ build });
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const engine = new Engine(instantiateKernels(module, memory), memory, spec, {
-    type: 'sgd', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, momentum: 0, nesterov: false,
-  });
-  engine.plan({ batchSize: ROWS, datasetRows: 0, datasetKind: 'u8', inferRows: 64, inferKind: 'u8', workspaces: 1 });
-  const prng = new Prng(seed);
-  engine.initialize(prng);
-  const p = engine.params();
-  for (const L of spec.layers) for (let j = 0; j < L.outShape[2]; j++) p[L.biasOffset + j] = 0.2 * (prng.next() - 0.5);
-  engine.refreshTransposed();
+  const { engine, prng } = await gradientEngine(spec, ROWS, seed, build);
   const ws = engine.workspaces[0];
   const f32 = engine.arena.f32;
   for (let i = 0; i < ROWS * spec.inputSize; i++) f32[(ws.input >> 2) + i] = 0.05 + 0.9 * prng.next();

@@ -10,11 +10,9 @@
 // are 1e-4..6e-3 (bce is the noisier: its loss is larger and its log1p/exp approximations add
 // rounding of a few 1e-7 per element; run with SHOW_GRAD_ERRORS=1 to print them).
 import { describe, it, expect } from 'vitest';
-import { Engine, type SampleOptions } from '../../src/engine/engine.js';
+import type { Engine, SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, type Activation, type Loss } from '../../src/engine/network.js';
-import { loadKernels, instantiateKernels } from '../../src/runtime/wasm.js';
-import { Prng } from '../../src/util/prng.js';
-import { H, analyticGradient as gradientOf, engineLoss, numericGradient as differences, relativeError } from '../helpers/gradients.js';
+import { H, analyticGradient as gradientOf, engineLoss, gradientEngine, numericGradient as differences, relativeError } from '../helpers/gradients.js';
 
 const analyticGradient = (engine: Engine): Float32Array => gradientOf(engine, ROWS, sampleOf(engine));
 const numericGradient = (engine: Engine): Float64Array => differences(engine, () => meanLoss(engine));
@@ -37,18 +35,8 @@ async function makeEngine(hidden: Activation, output: Activation, loss: Loss, se
     { inputs: SIZES[3], outputs: SIZES[4], activation: acts[3] },
   ];
   const spec = buildNetwork(plan, { alpha: 0.3, loss, codeLayer: 1, latent, variational, beta: 0.7, classes });
-  const { module } = await loadKernels({ build: 'simd' });
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const engine = new Engine(instantiateKernels(module, memory), memory, spec, {
-    type: 'sgd', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, momentum: 0, nesterov: false,
-  });
-  engine.plan({ batchSize: ROWS, datasetRows: 0, datasetKind: 'u8', inferRows: 64, inferKind: 'u8', workspaces: 1 });
-  const prng = new Prng(seed);
-  engine.initialize(prng);
-  // Non-zero biases so that every term of the backward pass matters.
-  const p = engine.params();
-  for (const L of spec.layers) for (let j = 0; j < L.outputs; j++) p[L.biasOffset + j] = 0.2 * (prng.next() - 0.5);
-  engine.refreshTransposed();
+  // Glorot weights and non-zero biases, so that every term of the backward pass matters.
+  const { engine, prng } = await gradientEngine(spec, ROWS, seed);
   const ws = engine.workspaces[0];
   const f32 = engine.arena.f32;
   const target = f32.subarray(ws.target >> 2, (ws.target >> 2) + ROWS * SIZES[0]);

@@ -1,10 +1,32 @@
 // Finite-difference gradient checks shared by the engine tests: the engine's own f32 mean loss,
 // its analytic gradient, central differences of any loss over the parameter vector, and the
 // relative error of two gradient vectors.
-import type { Engine, SampleOptions } from '../../src/engine/engine.js';
+import { Engine, type SampleOptions } from '../../src/engine/engine.js';
+import type { NetworkSpec } from '../../src/engine/network.js';
+import { loadKernels, instantiateKernels, type KernelBuildName } from '../../src/runtime/wasm.js';
+import { Prng } from '../../src/util/prng.js';
 
 /** Step of the central differences (see gradient.test.ts for why). */
 export const H = 1e-3;
+
+/**
+ * An engine for `spec` planned for `rows` rows: Glorot weights and small non-zero biases (so that
+ * every term of the backward pass matters) from `seed`. Returns the PRNG to draw the data from.
+ */
+export async function gradientEngine(spec: NetworkSpec, rows: number, seed: number, build: KernelBuildName = 'simd'): Promise<{ engine: Engine; prng: Prng }> {
+  const { module } = await loadKernels({ build });
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const engine = new Engine(instantiateKernels(module, memory), memory, spec, {
+    type: 'sgd', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, momentum: 0, nesterov: false,
+  });
+  engine.plan({ batchSize: rows, datasetRows: 0, datasetKind: 'u8', inferRows: 64, inferKind: 'u8', workspaces: 1 });
+  const prng = new Prng(seed);
+  engine.initialize(prng);
+  const p = engine.params();
+  for (const L of spec.layers) for (let j = 0; j < L.outShape[2]; j++) p[L.biasOffset + j] = 0.2 * (prng.next() - 0.5);
+  engine.refreshTransposed();
+  return { engine, prng };
+}
 
 /** Mean loss of `rows` rows in ws.input against ws.target, through the engine's f32 forward. */
 export function engineLoss(engine: Engine, rows: number, sample: SampleOptions): number {
