@@ -85,6 +85,9 @@
   }
 }
 
+// im2col and col2imAdd walk the patches the same way and differ in what one patch does (copy
+// out of the image, add back into it). The walk stays written twice: sharing it would put an
+// indirect call or a branch per patch in both kernels.
 export function im2col(cols: usize, image: usize, images: i32, H: i32, W: i32, C: i32,
                        OH: i32, OW: i32, kernel: i32, stride: i32, padTop: i32, padLeft: i32): void {
   if (C < SMALL_C) {

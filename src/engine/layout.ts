@@ -3,7 +3,7 @@
 // partials, inference and data-set regions), and how the parameter vector is cut between threads.
 // Plain data, so a worker adopts the caller's plan as it is.
 import { planLayout } from '../runtime/memory.js';
-import type { NetworkSpec } from './network.js';
+import { patchFloatsOf, type NetworkSpec } from './network.js';
 
 /** Rows per chunk. A batch is cut into chunks of this size whatever the thread count, and each
  *  chunk's gradient is summed in chunk order, so the weights never depend on the thread count. */
@@ -117,9 +117,9 @@ function carveWorkspace(spec: NetworkSpec, base: number): Workspace {
 function patchesOf(spec: NetworkSpec, base: number): number[] {
   let at = base;
   const own = spec.layers.map((L) => {
-    if (L.kind !== 'conv2d' || !L.conv) return 0;
+    if (L.kind !== 'conv2d') return 0;
     const here = at;
-    at += CHUNK_ROWS * L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C * 4;
+    at += CHUNK_ROWS * patchFloatsOf(L) * 4;
     return here;
   });
   return spec.layers.map((L, l) => (L.kind === 'conv2dTranspose' ? at : own[l]));

@@ -119,6 +119,11 @@ export function convOutputShape(p: Omit<ConvPlan, 'activation'>): Shape {
   return [convOutputLength(p.kind, h, p.kernel, p.stride, p.padding), convOutputLength(p.kind, w, p.kernel, p.stride, p.padding), p.filters];
 }
 
+/** Floats of one example's patch matrix for a conv layer (positions × k·k·C), 0 for dense. */
+export function patchFloatsOf(L: LayerSpec): number {
+  return L.conv ? L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C : 0;
+}
+
 const isConv = (p: LayerPlan): p is ConvPlan => p.kind === 'conv2d' || p.kind === 'conv2dTranspose';
 const size = (s: Shape): number => s[0] * s[1] * s[2];
 
@@ -167,9 +172,8 @@ export function buildNetwork(plan: readonly LayerPlan[], options: {
   });
   const last = layers[layers.length - 1];
   const widths = layers.flatMap((L) => [L.inputs, L.outputs]);
-  const patchesOf = (L: LayerSpec): number => (L.conv ? L.conv.OH * L.conv.OW * L.conv.kernel * L.conv.kernel * L.conv.C : 0);
-  const patchFloats = layers.filter((L) => L.kind === 'conv2d').reduce((n, L) => n + patchesOf(L), 0) +
-    Math.max(0, ...layers.filter((L) => L.kind === 'conv2dTranspose').map(patchesOf));
+  const patchFloats = layers.filter((L) => L.kind === 'conv2d').reduce((n, L) => n + patchFloatsOf(L), 0) +
+    Math.max(0, ...layers.filter((L) => L.kind === 'conv2dTranspose').map(patchFloatsOf));
   return {
     layers, loss: options.loss, codeLayer: options.codeLayer, latent: options.latent, variational: options.variational,
     beta: options.beta, classes: options.classes, labelLayer, imageSize: last.outputs,
