@@ -59,3 +59,22 @@ export function addF32(dst: usize, src: usize, n: i32): void {
 export function zeroF32(dst: usize, n: i32): void {
   memory.fill(dst, 0, <usize>n << 2);
 }
+
+// 1 when all n floats are finite, 0 otherwise: v - v is 0 for a finite v and NaN for NaN and
+// ±Infinity, and NaN never equals 0. Run on a thread's freshly updated parameter slice, while it
+// is still in cache, so a step that wrote a non-finite weight is caught before it is kept.
+export function allFinite(ptr: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let ok = v128.not(zero);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const v = v128.load(ptr + (<usize>i << 2));
+    ok = v128.and(ok, f32x4.eq(f32x4.sub(v, v), zero));
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(ptr + (<usize>i << 2));
+    if (v - v != 0) return 0;
+  }
+  return i32(i32x4.all_true(ok));
+}

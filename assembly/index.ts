@@ -7,7 +7,7 @@ export {
 } from './activations';
 export { mseLoss, bceSigmoidLoss, rowSquaredError } from './losses';
 export { sgdStep, adamStep } from './optimizers';
-export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32 } from './data';
+export { u8ToF32, gatherRowsU8, gatherRowsF32, addF32, zeroF32, allFinite } from './data';
 export { im2col, col2imAdd } from './conv';
 
 // Where the caller's arena may start: above anything the compiler placed in memory.

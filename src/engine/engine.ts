@@ -6,7 +6,7 @@ import type { Kernels } from '../runtime/wasm.js';
 import { Arena } from '../runtime/memory.js';
 import type { LayerSpec, NetworkSpec } from './network.js';
 import { activationBackward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
-import { CHUNK_ROWS, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
+import { CHUNK_ROWS, CONTROL_UPDATE_FAILED, MAX_MEMORY_BYTES, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
 import type { Prng } from '../util/prng.js';
 
 export { CHUNK_ROWS, CONTROL_BYTES } from './layout.js';
@@ -93,10 +93,14 @@ export class Engine {
 
   /** Plans the memory for `request` and grows it to fit. Only the thread that owns the memory
    *  plans; workers adopt() the result. */
-  plan(request: LayoutRequest): Layout {
-    this.layout = planEngineLayout(this.spec, this.kernels.heapBase(), request);
-    this.arena.ensure(this.layout.end);
-    return this.layout;
+  plan(request: LayoutRequest, fn = 'engine'): Layout {
+    const layout = planEngineLayout(this.spec, this.kernels.heapBase(), request);
+    if (layout.end > MAX_MEMORY_BYTES) {
+      throw new Error(`${fn}: this needs ${Math.ceil(layout.end / 2 ** 20)} MiB of memory (batch ${request.batchSize}, ${request.datasetRows} rows held, ${request.workspaces} threads), more than the ${MAX_MEMORY_BYTES / 2 ** 20} MiB a model may use`);
+    }
+    this.arena.ensure(layout.end);
+    this.layout = layout;
+    return layout;
   }
 
   /** The slices of the parameter vector `threads` threads update (layout.ts). */
@@ -238,12 +242,36 @@ export class Engine {
       }
     }
     const next = this.bankAt('params', this.step + 1);
+    // A non-finite weight in the new bank fails the step: the flag tells every thread, which then
+    // keep the bank of the last good step (failedUpdate, restoreTransposed).
+    if (n > 0 && !k.allFinite(next + off, n)) Atomics.store(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED, 1);
+    this.transposeSlice(slice, next);
+  }
+
+  /** Wᵀ of the rows `slice` holds, from the parameter bank at byte offset `bank`. */
+  private transposeSlice(slice: ParamSlice, bank: number): void {
+    const k = this.kernels;
     for (const { layer, rowFrom, rowTo } of slice.bands) {
       const L = this.spec.layers[layer];
       if (L.transposedOffset < 0) continue;
-      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, next + (L.weightOffset + rowFrom * L.weightCols) * 4,
+      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, bank + (L.weightOffset + rowFrom * L.weightCols) * 4,
         rowTo - rowFrom, L.weightCols, L.weightRows);
     }
+  }
+
+  /** Clears the failed-update flag (every thread, before an epoch's first meeting). */
+  clearFailedUpdate(): void {
+    Atomics.store(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED, 0);
+  }
+
+  /** Whether any thread's slice of the last update came out non-finite (read after the meeting). */
+  failedUpdate(): boolean {
+    return Atomics.load(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED) !== 0;
+  }
+
+  /** After a failed update: this slice's Wᵀ back from the current (last good) bank. */
+  restoreTransposed(slice: ParamSlice): void {
+    this.transposeSlice(slice, this.paramsAt);
   }
 
   /** Gradient of one chunk into chunk `c`'s partial-gradient buffer; records its loss sum. */

@@ -17,6 +17,8 @@ export interface EpochPlan {
   /** The model's noise seed and the input corruption (denoising) of this fit. */
   seed: number;
   corruption: Corruption;
+  /** The learning rate of this epoch (a schedule may change it between epochs). */
+  learningRate: number;
 }
 
 export interface EpochEnd {
@@ -25,9 +27,11 @@ export interface EpochEnd {
   /** Σ batch loss × rows over the completed steps (thread 0). */
   lossSum: number;
   seconds: number;
-  /** The non-finite loss and its 1-based batch, when diverged. */
+  /** The loss and 1-based batch of the failed step, when diverged: a non-finite loss, or a
+   *  finite one whose update gave a non-finite weight (`weights` is then true). */
   loss?: number;
   batch?: number;
+  weights?: boolean;
 }
 
 export interface BatchLog {
@@ -54,6 +58,8 @@ export function* epochSteps(engine: Engine, thread: number, threads: number, pla
   engine.step = plan.step;
   engine.seed = plan.seed;
   engine.corruption = plan.corruption;
+  engine.optimizer = { ...engine.optimizer, learningRate: plan.learningRate };
+  engine.clearFailedUpdate(); // every thread, before the first meeting: no one sets it earlier
   const slice = engine.paramSlices(threads)[thread];
   const batches = Math.ceil(plan.count / plan.batchSize);
   const started = performance.now();
@@ -72,6 +78,11 @@ export function* epochSteps(engine: Engine, thread: number, threads: number, pla
     if (finite) engine.updateSlice(slice, rows);
     const stop = yield;
     if (!finite) return end('diverged', { loss, batch: b + 1 });
+    if (engine.failedUpdate()) {
+      // The step stays undone: its bank is never used, and Wᵀ comes back from the last good one.
+      engine.restoreTransposed(slice);
+      return end('diverged', { loss, batch: b + 1, weights: true });
+    }
     engine.step += 1;
     if (thread === 0) {
       lossSum += loss * rows;

@@ -10,8 +10,14 @@ import { patchFloatsOf, type NetworkSpec } from './network.js';
 export const CHUNK_ROWS = 64;
 /** Bytes of the control block (barrier words, flags), at the start of the shared regions. */
 export const CONTROL_BYTES = 256;
+/** The control word (Int32 index) a thread sets when its slice of a step's update came out
+ *  non-finite; every thread reads it after the step's last meeting, so all keep the old bank. */
+export const CONTROL_UPDATE_FAILED = 7;
 
 export type DataKind = 'u8' | 'f32';
+/** Most memory one model may use (2 GiB): a 32-bit wasm memory's safe half, and the maximum a
+ *  shared memory is created with. Every plan is checked against it before memory grows. */
+export const MAX_MEMORY_BYTES = 2 ** 31;
 
 /** Per-thread scratch: one chunk's inputs and clean targets, activations, the bottleneck
  *  (code and label, or the variational sample) with its noise, two gradient buffers, the conv
@@ -80,13 +86,15 @@ export function planEngineLayout(spec: NetworkSpec, heapBase: number, request: L
     ['params0', P], ['params1', P], ['optA0', P], ['optA1', P], ['optB0', P], ['optB1', P],
     ['transposed', spec.transposedCount * 4],
     ['workspaces', wsBytes * request.workspaces], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
+    ['indices', request.datasetRows * 4],
+    ['dataset', request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
+    ['labels', spec.classes > 0 ? request.datasetRows : 0],
+    // Last, so that an inference call between epochs (a callback's) may re-plan them for its own
+    // kind of rows without moving the data set a fit has stored.
     ['rowErrors', request.inferRows * 4],
     ['inferIn', request.inferRows * spec.maxWidth * bytesPer(request.inferKind)],
     ['inferOut', request.inferRows * spec.maxWidth * 4],
     ['inferLabels', spec.classes > 0 ? request.inferRows : 0],
-    ['indices', request.datasetRows * 4],
-    ['dataset', request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
-    ['labels', spec.classes > 0 ? request.datasetRows : 0],
   ]);
   const workspaceList: Workspace[] = [];
   for (let w = 0; w < request.workspaces; w++) workspaceList.push(carveWorkspace(spec, offsets.workspaces + w * wsBytes));

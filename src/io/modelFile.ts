@@ -10,6 +10,8 @@
 //   ..  optimizer state (two vectors of the same length), if flagged
 //   end u32 CRC-32 of every byte before it
 import { crc32 } from '../util/crc32.js';
+import { MAX_PARAMS } from '../engine/network.js';
+import { argError, describeValue } from '../util/errors.js';
 
 export const MODEL_MAGIC = 'WAAE';
 export const MODEL_FORMAT_VERSION = 2;
@@ -21,9 +23,16 @@ export interface ModelFileHeader {
   library: 'wasm-autoencoder';
   config: unknown;
   paramCount: number;
+  /** Optimizer steps taken (meaningful with the optimizer state). */
   step: number;
   shuffleState: number[];
+  /** Epochs trained so far (absent in files written before it was kept: 0). */
+  epochs?: number;
 }
+
+const HEADER_KEYS = ['library', 'config', 'paramCount', 'step', 'shuffleState', 'epochs'];
+/** A step or epoch count above this is not a count a file can honestly hold. */
+const MAX_COUNT = 2 ** 31 - 1;
 
 export interface ModelFileContents {
   header: ModelFileHeader;
@@ -62,7 +71,7 @@ export function encodeModelFile(c: ModelFileContents): Uint8Array {
 }
 
 export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): ModelFileContents {
-  if (!(bytes instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array holding a model file`);
+  if (!(bytes instanceof Uint8Array)) throw argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a model file', bytes);
   if (bytes.length < 16) throw new Error(`${fn}: the model file is truncated: ${bytes.length} bytes, a model file has at least 16`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
   if (magic !== MODEL_MAGIC) throw new Error(`${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
@@ -79,28 +88,60 @@ export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): Mod
   if (stored !== actual) {
     throw new Error(`${fn}: the model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`);
   }
-  let header: ModelFileHeader;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
-  } catch (cause) {
-    throw new Error(`${fn}: the model file's header is not valid JSON (${String(cause)})`);
-  }
-  if (header?.library !== 'wasm-autoencoder' || !Number.isInteger(header.paramCount) || header.paramCount <= 0) {
-    throw new Error(`${fn}: the model file's header lacks the library name or a parameter count`);
-  }
+  const header = headerOf(bytes.subarray(12, 12 + headerLength), fn);
   const paramsAt = (12 + headerLength + 3) & ~3;
   const P = header.paramCount * 4;
   const withOpt = (flags & FLAG_OPTIMIZER) !== 0;
+  if ((flags & ~FLAG_OPTIMIZER) !== 0) throw new Error(`${fn}: the model file has unknown flags 0x${flags.toString(16)} (this library knows 0x1, optimizer state)`);
+  // paramCount ≤ 2^25 was checked, so these sums are exact.
   const expected = paramsAt + P * (withOpt ? 3 : 1) + 4;
   if (bytes.length !== expected) {
     throw new Error(`${fn}: the model file should be ${expected} bytes for ${header.paramCount} parameters, got ${bytes.length}`);
   }
-  const floats = (at: number): Float32Array => new Float32Array(bytes.slice(at, at + P).buffer);
+  // Copied out through a byte view of a new buffer: `bytes` may be a view at any offset into a
+  // larger buffer (a Node Buffer from the pool), and its floats need not be 4-byte aligned.
+  const floats = (at: number): Float32Array => {
+    const out = new Float32Array(header.paramCount);
+    new Uint8Array(out.buffer).set(bytes.subarray(at, at + P));
+    return out;
+  };
   return {
     header,
     params: floats(paramsAt),
     optimizerState: withOpt ? [floats(paramsAt + P), floats(paramsAt + 2 * P)] : undefined,
   };
+}
+
+/** The JSON header, every field checked: a file is read, never trusted. */
+function headerOf(json: Uint8Array, fn: string): ModelFileHeader {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+  } catch (cause) {
+    throw new Error(`${fn}: the model file's header is not valid JSON (${String(cause)})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${fn}: the model file's header is not a JSON object`);
+  const h = header as Record<string, unknown>;
+  for (const key of Object.keys(h)) {
+    if (!HEADER_KEYS.includes(key)) throw new Error(`${fn}: the model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`);
+  }
+  if (h.library !== 'wasm-autoencoder') throw new Error(`${fn}: the model file's header lacks the library name 'wasm-autoencoder'`);
+  const count = (key: string, min: number, max: number): number => {
+    const v = h[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new Error(`${fn}: the model file's ${key} must be an integer in [${min}, ${max}], got ${describeValue(v)}`);
+    }
+    return v;
+  };
+  count('paramCount', 1, MAX_PARAMS);
+  count('step', 0, MAX_COUNT);
+  if (h.epochs !== undefined) count('epochs', 0, MAX_COUNT);
+  const s = h.shuffleState;
+  if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || s.every((w) => w === 0)) {
+    throw new Error(`${fn}: the model file's shuffleState must be 4 integers in [0, 2^32), not all zero, got ${describeValue(s)}`);
+  }
+  if (typeof h.config !== 'object' || h.config === null || Array.isArray(h.config)) throw new Error(`${fn}: the model file's header lacks its config object`);
+  return h as unknown as ModelFileHeader;
 }
 
 function hex(n: number): string {

@@ -8,11 +8,12 @@ import { Prng } from '../util/prng.js';
 import { argError } from '../util/errors.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
-import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
-import { assemble, type ModelParts } from './setup.js';
+import { configFromFile, normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
+import { assemble, networkOf, type ModelParts } from './setup.js';
 import { fitJob, runFit, type FitHost } from './fit.js';
 import { meanOf, runLayers } from './inference.js';
 import * as uses from './uses.js';
+import { validationLoss } from './validation.js';
 import type { Backend, Evaluation, FitOptions, History, LabelOptions, OutputOptions, RuntimeOptions } from './types.js';
 import { WorkerPool } from '../parallel/pool.js';
 
@@ -25,7 +26,10 @@ export class Autoencoder {
   private pool: WorkerPool | null;
   private readonly module: WebAssembly.Module;
   private readonly shuffler: Prng;
-  private training = false;
+  /** 'busy' while fit computes; 'between' while its onEpochEnd runs (read-only calls allowed). */
+  private training: 'idle' | 'busy' | 'between' = 'idle';
+  private epochCount = 0;
+  private lastHistory: History = { epochs: [] };
 
   private constructor(config: ModelConfig, parts: ModelParts) {
     this.config = config;
@@ -40,29 +44,42 @@ export class Autoencoder {
   static async create(options: AutoencoderOptions & RuntimeOptions = {}): Promise<Autoencoder> {
     const { wasm, ...rest } = options ?? {};
     const config = normalizeOptions(rest);
-    const model = new Autoencoder(config, await assemble(config, { kernels: options?.kernels, wasm, threads: options?.threads }));
+    const model = new Autoencoder(config, await assemble(config, { kernels: options?.kernels, wasm, threads: options?.threads }, 'Autoencoder.create'));
     model.live.initialize(new Prng(config.seed));
     return model;
   }
 
-  /** A model from the bytes `save()` wrote (format version 2, or version 1 of dense models). */
-  static async load(bytes: Uint8Array, options: RuntimeOptions = {}): Promise<Autoencoder> {
-    const file = decodeModelFile(bytes);
+  /**
+   * A model from the bytes `save()` wrote (format version 2, or version 1 of dense models): a
+   * Uint8Array (a Node Buffer too), any other ArrayBufferView, or an ArrayBuffer. Every field of
+   * the file is checked, and its sizes against the limits, before any memory or worker is taken.
+   */
+  static async load(source: Uint8Array | ArrayBufferView | ArrayBuffer, options: RuntimeOptions = {}): Promise<Autoencoder> {
+    const fn = 'Autoencoder.load';
+    const bytes = source instanceof Uint8Array ? source
+      : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+      : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    checkOptionKeys(fn, options, RUNTIME_KEYS);
+    if (options.threads !== undefined && options.threads !== 'auto' && !isPositiveInteger(options.threads, MAX_THREADS)) {
+      throw argError(fn, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, options.threads);
+    }
+    if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
+      throw argError(fn, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
+    }
+    const file = decodeModelFile(bytes as Uint8Array, fn);
     let config: ModelConfig;
     try {
-      config = normalizeOptions(toOptions(file.header.config));
+      config = configFromFile(file.header.config);
     } catch (cause) {
-      throw new Error(`Autoencoder.load: the model file's config is invalid: ${(cause as Error).message}`);
+      throw new Error(`${fn}: the model file's config is invalid: ${(cause as Error).message}`);
     }
-    if (options.threads !== undefined && options.threads !== 'auto' && !isPositiveInteger(options.threads, MAX_THREADS)) {
-      throw argError('Autoencoder.load', 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, options.threads);
+    const needed = networkOf(config, fn).paramCount;
+    if (needed !== file.header.paramCount) {
+      throw new Error(`${fn}: the model file holds ${file.header.paramCount} parameters, its config needs ${needed}`);
     }
-    const model = new Autoencoder(config, await assemble(config, options));
+    checkLoadedState(fn, config, file.params, file.optimizerState);
+    const model = new Autoencoder(config, await assemble(config, options, fn));
     const engine = model.live;
-    if (engine.paramCount !== file.header.paramCount) {
-      await model.dispose();
-      throw new Error(`Autoencoder.load: the model file holds ${file.header.paramCount} parameters, its config needs ${engine.paramCount}`);
-    }
     engine.step = file.optimizerState ? file.header.step : 0;
     engine.params().set(file.params);
     if (file.optimizerState) {
@@ -70,9 +87,8 @@ export class Autoencoder {
       a.set(file.optimizerState[0]);
       b.set(file.optimizerState[1]);
     }
-    if (Array.isArray(file.header.shuffleState) && file.header.shuffleState.length === 4) {
-      model.shuffler.setState(file.header.shuffleState);
-    }
+    model.shuffler.setState(file.header.shuffleState);
+    model.epochCount = file.header.epochs ?? 0;
     engine.refreshTransposed();
     return model;
   }
@@ -82,10 +98,13 @@ export class Autoencoder {
     return this.engine;
   }
 
-  /** The engine, when no fit is running (inference, save and fit itself share its memory). */
-  private idleEngine(fn: string): Engine {
+  /** The engine, when no fit is computing (inference, save and fit itself share its memory).
+   *  Read-only calls may also run between a fit's epochs, from its onEpochEnd. */
+  private idleEngine(fn: string, readOnly = true): Engine {
     const engine = this.live;
-    if (this.training) throw new Error(`${fn}: the model is training; wait for fit() to settle first`);
+    if (this.training === 'busy' || (this.training === 'between' && !readOnly)) {
+      throw new Error(`${fn}: the model is training; wait for fit() to settle first${this.training === 'busy' ? ' (read-only calls may run in onEpochEnd)' : ''}`);
+    }
     return engine;
   }
 
@@ -94,14 +113,25 @@ export class Autoencoder {
     return summaryTable(this.live.spec, this.config.inputShape);
   }
 
-  /** Values per image (height·width·channels). */
+  /** Values per image (height·width·channels; a conditional model's label is not counted). */
   get inputSize(): number {
-    return this.live.spec.inputSize;
+    return this.live.spec.imageSize;
   }
 
   /** Size of the code. */
   get latentSize(): number {
-    return this.config.latent;
+    return this.live.spec.latent;
+  }
+
+  /** Epochs trained so far, over the model's life (a model file keeps the count). */
+  get epochs(): number {
+    void this.live;
+    return this.epochCount;
+  }
+
+  /** The History of the latest fit, also when it rejected (aborted, diverged): its completed epochs. */
+  get history(): History {
+    return this.lastHistory;
   }
 
   /** Weights and biases, as summary() counts them (the parameter vector pads each tensor to 4 floats). */
@@ -121,13 +151,13 @@ export class Autoencoder {
 
   /** Trains on `data` (n images as bytes or floats in [0, 1]); resolves with the epoch logs. */
   async fit(data: ImagesInput, options: FitOptions = {}): Promise<History> {
-    const engine = this.idleEngine('Autoencoder.fit');
-    const job = fitJob(engine, this.config.loss === 'bce', data, options);
-    this.training = true;
+    const engine = this.idleEngine('Autoencoder.fit', false);
+    const job = fitJob(engine, data, options);
+    this.training = 'busy';
     try {
       return await runFit(this.fitHost(), job);
     } finally {
-      this.training = false;
+      this.training = 'idle';
     }
   }
 
@@ -150,13 +180,26 @@ export class Autoencoder {
         await pool.terminate();
         if (model.pool === pool) model.pool = null;
       },
-      meanError: (d, count, labels) => model.meanError(d, count, labels),
+      validate: (d, count, labels) => model.validate(d, count, labels),
+      get epochs() { return model.epochCount; },
+      set epochs(n: number) { model.epochCount = n; },
+      get history() { return model.lastHistory; },
+      set history(h: History) { model.lastHistory = h; },
+      between: async <T>(callback: () => T): Promise<Awaited<T>> => {
+        model.training = 'between';
+        try {
+          return await callback();
+        } finally {
+          if (model.training === 'between') model.training = 'busy';
+        }
+      },
     };
   }
 
   /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
   encode(images: ImagesInput, options: OutputOptions = {}): Float32Array {
     const fn = 'Autoencoder.encode';
+    checkOptionKeys(fn, options, ['labels', 'out']);
     if (options?.out === undefined || this.config.variational) {
       const { mean } = this.codesOf(images, options, fn);
       return options?.out ? outputInto(fn, options.out, mean) : mean;
@@ -169,6 +212,7 @@ export class Autoencoder {
   /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
   encodeDistribution(images: ImagesInput, options: LabelOptions = {}): { mean: Float32Array; logVariance: Float32Array } {
     const fn = 'Autoencoder.encodeDistribution';
+    checkOptionKeys(fn, options, ['labels']);
     if (!this.config.variational) throw new Error(`${fn}: this model is not variational (create it with { variational: true })`);
     const { mean, logVariance } = this.codesOf(images, options, fn);
     return { mean, logVariance: logVariance! };
@@ -190,6 +234,7 @@ export class Autoencoder {
   /** Images from codes: Float32Array [n × imageSize]. */
   decode(codes: Float32Array, options: OutputOptions = {}): Float32Array {
     const fn = 'Autoencoder.decode';
+    checkOptionKeys(fn, options, ['labels', 'out']);
     const engine = this.idleEngine(fn);
     if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
@@ -209,6 +254,7 @@ export class Autoencoder {
   }
 
   private reconstructAs(fn: string, images: ImagesInput, options: OutputOptions): Float32Array {
+    checkOptionKeys(fn, options, ['labels', 'out']);
     const { data, count, labels, engine } = this.inputs(fn, images, options);
     const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
     return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels, out).outputs!;
@@ -216,6 +262,7 @@ export class Autoencoder {
 
   /** Reconstruction MSE and PSNR over `images`. */
   evaluate(images: ImagesInput, options: LabelOptions = {}): Evaluation {
+    checkOptionKeys('Autoencoder.evaluate', options, ['labels']);
     const { data, count, labels } = this.inputs('Autoencoder.evaluate', images, options);
     const mse = this.meanError(data, count, labels);
     return { count, mse, psnr: 10 * Math.log10(1 / mse) };
@@ -223,6 +270,7 @@ export class Autoencoder {
 
   /** Per-image mean squared reconstruction error. */
   reconstructionErrors(images: ImagesInput, options: LabelOptions = {}): Float32Array {
+    checkOptionKeys('Autoencoder.reconstructionErrors', options, ['labels']);
     const { data, count, labels, engine } = this.inputs('Autoencoder.reconstructionErrors', images, options);
     return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels).errors!;
   }
@@ -241,6 +289,7 @@ export class Autoencoder {
    */
   sample(n: number, options: { seed?: number; label?: number; labels?: Uint8Array } = {}): Float32Array {
     this.idleEngine('Autoencoder.sample');
+    checkOptionKeys('Autoencoder.sample', options, ['seed', 'label', 'labels']);
     return uses.sample(this, n, options);
   }
 
@@ -250,6 +299,7 @@ export class Autoencoder {
    */
   interpolate(a: ImagesInput, b: ImagesInput, steps: number, options: { labels?: Uint8Array } = {}): Float32Array {
     this.idleEngine('Autoencoder.interpolate');
+    checkOptionKeys('Autoencoder.interpolate', options, ['labels']);
     return uses.interpolate(this, a, b, steps, options);
   }
 
@@ -261,18 +311,21 @@ export class Autoencoder {
    * evidence lower bound per pixel (reconstruction error plus β·KL of the code, over the image size).
    */
   anomalyScores(images: ImagesInput, options: { method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): Float32Array {
+    checkOptionKeys('Autoencoder.anomalyScores', options, ['method', 'labels']);
     return uses.anomalyScores(this, images, options);
   }
 
   /** The score above which an image counts as anomalous: the `quantile` of the scores of
    *  `normal` images (default 0.99: 1 % of normal images are flagged). */
   anomalyThreshold(normal: ImagesInput, options: { quantile?: number; method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): number {
+    checkOptionKeys('Autoencoder.anomalyThreshold', options, ['quantile', 'method', 'labels']);
     return uses.anomalyThreshold(this, normal, options);
   }
 
   /** Compresses images to bytes: codes quantized to `bits` bits per dimension (io/codeStream.ts). */
   compress(images: ImagesInput, options: { bits?: number; labels?: Uint8Array } = {}): Uint8Array {
     this.idleEngine('Autoencoder.compress');
+    checkOptionKeys('Autoencoder.compress', options, ['bits', 'labels']);
     return uses.compress(this, images, options);
   }
 
@@ -291,6 +344,16 @@ export class Autoencoder {
     return meanOf(this.run(data, count, 0, this.live.spec.layers.length - 1, false, labels).errors!);
   }
 
+  /** fit's validation figures: reconstruction MSE, and the loss the model trains on. */
+  private validate(data: Images, count: number, labels?: Uint8Array): { mse: number; loss: number } {
+    const mse = this.meanError(data, count, labels);
+    if (this.config.loss === 'mse' && !this.config.variational) return { mse, loss: mse };
+    const spec = this.live.spec;
+    const outputs = this.config.loss === 'bce' ? this.run(data, count, 0, spec.layers.length - 1, true, labels).outputs : undefined;
+    const codes = this.config.variational ? this.run(data, count, 0, spec.codeLayer, true, labels).outputs : undefined;
+    return { mse, loss: validationLoss(this.config, data, count, spec.imageSize, outputs, codes, mse) };
+  }
+
   private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean,
               labels?: Uint8Array, out?: Float32Array): { outputs?: Float32Array; errors?: Float32Array } {
     return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out);
@@ -299,12 +362,13 @@ export class Autoencoder {
   /** The model as bytes (versioned, CRC-checked). `optimizer: true` keeps Adam's state to resume training. */
   save(options: { optimizer?: boolean } = {}): Uint8Array {
     const engine = this.idleEngine('Autoencoder.save');
+    checkOptionKeys('Autoencoder.save', options, ['optimizer']);
     const withOptimizer = options.optimizer ?? false;
     if (typeof withOptimizer !== 'boolean') throw argError('Autoencoder.save', 'optimizer', 'true or false', withOptimizer);
     return encodeModelFile({
       header: {
         library: 'wasm-autoencoder', config: this.config, paramCount: engine.paramCount,
-        step: engine.step, shuffleState: this.shuffler.state(),
+        step: engine.step, shuffleState: this.shuffler.state(), epochs: this.epochCount,
       },
       params: engine.params(),
       optimizerState: withOptimizer ? engine.optimizerState() : undefined,
@@ -332,15 +396,34 @@ function outputInto(fn: string, out: Float32Array, values: Float32Array): Float3
   return out;
 }
 
-/** A stored ModelConfig back into create() options. */
-function toOptions(config: unknown): AutoencoderOptions {
-  const c = config as ModelConfig;
-  if (typeof c !== 'object' || c === null) throw new Error('config is missing');
-  return {
-    inputShape: c.inputShape, encoder: c.encoder, latent: c.latent, decoder: c.decoder, activation: c.activations,
-    latentActivation: c.latentActivation, output: c.output, leakyReluAlpha: c.leakyReluAlpha, loss: c.loss,
-    optimizer: c.optimizer, seed: c.seed,
-    variational: c.variational ? { beta: c.beta } : false,
-    conditional: c.classes > 0 ? { classes: c.classes } : undefined,
+const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
+
+/** Unknown option keys are refused: an option that does nothing is a silent wrong answer. */
+function checkOptionKeys(fn: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw argError(fn, 'options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new Error(`${fn}: unknown option ${key}; known options are ${known.join(', ')}`);
+  }
+}
+
+/**
+ * A loaded file's numbers, before any of them is used: finite weights, and an optimizer state
+ * that a step could have written (finite; Adam's second moment v ≥ 0, whose square root the
+ * update takes). A negative v loaded silently made the next fit resolve with every weight NaN.
+ */
+function checkLoadedState(fn: string, config: ModelConfig, params: Float32Array, state?: [Float32Array, Float32Array]): void {
+  const firstBad = (v: Float32Array, ok: (x: number) => boolean): number => {
+    for (let i = 0; i < v.length; i++) if (!ok(v[i])) return i;
+    return -1;
   };
+  const finite = (x: number): boolean => x - x === 0;
+  let i = firstBad(params, finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's weights must be finite, got ${params[i]} at index ${i}`);
+  if (!state) return;
+  i = firstBad(state[0], finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be finite, got ${state[0][i]} at index ${i} of its first vector`);
+  const adam = config.optimizer.type !== 'sgd';
+  i = firstBad(state[1], adam ? (x) => x >= 0 && x < Infinity : finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be ${adam ? "finite and ≥ 0 (Adam's second moment)" : 'finite'}, got ${state[1][i]} at index ${i} of its second vector`);
 }

@@ -13,11 +13,14 @@ import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
 import { INFER_ROWS, inferencePlan } from './setup.js';
-import type { EpochLog, FitOptions, History, NoiseOptions } from './types.js';
+import type { EarlyStoppingOptions, EpochLog, FitOptions, History, LearningRateSchedule, NoiseOptions } from './types.js';
 
 const FN = 'Autoencoder.fit';
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise',
+  'earlyStopping', 'learningRateSchedule'];
 const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
+/** Float pixels fit takes: the output's range, which the loss compares them with. */
+const PIXELS: [number, number] = [0, 1];
 /** The caller's event loop turns at least this often during a one-thread fit. */
 const YIELD_EVERY_MS = 30;
 
@@ -32,7 +35,14 @@ export interface FitHost {
   workers(): Promise<WorkerPool>;
   /** Drops a pool whose worker failed. */
   dropPool(pool: WorkerPool): Promise<void>;
-  meanError(data: Images, count: number, labels?: Uint8Array): number;
+  /** Validation figures of the model as it stands: reconstruction MSE and the training loss. */
+  validate(data: Images, count: number, labels?: Uint8Array): { mse: number; loss: number };
+  /** Epochs the model has trained; fit advances it after each one. */
+  epochs: number;
+  /** The History of the fit in progress (or the last), kept by the model. */
+  history: History;
+  /** Runs a callback with the model open to read-only calls. */
+  between<T>(callback: () => T): Promise<Awaited<T>>;
 }
 
 export interface FitJob {
@@ -45,28 +55,40 @@ export interface FitJob {
   shuffle: boolean;
   corruption: Corruption;
   validation?: { data: Images; count: number; labels?: Uint8Array };
+  earlyStopping?: Required<EarlyStoppingOptions>;
+  schedule: LearningRateSchedule | undefined;
   options: FitOptions;
 }
 
 /** Checks fit's arguments; every error names the argument. */
-export function fitJob(engine: Engine, bceRange: boolean, data: ImagesInput, options: FitOptions): FitJob {
+export function fitJob(engine: Engine, data: ImagesInput, options: FitOptions): FitJob {
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!FIT_KEYS.includes(key)) throw new Error(`${FN}: unknown option ${key}; known options are ${FIT_KEYS.join(', ')}`);
-  }
-  const { data: images, count } = imagesOf(data, FN, 'data', engine.spec.imageSize, bceRange ? [0, 1] : undefined);
+  rejectUnknown(options, FIT_KEYS, '');
+  const { data: all, count: total } = imagesOf(data, FN, 'data', engine.spec.imageSize, PIXELS);
   const epochs = options.epochs ?? 1;
   if (!isPositiveInteger(epochs, 1e6)) throw argError(FN, 'epochs', 'a positive integer', epochs);
   const batchSize = options.batchSize ?? 32;
   if (!isPositiveInteger(batchSize, 1 << 16)) throw argError(FN, 'batchSize', 'an integer in [1, 65536]', batchSize);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError(FN, 'shuffle', 'true or false', shuffle);
-  const classes = engine.spec.classes;
-  const labels = labelsOf(data, count, classes, FN, 'data');
-  const validation = options.validation === undefined ? undefined : (() => {
-    const v = imagesOf(options.validation!, FN, 'validation', engine.spec.imageSize);
-    return { ...v, labels: labelsOf(options.validation, v.count, classes, FN, 'validation') };
-  })();
+  const classes = engine.spec.classes, size = engine.spec.imageSize;
+  const allLabels = labelsOf(data, total, classes, FN, 'data');
+  let images = all, labels = allLabels, count = total;
+  let validation: FitJob['validation'];
+  if (options.validationSplit !== undefined) {
+    const f = options.validationSplit;
+    if (options.validation !== undefined) throw new Error(`${FN}: give validation or validationSplit, not both`);
+    if (typeof f !== 'number' || !(f > 0 && f < 1)) throw argError(FN, 'validationSplit', 'a number in (0, 1)', f);
+    // As Keras: the rows from ⌊n·(1 − f)⌋ on, before any shuffling.
+    count = Math.floor(total * (1 - f));
+    if (count < 1 || count >= total) throw new Error(`${FN}: validationSplit ${f} of ${total} images leaves ${count} to train on and ${total - count} to validate; each needs at least one`);
+    images = all.subarray(0, count * size);
+    labels = allLabels?.subarray(0, count);
+    validation = { data: all.subarray(count * size), count: total - count, labels: allLabels?.subarray(count) };
+  } else if (options.validation !== undefined) {
+    const v = imagesOf(options.validation, FN, 'validation', size, PIXELS);
+    validation = { ...v, labels: labelsOf(options.validation, v.count, classes, FN, 'validation') };
+  }
   const corruption = noiseOf(options.noise);
   for (const cb of ['onEpochEnd', 'onBatchEnd'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') throw argError(FN, cb, 'a function', options[cb]);
@@ -74,18 +96,185 @@ export function fitJob(engine: Engine, bceRange: boolean, data: ImagesInput, opt
   const { signal } = options;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) throw argError(FN, 'signal', 'an AbortSignal', signal);
   signal?.throwIfAborted();
+  const earlyStopping = earlyStoppingOf(options.earlyStopping, validation !== undefined);
+  const schedule = scheduleOf(options.learningRateSchedule, validation !== undefined, epochs);
   const kind: DataKind = images instanceof Uint8Array ? 'u8' : 'f32';
-  return { images, labels, count, batch: Math.min(batchSize, count), kind, epochs, shuffle, corruption, validation, options };
+  return { images, labels, count, batch: Math.min(batchSize, count), kind, epochs, shuffle, corruption, validation, earlyStopping, schedule, options };
+}
+
+function rejectUnknown(obj: object, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new Error(`${FN}: unknown option ${prefix}${key}; known options are ${known.join(', ')}`);
+  }
+}
+
+function objectOption(v: unknown, arg: string, keys: readonly string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw argError(FN, arg, 'an object', v);
+  rejectUnknown(v, keys, `${arg}.`);
+  return v as Record<string, unknown>;
+}
+
+function numberIn(v: unknown, arg: string, lo: number, hi: number, integer = false): number {
+  if (typeof v !== 'number' || !(v >= lo && v <= hi) || (integer && !Number.isInteger(v))) {
+    throw argError(FN, arg, `${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`, v);
+  }
+  return v;
+}
+
+function monitorOf(v: unknown, arg: string, validated: boolean): 'valLoss' | 'loss' {
+  const monitor = v ?? (validated ? 'valLoss' : undefined);
+  if (monitor === undefined) throw new Error(`${FN}: ${arg} monitors 'valLoss', which needs validation or validationSplit (or monitor 'loss')`);
+  if (monitor !== 'valLoss' && monitor !== 'loss') throw argError(FN, arg, "'valLoss' or 'loss'", monitor);
+  if (monitor === 'valLoss' && !validated) throw new Error(`${FN}: ${arg} 'valLoss' needs validation or validationSplit`);
+  return monitor;
+}
+
+function earlyStoppingOf(v: unknown, validated: boolean): Required<EarlyStoppingOptions> | undefined {
+  if (v === undefined) return undefined;
+  const o = objectOption(v, 'earlyStopping', ['monitor', 'patience', 'minDelta', 'restoreBestWeights']);
+  const restore = o.restoreBestWeights ?? false;
+  if (typeof restore !== 'boolean') throw argError(FN, 'earlyStopping.restoreBestWeights', 'true or false', restore);
+  return {
+    monitor: monitorOf(o.monitor ?? 'valLoss', 'earlyStopping.monitor', validated),
+    patience: numberIn(o.patience ?? 0, 'earlyStopping.patience', 0, 1e6, true),
+    minDelta: numberIn(o.minDelta ?? 0, 'earlyStopping.minDelta', 0, Number.MAX_VALUE),
+    restoreBestWeights: restore,
+  };
+}
+
+function scheduleOf(v: unknown, validated: boolean, epochs: number): LearningRateSchedule | undefined {
+  if (v === undefined) return undefined;
+  const type = (v as { type?: unknown } | null)?.type;
+  if (type === 'step') {
+    const o = objectOption(v, 'learningRateSchedule', ['type', 'every', 'factor']);
+    return { type, every: numberIn(o.every, 'learningRateSchedule.every', 1, 1e6, true), factor: numberIn(o.factor, 'learningRateSchedule.factor', 0, 1) };
+  }
+  if (type === 'cosine') {
+    const o = objectOption(v, 'learningRateSchedule', ['type', 'epochs', 'minLearningRate']);
+    return {
+      type, epochs: numberIn(o.epochs ?? epochs, 'learningRateSchedule.epochs', 1, 1e6, true),
+      minLearningRate: numberIn(o.minLearningRate ?? 0, 'learningRateSchedule.minLearningRate', 0, 10),
+    };
+  }
+  if (type === 'reduceOnPlateau') {
+    const o = objectOption(v, 'learningRateSchedule', ['type', 'monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLearningRate']);
+    const factor = numberIn(o.factor ?? 0.1, 'learningRateSchedule.factor', 0, 1);
+    if (factor === 0 || factor === 1) throw argError(FN, 'learningRateSchedule.factor', 'a number in (0, 1)', factor);
+    return {
+      type, monitor: monitorOf(o.monitor, 'learningRateSchedule.monitor', validated), factor,
+      patience: numberIn(o.patience ?? 10, 'learningRateSchedule.patience', 0, 1e6, true),
+      minDelta: numberIn(o.minDelta ?? 1e-4, 'learningRateSchedule.minDelta', 0, Number.MAX_VALUE),
+      cooldown: numberIn(o.cooldown ?? 0, 'learningRateSchedule.cooldown', 0, 1e6, true),
+      minLearningRate: numberIn(o.minLearningRate ?? 0, 'learningRateSchedule.minLearningRate', 0, 10),
+    };
+  }
+  throw argError(FN, 'learningRateSchedule', "{ type: 'step' | 'cosine' | 'reduceOnPlateau', … }", v);
+}
+
+/** The learning rate of each epoch of one fit, and what a plateau schedule learns from the logs. */
+class LearningRates {
+  private rate: number;
+  private best = Infinity;
+  private wait = 0;
+  private cooldown = 0;
+
+  constructor(private readonly base: number, private readonly schedule: LearningRateSchedule | undefined) {
+    this.rate = base;
+  }
+
+  /** The rate of the fit's epoch `e` (0-based). */
+  at(e: number): number {
+    const s = this.schedule;
+    if (s?.type === 'step') return this.base * s.factor ** Math.floor(e / s.every);
+    if (s?.type === 'cosine') {
+      const min = s.minLearningRate ?? 0, T = s.epochs!;
+      return min + (this.base - min) * (1 + Math.cos((Math.PI * Math.min(e, T)) / T)) / 2;
+    }
+    return this.rate;
+  }
+
+  /** After an epoch: ReduceLROnPlateau's rule, as Keras. */
+  observe(log: EpochLog): void {
+    const s = this.schedule;
+    if (s?.type !== 'reduceOnPlateau') return;
+    const current = log[s.monitor!]!;
+    if (this.cooldown > 0) {
+      this.cooldown--;
+      this.wait = 0;
+    }
+    if (current < this.best - s.minDelta!) {
+      this.best = current;
+      this.wait = 0;
+    } else if (this.cooldown === 0 && ++this.wait >= s.patience!) {
+      if (this.rate > s.minLearningRate!) {
+        this.rate = Math.max(this.rate * s.factor!, s.minLearningRate!);
+        this.cooldown = s.cooldown!;
+        this.wait = 0;
+      }
+    }
+  }
+}
+
+/** Keras's EarlyStopping: the best value so far, epochs since, and the best epoch's weights. */
+class EarlyStopper {
+  private best = Infinity;
+  private wait = 0;
+  bestEpoch = 0;
+  bestWeights: Float32Array | null = null;
+
+  constructor(private readonly o: Required<EarlyStoppingOptions>) {}
+
+  /** Whether training should stop after this epoch. */
+  observe(log: EpochLog, engine: Engine): boolean {
+    const current = log[this.o.monitor]!;
+    this.wait++;
+    if (current < this.best - this.o.minDelta) {
+      this.best = current;
+      this.bestEpoch = log.epoch;
+      if (this.o.restoreBestWeights) this.bestWeights = engine.params().slice();
+      this.wait = 0;
+      return false;
+    }
+    return this.wait >= this.o.patience;
+  }
 }
 
 export async function runFit(host: FitHost, job: FitJob): Promise<History> {
   const engine = host.engine();
+  const base = engine.optimizer;
   engine.corruption = job.corruption;
+  const history: History = { epochs: [] };
+  host.history = history;
+  const run: FitRun = {
+    job, history, rates: new LearningRates(base.learningRate, job.schedule),
+    stopper: job.earlyStopping ? new EarlyStopper(job.earlyStopping) : null,
+  };
   try {
-    return host.threads > 1 ? await fitThreads(host, job) : await fitHere(host, job);
+    if (host.threads > 1) await fitThreads(host, run);
+    else await fitHere(host, run);
+    if (run.stopper) {
+      history.bestEpoch = run.stopper.bestEpoch;
+      const best = run.stopper.bestWeights;
+      if (best && run.stopper.bestEpoch !== history.epochs[history.epochs.length - 1].epoch) {
+        host.engine().params().set(best);
+        host.engine().refreshTransposed();
+      }
+    }
+    return history;
   } finally {
-    engine.corruption = { kind: 0, level: 0 };
+    if (!host.disposed) {
+      host.engine().corruption = { kind: 0, level: 0 };
+      host.engine().optimizer = base;
+    }
   }
+}
+
+/** One fit in progress: its job, the History so far, and the callbacks' state. */
+interface FitRun {
+  job: FitJob;
+  history: History;
+  rates: LearningRates;
+  stopper: EarlyStopper | null;
 }
 
 function shuffled(host: FitHost, order: Uint32Array, shuffle: boolean): Uint32Array {
@@ -95,21 +284,22 @@ function shuffled(host: FitHost, order: Uint32Array, shuffle: boolean): Uint32Ar
 }
 
 /** One thread, in the caller. */
-async function fitHere(host: FitHost, job: FitJob): Promise<History> {
-  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = job;
+async function fitHere(host: FitHost, run: FitRun): Promise<void> {
+  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = run.job;
   const engine = host.engine();
-  engine.plan({ ...inferencePlan(1, validation?.data instanceof Float32Array ? 'f32' : 'u8'), batchSize: batch, datasetRows: batch, datasetKind: kind });
+  engine.plan({ ...inferencePlan(1, validation?.data instanceof Float32Array ? 'f32' : 'u8'), batchSize: batch, datasetRows: batch, datasetKind: kind }, FN);
   const identity = new Uint32Array(batch);
   for (let i = 0; i < batch; i++) identity[i] = i;
   const order = new Uint32Array(count);
-  const history: History = { epochs: [] };
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let e = 0; e < epochs; e++) {
+    const epoch = host.epochs + 1, learningRate = run.rates.at(e);
     shuffled(host, order, shuffle);
-    engine.setOrder(identity); // stored rows 0…batch-1, restaged before every step
-    const steps = epochSteps(engine, 0, 1, { epoch, batchSize: batch, count, step: engine.step, seed: engine.seed, corruption: job.corruption }, {
+    const live = host.engine();
+    live.setOrder(identity); // stored rows 0…batch-1, restaged before every step
+    const steps = epochSteps(live, 0, 1, { epoch, batchSize: batch, count, step: live.step, seed: live.seed, corruption: run.job.corruption, learningRate }, {
       stage: (start, rows) => {
         if (host.disposed) throw new Error(`${FN}: the model was disposed during fit`);
-        engine.stageBatch(images, order, start, rows, labels);
+        live.stageBatch(images, order, start, rows, labels);
         return 0;
       },
       stepped: (log) => options.onBatchEnd?.(log),
@@ -124,24 +314,22 @@ async function fitHere(host: FitHost, job: FitJob): Promise<History> {
       r = steps.next(options.signal?.aborted ?? false);
     }
     endOrThrow(r.value, epoch, options.signal?.reason);
-    await endEpoch(host, job, history, epoch, r.value.lossSum, r.value.seconds);
+    if (await endEpoch(host, run, epoch, r.value.lossSum, r.value.seconds, learningRate)) return;
   }
-  return history;
 }
 
 /** Worker threads: each epoch runs in every thread; this one relays progress, shuffles, and
  *  validates between epochs. */
-async function fitThreads(host: FitHost, job: FitJob): Promise<History> {
-  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = job;
+async function fitThreads(host: FitHost, run: FitRun): Promise<void> {
+  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = run.job;
   const engine = host.engine();
   const pool = await host.workers();
   const layout = engine.plan({
     batchSize: batch, datasetRows: count, datasetKind: kind, workspaces: host.threads,
     inferRows: INFER_ROWS, inferKind: validation?.data instanceof Float32Array ? 'f32' : 'u8',
-  });
+  }, FN);
   engine.storeRows(images, 0, count, 0, labels);
   pool.beginFit(layout, engine.step);
-  const history: History = { epochs: [] };
   let stopReason: unknown = null;
   const stop = (reason: unknown): void => {
     if (stopReason === null) stopReason = reason;
@@ -159,19 +347,20 @@ async function fitThreads(host: FitHost, job: FitJob): Promise<History> {
   };
   const order = new Uint32Array(count);
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      engine.setOrder(shuffled(host, order, shuffle));
-      const end = await pool.fitEpoch(engine, {
-        layout, step: engine.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
-        seed: engine.seed, corruption: job.corruption,
+    for (let e = 0; e < epochs; e++) {
+      const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+      const live = host.engine();
+      live.setOrder(shuffled(host, order, shuffle));
+      const end = await pool.fitEpoch(live, {
+        layout, step: live.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
+        seed: live.seed, corruption: run.job.corruption, learningRate,
       }, onReport);
-      engine.step = end.step;
+      live.step = end.step;
       endOrThrow(end, epoch, stopReason);
-      await endEpoch(host, job, history, epoch, end.lossSum, end.seconds);
+      if (await endEpoch(host, run, epoch, end.lossSum, end.seconds, learningRate)) return;
     }
-    return history;
   } catch (error) {
-    if (pool.broken) {
+    if (pool.broken && !host.disposed) {
       // The last completed step's weights are intact in its bank; rebuild what depends on them.
       engine.step = pool.stepsDone(layout);
       engine.refreshTransposed();
@@ -183,26 +372,39 @@ async function fitThreads(host: FitHost, job: FitJob): Promise<History> {
   }
 }
 
-function endOrThrow(end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number; batch?: number }, epoch: number, stopReason: unknown): void {
+function endOrThrow(end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number; batch?: number; weights?: boolean }, epoch: number, stopReason: unknown): void {
   // (A worker's fault rejects fitEpoch before an end report could say 'fault'.)
   if (end.outcome === 'diverged') {
-    throw new Error(`${FN}: the loss became ${end.loss} at epoch ${epoch}, batch ${end.batch}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`);
+    const what = end.weights ? `the update gave non-finite weights (its loss was ${end.loss})` : `the loss became ${end.loss}`;
+    throw new Error(`${FN}: ${what} at epoch ${epoch}, batch ${end.batch}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`);
   }
   if (end.outcome === 'stopped') throw stopReason ?? new Error(`${FN}: stopped`);
 }
 
-/** An epoch's log (with validation), its callback, and a turn of the event loop. */
-async function endEpoch(host: FitHost, job: FitJob, history: History, epoch: number, lossSum: number, seconds: number): Promise<void> {
-  const { count, validation, options } = job;
-  const log: EpochLog = { epoch, loss: lossSum / count, seconds, samplesPerSec: count / seconds };
+/** An epoch's log (with validation), early stopping, the schedule, the callback, and a turn of
+ *  the event loop. Returns whether training stops here. */
+async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: number, seconds: number, learningRate: number): Promise<boolean> {
+  const { count, validation, options } = run.job;
+  const log: EpochLog = { epoch, loss: lossSum / count, learningRate, seconds, samplesPerSec: count / seconds };
   if (validation) {
-    const mse = host.meanError(validation.data, validation.count, validation.labels);
-    Object.assign(log, { valMse: mse, valPsnr: 10 * Math.log10(1 / mse) });
+    const { mse, loss } = host.validate(validation.data, validation.count, validation.labels);
+    Object.assign(log, { valMse: mse, valPsnr: 10 * Math.log10(1 / mse), valLoss: loss });
   }
-  history.epochs.push(log);
-  options.onEpochEnd?.(log);
+  run.history.epochs.push(log);
+  host.epochs = epoch;
+  let stopBy: 'callback' | 'earlyStopping' | null = null;
+  if (run.stopper?.observe(log, host.engine())) stopBy = 'earlyStopping';
+  run.rates.observe(log);
+  if (options.onEpochEnd) {
+    const control = { stop: (): void => { stopBy ??= 'callback'; } };
+    const result = await host.between(() => options.onEpochEnd!(log, control));
+    if (result === false) stopBy ??= 'callback';
+  }
   await yieldToEventLoop();
   options.signal?.throwIfAborted();
+  if (stopBy === null) return false;
+  if (epoch < run.history.epochs[0].epoch + run.job.epochs - 1) run.history.stopped = { epoch, by: stopBy };
+  return true;
 }
 
 function noiseOf(noise: unknown): Corruption {

@@ -27,6 +27,9 @@ export function labelsOf(input: unknown, count: number, classes: number, fn: str
   return labels;
 }
 
+/** The rows of `input`, checked: bytes, or finite floats, within `range` when given (fit's data
+ *  are targets of a [0, 1] output: floats far outside it trained silently to a meaningless loss,
+ *  255s to 64,724). Inference takes any finite value: a noisy image to denoise may leave [0, 1]. */
 export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: number,
                          range?: [number, number]): { data: Images; count: number } {
   const data = input instanceof Uint8Array || input instanceof Float32Array ? input
@@ -49,7 +52,7 @@ export function checkFinite(data: Float32Array, fn: string, arg: string, range?:
     const [lo, hi] = range;
     for (let i = 0; i < n; i++) {
       const v = data[i];
-      if (!(v >= lo && v <= hi)) throw new Error(`${fn}: ${arg} must hold values in [${lo}, ${hi}], got ${describeValue(v)} at index ${i}`);
+      if (!(v >= lo && v <= hi)) throw new Error(`${fn}: ${arg} must hold values in [${lo}, ${hi}]${lo === 0 && hi === 1 ? ' (pixels as floats; bytes 0–255 go in a Uint8Array)' : ''}, got ${describeValue(v)} at index ${i}`);
     }
     return;
   }

@@ -1,6 +1,6 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
-import { argError } from '../util/errors.js';
+import { argError, describeValue } from '../util/errors.js';
 import { convOutputShape, type Activation, type LayerPlan, type Loss, type Padding, type Shape } from '../engine/network.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
@@ -120,38 +120,103 @@ function activation(v: unknown, arg: string): Activation {
   return v as Activation;
 }
 
-function rejectUnknownKeys(obj: object, known: readonly string[], arg: string): void {
+function rejectUnknownKeys(obj: object, known: readonly string[], arg: string, fn = FN): void {
   for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new Error(`${FN}: unknown option ${arg}${key}; known options are ${known.join(', ')}`);
+    if (!known.includes(key)) throw new Error(`${fn}: unknown option ${arg}${key}; known options are ${known.join(', ')}`);
   }
 }
 
-function inRange(v: unknown, arg: string, lo: number, hi: number, loOpen: boolean, hiOpen: boolean): number {
+function inRange(v: unknown, arg: string, lo: number, hi: number, loOpen: boolean, hiOpen: boolean, fn = FN): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
-  if (!ok) throw argError(FN, arg, `a number in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`, v);
+  if (!ok) throw argError(fn, arg, `a number in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`, v);
   return v as number;
 }
 
-export function normalizeOptimizer(opt: AutoencoderOptions['optimizer']): OptimizerConfig {
+/** The options each optimizer reads; any other is refused, since it would do nothing. */
+const OPTIMIZER_OPTIONS: Record<OptimizerConfig['type'], readonly string[]> = {
+  adam: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon'],
+  adamw: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
+  sgd: ['type', 'learningRate', 'momentum', 'nesterov'],
+};
+
+export function normalizeOptimizer(opt: AutoencoderOptions['optimizer'], fn = FN): OptimizerConfig {
   const o: OptimizerOptions = typeof opt === 'string' ? { type: opt } : opt ?? {};
-  if (typeof o !== 'object' || o === null) throw argError(FN, 'optimizer', "an object like { type: 'adam', learningRate: 1e-3 }", opt);
-  rejectUnknownKeys(o, OPTIMIZER_KEYS, 'optimizer.');
+  if (typeof o !== 'object' || o === null) throw argError(fn, 'optimizer', "an object like { type: 'adam', learningRate: 1e-3 }", opt);
+  rejectUnknownKeys(o, OPTIMIZER_KEYS, 'optimizer.', fn);
   const type = o.type ?? 'adam';
-  if (!OPTIMIZERS.includes(type)) throw argError(FN, 'optimizer.type', "'adam', 'adamw' or 'sgd'", type);
+  if (!OPTIMIZERS.includes(type)) throw argError(fn, 'optimizer.type', "'adam', 'adamw' or 'sgd'", type);
+  const applies = OPTIMIZER_OPTIONS[type];
+  for (const [key, value] of Object.entries(o)) {
+    if (value !== undefined && !applies.includes(key)) {
+      const readers = OPTIMIZERS.filter((t) => OPTIMIZER_OPTIONS[t].includes(key)).map((t) => `'${t}'`).join(' and ');
+      throw new Error(`${fn}: optimizer.${key} does nothing for '${type}' (only ${readers} read it); the options of '${type}' are ${applies.slice(1).join(', ')}`);
+    }
+  }
   return {
     type,
-    learningRate: inRange(o.learningRate ?? (type === 'sgd' ? 0.01 : 0.001), 'optimizer.learningRate', 0, 10, true, false),
-    beta1: inRange(o.beta1 ?? 0.9, 'optimizer.beta1', 0, 1, false, true),
-    beta2: inRange(o.beta2 ?? 0.999, 'optimizer.beta2', 0, 1, false, true),
-    epsilon: inRange(o.epsilon ?? 1e-7, 'optimizer.epsilon', 0, 1, true, false),
-    weightDecay: inRange(o.weightDecay ?? (type === 'adamw' ? 0.004 : 0), 'optimizer.weightDecay', 0, 1, false, false),
-    momentum: inRange(o.momentum ?? 0, 'optimizer.momentum', 0, 1, false, true),
-    nesterov: booleanOption(o.nesterov ?? false, 'optimizer.nesterov'),
+    learningRate: inRange(o.learningRate ?? (type === 'sgd' ? 0.01 : 0.001), 'optimizer.learningRate', 0, 10, true, false, fn),
+    beta1: inRange(o.beta1 ?? 0.9, 'optimizer.beta1', 0, 1, false, true, fn),
+    beta2: inRange(o.beta2 ?? 0.999, 'optimizer.beta2', 0, 1, false, true, fn),
+    epsilon: inRange(o.epsilon ?? 1e-7, 'optimizer.epsilon', 0, 1, true, false, fn),
+    weightDecay: inRange(o.weightDecay ?? (type === 'adamw' ? 0.004 : 0), 'optimizer.weightDecay', 0, 1, false, false, fn),
+    momentum: inRange(o.momentum ?? 0, 'optimizer.momentum', 0, 1, false, true, fn),
+    nesterov: booleanOption(o.nesterov ?? false, 'optimizer.nesterov', fn),
   };
 }
 
-function booleanOption(v: unknown, arg: string): boolean {
-  if (typeof v !== 'boolean') throw argError(FN, arg, 'true or false', v);
+const CONFIG_KEYS: readonly (keyof ModelConfig)[] = ['variational', 'beta', 'classes', 'inputShape', 'encoder', 'latent', 'decoder',
+  'activations', 'latentActivation', 'output', 'leakyReluAlpha', 'loss', 'optimizer', 'seed'];
+
+/**
+ * A config as a model file stores it, checked: every field present (none defaulted: a missing
+ * `activations` must not load as relu), none unknown, and exactly the normal form create() gives
+ * for the options it implies, so nothing in it goes unchecked or unused. Throws plain messages.
+ */
+export function configFromFile(stored: unknown): ModelConfig {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new Error('it is not an object');
+  const c = stored as Record<string, unknown>;
+  const missing = CONFIG_KEYS.filter((k) => !(k in c));
+  if (missing.length) throw new Error(`it lacks ${missing.join(', ')}`);
+  const unknown = Object.keys(c).filter((k) => !CONFIG_KEYS.includes(k as keyof ModelConfig));
+  if (unknown.length) throw new Error(`it has unknown fields ${unknown.map((k) => k.slice(0, 40)).join(', ')}`);
+  const o = c.optimizer as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('optimizer is not an object');
+  const type = o.type as OptimizerConfig['type'];
+  if (!OPTIMIZERS.includes(type)) throw new Error(`optimizer.type must be 'adam', 'adamw' or 'sgd', got ${describeValue(type)}`);
+  if (typeof c.variational !== 'boolean') throw new Error(`variational must be true or false, got ${describeValue(c.variational)}`);
+  if (!Number.isInteger(c.classes)) throw new Error(`classes must be an integer, got ${describeValue(c.classes)}`);
+  let config: ModelConfig;
+  try {
+    config = normalizeOptions({
+      inputShape: c.inputShape as AutoencoderOptions['inputShape'], encoder: c.encoder as LayerConfig[], latent: c.latent as number,
+      decoder: c.decoder as LayerConfig[], activation: c.activations as Activation[], latentActivation: c.latentActivation as Activation,
+      output: c.output as Activation, leakyReluAlpha: c.leakyReluAlpha as number, loss: c.loss as Loss, seed: c.seed as number,
+      optimizer: Object.fromEntries(OPTIMIZER_OPTIONS[type].map((k) => [k, o[k]])) as OptimizerOptions,
+      variational: c.variational ? { beta: c.beta as number } : false,
+      conditional: (c.classes as number) > 0 ? { classes: c.classes as number } : undefined,
+    });
+  } catch (error) {
+    throw new Error((error as Error).message.replace(`${FN}: `, ''));
+  }
+  const differs = firstDifference(config, c, '');
+  if (differs) throw new Error(`${differs} is not what the rest of the config implies`);
+  return config;
+}
+
+/** The first path where two JSON values differ (key order aside), or ''. */
+function firstDifference(a: unknown, b: unknown, path: string): string {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b) ? '' : path || 'the config';
+  if (Array.isArray(a) !== Array.isArray(b)) return path || 'the config';
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+    if (d) return d;
+  }
+  return '';
+}
+
+function booleanOption(v: unknown, arg: string, fn = FN): boolean {
+  if (typeof v !== 'boolean') throw argError(fn, arg, 'true or false', v);
   return v;
 }
 

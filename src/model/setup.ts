@@ -1,7 +1,8 @@
 // A model's run-time set-up: how many threads it gets (and why fewer, if so), which kernel build,
 // one memory, the engine over it, and the worker pool when there are threads.
 import { Engine, type DataKind, type LayoutRequest } from '../engine/engine.js';
-import { buildNetwork } from '../engine/network.js';
+import { buildNetwork, MAX_PARAMS, type NetworkSpec } from '../engine/network.js';
+import { MAX_MEMORY_BYTES, planEngineLayout } from '../engine/layout.js';
 import { loadKernels, instantiateKernels } from '../runtime/wasm.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { threadsUnavailable } from '../parallel/spawn.js';
@@ -11,8 +12,10 @@ import type { Backend, RuntimeOptions } from './types.js';
 
 /** Rows the inference regions hold; larger inputs go through in rounds. */
 export const INFER_ROWS = 2048;
-/** Largest shared memory a model may grow to (2 GiB): reserved, not committed. */
-const SHARED_MAX_PAGES = 32768;
+/** Largest shared memory a model may grow to: reserved, not committed. */
+const SHARED_MAX_PAGES = MAX_MEMORY_BYTES / 65536;
+/** Room left for the kernels' own data and stack below the planned regions. */
+const KERNEL_RESERVE = 1 << 20;
 
 async function availableCores(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
@@ -47,13 +50,34 @@ export interface ModelParts {
   shuffler: Prng;
 }
 
-/** Everything a model of `config` runs on; its parameters are still zero. */
-export async function assemble(config: ModelConfig, options: RuntimeOptions): Promise<ModelParts> {
+/**
+ * The network of `config`, checked against the limits before anything is allocated: at most
+ * MAX_PARAMS parameters (2^25), and the memory its inference plan needs (f32 rows, the larger
+ * kind) within MAX_MEMORY_BYTES (2 GiB). Sizes are plain doubles, exact far beyond these limits.
+ */
+export function networkOf(config: ModelConfig, fn: string): NetworkSpec {
   const { layers, codeLayer } = layerPlan(config);
-  const spec = buildNetwork(layers, {
-    alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
-    variational: config.variational, beta: config.beta, classes: config.classes,
-  });
+  let spec: NetworkSpec;
+  try {
+    spec = buildNetwork(layers, {
+      alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
+      variational: config.variational, beta: config.beta, classes: config.classes,
+    });
+  } catch (error) {
+    throw new Error(`${fn}: ${(error as Error).message.replace(/^network: /, '')} (a model may have at most ${MAX_PARAMS} parameters)`);
+  }
+  const need = planEngineLayout(spec, KERNEL_RESERVE, inferencePlan(1, 'f32')).end;
+  if (need > MAX_MEMORY_BYTES) {
+    throw new Error(`${fn}: the model needs ${mib(need)} MiB of memory to run (its widest layer has ${spec.maxWidth} values per image), more than the ${mib(MAX_MEMORY_BYTES)} MiB a model may use`);
+  }
+  return spec;
+}
+
+const mib = (bytes: number): number => Math.ceil(bytes / 2 ** 20);
+
+/** Everything a model of `config` runs on; its parameters are still zero. */
+export async function assemble(config: ModelConfig, options: RuntimeOptions, fn: string): Promise<ModelParts> {
+  const spec = networkOf(config, fn);
   const { threads, note } = await resolveThreads(options.threads ?? 'auto', options.wasm !== undefined);
   const shared = threads > 1;
   const { build, module } = await loadKernels({ build: options.kernels ?? 'auto', shared, source: options.wasm });

@@ -17,6 +17,9 @@ export const enum Ctl {
   StepsDone = 5,
   /** Workers that finished their share of an inference call. */
   InferDone = 6,
+  /** Set by a thread whose slice of an update came out non-finite (engine/layout.ts's
+   *  CONTROL_UPDATE_FAILED; the engine clears and reads it). */
+  UpdateFailed = 7,
 }
 
 /** Spin this many polls before sleeping in Atomics.wait: a meeting of two busy threads on two

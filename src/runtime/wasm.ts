@@ -34,6 +34,7 @@ export interface Kernels {
   gatherRowsF32(out: number, src: number, indices: number, rows: number, rowLen: number): void;
   addF32(dst: number, src: number, n: number): void;
   zeroF32(dst: number, n: number): void;
+  allFinite(ptr: number, n: number): number;
   im2col(cols: number, image: number, images: number, H: number, W: number, C: number, OH: number, OW: number,
          kernel: number, stride: number, padTop: number, padLeft: number): void;
   col2imAdd(image: number, cols: number, images: number, H: number, W: number, C: number, OH: number, OW: number,

@@ -9,7 +9,7 @@ const EXPORTS = [
   'heapBase', 'gemmNN', 'gemmTN', 'gemmNT', 'transpose', 'reluForward', 'reluBackward',
   'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward', 'tanhForward',
   'tanhBackward', 'expForward', 'transposeInto', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
-  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'peakProbe', 'peakProbeFlops',
+  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'allFinite', 'peakProbe', 'peakProbeFlops',
   'corruptRows', 'oneHotRows', 'copyRows', 'vaeSample', 'vaeBackward', 'normalRows',
   'im2col', 'col2imAdd', 'biasActivation',
 ];

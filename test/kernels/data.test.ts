@@ -82,4 +82,21 @@ describe.each(buildsToTest())('%s build: data', (build) => {
     const got = h.readF32(dst.ptr, n);
     expect(got.every((v) => Object.is(v, 0))).toBe(true);
   });
+
+  it.each(SIZES)('allFinite finds one NaN or ±Infinity anywhere in n floats, and nothing past n, n = %i', (n) => {
+    const dst = h.randomF32(n + 4, mulberry32(n + 300), -3e38, 3e38);
+    expect(h.k.allFinite(dst.ptr, n)).toBe(1);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (let i = 0; i < n; i++) {
+        const view = new Float32Array(h.memory.buffer, dst.ptr, n + 4);
+        const kept = view[i];
+        view[i] = bad;
+        expect(h.k.allFinite(dst.ptr, n)).toBe(0);
+        view[i] = kept;
+      }
+    }
+    // Past the end does not count.
+    new Float32Array(h.memory.buffer, dst.ptr, n + 4)[n] = NaN;
+    expect(h.k.allFinite(dst.ptr, n)).toBe(1);
+  });
 });

@@ -77,14 +77,6 @@ describe('training on MNIST', () => {
     expect(stopped.getWeights()).toEqual(reference.getWeights());
   });
 
-  it('a step whose loss is not finite throws and leaves the weights untouched', async () => {
-    const ae = await Autoencoder.create({ kernels: 'simd', threads: 1, output: 'linear' });
-    const before = ae.getWeights();
-    const huge = new Float32Array(784 * 8).fill(3e38);
-    await expect(ae.fit(huge, { epochs: 1, batchSize: 8 })).rejects.toThrow(/loss became (Infinity|NaN) at epoch 1, batch 1.*last good step/);
-    expect(ae.getWeights()).toEqual(before);
-  });
-
   it('fit calls onBatchEnd per step and onEpochEnd per epoch, with the shapes documented', async () => {
     const ae = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const batches: number[] = [];
