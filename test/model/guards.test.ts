@@ -110,16 +110,26 @@ describe('item 3: a loaded step and optimizer state are checked; an update that 
 });
 
 describe('item 4: a file is checked whole before memory is grown or workers started', () => {
-  it('a config needing 16.8 M parameters with a header that says 340 is refused without growing memory', async () => {
+  it('a config needing 16.8 M parameters with a header that says 340 is refused before any wasm memory exists', async () => {
     const header = decodeModelFile(saved).header as unknown as Record<string, any>;
     const config = { ...header.config, inputShape: [1, 4096, 1], encoder: [4096], latent: 4, decoder: [], activations: ['relu'] };
-    const before = rssMb();
-    const started = performance.now();
-    await expect(Autoencoder.load(rawModelFile({ ...header, config }, new Float32Array(340)), { threads: 2 }))
-      .rejects.toThrow(/^Autoencoder\.load: the model file holds 340 parameters, its config needs 16818180/);
-    // Six banks of 16.8 M floats would be 384 MiB; nothing was taken, and no worker started.
-    expect(rssMb() - before).toBeLessThan(32);
-    expect(performance.now() - started).toBeLessThan(500);
+    // Count every wasm memory made or grown while the file is read: before the fix, a model's
+    // memory (six banks of 16.8 M floats, reserved up to 2 GiB when shared) and its workers came first.
+    const made: number[] = [];
+    const RealMemory = WebAssembly.Memory;
+    const realGrow = RealMemory.prototype.grow;
+    (WebAssembly as { Memory: unknown }).Memory = new Proxy(RealMemory, {
+      construct(target, args) { made.push((args[0] as { initial: number }).initial); return Reflect.construct(target, args); },
+    });
+    RealMemory.prototype.grow = function grow(pages: number) { made.push(pages); return realGrow.call(this, pages); };
+    try {
+      await expect(Autoencoder.load(rawModelFile({ ...header, config }, new Float32Array(340)), { threads: 2 }))
+        .rejects.toThrow(/^Autoencoder\.load: the model file holds 340 parameters, its config needs 16818180/);
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = RealMemory;
+      RealMemory.prototype.grow = realGrow;
+    }
+    expect(made).toEqual([]);
   });
 });
 
