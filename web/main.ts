@@ -394,34 +394,38 @@ async function main(): Promise<void> {
   decoder.refresh();
 
   const started = performance.now();
-  // One fit() call per epoch, so that the grid and the decoder can run between epochs (a model
-  // refuses other calls while it trains); the result is the same as one call with all epochs.
-  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
-    setText('status', `training: epoch ${epoch} of ${settings.epochs}`);
-    training = true;
-    let history;
-    try {
-      history = await ae.fit(train, {
-        epochs: 1, batchSize: settings.batch, validation: testImages,
-        onBatchEnd: (log) => {
-          demo.losses.push(log.loss);
-          setText('loss', `${log.loss.toFixed(5)} (batch ${log.batch}/${log.batches})`);
-          queueLossChart();
-        },
-      });
-    } finally {
-      training = false;
-    }
-    const log = { ...history.epochs[0], epoch };
-    demo.epochs.push(log);
-    setText('epoch', `${epoch} / ${settings.epochs}`);
-    const item = document.createElement('li');
-    item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
-      `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
-    el('epochs').append(item);
-    drawGrid(ae, testImages);
-    decoder.refresh();
-    queueLossChart();
+  // One fit() call; the grid and the decoder are redrawn from onEpochEnd, where the model takes
+  // read-only calls between epochs.
+  setText('status', `training: epoch 1 of ${settings.epochs}`);
+  training = true;
+  try {
+    await ae.fit(train, {
+      epochs: settings.epochs, batchSize: settings.batch, validation: testImages,
+      onBatchEnd: (log) => {
+        demo.losses.push(log.loss);
+        setText('loss', `${log.loss.toFixed(5)} (batch ${log.batch}/${log.batches})`);
+        queueLossChart();
+      },
+      onEpochEnd: (log) => {
+        demo.epochs.push(log);
+        setText('epoch', `${log.epoch} / ${settings.epochs}`);
+        const item = document.createElement('li');
+        item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
+          `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
+        el('epochs').append(item);
+        training = false;
+        try {
+          drawGrid(ae, testImages);
+          decoder.refresh();
+        } finally {
+          training = true;
+        }
+        queueLossChart();
+        if (log.epoch < settings.epochs) setText('status', `training: epoch ${log.epoch + 1} of ${settings.epochs}`);
+      },
+    });
+  } finally {
+    training = false;
   }
   demo.seconds = (performance.now() - started) / 1000;
   demo.modelId = ae.modelId();

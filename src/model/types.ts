@@ -75,7 +75,7 @@ export interface FitOptions {
    * do not. Return false (or call control.stop()) to end training after this epoch: fit then
    * resolves with the History. A returned promise is awaited before the next epoch.
    */
-  onEpochEnd?: (log: EpochLog, control: EpochControl) => void | boolean | Promise<void | boolean>;
+  onEpochEnd?: (log: EpochLog, control: EpochControl) => unknown;
   /** After each step, with its loss (with threads, relayed after the step: the model is busy). */
   onBatchEnd?: (log: BatchLog) => void;
   /** Aborting stops training after the step in progress; fit then rejects with the signal's

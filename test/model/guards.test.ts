@@ -150,7 +150,7 @@ describe('item 8: nothing is silently accepted or defaulted', () => {
 
   it('a shuffle state of zeros or strings is refused', async () => {
     for (const state of [[0, 0, 0, 0], ['a', 'b', 'c', 'd'], [1, 2, 3]]) {
-      await expect(Autoencoder.load(patchModelFile(saved, (f) => { f.header.shuffleState = state; })))
+      await expect(Autoencoder.load(patchModelFile(saved, (f) => { f.header.shuffleState = state as number[]; })))
         .rejects.toThrow(/^Autoencoder\.load: the model file's shuffleState must be 4 integers in \[0, 2\^32\), not all zero/);
     }
   });
