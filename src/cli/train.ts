@@ -7,7 +7,7 @@ import {
 import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
-import { describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
+import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
 import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
 import { Progress } from './progress.js';
 
@@ -187,9 +187,9 @@ export async function train(args: string[]): Promise<number> {
   else validation = source.mnistTest;
 
   const valuesPerImage = train.height * train.width * train.channels;
-  if (valuesPerImage > MAX_WIDTH) {
+  if (valuesPerImage > MAX_IMAGE_VALUES) {
     throw new CliError(`the images of ${train.name} are ${describeShape(train.height, train.width, train.channels)}: ` +
-      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_WIDTH.toLocaleString('en-US')} a model takes (height × width × channels)`);
+      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_IMAGE_VALUES.toLocaleString('en-US')} a model takes (height × width × channels)`);
   }
   let model: Autoencoder;
   if (p.resume !== undefined) {

@@ -10,10 +10,11 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createDeflate } from 'node:zlib';
+import { createDeflate, deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { checkWritable, writeAtomic } from '../../dist/cli/files.js';
+import { decodeImage } from '../../dist/cli/images.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -99,15 +100,33 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 const PNG_SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** An 8-bit grey PNG with these IHDR sizes, these compressed image bytes, and chunks before them. */
-function greyPng(width: number, height: number, idat: Uint8Array, before: Uint8Array[] = []): Uint8Array {
+interface PngFormat {
+  width: number;
+  height: number;
+  depth?: number;
+  colorType?: number;
+  interlace?: 0 | 1;
+}
+
+/** A PNG with this IHDR (8-bit grey unless told), these compressed image bytes, and chunks before them. */
+function pngFile({ width, height, depth = 8, colorType = 0, interlace = 0 }: PngFormat, idat: Uint8Array, before: Uint8Array[] = []): Uint8Array {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grey
+  ihdr[8] = depth;
+  ihdr[9] = colorType;
+  ihdr[12] = interlace;
   return concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), ...before, pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+function greyPng(width: number, height: number, idat: Uint8Array, before: Uint8Array[] = []): Uint8Array {
+  return pngFile({ width, height }, idat, before);
+}
+
+/** Rows of bytes as unfiltered scanlines (filter byte 0), zlib-compressed. */
+function scanlines(rows: number[][]): Uint8Array {
+  return new Uint8Array(deflateSync(Uint8Array.from(rows.flatMap((row) => [0, ...row]))));
 }
 
 /** `total` zero bytes as a zlib stream, compressed as it goes (about 1 KB per MB). */
@@ -291,5 +310,104 @@ describe('temporary files', () => {
     expect(r.signal, `${r.stdout}${r.stderr}`).toBe('SIGTERM');
     expect(temporaries(folder)).toEqual([]);
     expect(await readFile(target, 'utf8')).toBe('old');
+  });
+});
+
+describe('images whose headers claim huge sizes are refused before they are decoded', () => {
+  let baseline: Result;
+
+  beforeAll(async () => {
+    const zeros = await deflatedZeros(20000 * (1 + 20000)); // 20000 rows of a filter byte and 20000 grey pixels
+    await writeFile(join(dir, 'huge.png'), greyPng(20000, 20000, zeros));
+    await writeFile(join(dir, 'inflates.png'), greyPng(SIZE, SIZE, zeros));
+    const iccp = concat([new TextEncoder().encode('icc'), new Uint8Array([0, 0]), zeros]);
+    const rows = new Uint8Array(SIZE * (1 + SIZE)).map((_, k) => (k % (SIZE + 1) === 0 ? 0 : (k * 29) & 255));
+    await writeFile(join(dir, 'profile.png'), greyPng(SIZE, SIZE, new Uint8Array(deflateSync(rows)), [pngChunk('iCCP', iccp)]));
+    await writeFile(join(dir, 'huge.jpg'), jpegClaiming(20000, 20000));
+    await writeFile(join(dir, 'big.jpg'), jpegClaiming(9000, 9000));
+    await mkdir(join(dir, 'with-huge'));
+    await writeFile(join(dir, 'with-huge', '0.png'), await readFile(join(dir, 'imgs', '0.png')));
+    await writeFile(join(dir, 'with-huge', '1.png'), await readFile(join(dir, 'huge.png')));
+    baseline = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', join('imgs', '0.png'), '--threads', '1', '--out', 'base.png']);
+    expect(baseline.code, baseline.stderr).toBe(0);
+  });
+
+  it('a 400 KB PNG claiming 20000×20000: one line naming the file and the size, little memory', async () => {
+    const started = Date.now();
+    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'huge.png', '--threads', '1', '--out', 'huge-rec.png']);
+    expectOneLineError(r, 1, /huge\.png is 20000×20000 grey: 400,000,000 values, more than the 65,536 an image may have/);
+    expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const [trained, folder] = await Promise.all([
+      run(['train', '--images', 'huge.png', '--threads', '1', '--epochs', '1', '--out', 'huge.wae']),
+      run(['train', '--images', 'with-huge', '--threads', '1', '--epochs', '1', '--out', 'huge.wae']),
+    ]);
+    expectOneLineError(trained, 1, /huge\.png is 20000×20000 grey: 400,000,000 values/);
+    expectOneLineError(folder, 1, /with-huge[/\\]1\.png is 20000×20000 grey: 400,000,000 values/);
+  });
+
+  it('a PNG whose 8×8 image data inflates to 400 MB is refused with little memory', async () => {
+    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'inflates.png', '--threads', '1', '--out', 'inflates-rec.png']);
+    expectOneLineError(r, 1, /inflates\.png is not a readable PNG image \(its image data inflates to more than the 72 bytes its 8×8 size allows\)/);
+    expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
+  });
+
+  it('a PNG with a colour profile that inflates to 400 MB is read without the profile, with little memory', async () => {
+    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'profile.png', '--threads', '1', '--out', 'profile-rec.png']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/over 1 images of profile\.png/);
+    expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
+  });
+
+  it('JPEGs whose frame header claims 20000×20000 or 9000×9000: refused from the header, little memory', async () => {
+    const [huge, big] = await Promise.all([
+      runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'huge.jpg', '--threads', '1', '--out', 'huge-jpg.png']),
+      runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'big.jpg', '--threads', '1', '--out', 'big-jpg.png']),
+    ]);
+    expectOneLineError(huge, 1, /huge\.jpg is 20000×20000 RGB: 1,200,000,000 values, more than the 65,536 an image may have/);
+    expectOneLineError(big, 1, /big\.jpg is 9000×9000 RGB: 243,000,000 values, more than the 65,536/);
+    expect(huge.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
+    expect(big.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
+  });
+});
+
+describe('ordinary PNGs still decode after the header checks', () => {
+  it('Adam7-interlaced grey, 1-bit grey, 16-bit RGB, grey+alpha and palette images', () => {
+    const width = 11, height = 7;
+    const grey = Array.from({ length: width * height }, (_, p) => (p * 37) & 255);
+    const at = (x: number, y: number): number => grey[y * width + x];
+    const passes: number[][] = [];
+    for (const [x0, y0, dx, dy] of [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]) {
+      if (x0 >= width) continue;
+      for (let y = y0; y < height; y += dy) {
+        const row: number[] = [];
+        for (let x = x0; x < width; x += dx) row.push(at(x, y));
+        passes.push(row);
+      }
+    }
+    const adam7 = decodeImage(pngFile({ width, height, interlace: 1 }, scanlines(passes)), 'adam7.png');
+    expect(adam7).toMatchObject({ width, height, channels: 1 });
+    expect(Array.from(adam7.data)).toEqual(grey);
+
+    const bits = Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x): number => ((x + y) % 3 === 0 ? 1 : 0)));
+    const packed = bits.map((row) => [0, 1].map((b) => row.slice(8 * b, 8 * b + 8).reduce((byte, bit, i) => byte | (bit << (7 - i)), 0)));
+    const oneBit = decodeImage(pngFile({ width, height, depth: 1 }, scanlines(packed)), 'bits.png');
+    expect(Array.from(oneBit.data)).toEqual(bits.flat().map((b) => b * 255));
+
+    const wide = Array.from({ length: height }, (_, y) => Array.from({ length: width * 3 }, (_, i) => (y * 977 + i * 4099) & 0xffff));
+    const rgb16 = decodeImage(pngFile({ width, height, depth: 16, colorType: 2 }, scanlines(wide.map((row) => row.flatMap((v) => [v >> 8, v & 255])))), 'rgb16.png');
+    expect(rgb16).toMatchObject({ width, height, channels: 3 });
+    expect(Array.from(rgb16.data)).toEqual(wide.flat().map((v) => Math.round(v / 257)));
+
+    const greyAlpha = decodeImage(pngFile({ width, height, colorType: 4 },
+      scanlines(Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => [at(x, y), 99]).flat()))), 'ga.png');
+    expect(greyAlpha).toMatchObject({ width, height, channels: 1 });
+    expect(Array.from(greyAlpha.data)).toEqual(grey);
+
+    const palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+    const indices = Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => (x * y) % 3));
+    const indexed = decodeImage(pngFile({ width, height, colorType: 3 }, scanlines(indices), [pngChunk('PLTE', Uint8Array.from(palette.flat()))]), 'palette.png');
+    expect(indexed).toMatchObject({ width, height, channels: 3 });
+    expect(Array.from(indexed.data)).toEqual(indices.flat().flatMap((i) => palette[i]));
   });
 });
