@@ -411,3 +411,33 @@ describe('ordinary PNGs still decode after the header checks', () => {
     expect(Array.from(indexed.data)).toEqual(indices.flat().flatMap((i) => palette[i]));
   });
 });
+
+describe('optimizer options that would do nothing', () => {
+  it('are refused, naming the option and the optimizer, before any image is read', async () => {
+    const train = (...args: string[]): Promise<Result> => run(['train', '--images', 'nowhere', '--threads', '1', ...args]);
+    const [beta1, momentum, decay, nesterov, epsilon, bareNesterov] = await Promise.all([
+      train('--optimizer', 'sgd', '--beta1', '0.5'),
+      train('--momentum', '0.9'),
+      train('--optimizer', 'adam', '--weight-decay', '0.01'),
+      train('--optimizer', 'adamw', '--nesterov'),
+      train('--optimizer', 'sgd', '--epsilon', '1e-8'),
+      train('--optimizer', 'sgd', '--nesterov'),
+    ]);
+    expectOneLineError(beta1, 2, /--beta1 does not apply to --optimizer sgd: it is for adam and adamw/);
+    expectOneLineError(momentum, 2, /--momentum does not apply to --optimizer adam \(the default\): it is for sgd/);
+    expectOneLineError(decay, 2, /--weight-decay does not apply to --optimizer adam: it is for adamw/);
+    expectOneLineError(nesterov, 2, /--nesterov does not apply to --optimizer adamw: it is for sgd/);
+    expectOneLineError(epsilon, 2, /--epsilon does not apply to --optimizer sgd: it is for adam and adamw/);
+    expectOneLineError(bareNesterov, 2, /--nesterov needs --momentum above 0/);
+  });
+
+  it('the options of the optimizer chosen still train', async () => {
+    const [sgd, adamw] = await Promise.all([
+      run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--optimizer', 'sgd', '--momentum', '0.9', '--nesterov', '--out', 'sgd.wae']),
+      run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--optimizer', 'adamw', '--beta1', '0.8',
+        '--weight-decay', '0.01', '--out', 'adamw.wae']),
+    ]);
+    expect(sgd.code, sgd.stderr).toBe(0);
+    expect(adamw.code, adamw.stderr).toBe(0);
+  });
+});
