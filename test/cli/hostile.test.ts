@@ -441,3 +441,32 @@ describe('optimizer options that would do nothing', () => {
     expect(adamw.code, adamw.stderr).toBe(0);
   });
 });
+
+describe('code files whose headers claim more than they hold', () => {
+  function binaryCodes(count: number, latent: number, valueBytes: number): Uint8Array {
+    const out = new Uint8Array(16 + valueBytes);
+    const view = new DataView(out.buffer);
+    out.set([0x57, 0x41, 0x45, 0x43]); // WAEC
+    view.setUint16(4, 1, true);
+    view.setUint16(6, 2, true);
+    view.setUint32(8, count, true);
+    view.setUint32(12, latent, true);
+    return out;
+  }
+
+  it('are refused from the file length, quickly, naming the file and the claim', async () => {
+    await writeFile(join(dir, 'claims-2e31.waec'), binaryCodes(2 ** 31, 1, 4));
+    await writeFile(join(dir, 'claims-max.waec'), binaryCodes(0xffffffff, 0xffffffff, 64));
+    await writeFile(join(dir, 'claims-latent.json'), '{ "latent": 1099511627776, "codes": [[0.5]] }');
+    await writeFile(join(dir, 'ragged.json'), '{ "latent": 2, "codes": [[0.5, 0.25], [1]] }');
+    const started = Date.now();
+    const [count, both, latent, ragged] = await Promise.all(['claims-2e31.waec', 'claims-max.waec', 'claims-latent.json', 'ragged.json'].map((codes) =>
+      run(['decode', '--model', 'm.wae', '--codes', codes, '--threads', '1', '--out', 'never.png'])));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expectOneLineError(count, 1, /claims-2e31\.waec claims 2147483648 codes of 1 values \(8589934592 bytes\) but holds 4 bytes of values \(truncated\)/);
+    expectOneLineError(both, 1, /claims-max\.waec claims 4294967295 codes of 4294967295 values .* but holds 64 bytes of values \(truncated\)/);
+    expectOneLineError(latent, 1, /claims-latent\.json: codes\[0\] must be an array of 1099511627776 numbers, got 1 values/);
+    expectOneLineError(ragged, 1, /ragged\.json: codes\[1\] must be an array of 2 numbers, got 1 values/);
+    expect(existsSync(join(dir, 'never.png'))).toBe(false);
+  });
+});
