@@ -67,10 +67,13 @@ function decodeBinary(bytes: Uint8Array, path: string): Codes {
   if (rank !== 2) throw new CliError(`${path}: a code file has 2 dims (count, latent), this one says ${rank}`);
   const count = view.getUint32(8, true), latent = view.getUint32(12, true);
   if (count === 0 || latent === 0) throw new CliError(`${path} holds no codes (count ${count}, latent ${latent})`);
-  const expected = HEADER_BYTES + 4 * count * latent;
-  if (bytes.length !== expected) {
-    throw new CliError(`${path} should be ${expected} bytes for ${count} codes of ${latent} values, got ${bytes.length}` +
-      (bytes.length < expected ? ' (truncated)' : ''));
+  // Checked against the values the file holds before anything is allocated. BigInt: count ×
+  // latent × 4 of two u32 claims is exact (no wrap, no rounding) for the message too.
+  const held = bytes.length - HEADER_BYTES;
+  const claimed = 4n * BigInt(count) * BigInt(latent);
+  if (claimed !== BigInt(held)) {
+    throw new CliError(`${path} claims ${count} codes of ${latent} values (${claimed} bytes) but holds ${held} bytes of values` +
+      (BigInt(held) < claimed ? ' (truncated)' : ''));
   }
   const values = new Float32Array(count * latent);
   for (let i = 0, p = HEADER_BYTES; i < values.length; i++, p += 4) values[i] = view.getFloat32(p, true);
@@ -89,12 +92,17 @@ function decodeJson(bytes: Uint8Array, path: string): Codes {
   const { latent, codes } = doc as { latent?: unknown; codes?: unknown };
   if (typeof latent !== 'number' || !Number.isInteger(latent) || latent < 1) throw bad(`"latent" must be a positive integer, got ${JSON.stringify(latent) ?? 'nothing'}`);
   if (!Array.isArray(codes) || codes.length === 0) throw bad('"codes" must be a non-empty array');
-  const values = new Float32Array(codes.length * latent);
+  // Every row's length before the values are allocated: "latent" is only a claim, and
+  // { "latent": 2^40, "codes": [[0]] } asked for a 4 TiB array before the row was looked at.
   for (let r = 0; r < codes.length; r++) {
     const row: unknown = codes[r];
     if (!Array.isArray(row) || row.length !== latent) {
       throw bad(`codes[${r}] must be an array of ${latent} numbers, got ${Array.isArray(row) ? `${row.length} values` : JSON.stringify(row)}`);
     }
+  }
+  const values = new Float32Array(codes.length * latent);
+  for (let r = 0; r < codes.length; r++) {
+    const row = codes[r] as unknown[];
     for (let j = 0; j < latent; j++) {
       const v: unknown = row[j];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`codes[${r}][${j}] must be a finite number, got ${JSON.stringify(v)}`);

@@ -7,7 +7,7 @@ import {
 import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
-import { describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
+import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
 import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
 import { Progress } from './progress.js';
 
@@ -15,6 +15,11 @@ const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tan
 const ACTIVATION_ALIASES: Record<string, Activation> = { 'leaky-relu': 'leakyRelu', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu' };
 const LOSSES: readonly Loss[] = ['mse', 'bce'];
 const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
+/** The optimizer flags each optimizer uses: any other is refused, not ignored. */
+const OPTIMIZER_FLAGS: Record<string, readonly (typeof OPTIMIZERS)[number][]> = {
+  beta1: ['adam', 'adamw'], beta2: ['adam', 'adamw'], epsilon: ['adam', 'adamw'], 'weight-decay': ['adamw'],
+  momentum: ['sgd'], nesterov: ['sgd'],
+};
 const MAX_WIDTH = 1 << 16;
 
 const ARCHITECTURE: OptionGroup = {
@@ -38,12 +43,12 @@ const OPTIMIZER: OptionGroup = {
   options: {
     optimizer: { type: 'string', value: 'adam|adamw|sgd', help: 'the optimizer', default: 'adam' },
     'learning-rate': { type: 'string', value: 'X', help: 'learning rate', default: '0.001; sgd: 0.01' },
-    beta1: { type: 'string', value: 'X', help: "Adam's beta1", default: '0.9' },
-    beta2: { type: 'string', value: 'X', help: "Adam's beta2", default: '0.999' },
-    epsilon: { type: 'string', value: 'X', help: "Adam's epsilon", default: '1e-7' },
+    beta1: { type: 'string', value: 'X', help: "Adam's beta1 (adam, adamw)", default: '0.9' },
+    beta2: { type: 'string', value: 'X', help: "Adam's beta2 (adam, adamw)", default: '0.999' },
+    epsilon: { type: 'string', value: 'X', help: "Adam's epsilon (adam, adamw)", default: '1e-7' },
     'weight-decay': { type: 'string', value: 'X', help: "AdamW's decoupled weight decay", default: '0.004 for adamw' },
-    momentum: { type: 'string', value: 'X', help: 'SGD momentum', default: '0' },
-    nesterov: { type: 'boolean', help: 'Nesterov momentum (sgd)' },
+    momentum: { type: 'string', value: 'X', help: 'SGD momentum (sgd)', default: '0' },
+    nesterov: { type: 'boolean', help: 'Nesterov momentum (sgd, with --momentum)' },
   },
 };
 
@@ -140,6 +145,12 @@ function plan(values: ParsedOptions): TrainPlan {
     if (given('loss') !== undefined) m.loss = choiceOption('--loss', given('loss')!, LOSSES);
     if (given('seed') !== undefined) m.seed = intOption('--seed', given('seed')!, 0, 0xffffffff);
     const type = given('optimizer') === undefined ? 'adam' : choiceOption('--optimizer', given('optimizer')!, OPTIMIZERS);
+    for (const [name, types] of Object.entries(OPTIMIZER_FLAGS)) {
+      if (values[name] !== undefined && !types.includes(type)) {
+        throw new UsageError(`--${name} does not apply to --optimizer ${type}${given('optimizer') === undefined ? ' (the default)' : ''}: ` +
+          `it is for ${types.join(' and ')}`);
+      }
+    }
     const optimizer: Exclude<AutoencoderOptions['optimizer'], string | undefined> = { type };
     const lr = numberFlag(values, 'learning-rate');
     if (lr !== undefined) optimizer.learningRate = lr;
@@ -147,7 +158,10 @@ function plan(values: ParsedOptions): TrainPlan {
       const v = numberFlag(values, name);
       if (v !== undefined) optimizer[key] = v;
     }
-    if (flag(values, 'nesterov')) optimizer.nesterov = true;
+    if (flag(values, 'nesterov')) {
+      if (optimizer.momentum === undefined || optimizer.momentum === 0) throw new UsageError('--nesterov needs --momentum above 0: without momentum it changes nothing');
+      optimizer.nesterov = true;
+    }
     m.optimizer = optimizer;
     model = m;
   }
@@ -187,9 +201,9 @@ export async function train(args: string[]): Promise<number> {
   else validation = source.mnistTest;
 
   const valuesPerImage = train.height * train.width * train.channels;
-  if (valuesPerImage > MAX_WIDTH) {
+  if (valuesPerImage > MAX_IMAGE_VALUES) {
     throw new CliError(`the images of ${train.name} are ${describeShape(train.height, train.width, train.channels)}: ` +
-      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_WIDTH.toLocaleString('en-US')} a model takes (height × width × channels)`);
+      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_IMAGE_VALUES.toLocaleString('en-US')} a model takes (height × width × channels)`);
   }
   let model: Autoencoder;
   if (p.resume !== undefined) {
