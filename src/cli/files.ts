@@ -1,7 +1,7 @@
 // Reading inputs with errors that name the file, and writing outputs atomically.
 import { randomBytes } from 'node:crypto';
 import { close, constants, fsync, openSync, unlinkSync, write } from 'node:fs';
-import { access, lstat, readFile, readdir, realpath, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { access, lstat, open, readdir, realpath, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,15 +26,52 @@ export function fsError(verb: string, path: string, error: unknown): CliError {
   return new CliError(`cannot ${verb} ${path}: ${reason}`);
 }
 
-/** A file's bytes as a plain Uint8Array (not a Buffer). */
-export async function readBytes(path: string, what = 'file'): Promise<Uint8Array> {
-  let buf: Buffer;
+/** Largest file the CLI reads whole: a model of 2^25 parameters with its optimizer state is
+ *  about 403 MB, and no image or code file of a model that size comes near 1 GiB. */
+export const MAX_READ_BYTES = 2 ** 30;
+const READ_CHUNK = 1 << 20;
+
+/**
+ * A file's bytes as a plain Uint8Array (not a Buffer), at most `maxBytes`: a regular file's size
+ * is checked before reading, and anything else (a FIFO, /dev/zero) is read in chunks and refused
+ * as soon as it passes the limit, instead of growing until memory runs out.
+ */
+export async function readBytes(path: string, what = 'file', maxBytes = MAX_READ_BYTES): Promise<Uint8Array> {
+  let handle: FileHandle;
   try {
-    buf = await readFile(path);
+    handle = await open(path, 'r');
   } catch (error) {
     throw fsError(`read ${what}`, path, error);
   }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const tooLarge = (size: string): CliError =>
+    new CliError(`cannot read ${what} ${path}: it is ${size}, more than the ${maxBytes.toLocaleString('en-US')} bytes this reads`);
+  try {
+    const info = await handle.stat();
+    if (info.isFile()) {
+      if (info.size > maxBytes) throw tooLarge(`${info.size.toLocaleString('en-US')} bytes`);
+      const buf = await handle.readFile();
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = new Uint8Array(READ_CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge('longer than that');
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw fsError(`read ${what}`, path, error);
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function kindOf(path: string, what: string): Promise<'file' | 'folder'> {

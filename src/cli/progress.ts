@@ -32,7 +32,7 @@ export function epochLine(log: EpochLog, epochs: number): string {
 export class Progress {
   /** Whether the bar is drawn (a terminal) or only epoch lines are written. */
   readonly interactive: boolean;
-  /** The last epoch that finished, and the batch reached in the one running. */
+  /** Epochs of this run that finished, and the batch reached in the one running. */
   epochsDone = 0;
   batchReached = 0;
   private readonly started = performance.now();
@@ -42,9 +42,15 @@ export class Progress {
   private lossSum = 0;
   private lossRows = 0;
 
+  /** `epochs` of this run; logs number epochs over the model's life, so a resumed model's first
+   *  is `firstEpoch` (its epochs so far + 1) and its lines read "epoch 6/10". */
   constructor(private readonly stream: ProgressStream, private readonly epochs: number,
-              private readonly count: number, private readonly batchSize: number) {
+              private readonly count: number, private readonly batchSize: number, private readonly firstEpoch = 1) {
     this.interactive = stream.isTTY === true;
+  }
+
+  private get lastEpoch(): number {
+    return this.firstEpoch + this.epochs - 1;
   }
 
   /** fit's onBatchEnd; only a terminal needs it. */
@@ -58,11 +64,11 @@ export class Progress {
     this.lastDraw = now;
     const doneInEpoch = Math.min(this.count, log.batch * this.batchSize);
     const rate = doneInEpoch / Math.max(1e-3, (now - this.epochStarted) / 1000);
-    const doneOverall = (log.epoch - 1) * this.count + doneInEpoch;
+    const doneOverall = (log.epoch - this.firstEpoch) * this.count + doneInEpoch;
     const left = ((now - this.started) / 1000) * (this.epochs * this.count - doneOverall) / doneOverall;
     const filled = Math.round((BAR_WIDTH * log.batch) / log.batches);
     const line = [
-      `epoch ${log.epoch}/${this.epochs} ${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} batch ${log.batch}/${log.batches}`,
+      `epoch ${log.epoch}/${this.lastEpoch} ${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} batch ${log.batch}/${log.batches}`,
       `loss ${(this.lossSum / this.lossRows).toFixed(5)}`, formatRate(rate), `${formatDuration(left)} left`,
     ].join('  ');
     const columns = this.stream.columns && this.stream.columns > 10 ? this.stream.columns - 1 : 120;
@@ -72,8 +78,8 @@ export class Progress {
 
   readonly onEpochEnd = (log: EpochLog): void => {
     this.clear();
-    this.stream.write(`${epochLine(log, this.epochs)}\n`);
-    this.epochsDone = log.epoch;
+    this.stream.write(`${epochLine(log, this.lastEpoch)}\n`);
+    this.epochsDone = log.epoch - this.firstEpoch + 1;
     this.batchReached = 0;
     this.lossSum = 0;
     this.lossRows = 0;

@@ -241,7 +241,7 @@ async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validati
   if (p.summary) err.write(`${model.summary()}\n`);
 
   const batchSize = Math.min(p.batchSize, train.count);
-  const progress = new Progress(err, p.epochs, train.count, batchSize);
+  const progress = new Progress(err, p.epochs, train.count, batchSize, model.epochs + 1);
   const controller = new AbortController();
   const interrupted = new Error('interrupted');
   let presses = 0;

@@ -248,6 +248,8 @@ describe('train, reconstruct, encode, decode', () => {
     const resumed = await run(['train', '--resume', 'twice.wae', '--images', 'grey', '--threads', '1', '--batch-size', '32', '--epochs', '1']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/saved twice\.wae .*8 steps/);
+    // Epochs are counted over the model's life: the resumed run is the second.
+    expect(resumed.stderr).toMatch(/^epoch 2\/2  loss/m);
     expect((await readFile(join(dir, 'twice.wae'))).equals(await readFile(join(dir, 'once.wae')))).toBe(true);
     const clash = await run(['train', '--resume', 'twice.wae', '--latent', '8']);
     expectOneLineError(clash, 2, /--latent cannot be used with --resume/);

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDeflate, deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { checkWritable, writeAtomic } from '../../dist/cli/files.js';
+import { checkWritable, readBytes, writeAtomic } from '../../dist/cli/files.js';
 import { decodeImage } from '../../dist/cli/images.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -468,5 +468,19 @@ describe('code files whose headers claim more than they hold', () => {
     expectOneLineError(latent, 1, /claims-latent\.json: codes\[0\] must be an array of 1099511627776 numbers, got 1 values/);
     expectOneLineError(ragged, 1, /ragged\.json: codes\[1\] must be an array of 2 numbers, got 1 values/);
     expect(existsSync(join(dir, 'never.png'))).toBe(false);
+  });
+});
+
+describe('inputs are read up to a limit', () => {
+  it('a device that never ends (/dev/zero) is refused once it passes the limit; a larger regular file before reading', async () => {
+    const started = process.memoryUsage().rss;
+    await expect(readBytes('/dev/zero', 'model file', 8 << 20)).rejects.toThrow(/^cannot read model file \/dev\/zero: it is longer than that, more than the 8,388,608 bytes this reads/);
+    expect(process.memoryUsage().rss - started).toBeLessThan(64 << 20);
+    const dir = await mkdtemp(join(tmpdir(), 'wae-read-'));
+    const big = join(dir, 'big.wae');
+    await writeFile(big, new Uint8Array(1 << 20));
+    await expect(readBytes(big, 'model file', 1000)).rejects.toThrow(/big\.wae: it is 1,048,576 bytes, more than the 1,000 bytes this reads/);
+    expect((await readBytes(big, 'model file')).length).toBe(1 << 20);
+    await rm(dir, { recursive: true });
   });
 });
