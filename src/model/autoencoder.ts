@@ -6,7 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import { Prng } from '../util/prng.js';
 import { argError } from '../util/errors.js';
-import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
+import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
 import { configFromFile, normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
 import { assemble, networkOf, type ModelParts } from './setup.js';
@@ -239,7 +239,7 @@ export class Autoencoder {
     if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
     const labels = labelsOf(undefined, count, engine.spec.classes, fn, 'codes', options?.labels);
-    const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
+    const out = checkedOut(fn, options?.out, resultLength(fn, count, engine.spec.imageSize)) ?? new Float32Array(count * engine.spec.imageSize);
     return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out).outputs!;
   }
 

@@ -61,3 +61,16 @@ export function checkFinite(data: Float32Array, fn: string, arg: string, range?:
     if (v - v !== 0) throw new Error(`${fn}: ${arg} must hold finite values, got ${describeValue(v)} at index ${i}`);
   }
 }
+
+/** Most values one call returns (4 GiB of floats): decode and sample make far more than they take
+ *  (a code of 1 value can decode to 65,536), so their results are sized before allocating. */
+export const MAX_RESULT_VALUES = 2 ** 30;
+
+/** count × width, refused with a message naming the call when over MAX_RESULT_VALUES. */
+export function resultLength(fn: string, count: number, width: number): number {
+  const n = count * width;
+  if (n > MAX_RESULT_VALUES) {
+    throw new Error(`${fn}: the result would hold ${count} × ${width} = ${n} values, more than the ${MAX_RESULT_VALUES} one call returns; call it on fewer rows at a time`);
+  }
+  return n;
+}
