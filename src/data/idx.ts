@@ -26,6 +26,8 @@ const TYPES: readonly TypeInfo[] = [
 ];
 
 const MAX_DIMS = 255; // the dim count is stored in one byte
+/** Magic, type, rank and up to 255 dims of 4 bytes: an IDX header is never longer. */
+export const MAX_IDX_HEADER_BYTES = 4 + 4 * MAX_DIMS;
 const MAX_DIM = 0xffffffff;
 
 function hex(n: number): string {
@@ -40,22 +42,23 @@ export function isGzip(bytes: Uint8Array): boolean {
 export type Gunzip = (bytes: Uint8Array, name: string) => Uint8Array;
 
 /**
- * Decode an IDX file (the MNIST format). Gzipped input (the gzip magic) goes through `gunzip`,
- * which the caller provides: `parseIdx` (./parseIdx.ts) passes a portable one, the Node MNIST
- * loader passes node:zlib's, so that neither pulls in what it does not use. u8 and i8 data are
- * returned as views into the input (or the gunzipped buffer) without copying; wider types are
- * converted from big-endian.
+ * The most bytes a gzipped IDX file may inflate to, header included: 2 GiB, 45 times MNIST's 47 MB
+ * of training images. Gzipped data inflates into one buffer, so the gunzips of parseIdx and
+ * loadMnist refuse a header that declares more before inflating the data; plain IDX has no such
+ * bound, its size is the input's.
  */
-export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip): IdxArray {
-  if (typeof name !== 'string') throw argError('parseIdx', 'name', 'a string', name);
-  if (!(bytes instanceof Uint8Array)) throw argError('parseIdx', `${name} (bytes)`, 'a Uint8Array', bytes);
+export const MAX_INFLATED_IDX_BYTES = 2 ** 31;
 
-  let buf = bytes;
-  if (isGzip(bytes)) {
-    if (!gunzip) throw new Error(`parseIdx: ${name} is gzipped and no gunzip was given (use parseIdx, which handles gzip)`);
-    buf = gunzip(bytes, name);
-  }
+interface IdxHeader {
+  info: TypeInfo;
+  dims: number[];
+  headerBytes: number;
+  /** Infinity when the dims multiply past Number.MAX_SAFE_INTEGER elements. */
+  dataBytes: number;
+}
 
+/** Checks the first 4 bytes: the magic, the type code and the dimension count. */
+function readMagic(buf: Uint8Array, name: string): { info: TypeInfo; rank: number } {
   if (buf.length < 4) {
     throw new Error(`parseIdx: ${name} is too short: expected at least 4 header bytes, got ${buf.length}`);
   }
@@ -71,29 +74,99 @@ export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip)
   }
   const rank = buf[3];
   if (rank === 0) throw new Error(`parseIdx: ${name} declares 0 dimensions: expected at least 1`);
+  return { info, rank };
+}
 
+/** Reads and checks the whole header: the magic and the dims. */
+function readHeader(buf: Uint8Array, name: string): IdxHeader {
+  const { info, rank } = readMagic(buf, name);
   const headerBytes = 4 + 4 * rank;
   if (buf.length < headerBytes) {
     throw new Error(
       `parseIdx: ${name} is too short: expected ${headerBytes} header bytes for ${rank} dimension${rank === 1 ? '' : 's'}, got ${buf.length}`,
     );
   }
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const view = new DataView(buf.buffer, buf.byteOffset, headerBytes);
   const dims = new Array<number>(rank);
+  for (let d = 0; d < rank; d++) dims[d] = view.getUint32(4 + 4 * d, false);
+  return { info, dims, headerBytes, dataBytes: elementCount(dims) * info.bytes };
+}
+
+// Up to 255 dims of up to 2^32 - 1 each: the product can pass 2^53, where doubles stop being exact
+// and a wrong size could match a real length. Past that bound no input is long enough, so the
+// count is reported as Infinity. A 0 anywhere makes an empty array, however large the others are.
+function elementCount(dims: readonly number[]): number {
+  if (dims.includes(0)) return 0;
   let count = 1;
-  for (let d = 0; d < rank; d++) {
-    dims[d] = view.getUint32(4 + 4 * d, false);
-    count *= dims[d];
+  for (const dim of dims) {
+    count *= dim;
+    if (count > Number.MAX_SAFE_INTEGER) return Infinity;
   }
-  const dataBytes = count * info.bytes;
+  return count;
+}
+
+function describeBytes(n: number): string {
+  return Number.isFinite(n) ? String(n) : `more than ${Number.MAX_SAFE_INTEGER}`;
+}
+
+/**
+ * For a gunzip that inflates IDX: the size in bytes (header and data) that the header at the start
+ * of the output declares, or undefined while `start` is shorter than the header. Throws decodeIdx's
+ * errors for a bad magic, type code or dimension count, so that inflating stops at the first bytes
+ * that are not IDX, and an error naming `fn` when the header declares more than
+ * MAX_INFLATED_IDX_BYTES.
+ */
+export function inflatedIdxBytes(start: Uint8Array, name: string, fn: string): number | undefined {
+  if (start.length < 4 || start.length < 4 + 4 * start[3]) {
+    // A bad magic or type code shows in the first 4 bytes already.
+    if (start.length >= 4) readMagic(start, name);
+    return undefined;
+  }
+  const { info, dims, headerBytes, dataBytes } = readHeader(start, name);
+  const fileBytes = headerBytes + dataBytes;
+  if (fileBytes > MAX_INFLATED_IDX_BYTES) {
+    throw new Error(
+      `${fn}: ${name} declares dims [${dims.join(', ')}] of ${info.type}, ${describeBytes(fileBytes)} bytes with its header: ` +
+        `expected at most ${MAX_INFLATED_IDX_BYTES} for gzipped IDX (decompress larger files before reading them)`,
+    );
+  }
+  return fileBytes;
+}
+
+/** The error of a gunzip that stops inflating at the size the IDX header declares. */
+export function inflatesPastHeader(fn: string, name: string, fileBytes: number): Error {
+  return new Error(`${fn}: ${name} decompresses to more than the ${fileBytes} bytes its IDX header implies`);
+}
+
+/**
+ * Decode an IDX file (the MNIST format). Gzipped input (the gzip magic) goes through `gunzip`,
+ * which the caller provides: `parseIdx` (./parseIdx.ts) passes a portable one, the Node MNIST
+ * loader passes node:zlib's, so that neither pulls in what it does not use. u8 and i8 data are
+ * returned as views into the input (or the gunzipped buffer) without copying; wider types are
+ * converted from big-endian. The size the dims declare is checked against the bytes there before
+ * anything is allocated.
+ */
+export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip): IdxArray {
+  if (typeof name !== 'string') throw argError('parseIdx', 'name', 'a string', name);
+  if (!(bytes instanceof Uint8Array)) throw argError('parseIdx', `${name} (bytes)`, 'a Uint8Array', bytes);
+
+  let buf = bytes;
+  if (isGzip(bytes)) {
+    if (!gunzip) throw new Error(`parseIdx: ${name} is gzipped and no gunzip was given (use parseIdx, which handles gzip)`);
+    buf = gunzip(bytes, name);
+  }
+
+  const { info, dims, headerBytes, dataBytes } = readHeader(buf, name);
   const actualDataBytes = buf.length - headerBytes;
   if (dataBytes !== actualDataBytes) {
     const problem = actualDataBytes < dataBytes ? 'is truncated' : 'has trailing bytes';
     throw new Error(
-      `parseIdx: ${name} ${problem}: dims [${dims.join(', ')}] of ${info.type} need ${dataBytes} data bytes, ` +
+      `parseIdx: ${name} ${problem}: dims [${dims.join(', ')}] of ${info.type} need ${describeBytes(dataBytes)} data bytes, ` +
         `got ${actualDataBytes}`,
     );
   }
+  const count = dataBytes / info.bytes;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
 
   let data: IdxData;
   switch (info.type) {

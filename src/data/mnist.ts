@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { argError } from '../util/errors.js';
-import { gunzipSync } from 'node:zlib';
-import { decodeIdx, type Gunzip } from './idx.js';
+import { createGunzip } from 'node:zlib';
+import { decodeIdx, inflatedIdxBytes, inflatesPastHeader, MAX_IDX_HEADER_BYTES, isGzip, type IdxArray } from './idx.js';
 
 export interface ImageSet {
   /** count × rows × cols pixels, row-major, 0..255. */
@@ -41,15 +41,57 @@ function defaultMnistDir(): string {
   return join(dirname(packageJson), 'data');
 }
 
-// node:zlib checks the gzip trailer itself and is already loaded in Node, unlike a portable inflater.
-const nodeGunzip: Gunzip = (bytes, name) => {
-  try {
-    const out = gunzipSync(bytes);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  } catch (e) {
-    throw new Error(`loadMnist: ${name} is corrupt gzip data (${(e as Error).message})`);
-  }
-};
+// Output comes in pieces of this size, so inflating stops at most this far past the size the IDX
+// header declares. Measured on MNIST's training images: 64 KiB pieces inflate as fast as
+// gunzipSync, 16 KiB ones 1.5 times slower.
+const OUTPUT_CHUNK = 65536;
+
+/**
+ * node:zlib checks the gzip trailer itself and inflates MNIST twice as fast as a portable inflater
+ * (fflate). Its gunzipSync would inflate a bomb to the end before anything looks at the output, so
+ * its stream is used: the first bytes out hold the IDX header, and inflating stops at the first
+ * byte past the size that header declares.
+ */
+function gunzipIdx(bytes: Uint8Array, name: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const inflater = createGunzip({ chunkSize: OUTPUT_CHUNK });
+    const parts: Buffer[] = [];
+    let length = 0;
+    let declared: number | undefined;
+    const stop = (e: Error): void => {
+      inflater.destroy();
+      reject(e);
+    };
+    inflater.on('data', (chunk: Buffer) => {
+      if (declared === undefined) {
+        try {
+          const start = Buffer.concat([...parts, chunk]);
+          declared = inflatedIdxBytes(start.subarray(0, MAX_IDX_HEADER_BYTES), name, 'loadMnist');
+        } catch (e) {
+          stop(e as Error);
+          return;
+        }
+      }
+      length += chunk.length;
+      if (declared !== undefined && length > declared) {
+        stop(inflatesPastHeader('loadMnist', name, declared));
+        return;
+      }
+      parts.push(chunk);
+    });
+    inflater.on('error', (e) => reject(new Error(`loadMnist: ${name} is corrupt gzip data (${e.message})`)));
+    inflater.on('end', () => {
+      const out = Buffer.concat(parts, length);
+      // A plain Uint8Array view, so that results are not Buffers with Buffer's different slice().
+      resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    });
+    inflater.end(bytes);
+  });
+}
+
+async function readIdx(file: { bytes: Uint8Array; path: string }): Promise<IdxArray> {
+  return decodeIdx(isGzip(file.bytes) ? await gunzipIdx(file.bytes, file.path) : file.bytes, file.path);
+}
 
 async function readIdxFile(dir: string, baseName: string): Promise<{ bytes: Uint8Array; path: string }> {
   const plain = join(dir, baseName);
@@ -81,8 +123,7 @@ async function loadSet(
     readIdxFile(dir, `${prefix}-images-idx3-ubyte`),
     readIdxFile(dir, `${prefix}-labels-idx1-ubyte`),
   ]);
-  const images = decodeIdx(imagesFile.bytes, imagesFile.path, nodeGunzip);
-  const labels = decodeIdx(labelsFile.bytes, labelsFile.path, nodeGunzip);
+  const [images, labels] = await Promise.all([readIdx(imagesFile), readIdx(labelsFile)]);
   if (images.type !== 'u8' || images.dims.length !== 3) {
     throw new Error(
       `loadMnist: ${imagesFile.path} must hold u8 images with 3 dims (count, rows, cols), ` +

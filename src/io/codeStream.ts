@@ -66,7 +66,21 @@ export function encodeCodes(s: CodeStream): Uint8Array {
   return out;
 }
 
-export function decodeCodes(bytes: Uint8Array, fn: string): CodeStream {
+export interface CodeStreamHeader {
+  count: number;
+  latent: number;
+  bits: number;
+  modelId: string;
+  labelled: boolean;
+}
+
+/**
+ * Checks a stream's framing and reads its header: magic, version, fields, the exact length those
+ * fields imply, the CRC-32, and offsets and steps that decode to finite numbers. Allocates nothing
+ * that grows with what the header claims, so that the caller can check the count and the fields
+ * against its model first. Errors start with `fn`.
+ */
+export function readCodeHeader(bytes: Uint8Array, fn: string): CodeStreamHeader {
   if (!(bytes instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array from compress()`);
   if (bytes.length < HEADER + 4) throw new Error(`${fn}: the stream is truncated: ${bytes.length} bytes, a stream has at least ${HEADER + 4}`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
@@ -74,14 +88,36 @@ export function decodeCodes(bytes: Uint8Array, fn: string): CodeStream {
   if (bytes[4] !== VERSION) throw new Error(`${fn}: stream format version ${bytes[4]} is not supported (this library reads version ${VERSION})`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bits = bytes[5], latent = view.getUint16(6, true), count = view.getUint32(8, true);
-  const withLabels = (bytes[28] & 1) !== 0;
-  if (bits < 1 || bits > 8 || latent < 1) throw new Error(`${fn}: the stream's header is corrupted (bits ${bits}, latent ${latent})`);
+  const flags = bytes[28], reserved = bytes[29] | bytes[30] | bytes[31];
+  if (bits < 1 || bits > 8 || latent < 1 || count < 1 || flags > 1 || reserved !== 0) {
+    throw new Error(`${fn}: the stream's header is corrupted (bits ${bits}, latent ${latent}, count ${count}, flags ${flags}, reserved bytes ${reserved === 0 ? 'zero' : 'not zero'})`);
+  }
+  const labelled = flags === 1;
+  // At most (2^32 - 1) · (2^16 - 1) · 8 bits: below 2^53, so exact in a double. The length must
+  // match to the byte, so a count can never claim more codes than the stream holds.
   const packedBytes = Math.ceil((count * latent * bits) / 8);
-  const expected = HEADER + 8 * latent + packedBytes + (withLabels ? count : 0) + 4;
+  const expected = HEADER + 8 * latent + packedBytes + (labelled ? count : 0) + 4;
   if (bytes.length !== expected) throw new Error(`${fn}: the stream should be ${expected} bytes for ${count} codes of ${latent}×${bits} bits, got ${bytes.length}`);
   const stored = view.getUint32(bytes.length - 4, true), actual = crc32(bytes.subarray(0, bytes.length - 4));
   if (stored !== actual) throw new Error(`${fn}: the stream is corrupted (CRC-32 is ${actual.toString(16)}, the stream says ${stored.toString(16)})`);
+  // Codes go from offset (q = 0) to offset + levels · step (q = levels) in a straight line, so both
+  // ends finite as f32 means every code is.
+  const levels = (1 << bits) - 1;
+  for (let j = 0; j < latent; j++) {
+    const offset = view.getFloat32(HEADER + 4 * j, true), step = view.getFloat32(HEADER + 4 * (latent + j), true);
+    if (!Number.isFinite(offset) || !Number.isFinite(Math.fround(offset + levels * step))) {
+      throw new Error(`${fn}: the stream's header is corrupted (dimension ${j}: offset ${offset}, step ${step} do not give finite codes)`);
+    }
+  }
   const modelId = new TextDecoder().decode(bytes.subarray(12, 28));
+  return { count, latent, bits, modelId, labelled };
+}
+
+/** The codes (count × latent) and labels of a stream that readCodeHeader accepted. */
+export function decodeCodes(bytes: Uint8Array, header: CodeStreamHeader): { codes: Float32Array; labels?: Uint8Array } {
+  const { count, latent, bits } = header;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const packedBytes = Math.ceil((count * latent * bits) / 8);
   const codes = new Float32Array(count * latent);
   let bit = (HEADER + 8 * latent) * 8;
   for (let i = 0; i < count; i++) {
@@ -91,6 +127,7 @@ export function decodeCodes(bytes: Uint8Array, fn: string): CodeStream {
       codes[i * latent + j] = view.getFloat32(HEADER + 4 * j, true) + q * view.getFloat32(HEADER + 4 * (latent + j), true);
     }
   }
-  const labels = withLabels ? bytes.slice(HEADER + 8 * latent + packedBytes, HEADER + 8 * latent + packedBytes + count) : undefined;
-  return { codes, count, latent, bits, modelId, labels };
+  const labelsAt = HEADER + 8 * latent + packedBytes;
+  const labels = header.labelled ? bytes.slice(labelsAt, labelsAt + count) : undefined;
+  return { codes, labels };
 }

@@ -1,7 +1,7 @@
 // The uses built on a trained model, written over its public methods: sampling and interpolation
 // (variational), anomaly scores and thresholds, compression to bytes, and the model id that ties a
 // compressed stream to its model.
-import { decodeCodes, encodeCodes } from '../io/codeStream.js';
+import { decodeCodes, encodeCodes, readCodeHeader } from '../io/codeStream.js';
 import { crc32 } from '../util/crc32.js';
 import { argError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
@@ -114,11 +114,28 @@ export function anomalyThreshold(ae: Autoencoder, normal: ImagesInput, options: 
   return scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
 }
 
+/**
+ * The most values one stream decompresses to (image count × image size): 2^28, 1 GiB of Float32,
+ * 342,000 MNIST digits. A stream of 500 KB can honestly hold 500,000 digits (8 codes of 1 bit per
+ * image) and decompress to 1.6 GB, so decompress checks the count against this before it allocates
+ * anything, and compress refuses to write a stream that decompress would refuse.
+ */
+const MAX_DECOMPRESSED_VALUES = 2 ** 28;
+// The stream stores the latent size in 16 bits.
+const MAX_STREAM_LATENT = 0xffff;
+
 export function compress(ae: Autoencoder, images: ImagesInput, options: { bits?: number; labels?: Uint8Array }): Uint8Array {
   const fn = 'Autoencoder.compress';
   const bits = options.bits ?? 8;
   if (!isPositiveInteger(bits, 8)) throw argError(fn, 'bits', 'an integer in [1, 8]', bits);
-  const { count } = imagesOf(images, fn, 'images', imageSizeOf(ae));
+  const size = imageSizeOf(ae);
+  const { count } = imagesOf(images, fn, 'images', size);
+  if (count * size > MAX_DECOMPRESSED_VALUES) {
+    throw new Error(`${fn}: images hold ${count} images of ${size} values, more than the ${MAX_DECOMPRESSED_VALUES} values one stream decompresses to; compress them in parts`);
+  }
+  if (ae.latentSize > MAX_STREAM_LATENT) {
+    throw new Error(`${fn}: the stream format holds codes of at most ${MAX_STREAM_LATENT} dimensions, this model's have ${ae.latentSize}`);
+  }
   const labels = labelsOf(images, count, ae.config.classes, fn, 'images', options.labels);
   const codes = ae.encode(images, { labels });
   return encodeCodes({ codes, count, latent: ae.latentSize, bits, modelId: ae.modelId(), labels });
@@ -126,13 +143,31 @@ export function compress(ae: Autoencoder, images: ImagesInput, options: { bits?:
 
 export function decompress(ae: Autoencoder, bytes: Uint8Array): { images: Float32Array; count: number; labels?: Uint8Array } {
   const fn = 'Autoencoder.decompress';
-  const stream = decodeCodes(bytes, fn);
+  // Every field is checked against this model before codes or images are allocated: the header is
+  // outside data, and its CRC-32 guards against accidents, not against a crafted stream.
+  const header = readCodeHeader(bytes, fn);
   const id = ae.modelId();
-  if (stream.modelId !== id) {
-    throw new Error(`${fn}: these bytes were compressed by another model (model id ${stream.modelId}, this model is ${id})`);
+  if (header.modelId !== id) {
+    throw new Error(`${fn}: these bytes were compressed by another model (model id ${header.modelId}, this model is ${id})`);
   }
-  if (stream.latent !== ae.latentSize) throw new Error(`${fn}: the stream has ${stream.latent}-dimensional codes, this model ${ae.latentSize}`);
-  return { images: ae.decode(stream.codes, { labels: stream.labels }), count: stream.count, labels: stream.labels };
+  if (header.latent !== ae.latentSize) throw new Error(`${fn}: the stream has ${header.latent}-dimensional codes, this model ${ae.latentSize}`);
+  const classes = ae.config.classes;
+  if (header.labelled !== classes > 0) {
+    throw new Error(classes > 0
+      ? `${fn}: the stream has no labels, and this conditional model needs one per image`
+      : `${fn}: the stream has labels, and this model is not conditional`);
+  }
+  const size = imageSizeOf(ae);
+  if (header.count * size > MAX_DECOMPRESSED_VALUES) {
+    throw new Error(`${fn}: the stream holds ${header.count} images of ${size} values, more than the ${MAX_DECOMPRESSED_VALUES} values one stream decompresses to`);
+  }
+  const { codes, labels } = decodeCodes(bytes, header);
+  if (labels) {
+    for (let i = 0; i < labels.length; i++) {
+      if (labels[i] >= classes) throw new Error(`${fn}: the stream's label ${labels[i]} of image ${i} is not a class of this model (0 to ${classes - 1})`);
+    }
+  }
+  return { images: ae.decode(codes, { labels }), count: header.count, labels };
 }
 
 /** CRC-32 of the weights and of the layer plan, as 16 hex digits. */
