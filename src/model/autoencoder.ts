@@ -322,14 +322,17 @@ export class Autoencoder {
     return uses.anomalyThreshold(this, normal, options);
   }
 
-  /** Compresses images to bytes: codes quantized to `bits` bits per dimension (io/codeStream.ts). */
+  /** Compresses images to bytes: codes quantized to `bits` bits per dimension (io/codeStream.ts);
+   *  at most 2^28 values of images per stream (about 342,000 MNIST digits). */
   compress(images: ImagesInput, options: { bits?: number; labels?: Uint8Array } = {}): Uint8Array {
     this.idleEngine('Autoencoder.compress');
     checkOptionKeys('Autoencoder.compress', options, ['bits', 'labels']);
     return uses.compress(this, images, options);
   }
 
-  /** The images back from `compress()`'s bytes: Float32Array [n × imageSize], and n. */
+  /** The images back from `compress()`'s bytes: Float32Array [n × imageSize], and n. The stream is
+   *  checked whole (framing, CRC, model id, latent size, labels) before anything is allocated; one
+   *  stream holds at most 2^28 values of images (compress refuses more). */
   decompress(bytes: Uint8Array): { images: Float32Array; count: number; labels?: Uint8Array } {
     this.idleEngine('Autoencoder.decompress');
     return uses.decompress(this, bytes);

@@ -62,9 +62,10 @@ export function checkFinite(data: Float32Array, fn: string, arg: string, range?:
   }
 }
 
-/** Most values one call returns (4 GiB of floats): decode and sample make far more than they take
- *  (a code of 1 value can decode to 65,536), so their results are sized before allocating. */
-export const MAX_RESULT_VALUES = 2 ** 30;
+/** Most values one call returns: 2^28, 1 GiB of floats, 342,000 MNIST digits. decode, sample
+ *  and decompress make far more than they take (a code of 1 value can decode to 65,536 values; a
+ *  500 KB code stream can honestly hold 500,000 digits), so their results are sized first. */
+export const MAX_RESULT_VALUES = 2 ** 28;
 
 /** count × width, refused with a message naming the call when over MAX_RESULT_VALUES. */
 export function resultLength(fn: string, count: number, width: number): number {

@@ -5,7 +5,7 @@ import { decodeCodes, encodeCodes, readCodeHeader } from '../io/codeStream.js';
 import { crc32 } from '../util/crc32.js';
 import { argError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
-import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
+import { imagesOf, labelsOf, MAX_RESULT_VALUES, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger, layerPlan } from './options.js';
 import type { Autoencoder } from './autoencoder.js';
 
@@ -15,6 +15,7 @@ export function sample(ae: Autoencoder, n: number, options: { seed?: number; lab
   const fn = 'Autoencoder.sample';
   if (!ae.config.variational) throw new Error(`${fn}: sampling needs a variational model (create it with { variational: true })`);
   if (!isPositiveInteger(n, 1 << 24)) throw argError(fn, 'n', 'a positive integer', n);
+  resultLength(fn, n, imageSizeOf(ae));
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw argError(fn, 'seed', 'an integer in [0, 2^32)', seed);
   const classes = ae.config.classes;
@@ -114,13 +115,9 @@ export function anomalyThreshold(ae: Autoencoder, normal: ImagesInput, options: 
   return scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
 }
 
-/**
- * The most values one stream decompresses to (image count × image size): 2^28, 1 GiB of Float32,
- * 342,000 MNIST digits. A stream of 500 KB can honestly hold 500,000 digits (8 codes of 1 bit per
- * image) and decompress to 1.6 GB, so decompress checks the count against this before it allocates
- * anything, and compress refuses to write a stream that decompress would refuse.
- */
-const MAX_DECOMPRESSED_VALUES = 2 ** 28;
+/** The most values one stream decompresses to (image count × image size): compress refuses to
+ *  write a stream that decompress would refuse. */
+const MAX_DECOMPRESSED_VALUES = MAX_RESULT_VALUES;
 // The stream stores the latent size in 16 bits.
 const MAX_STREAM_LATENT = 0xffff;
 

@@ -190,8 +190,11 @@ describe('results are sized before they are allocated', () => {
   it('decode of many small codes into large images is refused, naming the size, instead of a RangeError', async () => {
     const wide = await Autoencoder.create({ inputShape: [256, 256, 1], encoder: [4], latent: 1, threads: 1 });
     const codes = new Float32Array(20000);
-    expect(() => wide.decode(codes)).toThrow(/^Autoencoder\.decode: the result would hold 20000 × 65536 = 1310720000 values, more than the 1073741824 one call returns/);
+    expect(() => wide.decode(codes)).toThrow(/^Autoencoder\.decode: the result would hold 20000 × 65536 = 1310720000 values, more than the 268435456 one call returns/);
     expect(wide.decode(codes.subarray(0, 2)).length).toBe(2 * 65536);
     await wide.dispose();
+    const vae = await Autoencoder.create({ inputShape: [256, 256, 1], encoder: [4], latent: 1, threads: 1, variational: true });
+    expect(() => vae.sample(5000)).toThrow(/^Autoencoder\.sample: the result would hold 5000 × 65536 = 327680000 values/);
+    await vae.dispose();
   });
 });
