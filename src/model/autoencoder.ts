@@ -5,7 +5,7 @@
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import { Prng } from '../util/prng.js';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
 import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
@@ -60,7 +60,7 @@ export class Autoencoder {
     const bytes = source instanceof Uint8Array ? source
       : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
       : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
-    checkOptionKeys(fn, options, RUNTIME_KEYS);
+    rejectUnknownOptions(fn, options, RUNTIME_KEYS);
     if (options.threads !== undefined && options.threads !== 'auto' && !isPositiveInteger(options.threads, MAX_THREADS)) {
       throw argError(fn, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, options.threads);
     }
@@ -200,7 +200,7 @@ export class Autoencoder {
   /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
   encode(images: ImagesInput, options: OutputOptions = {}): Float32Array {
     const fn = 'Autoencoder.encode';
-    checkOptionKeys(fn, options, ['labels', 'out']);
+    rejectUnknownOptions(fn, options, ['labels', 'out']);
     if (options?.out === undefined || this.config.variational) {
       const { mean } = this.codesOf(images, options, fn);
       return options?.out ? outputInto(fn, options.out, mean) : mean;
@@ -213,7 +213,7 @@ export class Autoencoder {
   /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
   encodeDistribution(images: ImagesInput, options: LabelOptions = {}): { mean: Float32Array; logVariance: Float32Array } {
     const fn = 'Autoencoder.encodeDistribution';
-    checkOptionKeys(fn, options, ['labels']);
+    rejectUnknownOptions(fn, options, ['labels']);
     if (!this.config.variational) throw new Error(`${fn}: this model is not variational (create it with { variational: true })`);
     const { mean, logVariance } = this.codesOf(images, options, fn);
     return { mean, logVariance: logVariance! };
@@ -235,7 +235,7 @@ export class Autoencoder {
   /** Images from codes: Float32Array [n × imageSize]. */
   decode(codes: Float32Array, options: OutputOptions = {}): Float32Array {
     const fn = 'Autoencoder.decode';
-    checkOptionKeys(fn, options, ['labels', 'out']);
+    rejectUnknownOptions(fn, options, ['labels', 'out']);
     const engine = this.idleEngine(fn);
     if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
@@ -255,7 +255,7 @@ export class Autoencoder {
   }
 
   private reconstructAs(fn: string, images: ImagesInput, options: OutputOptions): Float32Array {
-    checkOptionKeys(fn, options, ['labels', 'out']);
+    rejectUnknownOptions(fn, options, ['labels', 'out']);
     const { data, count, labels, engine } = this.inputs(fn, images, options);
     const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
     return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels, out).outputs!;
@@ -263,7 +263,7 @@ export class Autoencoder {
 
   /** Reconstruction MSE and PSNR over `images`. */
   evaluate(images: ImagesInput, options: LabelOptions = {}): Evaluation {
-    checkOptionKeys('Autoencoder.evaluate', options, ['labels']);
+    rejectUnknownOptions('Autoencoder.evaluate', options, ['labels']);
     const { data, count, labels } = this.inputs('Autoencoder.evaluate', images, options);
     const mse = this.meanError(data, count, labels);
     return { count, mse, psnr: 10 * Math.log10(1 / mse) };
@@ -271,7 +271,7 @@ export class Autoencoder {
 
   /** Per-image mean squared reconstruction error. */
   reconstructionErrors(images: ImagesInput, options: LabelOptions = {}): Float32Array {
-    checkOptionKeys('Autoencoder.reconstructionErrors', options, ['labels']);
+    rejectUnknownOptions('Autoencoder.reconstructionErrors', options, ['labels']);
     const { data, count, labels, engine } = this.inputs('Autoencoder.reconstructionErrors', images, options);
     return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels).errors!;
   }
@@ -290,7 +290,7 @@ export class Autoencoder {
    */
   sample(n: number, options: { seed?: number; label?: number; labels?: Uint8Array } = {}): Float32Array {
     this.idleEngine('Autoencoder.sample');
-    checkOptionKeys('Autoencoder.sample', options, ['seed', 'label', 'labels']);
+    rejectUnknownOptions('Autoencoder.sample', options, ['seed', 'label', 'labels']);
     return uses.sample(this, n, options);
   }
 
@@ -300,7 +300,7 @@ export class Autoencoder {
    */
   interpolate(a: ImagesInput, b: ImagesInput, steps: number, options: { labels?: Uint8Array } = {}): Float32Array {
     this.idleEngine('Autoencoder.interpolate');
-    checkOptionKeys('Autoencoder.interpolate', options, ['labels']);
+    rejectUnknownOptions('Autoencoder.interpolate', options, ['labels']);
     return uses.interpolate(this, a, b, steps, options);
   }
 
@@ -312,14 +312,14 @@ export class Autoencoder {
    * evidence lower bound per pixel (reconstruction error plus β·KL of the code, over the image size).
    */
   anomalyScores(images: ImagesInput, options: { method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): Float32Array {
-    checkOptionKeys('Autoencoder.anomalyScores', options, ['method', 'labels']);
+    rejectUnknownOptions('Autoencoder.anomalyScores', options, ['method', 'labels']);
     return uses.anomalyScores(this, images, options);
   }
 
   /** The score above which an image counts as anomalous: the `quantile` of the scores of
    *  `normal` images (default 0.99: 1 % of normal images are flagged). */
   anomalyThreshold(normal: ImagesInput, options: { quantile?: number; method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): number {
-    checkOptionKeys('Autoencoder.anomalyThreshold', options, ['quantile', 'method', 'labels']);
+    rejectUnknownOptions('Autoencoder.anomalyThreshold', options, ['quantile', 'method', 'labels']);
     return uses.anomalyThreshold(this, normal, options);
   }
 
@@ -327,7 +327,7 @@ export class Autoencoder {
    *  at most 2^28 values of images per stream (about 342,000 MNIST digits). */
   compress(images: ImagesInput, options: { bits?: number; labels?: Uint8Array } = {}): Uint8Array {
     this.idleEngine('Autoencoder.compress');
-    checkOptionKeys('Autoencoder.compress', options, ['bits', 'labels']);
+    rejectUnknownOptions('Autoencoder.compress', options, ['bits', 'labels']);
     return uses.compress(this, images, options);
   }
 
@@ -366,7 +366,7 @@ export class Autoencoder {
   /** The model as bytes (versioned, CRC-checked). `optimizer: true` keeps Adam's state to resume training. */
   save(options: { optimizer?: boolean } = {}): Uint8Array {
     const engine = this.idleEngine('Autoencoder.save');
-    checkOptionKeys('Autoencoder.save', options, ['optimizer']);
+    rejectUnknownOptions('Autoencoder.save', options, ['optimizer']);
     const withOptimizer = options.optimizer ?? false;
     if (typeof withOptimizer !== 'boolean') throw argError('Autoencoder.save', 'optimizer', 'true or false', withOptimizer);
     return encodeModelFile({
@@ -401,15 +401,6 @@ function outputInto(fn: string, out: Float32Array, values: Float32Array): Float3
 }
 
 const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
-
-/** Unknown option keys are refused: an option that does nothing is a silent wrong answer. */
-function checkOptionKeys(fn: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) throw argError(fn, 'options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new Error(`${fn}: unknown option ${key}; known options are ${known.join(', ')}`);
-  }
-}
 
 /**
  * A loaded file's numbers, before any of them is used: finite weights, and an optimizer state

@@ -1,20 +1,14 @@
 // fit's training control, as Keras users know it: early stopping and learning-rate schedules
 // (their options checked, and their state over one fit). Plain rules over the epoch logs.
 import type { Engine } from '../engine/engine.js';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import type { EarlyStoppingOptions, EpochLog, LearningRateSchedule } from './types.js';
 
 const FN = 'Autoencoder.fit';
 
-export function rejectUnknown(obj: object, known: readonly string[], prefix: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new Error(`${FN}: unknown option ${prefix}${key}; known options are ${known.join(', ')}`);
-  }
-}
-
 function objectOption(v: unknown, arg: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw argError(FN, arg, 'an object', v);
-  rejectUnknown(v, keys, `${arg}.`);
+  if (v === undefined) throw argError(FN, arg, 'an object', v);
+  rejectUnknownOptions(FN, v, keys, `${arg}.`, arg);
   return v as Record<string, unknown>;
 }
 

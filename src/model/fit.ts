@@ -8,13 +8,13 @@ import { epochSteps, type EpochEnd } from '../engine/epoch.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import type { Report } from '../parallel/messages.js';
 import type { Prng } from '../util/prng.js';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
 import { INFER_ROWS, inferencePlan } from './setup.js';
 import type { EarlyStoppingOptions, EpochLog, FitOptions, History, LearningRateSchedule, NoiseOptions } from './types.js';
-import { EarlyStopper, earlyStoppingOf, LearningRates, rejectUnknown, scheduleOf } from './control.js';
+import { EarlyStopper, earlyStoppingOf, LearningRates, scheduleOf } from './control.js';
 
 const FN = 'Autoencoder.fit';
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise',
@@ -64,7 +64,7 @@ export interface FitJob {
 /** Checks fit's arguments; every error names the argument. */
 export function fitJob(engine: Engine, data: ImagesInput, options: FitOptions): FitJob {
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
-  rejectUnknown(options, FIT_KEYS, '');
+  rejectUnknownOptions(FN, options, FIT_KEYS);
   const { data: all, count: total } = imagesOf(data, FN, 'data', engine.spec.imageSize, PIXELS);
   const epochs = options.epochs ?? 1;
   if (!isPositiveInteger(epochs, 1e6)) throw argError(FN, 'epochs', 'a positive integer', epochs);
@@ -275,9 +275,8 @@ async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: numb
 function noiseOf(noise: unknown): Corruption {
   if (noise === undefined) return { kind: 0, level: 0 };
   if (typeof noise !== 'object' || noise === null) throw argError(FN, 'noise', "an object { type, level }", noise);
-  const { type, level, ...rest } = noise as NoiseOptions;
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new Error(`${FN}: unknown option noise.${unknown[0]}; known options are type, level`);
+  rejectUnknownOptions(FN, noise, ['type', 'level'], 'noise.', 'noise');
+  const { type, level } = noise as NoiseOptions;
   if (!(type in NOISE_KINDS)) throw argError(FN, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
   const max = type === 'gaussian' ? 10 : 1;
   if (typeof level !== 'number' || !(level >= 0 && level <= max)) throw argError(FN, 'noise.level', `a number in [0, ${max}]`, level);

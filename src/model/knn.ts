@@ -3,7 +3,7 @@
 // |q|² does not change the ranking, so each query block needs one product with the transposed
 // training set.
 import { loadKernels, instantiateKernels } from '../runtime/wasm.js';
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { checkFinite } from './inputs.js';
 
 const BLOCK = 64;
@@ -27,6 +27,7 @@ export interface KnnResult {
 export async function knnClassify(train: { vectors: Float32Array; labels: Uint8Array }, queries: Float32Array, dims: number,
                                   options: KnnOptions = {}): Promise<KnnResult> {
   const fn = 'knnClassify';
+  rejectUnknownOptions(fn, options, ['k']);
   const k = options.k ?? 5;
   if (!Number.isInteger(dims) || dims <= 0) throw argError(fn, 'dims', 'a positive integer', dims);
   if (!(train?.vectors instanceof Float32Array) || train.vectors.length === 0 || train.vectors.length % dims !== 0) {

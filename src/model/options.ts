@@ -1,6 +1,6 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
-import { argError } from '../util/errors.js';
+import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { convOutputShape, type Activation, type LayerPlan, type Loss, type Padding, type Shape } from '../engine/network.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
@@ -120,10 +120,8 @@ function activation(v: unknown, arg: string): Activation {
   return v as Activation;
 }
 
-function rejectUnknownKeys(obj: object, known: readonly string[], arg: string, fn = FN): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new Error(`${fn}: unknown option ${arg}${key}; known options are ${known.join(', ')}`);
-  }
+function rejectUnknownKeys(obj: object, known: readonly string[], prefix: string, fn = FN): void {
+  rejectUnknownOptions(fn, obj, known, prefix);
 }
 
 function inRange(v: unknown, arg: string, lo: number, hi: number, loOpen: boolean, hiOpen: boolean, fn = FN): number {

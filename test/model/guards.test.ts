@@ -198,3 +198,21 @@ describe('results are sized before they are allocated', () => {
     await vae.dispose();
   });
 });
+
+describe('unknown options are refused everywhere, nested ones too', () => {
+  it('each public function that takes options names the unknown one', async () => {
+    const { knnClassify } = await import('../../src/index.js');
+    const { loadMnist } = await import('../../src/mnist.js');
+    const { imageGrid, labelledPanels, comparisonPng, scatterPng } = await import('../../src/image.js');
+    await expect(loadMnist({ trainlimit: 5 } as never)).rejects.toThrow(/^loadMnist: unknown option trainlimit; known options are dir, trainLimit, testLimit/);
+    await expect(knnClassify({ vectors: new Float32Array(2), labels: new Uint8Array(1) }, new Float32Array(2), 2, { K: 3 } as never))
+      .rejects.toThrow(/^knnClassify: unknown option K/);
+    const img = { count: 1, width: 2, height: 2, cols: 1 };
+    expect(() => imageGrid(new Uint8Array(4), { ...img, scal: 2 } as never)).toThrow(/^imageGrid: unknown option opts\.scal/);
+    expect(() => labelledPanels([{ title: 'a', image: imageGrid(new Uint8Array(4), img) }], { gaps: 1 } as never)).toThrow(/^labelledPanels: unknown option opts\.gaps/);
+    expect(() => comparisonPng(new Uint8Array(4), new Uint8Array(4), { count: 1, width: 2, height: 2, title: ['a', 'b'] } as never)).toThrow(/^comparisonPng: unknown option opts\.title/);
+    expect(() => scatterPng(new Float32Array(2), new Uint8Array(1), { legend: true } as never)).toThrow(/^scatterPng: unknown option legend/);
+    await expect(small.fit(probe, { noise: { type: 'gaussian', level: 0.1, clip: true } } as never)).rejects.toThrow(/^Autoencoder\.fit: unknown option noise\.clip; known options are type, level/);
+    await expect(Autoencoder.create({ variational: { beta: 1, warmup: 3 } } as never)).rejects.toThrow(/^Autoencoder\.create: unknown option variational\.warmup/);
+  });
+});
