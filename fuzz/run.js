@@ -131,7 +131,13 @@ function printFailures(summaries, o) {
   }
 }
 
-const o = parseArgs(process.argv.slice(2));
+let o;
+try {
+  o = parseArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
 if (o.case !== undefined || o.replay) {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(o.out, { recursive: true });
