@@ -34,6 +34,7 @@ const HEADER_KEYS = ['library', 'config', 'paramCount', 'step', 'shuffleState', 
 /** A step or epoch count above this is not a count a file can honestly hold. */
 const MAX_COUNT = 2 ** 31 - 1;
 
+/** A decoded file. Its float vectors may be views of the bytes it was decoded from. */
 export interface ModelFileContents {
   header: ModelFileHeader;
   params: Float32Array;
@@ -98,9 +99,11 @@ export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): Mod
   if (bytes.length !== expected) {
     throw new Error(`${fn}: the model file should be ${expected} bytes for ${header.paramCount} parameters, got ${bytes.length}`);
   }
-  // Copied out through a byte view of a new buffer: `bytes` may be a view at any offset into a
-  // larger buffer (a Node Buffer from the pool), and its floats need not be 4-byte aligned.
+  // Views of the caller's bytes where their floats are 4-byte aligned (no copy of a model that
+  // may be hundreds of MB); otherwise copied out through a byte view of a new buffer, since
+  // `bytes` may be a view at any offset into a larger buffer (a Node Buffer from the pool).
   const floats = (at: number): Float32Array => {
+    if ((bytes.byteOffset + at) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + at, header.paramCount);
     const out = new Float32Array(header.paramCount);
     new Uint8Array(out.buffer).set(bytes.subarray(at, at + P));
     return out;

@@ -4,7 +4,8 @@ import { decodeModelFile, encodeModelFile, type ModelFileContents } from '../../
 import { crc32 } from '../../src/util/crc32.js';
 
 export function patchModelFile(bytes: Uint8Array, change: (file: ModelFileContents & { header: Record<string, unknown> }) => void): Uint8Array {
-  const file = decodeModelFile(bytes) as ModelFileContents & { header: Record<string, unknown> };
+  // A copy: the decoded floats may be views of the bytes, and the change must not reach them.
+  const file = decodeModelFile(bytes.slice()) as ModelFileContents & { header: Record<string, unknown> };
   change(file);
   return encodeModelFile(file as ModelFileContents);
 }
