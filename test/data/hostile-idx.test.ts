@@ -9,27 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeIdx, type IdxArray } from '../../src/data/idx.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { parseIdx } from '../../src/data/parseIdx.js';
+import { concat, idxHeader, noise } from '../helpers/bytes.js';
 
 const MB = 1e6;
-
-function idxHeader(typeCode: number, dims: number[]): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length);
-  out[2] = typeCode;
-  out[3] = dims.length;
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
 
 /** A valid gzip file, as zlib writes it, of `head` followed by `zeroMiB` MiB of zeros. */
 function gzipStream(head: Uint8Array, zeroMiB: number): Promise<Uint8Array> {
@@ -54,19 +36,6 @@ function gzipStream(head: Uint8Array, zeroMiB: number): Promise<Uint8Array> {
     };
     more();
   });
-}
-
-/** Seeded bytes (xorshift32), so that data does not compress to nothing. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s & 0xff;
-  }
-  return out;
 }
 
 /** Whether two arrays hold the same bytes (Buffer.equals: expect's toEqual takes seconds on 200 KB). */

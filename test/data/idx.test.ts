@@ -2,6 +2,7 @@ import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { encodeIdx, decodeIdx, type IdxArray } from '../../src/data/idx.js';
 import { parseIdx } from '../../src/data/parseIdx.js';
+import { concat, idxHeader } from '../helpers/bytes.js';
 
 const samples: IdxArray[] = [
   { type: 'u8', dims: [2, 3], data: Uint8Array.of(0, 1, 127, 128, 254, 255) },
@@ -11,25 +12,6 @@ const samples: IdxArray[] = [
   { type: 'f32', dims: [1, 2, 2], data: Float32Array.of(-1.5, 0, 3.25, Infinity) },
   { type: 'f64', dims: [2], data: Float64Array.of(Math.PI, -1e300) },
 ];
-
-function idxHeader(typeCode: number, dims: number[]): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length);
-  out[2] = typeCode;
-  out[3] = dims.length;
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
 
 describe('encodeIdx / parseIdx', () => {
   for (const sample of samples) {

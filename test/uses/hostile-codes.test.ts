@@ -3,6 +3,7 @@
 // their own CRC-32, so that a crafted stream passes the checksum and only the field checks stop it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Autoencoder } from '../../src/index.js';
+import { noise as pixels } from '../helpers/bytes.js';
 
 const MB = 1e6;
 const IMAGE = 28 * 28;
@@ -77,19 +78,6 @@ function readCodes(bytes: Uint8Array): Float32Array {
 
 function sameFloats(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-/** Seeded pixels (xorshift32). */
-function pixels(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s & 0xff;
-  }
-  return out;
 }
 
 function errorOf(run: () => unknown): Error {
