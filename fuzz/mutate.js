@@ -3,6 +3,7 @@
 // applied, so a plan stays meaningful whatever the ops before it did (and when some are dropped
 // while a failure is minimized).
 import fc from 'fast-check';
+import { crc32 } from '../dist/util/crc32.js';
 
 /** Integer boundary values every integer field is tried with. */
 export const BOUNDARY_INTS = [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 53];
@@ -206,4 +207,13 @@ export function describePlan(plan) {
   if (plan.bytes.length) parts.push(plan.fix ? 'checksums recomputed after the byte ops' : 'checksums left as the byte ops leave them');
   parts.push(`passed as ${plan.wrap}`);
   return parts.join('; ');
+}
+
+/** A copy of `bytes` with its CRC-32 trailer (the last 4 bytes, little-endian) recomputed over
+ *  whatever precedes it: the model file's and the code stream's framing. */
+export function fixCrc(bytes) {
+  if (bytes.length < 4) return bytes;
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
 }

@@ -5,8 +5,7 @@
 // steps, labels out of range, other model ids; the CRC is recomputed so that they reach past it.
 import fc from 'fast-check';
 import { Autoencoder } from '../../dist/index.js';
-import { crc32 } from '../../dist/util/crc32.js';
-import { buildPlan, planArb, BOUNDARY_INTS } from '../mutate.js';
+import { buildPlan, fixCrc, planArb, BOUNDARY_INTS } from '../mutate.js';
 import { accepted, judgeThrown, wrong, allFinite, sameBits, probeImages } from '../oracle.js';
 
 const FN = 'Autoencoder.decompress';
@@ -80,13 +79,6 @@ function encodeStream(d) {
   out.set(d.payload, HEADER + 8 * L);
   if (d.labels) out.set(d.labels, HEADER + 8 * L + packed);
   return fixCrc(out);
-}
-
-function fixCrc(bytes) {
-  if (bytes.length < 4) return bytes;
-  const out = bytes.slice();
-  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
-  return out;
 }
 
 /** Payload bytes of a deterministic bit pattern. */

@@ -6,10 +6,9 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Autoencoder } from '../../dist/index.js';
-import { crc32 } from '../../dist/util/crc32.js';
 import { normalizeOptions, layerPlan } from '../../dist/model/options.js';
 import { buildNetwork } from '../../dist/engine/network.js';
-import { buildPlan, planArb, BOUNDARY_INTS } from '../mutate.js';
+import { buildPlan, fixCrc, planArb, BOUNDARY_INTS } from '../mutate.js';
 import {
   accepted, judgeThrown, wrong, allFinite, sameBits, sameBytes, deepEqual, firstDifference, probeImages,
 } from '../oracle.js';
@@ -78,14 +77,6 @@ function encodeDoc(doc) {
     out.set(new Uint8Array(doc.optimizer[1].buffer, doc.optimizer[1].byteOffset, P), paramsAt + 2 * P);
   }
   return fixCrc(out);
-}
-
-/** The trailer recomputed over whatever precedes it. */
-function fixCrc(bytes) {
-  if (bytes.length < 4) return bytes;
-  const out = bytes.slice();
-  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
-  return out;
 }
 
 function reorderKeys(v) {

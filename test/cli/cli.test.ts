@@ -12,18 +12,14 @@ import { gzipSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { Autoencoder } from '../../dist/index.js';
+import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const SIZE = 16;
 const COUNT = 120;
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 let dir: string;
 /** The grey images as drawn: COUNT × 16 × 16 bytes. */
@@ -38,17 +34,6 @@ function run(args: string[], cli = CLI): Promise<Result> {
     child.on('error', fail);
     child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
   });
-}
-
-/** One clear line on stderr, no stack trace, and the exit code. */
-function expectOneLineError(r: Result, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^wasm-autoencoder: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toMatch(/Error:/);
 }
 
 /** Deterministic drawings: discs, squares and crosses at varying places and sizes. */

@@ -15,6 +15,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { checkWritable, readBytes, writeAtomic } from '../../dist/cli/files.js';
 import { decodeImage } from '../../dist/cli/images.js';
+import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -23,14 +24,7 @@ const COUNT = 12;
 /** What a refused image may add to the peak memory of the process that refuses it. */
 const MAX_RSS_GROWTH_KB = 100 * 1024;
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Peak resident memory in KB, for runs through measure.mjs. */
-  maxRss?: number;
-}
+type Result = CliResult;
 
 let dir: string;
 let socketServer: Server | undefined;
@@ -56,14 +50,6 @@ async function runMeasured(args: string[]): Promise<Result> {
   const m = /^maxrss (\d+)\n/m.exec(r.stderr);
   expect(m, r.stderr).not.toBeNull();
   return { ...r, stderr: r.stderr.replace(m![0], ''), maxRss: Number(m![1]) };
-}
-
-function expectOneLineError(r: Result, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^wasm-autoencoder: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeIdx, type IdxArray } from '../../src/data/idx.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { parseIdx } from '../../src/data/parseIdx.js';
-import { concat, idxHeader, noise } from '../helpers/bytes.js';
+import { concat, errorOf, idxHeader, noise } from '../helpers/bytes.js';
 
 const MB = 1e6;
 
@@ -47,15 +47,6 @@ function rssGrowth(run: () => unknown): number {
   const before = process.memoryUsage().rss;
   run();
   return process.memoryUsage().rss - before;
-}
-
-function errorOf(run: () => unknown): Error {
-  try {
-    run();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, got none');
 }
 
 // Ten 28×28 u8 images: 16 header bytes + 7840 data bytes. The bomb follows the header with

@@ -32,3 +32,13 @@ export function noise(n: number, seed: number): Uint8Array {
   }
   return out;
 }
+
+/** The error `run` throws (the test fails if it throws none). */
+export function errorOf(run: () => unknown): Error {
+  try {
+    run();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error, got none');
+}

@@ -3,7 +3,7 @@
 // their own CRC-32, so that a crafted stream passes the checksum and only the field checks stop it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Autoencoder } from '../../src/index.js';
-import { noise as pixels } from '../helpers/bytes.js';
+import { errorOf, noise as pixels } from '../helpers/bytes.js';
 
 const MB = 1e6;
 const IMAGE = 28 * 28;
@@ -78,15 +78,6 @@ function readCodes(bytes: Uint8Array): Float32Array {
 
 function sameFloats(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-function errorOf(run: () => unknown): Error {
-  try {
-    run();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, got none');
 }
 
 /** The error, the time and the RSS growth of a call that should fail. */
