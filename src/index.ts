@@ -9,4 +9,4 @@ export { loadKernels, supportsRelaxedSimd, supportsSimd } from './runtime/wasm.j
 export type { KernelBuildName, KernelSource } from './runtime/wasm.js';
 export { knnClassify } from './model/knn.js';
 export type { KnnOptions, KnnResult } from './model/knn.js';
-export type { NoiseOptions, LabelOptions, OutputOptions } from './model/autoencoder.js';
+export type { NoiseOptions, LabelOptions, OutputOptions, LayerWeights } from './model/autoencoder.js';

@@ -15,9 +15,11 @@ import { fitJob, runFit, type FitHost } from './fit.js';
 import { meanOf, runLayers } from './inference.js';
 import * as uses from './uses.js';
 import { validationLoss } from './validation.js';
+import { layerWeights, setLayerWeights, type LayerWeights } from './weights.js';
 import type { Backend, Evaluation, FitOptions, History, LabelOptions, OutputOptions, RuntimeOptions } from './types.js';
 import { WorkerPool } from '../parallel/pool.js';
 
+export type { LayerWeights } from './weights.js';
 export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
 export class Autoencoder {
@@ -145,9 +147,18 @@ export class Autoencoder {
     return this.live.step;
   }
 
-  /** A copy of the parameter vector (all layers: W then b, each padded to 4 floats). */
-  getWeights(): Float32Array {
-    return this.idleEngine('Autoencoder.getWeights').params().slice();
+  /** Every layer's weights (copies), named as summary() names them, in Keras's layouts. */
+  getWeights(): LayerWeights[] {
+    const engine = this.idleEngine('Autoencoder.getWeights');
+    return layerWeights(engine.spec, engine.params());
+  }
+
+  /** Writes the weights of the layers given (any of them, by name; as getWeights() gives them).
+   *  The optimizer's state is kept. */
+  setWeights(layers: readonly LayerWeights[]): void {
+    const engine = this.idleEngine('Autoencoder.setWeights', false);
+    setLayerWeights(engine.spec, engine.params(), layers, 'Autoencoder.setWeights');
+    engine.refreshTransposed();
   }
 
   /** Trains on `data` (n images as bytes or floats in [0, 1]); resolves with the epoch logs. */

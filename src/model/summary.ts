@@ -8,7 +8,7 @@ export function layerParamCount(L: LayerSpec): number {
   return L.weightRows * L.weightCols + L.outShape[2];
 }
 
-/** Layer names as summary() prints them (and as getWeights/setWeights will name them). */
+/** Layer names as summary() prints them, and as getWeights/setWeights name them. */
 export function layerNames(spec: NetworkSpec): string[] {
   const counts: Record<string, number> = {};
   return spec.layers.map((L, l) => {

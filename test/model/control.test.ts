@@ -4,7 +4,7 @@
 // re-implementation of Keras's rule over the logged values, or the same training done by hand
 // (epoch by epoch through saved files) compared bit for bit.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder, type EpochLog } from '../../src/index.js';
+import { Autoencoder, type EpochLog, type LayerWeights } from '../../src/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { patchModelFile } from '../helpers/modelFiles.js';
 
@@ -100,7 +100,7 @@ describe('stopping', () => {
 
   it("early stopping stops where Keras's rule says, and restoreBestWeights puts back the best epoch's bits", async () => {
     const ae = await Autoencoder.create({ ...small, threads: 1 });
-    const weightsAt = new Map<number, Float32Array>();
+    const weightsAt = new Map<number, LayerWeights[]>();
     // A large minDelta makes the improvements stop counting after a few epochs.
     const history = await ae.fit(train, {
       epochs: 40, batchSize: 64, validationSplit: 0.25,
@@ -183,7 +183,7 @@ describe('valLoss is the loss the model trains on, measured on the validation im
 describe('learning-rate schedules', () => {
   /** Trains epoch by epoch through saved files, setting the stored learning rate before each:
    *  the schedule done by hand. */
-  async function byHand(rates: number[], options: object): Promise<Float32Array> {
+  async function byHand(rates: number[], options: object): Promise<LayerWeights[]> {
     let ae = await Autoencoder.create({ ...small, threads: 1, ...options });
     for (const rate of rates) {
       const bytes = patchModelFile(ae.save({ optimizer: true }), (f) => { ((f.header.config as Record<string, any>).optimizer).learningRate = rate; });

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Autoencoder } from '../../src/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { threadsUnavailable } from '../../src/parallel/spawn.js';
+import { flatWeights } from '../helpers/weights.js';
 
 let mnist: Mnist;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ describe('threads', () => {
       const ae = await Autoencoder.create({ kernels: 'simd', threads, seed: 11 });
       expect(ae.backend.threads).toBe(threads);
       const history = await ae.fit(mnist.train, { epochs: 2, batchSize: 256, validation: mnist.test });
-      results.push({ weights: ae.getWeights(), codes: ae.encode(mnist.test), history, steps: ae.steps });
+      results.push({ weights: flatWeights(ae.getWeights()), codes: ae.encode(mnist.test), history, steps: ae.steps });
       await ae.dispose();
     }
     const [one, ...many] = results;
@@ -53,7 +54,7 @@ describe('threads', () => {
       expect(ae.backend.threads).toBe(threads);
       // 200 rows: chunks of 64, 64, 64, 8 spread differently over 2 and 4 threads.
       await ae.fit(data, { epochs: 2, batchSize: 200, ...(conditional ? { noise: { type: 'gaussian', level: 0.2 } } : {}) });
-      results.push({ weights: ae.getWeights(), codes: ae.encode(test), out: ae.reconstruct(test) });
+      results.push({ weights: flatWeights(ae.getWeights()), codes: ae.encode(test), out: ae.reconstruct(test) });
       await ae.dispose();
     }
     const [one, ...many] = results;
@@ -85,7 +86,7 @@ describe('threads', () => {
     // The weights are those of exactly `steps` steps: the same as one thread taking them.
     const reference = await Autoencoder.create({ kernels: 'simd', threads: 1, seed: 5 });
     await reference.fit(mnist.train.images.subarray(0, steps * 128 * 784), { epochs: 1, batchSize: 128, shuffle: false });
-    expect(bits(ae.getWeights()).equals(bits(reference.getWeights()))).toBe(true);
+    expect(bits(flatWeights(ae.getWeights())).equals(bits(flatWeights(reference.getWeights())))).toBe(true);
     // The same model trains again (with new workers), and so does a new one.
     await ae.fit(mnist.train.images.subarray(0, 784 * 512), { epochs: 1, batchSize: 128 });
     expect(ae.steps).toBe(steps + 4);
@@ -108,7 +109,7 @@ describe('threads', () => {
     expect(steps).toBeLessThan(20);
     const reference = await Autoencoder.create({ kernels: 'simd', threads: 1, seed: 8 });
     await reference.fit(mnist.train.images.subarray(0, steps * 64 * 784), { epochs: 1, batchSize: 64, shuffle: false });
-    expect(bits(ae.getWeights()).equals(bits(reference.getWeights()))).toBe(true);
+    expect(bits(flatWeights(ae.getWeights())).equals(bits(flatWeights(reference.getWeights())))).toBe(true);
     await ae.dispose();
   });
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Api from '../../src/index.js';
 import type * as IdxApi from '../../src/idx.js';
+import { flatWeights } from '../helpers/weights.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 export const distDir = join(repoRoot, 'dist');
@@ -277,7 +278,7 @@ export async function nodeReference(): Promise<NodeReference> {
   const history = await ae.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH_SIZE });
   const training: TrainingReport = {
     backend: { ...ae.backend }, before, after: ae.evaluate(testImages(mnist)).mse, steps: ae.steps,
-    losses: history.epochs.map((e) => e.loss), weights: Buffer.from(bits(ae.getWeights())),
+    losses: history.epochs.map((e) => e.loss), weights: Buffer.from(bits(flatWeights(ae.getWeights()))),
   };
   await ae.dispose();
   return { mnist, modelBytes, codes, training };
