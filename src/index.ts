@@ -5,6 +5,7 @@ export { Autoencoder } from './model/autoencoder.js';
 export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions } from './model/autoencoder.js';
 export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Loss } from './model/options.js';
 export type { Images, ImagesInput } from './model/inputs.js';
+export type { ModelSource } from './io/storage.js';
 export { loadKernels, supportsRelaxedSimd, supportsSimd } from './runtime/wasm.js';
 export type { KernelBuildName, KernelSource } from './runtime/wasm.js';
 export { knnClassify } from './model/knn.js';

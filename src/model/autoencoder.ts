@@ -4,12 +4,13 @@
 // summary.ts, options.ts (checks and the stored config).
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
+import { readModel, writeModel, type ModelSource } from '../io/storage.js';
 import { Prng } from '../util/prng.js';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
 import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
-import { configFromFile } from './storedConfig.js';
+import { checkLoadedState, configFromFile } from './storedConfig.js';
 import { assemble, networkOf, type ModelParts } from './setup.js';
 import { fitJob, runFit, type FitHost } from './fit.js';
 import { meanOf, runLayers } from './inference.js';
@@ -374,6 +375,18 @@ export class Autoencoder {
     return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out);
   }
 
+  /** save()'s bytes to `target`: a file path or file: URL (Node, Deno, Bun; written atomically
+   *  through a temporary file and a rename), or 'indexeddb://name' in a browser. */
+  async saveTo(target: string | URL, options: { optimizer?: boolean } = {}): Promise<void> {
+    await writeModel(target, this.save(options), 'Autoencoder.saveTo');
+  }
+
+  /** A model from a file path or file: URL, 'indexeddb://name', an http(s) URL, a Blob (a File)
+   *  or a Response; as load() then. */
+  static async loadFrom(source: ModelSource, options: RuntimeOptions = {}): Promise<Autoencoder> {
+    return Autoencoder.load(await readModel(source, 'Autoencoder.loadFrom'), options);
+  }
+
   /** The model as bytes (versioned, CRC-checked). `optimizer: true` keeps Adam's state to resume training. */
   save(options: { optimizer?: boolean } = {}): Uint8Array {
     const engine = this.idleEngine('Autoencoder.save');
@@ -412,24 +425,3 @@ function outputInto(fn: string, out: Float32Array, values: Float32Array): Float3
 }
 
 const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
-
-/**
- * A loaded file's numbers, before any of them is used: finite weights, and an optimizer state
- * that a step could have written (finite; Adam's second moment v ≥ 0, whose square root the
- * update takes). A negative v loaded silently made the next fit resolve with every weight NaN.
- */
-function checkLoadedState(fn: string, config: ModelConfig, params: Float32Array, state?: [Float32Array, Float32Array]): void {
-  const firstBad = (v: Float32Array, ok: (x: number) => boolean): number => {
-    for (let i = 0; i < v.length; i++) if (!ok(v[i])) return i;
-    return -1;
-  };
-  const finite = (x: number): boolean => x - x === 0;
-  let i = firstBad(params, finite);
-  if (i >= 0) throw new Error(`${fn}: the model file's weights must be finite, got ${params[i]} at index ${i}`);
-  if (!state) return;
-  i = firstBad(state[0], finite);
-  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be finite, got ${state[0][i]} at index ${i} of its first vector`);
-  const adam = config.optimizer.type !== 'sgd';
-  i = firstBad(state[1], adam ? (x) => x >= 0 && x < Infinity : finite);
-  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be ${adam ? "finite and ≥ 0 (Adam's second moment)" : 'finite'}, got ${state[1][i]} at index ${i} of its second vector`);
-}

@@ -1,5 +1,5 @@
-// A config as a model file stores it, read back: bytes from outside, so every field is required
-// and the whole must be exactly the normal form create() gives, or the file is refused.
+// A model file's contents read back: bytes from outside, so the config must hold every field and
+// be exactly the normal form create() gives, and its numbers must be ones training could write.
 import { describeValue } from '../util/errors.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import { normalizeOptions, OPTIMIZER_OPTIONS, OPTIMIZERS, type Activation, type AutoencoderOptions, type LayerConfig,
@@ -56,4 +56,25 @@ function firstDifference(a: unknown, b: unknown, path: string): string {
     if (d) return d;
   }
   return '';
+}
+
+/**
+ * A loaded file's numbers, before any of them is used: finite weights, and an optimizer state
+ * that a step could have written (finite; Adam's second moment v ≥ 0, whose square root the
+ * update takes). A negative v loaded silently made the next fit resolve with every weight NaN.
+ */
+export function checkLoadedState(fn: string, config: ModelConfig, params: Float32Array, state?: [Float32Array, Float32Array]): void {
+  const firstBad = (v: Float32Array, ok: (x: number) => boolean): number => {
+    for (let i = 0; i < v.length; i++) if (!ok(v[i])) return i;
+    return -1;
+  };
+  const finite = (x: number): boolean => x - x === 0;
+  let i = firstBad(params, finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's weights must be finite, got ${params[i]} at index ${i}`);
+  if (!state) return;
+  i = firstBad(state[0], finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be finite, got ${state[0][i]} at index ${i} of its first vector`);
+  const adam = config.optimizer.type !== 'sgd';
+  i = firstBad(state[1], adam ? (x) => x >= 0 && x < Infinity : finite);
+  if (i >= 0) throw new Error(`${fn}: the model file's optimizer state must be ${adam ? "finite and ≥ 0 (Adam's second moment)" : 'finite'}, got ${state[1][i]} at index ${i} of its second vector`);
 }

@@ -261,7 +261,7 @@ describe('the demo page in Chromium', () => {
     expect(await page.locator('#notice').isHidden()).toBe(true);
 
     expectLossFalls(state);
-    // Two workers, per-epoch fit() calls, validation: the same weights as one fit() in Node.
+    // Two workers, one fit() redrawing from onEpochEnd, validation: the same weights as one fit() in Node.
     expect(state.modelId).toBe(nodeModelId);
 
     expect(state.redraws).toBe(EPOCHS + 1);
@@ -369,6 +369,25 @@ describe('the demo page in Chromium', () => {
     const loaded = await encodeInPage(page, 'auto', 16);
     expect(loaded.backendThreads).toBe(1);
     expect(loaded.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
+
+    // saveTo('indexeddb://…') and loadFrom: Node's model through the page's IndexedDB, same codes;
+    // a name never stored is refused, naming it.
+    const stored = await page.evaluate(async ({ model, images }) => {
+      const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+      const bits = (a: Float32Array): string => btoa(String.fromCharCode(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+      const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
+      const ae = await AE.load(bytes(model), { kernels: 'simd', threads: 1 });
+      await ae.saveTo('indexeddb://browser-test');
+      await ae.saveTo('indexeddb://browser-test', { optimizer: true });
+      await ae.dispose();
+      const back = await AE.loadFrom('indexeddb://browser-test', { kernels: 'simd', threads: 1 });
+      const codes = bits(back.encode(bytes(images).subarray(0, 16 * 784)));
+      await back.dispose();
+      const missing = await AE.loadFrom('indexeddb://never-stored').then(() => 'loaded', (e: Error) => e.message);
+      return { codes, missing };
+    }, { model: b64(savedModel), images: b64(probe.images) });
+    expect(stored.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
+    expect(stored.missing).toBe("Autoencoder.loadFrom: IndexedDB holds no model named 'never-stored'");
 
     expect(errors).toEqual([]);
     console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Api from '../../src/index.js';
 import type * as IdxApi from '../../src/idx.js';
@@ -284,10 +284,13 @@ export async function nodeReference(): Promise<NodeReference> {
   return { mnist, modelBytes, codes, training };
 }
 
+/** Where the Deno/Bun fixture writes models with saveTo: a folder beside the model file. */
+export const storeDirOf = (modelPath: string): string => join(dirname(modelPath), 'store');
+
 /** The job the Deno/Bun fixture (fixtures/train-and-encode.mjs) takes as its one argument. */
 export function trainAndEncodeJob(modelPath: string, threads: number): string {
   return JSON.stringify({
-    model: modelPath, mnistDir, train: TRAIN_COUNT, test: TEST_COUNT, encode: ENCODE_COUNT,
+    model: modelPath, storeDir: storeDirOf(modelPath), mnistDir, train: TRAIN_COUNT, test: TEST_COUNT, encode: ENCODE_COUNT,
     threads, epochs: EPOCHS, batchSize: BATCH_SIZE, modelOptions: MODEL_OPTIONS,
   });
 }
@@ -304,6 +307,9 @@ export interface TrainAndEncodeResult {
   encoded: Record<string, { backend: TrainingReport['backend']; codes: string }>;
   /** By thread count: training from MODEL_OPTIONS (weights and codes as base64). */
   trained: Record<string, Omit<TrainingReport, 'weights'> & { weights: string; codes: string; ms: number }>;
+  /** The Node model written with saveTo and read back with loadFrom, by path and by file: URL:
+   *  the codes each gives (base64). */
+  stored: { codes: string; urlCodes: string; leftovers: string[] };
   ms: number;
 }
 

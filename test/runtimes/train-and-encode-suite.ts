@@ -2,10 +2,10 @@
 // with two threads and with one, and must train, agree with itself across thread counts, and give
 // Node's bits. Each test file says how to start its runtime.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  describeRun, killStragglers, logFacts, nodeReference, resultOf, runtimeBinary, tempDir,
+  describeRun, killStragglers, logFacts, nodeReference, resultOf, runtimeBinary, storeDirOf, tempDir,
   type NodeReference, type RuntimeBinary, type ScriptRun, type TrainAndEncodeResult,
 } from './helpers.js';
 
@@ -27,6 +27,7 @@ export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', work
       ref = await nodeReference();
       const modelPath = join(dir.path, 'model.wae');
       writeFileSync(modelPath, ref.modelBytes);
+      mkdirSync(storeDirOf(modelPath));
       run = await start(binary, modelPath, dir.path);
       result = resultOf<TrainAndEncodeResult>(run);
       logFacts(name, {
@@ -75,6 +76,12 @@ export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', work
         expect(codes.length).toBe(ref.codes.length);
         expect(codes.equals(ref.codes), `codes with ${threads} thread(s) differ from Node's`).toBe(true);
       }
+    });
+
+    it('saveTo writes a file (atomically: no temporary file is left) that loadFrom reads back, by path and by file: URL', () => {
+      expect(b64(result.stored.codes).equals(ref.codes)).toBe(true);
+      expect(b64(result.stored.urlCodes).equals(ref.codes)).toBe(true);
+      expect(result.stored.leftovers).toEqual(['saved.wae']);
     });
 
     it('exits by itself after dispose()', () => {
