@@ -42,7 +42,7 @@ async function refusal(bytes: Uint8Array, options: AutoencoderOptions = {}): Pro
 }
 
 describe('PyTorch files', () => {
-  for (const name of ['dense', 'conv']) {
+  for (const name of ['dense', 'conv', 'conv-rgb']) {
     it(`${name}: the documented Sequential's state_dict gives PyTorch's outputs to 1e-5`, async () => {
       const { bytes, json } = fixture(name);
       const ae = await fromSafetensors(bytes, { ...json.options, ...runtime });
