@@ -203,9 +203,14 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
     throw argError(FN, 'encoderLayers', `an integer in [1, ${weighted.length - 1}] (the model has ${weighted.length} weighted layers; the last encoder layer is the code)`, encoderLayers);
   }
   const config = configOf(weighted, encoderLayers, inputShape);
-  const spec = networkOf(config);
-  const params = new Float32Array(spec.paramCount);
+  let spec: NetworkSpec;
+  try {
+    spec = networkOf(config);
+  } catch (error) {
+    throw new Error(`${FN}: ${(error as Error).message.replace(/^network: /, '')}`);
+  }
   const tensors = weightTensors(specs, bytes);
+  const params = new Float32Array(spec.paramCount);
   const used = new Set<string>();
   weighted.forEach((w, i) => {
     const L = spec.layers[i];
@@ -230,7 +235,10 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
     header: { library: 'wasm-autoencoder', config, paramCount: spec.paramCount, step: 0, shuffleState: new Prng(config.seed).state(), epochs: 0 },
     params,
   });
-  return Autoencoder.load(file, runtime);
+  // The load checks the memory plan and the runtime options: its errors are ours.
+  return Autoencoder.load(file, runtime).catch((error: Error) => {
+    throw new Error(error.message.replace(/^Autoencoder\.load: /, `${FN}: `));
+  });
 }
 
 function bytesOf(data: unknown): Uint8Array {

@@ -197,6 +197,41 @@ describe('fromTfjs: models trained in tfjs-layers compute the same outputs here 
     m.dispose();
   });
 
+  it('model.json as Keras 2 writes it: model_config, an InputLayer, an Activation layer', async () => {
+    const m = tfl.sequential({ layers: [
+      tfl.layers.dense({ units: 10, inputShape: [12], name: 'hidden' }),
+      tfl.layers.activation({ activation: 'tanh', name: 'hidden_tanh' }),
+      tfl.layers.dense({ units: 3, name: 'code' }),
+      tfl.layers.dense({ units: 10, activation: 'relu', name: 'up' }),
+      tfl.layers.dense({ units: 12, activation: 'sigmoid', name: 'out' }),
+    ] });
+    const x = await trained(m, [12]);
+    const a = await saved(m);
+    const topology = JSON.parse(JSON.stringify(a.modelTopology)) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const first = topology.config.layers[0].config;
+    topology.config.layers.unshift({ class_name: 'InputLayer', config: { batch_input_shape: first.batch_input_shape, dtype: 'float32', sparse: false, name: 'input_1' } });
+    delete first.batch_input_shape;
+    const modelJson = { modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: topology }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }] };
+    const ae = await fromTfjs({ modelJson, weights: a.weightData }, { encoderLayers: 2, threads: 1 });
+    expect(ae.config.activations).toEqual(['tanh', 'relu']);
+    expect(maxDiff(ae.reconstruct(x), predict(m, x, [12]))).toBeLessThanOrEqual(1e-5);
+    await ae.dispose();
+    m.dispose();
+  });
+
+  it('refuses layers that are not the model this library builds, naming the layer', async () => {
+    // A conv decoder whose last layer is not the implied one (kernel 2, not the first conv's 3).
+    const m = tfl.sequential({ layers: [
+      tfl.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', inputShape: [4, 4, 1] }),
+      tfl.layers.flatten(), tfl.layers.dense({ units: 2 }), tfl.layers.dense({ units: 8, activation: 'relu' }),
+      tfl.layers.reshape({ targetShape: [2, 2, 2] }),
+      tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 2, strides: 2, padding: 'same', activation: 'sigmoid', name: 'last' }),
+    ] });
+    await expect(fromTfjs(await saved(m), { encoderLayers: 2 })).rejects.toThrow(/^fromTfjs: layer 5 \('last'\) has kernel_size 2 where this library's model has 3/);
+    await expect(fromTfjs(await saved(m), { encoderLayers: 1 })).rejects.toThrow(/^fromTfjs: layer 0 \('.*'\), the code layer \(encoderLayers = 1\), must be Dense/);
+    m.dispose();
+  });
+
   it('refuses what it cannot compute, naming the layer and the option', async () => {
     const withLayer = (layer: import('@tensorflow/tfjs-layers').layers.Layer): import('@tensorflow/tfjs-layers').Sequential => tfl.sequential({ layers: [
       tfl.layers.dense({ units: 8, activation: 'relu', inputShape: [16], name: 'd1' }), layer,
