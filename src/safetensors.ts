@@ -28,7 +28,12 @@ export function toSafetensors(ae: Autoencoder): Uint8Array {
   } catch (cause) {
     throw new Error(`toSafetensors: ${(cause as Error).message}`);
   }
-  const params = ae.getWeights();
+  // The flat parameter vector (each tensor at its offset in the spec), which the layout indexes.
+  const params = new Float32Array(spec.paramCount);
+  ae.getWeights().forEach((w, l) => {
+    params.set(w.kernel, spec.layers[l].weightOffset);
+    params.set(w.bias, spec.layers[l].biasOffset);
+  });
   return encodeSafetensors({
     tensors: layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: Float32Array.from(t.source, (i) => params[i]) })),
     metadata: { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(ae.config) },

@@ -4,7 +4,7 @@
 // caller (one thread) or in every worker.
 import type { Kernels } from '../runtime/wasm.js';
 import { Arena } from '../runtime/memory.js';
-import type { LayerSpec, NetworkSpec } from './network.js';
+import type { NetworkSpec } from './network.js';
 import { activationBackward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
 import { CHUNK_ROWS, CONTROL_UPDATE_FAILED, MAX_MEMORY_BYTES, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
 import { stepSeed, type Corruption, type OptimizerConfig, type SampleOptions } from './training.js';

@@ -6,9 +6,10 @@
 import { Autoencoder } from '../model/autoencoder.js';
 import type { RuntimeOptions } from '../model/types.js';
 import { layerPlan, normalizeOptions, type Activation, type LayerConfig, type ModelConfig } from '../model/options.js';
-import { buildNetwork, convOutputShape, MAX_PARAMS, type ConvPlan, type DensePlan, type NetworkSpec, type Padding, type Shape } from '../engine/network.js';
+import { buildNetwork, convOutputShape, type ConvPlan, type DensePlan, type NetworkSpec, type Padding, type Shape } from '../engine/network.js';
 import { layerNames } from '../model/summary.js';
 import { encodeModelFile } from './modelFile.js';
+import { bytesOf, weightTensors } from './tfjsWeights.js';
 import { Prng } from '../util/prng.js';
 import { argError, describeValue, rejectUnknownOptions } from '../util/errors.js';
 
@@ -71,7 +72,7 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
   if (config.classes > 0) throw new Error(`${fn}: conditional models take an image and a label, two inputs a Sequential model cannot have`);
   const spec = networkOf(config);
   const plan = layerPlan(config).layers;
-  const params = ae.getWeights();
+  const weights = ae.getWeights(); // per layer, in spec order, Keras layouts
   const [H, W, C] = config.inputShape;
   const flatInput = H === 1 && C === 1;
   const names = layerNames(spec).map((n) => n.replace('/', '_'));
@@ -112,10 +113,11 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
     layers.push({ class_name: KERAS_KINDS[L.kind], config: layerConfig });
     if (L.activation === 'leakyRelu') layers.push({ class_name: 'LeakyReLU', config: { name: `${name}_leaky_relu`, alpha: L.alpha } });
     const kernel = new Float32Array(L.weightRows * cols);
-    for (let r = 0; r < L.weightRows; r++) kernel.set(params.subarray(L.weightOffset + r * L.weightCols, L.weightOffset + r * L.weightCols + cols), r * cols);
+    const { kernel: all, bias } = weights[l];
+    for (let r = 0; r < L.weightRows; r++) kernel.set(all.subarray(r * L.weightCols, r * L.weightCols + cols), r * cols);
     const biases = meanOnly ? spec.latent : L.outShape[2];
     weightSpecs.push({ name: `${name}/kernel`, shape: kernelShape, dtype: 'float32' }, { name: `${name}/bias`, shape: [biases], dtype: 'float32' });
-    tensors.push(kernel, params.slice(L.biasOffset, L.biasOffset + biases));
+    tensors.push(kernel, bias.slice(0, biases));
   }
   if (last === spec.layers.length - 1 && spec.layers[last].kind === 'dense' && !flatInput) {
     layers.push({ class_name: 'Reshape', config: { name: 'reshape_output', target_shape: [H, W, C] } });
@@ -239,18 +241,6 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
   return Autoencoder.load(file, runtime).catch((error: Error) => {
     throw new Error(error.message.replace(/^Autoencoder\.load: /, `${FN}: `));
   });
-}
-
-function bytesOf(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (Array.isArray(data) && data.every((b) => b instanceof ArrayBuffer)) {
-    const out = new Uint8Array(data.reduce((n, b: ArrayBuffer) => n + b.byteLength, 0));
-    let at = 0;
-    for (const b of data as ArrayBuffer[]) { out.set(new Uint8Array(b), at); at += b.byteLength; }
-    return out;
-  }
-  throw argError(FN, 'weightData', 'an ArrayBuffer, an array of them or a Uint8Array', data);
 }
 
 function kerasLayers(topology: unknown): KerasLayer[] {
@@ -428,43 +418,4 @@ function configOf(weighted: Weighted[], encoderLayers: number, inputShape: Shape
     }
   });
   return config;
-}
-
-interface StoredTensor { shape: number[]; read: () => Float32Array }
-
-/** The weight specs laid over the bytes, every size checked against them before any read. */
-function weightTensors(specs: unknown, bytes: Uint8Array): Map<string, StoredTensor> {
-  if (!Array.isArray(specs)) throw argError(FN, 'weightSpecs', 'an array of { name, shape, dtype }', specs);
-  const tensors = new Map<string, StoredTensor>();
-  let offset = 0;
-  specs.forEach((s: TfjsWeightSpec, i) => {
-    if (typeof s !== 'object' || s === null || typeof s.name !== 'string') throw new Error(`${FN}: weightSpecs[${i}] is not { name, shape, dtype }`);
-    const name = s.name;
-    const label = `weightSpecs[${i}] ('${name.slice(0, 60)}')`;
-    if (s.dtype !== 'float32') throw new Error(`${FN}: ${label} has dtype ${describeValue(s.dtype)}; only float32 is supported`);
-    if (s.quantization !== undefined && s.quantization !== null) throw new Error(`${FN}: ${label} is quantized; only plain float32 weights are supported`);
-    if (!Array.isArray(s.shape) || s.shape.length > 4) throw new Error(`${FN}: ${label} has shape ${describeValue(s.shape)}`);
-    let count = 1;
-    for (const d of s.shape) {
-      if (!Number.isInteger(d) || d < 0 || d > MAX_PARAMS) throw new Error(`${FN}: ${label} has shape ${describeValue(s.shape)}`);
-      count *= d;
-      if (count > MAX_PARAMS) throw new Error(`${FN}: ${label} has more than ${MAX_PARAMS} values`);
-    }
-    const at = offset;
-    offset += count * 4;
-    if (offset > bytes.length) throw new Error(`${FN}: ${label} ends at byte ${offset}, weightData has ${bytes.length}`);
-    if (tensors.has(name)) throw new Error(`${FN}: ${label} names a weight twice`);
-    const shape = [...s.shape];
-    tensors.set(name, {
-      shape,
-      read: () => {
-        const out = new Float32Array(count);
-        const view = new DataView(bytes.buffer, bytes.byteOffset + at, count * 4);
-        for (let k = 0; k < count; k++) out[k] = view.getFloat32(4 * k, true);
-        return out;
-      },
-    });
-  });
-  if (offset !== bytes.length) throw new Error(`${FN}: weightSpecs describe ${offset} bytes, weightData has ${bytes.length}`);
-  return tensors;
 }
