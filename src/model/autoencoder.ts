@@ -4,7 +4,7 @@
 // summary.ts, options.ts (checks and the stored config).
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
-import { readModel, writeModel, type ModelSource } from '../io/storage.js';
+import type { ModelSource } from '../io/storage.js';
 import { Prng } from '../util/prng.js';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
@@ -378,12 +378,15 @@ export class Autoencoder {
   /** save()'s bytes to `target`: a file path or file: URL (Node, Deno, Bun; written atomically
    *  through a temporary file and a rename), or 'indexeddb://name' in a browser. */
   async saveTo(target: string | URL, options: { optimizer?: boolean } = {}): Promise<void> {
+    // Loaded on first use: a bundle that never stores a model does not carry it.
+    const { writeModel } = await import('../io/storage.js');
     await writeModel(target, this.save(options), 'Autoencoder.saveTo');
   }
 
   /** A model from a file path or file: URL, 'indexeddb://name', an http(s) URL, a Blob (a File)
    *  or a Response; as load() then. */
   static async loadFrom(source: ModelSource, options: RuntimeOptions = {}): Promise<Autoencoder> {
+    const { readModel } = await import('../io/storage.js');
     return Autoencoder.load(await readModel(source, 'Autoencoder.loadFrom'), options);
   }
 
