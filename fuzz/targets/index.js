@@ -10,15 +10,17 @@
 //   after the oracle;
 // - oracle(outcome, bytes, ctx, plan) judges { value } or { thrown } (oracle.js's verdicts).
 //
-// A target for Autoencoder.fromTfjs or fromSafetensors adds one file here with safetensors or
-// tfjs model.json + weights seeds and ops on their headers, and one line in this table.
+// A new target adds one file here and one line in this table (safetensors.js: a JSON header behind
+// a length prefix; tfjs.js: a function that takes an object, fed from an envelope of bytes).
 import { loadTarget } from './load.js';
 import { idxTarget } from './idx.js';
 import { decompressTarget } from './decompress.js';
 import { imageTarget } from './image.js';
 import { cliFileTarget } from './cliFile.js';
+import { safetensorsTarget } from './safetensors.js';
+import { tfjsTarget } from './tfjs.js';
 
-export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget];
+export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, safetensorsTarget, tfjsTarget];
 
 export function targetNamed(name) {
   const target = TARGETS.find((t) => t.name === name);
