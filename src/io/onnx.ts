@@ -5,8 +5,8 @@
 // which the dense weights after it expect. Weights are permuted from the Keras layouts
 // (engine/network.ts) to ONNX's; ConvTranspose takes ours without a spatial flip.
 import { Autoencoder } from '../model/autoencoder.js';
-import { layerPlan, type ModelConfig } from '../model/options.js';
-import { buildNetwork, type LayerSpec, type NetworkSpec } from '../engine/network.js';
+import { networkOf } from '../model/setup.js';
+import { type LayerSpec } from '../engine/network.js';
 import { layerNames } from '../model/summary.js';
 import { ProtoWriter } from './protobuf.js';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
@@ -122,14 +122,6 @@ function padsOf(L: LayerSpec): { pads: number[]; outputPadding: number[] } {
   };
 }
 
-function networkOf(config: ModelConfig): NetworkSpec {
-  const { layers, codeLayer } = layerPlan(config);
-  return buildNetwork(layers, {
-    alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
-    variational: config.variational, beta: config.beta, classes: config.classes,
-  });
-}
-
 /**
  * The model, or its encoder or decoder, as an ONNX ModelProto (opset 13, IR version 7), float32,
  * with a dynamic batch dimension 'N'. Inputs: 'images' [N, H, W, C] ([N, size] for a flat
@@ -146,7 +138,7 @@ export function toOnnx(ae: Autoencoder, options: { part?: OnnxPart } = {}): Uint
   if (!['autoencoder', 'encoder', 'decoder'].includes(part)) throw argError(FN, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
   const config = ae.config;
   if (config.classes > 0) throw new Error(`${FN}: conditional models take an image and a label; exporting them to ONNX is not supported`);
-  const spec = networkOf(config);
+  const spec = networkOf(config, FN);
   const weights = ae.getWeights(); // per layer, in spec order, Keras layouts
   const names = layerNames(spec);
   const [H, W, C] = config.inputShape;

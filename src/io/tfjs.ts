@@ -4,9 +4,10 @@
 // data. Our weights are already in the Keras layouts (see engine/network.ts) and our rows NHWC,
 // so Flatten and Reshape move nothing and the kernels copy over unchanged.
 import { Autoencoder } from '../model/autoencoder.js';
+import { networkOf } from '../model/setup.js';
 import type { RuntimeOptions } from '../model/types.js';
 import { layerPlan, normalizeOptions, type Activation, type LayerConfig, type ModelConfig } from '../model/options.js';
-import { buildNetwork, convOutputShape, type ConvPlan, type DensePlan, type NetworkSpec, type Padding, type Shape } from '../engine/network.js';
+import { convOutputShape, type ConvPlan, type DensePlan, type Padding, type Shape } from '../engine/network.js';
 import { layerNames } from '../model/summary.js';
 import { encodeModelFile } from './modelFile.js';
 import { bytesOf, weightTensors } from './tfjsWeights.js';
@@ -44,15 +45,6 @@ interface KerasLayer { class_name: string; config: Record<string, unknown> }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The network a model config describes: the same functions the model builds it with. */
-function networkOf(config: ModelConfig): NetworkSpec {
-  const { layers, codeLayer } = layerPlan(config);
-  return buildNetwork(layers, {
-    alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
-    variational: config.variational, beta: config.beta, classes: config.classes,
-  });
-}
-
 /**
  * The model, or its encoder or decoder, as TensorFlow.js layers artifacts: a Keras `Sequential`
  * of Dense, Conv2D, Conv2DTranspose, Flatten, Reshape (and LeakyReLU after a layer whose
@@ -70,7 +62,7 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
   if (!['autoencoder', 'encoder', 'decoder'].includes(part)) throw argError(fn, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
   const config = ae.config;
   if (config.classes > 0) throw new Error(`${fn}: conditional models take an image and a label, two inputs a Sequential model cannot have`);
-  const spec = networkOf(config);
+  const spec = networkOf(config, fn);
   const plan = layerPlan(config).layers;
   const weights = ae.getWeights(); // per layer, in spec order, Keras layouts
   const [H, W, C] = config.inputShape;
@@ -205,12 +197,7 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
     throw argError(FN, 'encoderLayers', `an integer in [1, ${weighted.length - 1}] (the model has ${weighted.length} weighted layers; the last encoder layer is the code)`, encoderLayers);
   }
   const config = configOf(weighted, encoderLayers, inputShape);
-  let spec: NetworkSpec;
-  try {
-    spec = networkOf(config);
-  } catch (error) {
-    throw new Error(`${FN}: ${(error as Error).message.replace(/^network: /, '')}`);
-  }
+  const spec = networkOf(config, FN);
   const tensors = weightTensors(specs, bytes);
   const params = new Float32Array(spec.paramCount);
   const used = new Set<string>();
