@@ -2,33 +2,18 @@
 // (out == inp). Backward takes the forward *output*: each derivative here is a function of it
 // (relu: y > 0, leaky relu: y > 0 or alpha with alpha ≥ 0, sigmoid: y(1-y), tanh: 1-y²), so the
 // pre-activations need not be kept. dinp may equal dout.
-import { loadPartial, storePartial, vexp, vsigmoid } from './simd';
-
-// @ts-ignore: decorator
-@inline function vtanh(x: v128): v128 {
-  // tanh(x) = sign(x)·(1 - e)/(1 + e), e = e^(-2|x|) ≤ 1: no overflow for any x.
-  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
-  const one = f32x4.splat(1.0);
-  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
-  return v128.or(t, v128.and(x, f32x4.splat(-0.0)));
-}
-
-// @ts-ignore: decorator
-@inline function vleaky(x: v128, alpha: v128): v128 {
-  return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
-}
+import { loadPartial, storePartial, vactivate, vexp, vleaky, vrelu, vsigmoid, vtanh } from './simd';
 
 export function reluForward(out: usize, inp: usize, n: i32): void {
-  const zero = f32x4.splat(0);
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, f32x4.max(v128.load(inp + o), zero));
+    v128.store(out + o, vrelu(v128.load(inp + o)));
   }
   if (i < n) {
     const o = <usize>i << 2;
-    storePartial(out + o, f32x4.max(loadPartial(inp + o, n - i), zero), n - i);
+    storePartial(out + o, vrelu(loadPartial(inp + o, n - i)), n - i);
   }
 }
 
@@ -139,15 +124,6 @@ export function tanhBackward(dinp: usize, dout: usize, out: usize, n: i32): void
   }
 }
 
-// @ts-ignore: decorator
-@inline function activate(x: v128, kind: i32, alpha: v128): v128 {
-  if (kind == 1) return f32x4.max(x, f32x4.splat(0));
-  if (kind == 2) return vleaky(x, alpha);
-  if (kind == 3) return vsigmoid(x);
-  if (kind == 4) return vtanh(x);
-  return x;
-}
-
 // out[r][c] = act(out[r][c] + bias[c]) in place, act by code (0 linear, 1 relu, 2 leaky relu,
 // 3 sigmoid, 4 tanh): the same vector functions as the activations above, so this gives the bits
 // of adding the bias and then calling one of them. A conv2dTranspose output is col2im'd onto
@@ -161,11 +137,11 @@ export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, ki
     let i = 0;
     for (; i < n4; i += 4) {
       const o = out + (<usize>i << 2);
-      v128.store(o, activate(f32x4.add(v128.load(o), b), kind, a));
+      v128.store(o, vactivate(f32x4.add(v128.load(o), b), kind, a));
     }
     if (i < rows) {
       const o = out + (<usize>i << 2);
-      storePartial(o, activate(f32x4.add(loadPartial(o, rows - i), b), kind, a), rows - i);
+      storePartial(o, vactivate(f32x4.add(loadPartial(o, rows - i), b), kind, a), rows - i);
     }
     return;
   }
@@ -176,11 +152,11 @@ export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, ki
     let j = 0;
     for (; j < c4; j += 4) {
       const o = <usize>j << 2;
-      v128.store(row + o, activate(f32x4.add(v128.load(row + o), v128.load(bias + o)), kind, a));
+      v128.store(row + o, vactivate(f32x4.add(v128.load(row + o), v128.load(bias + o)), kind, a));
     }
     if (j < cols) {
       const o = <usize>j << 2;
-      storePartial(row + o, activate(f32x4.add(loadPartial(row + o, cols - j), loadPartial(bias + o, cols - j)), kind, a), cols - j);
+      storePartial(row + o, vactivate(f32x4.add(loadPartial(row + o, cols - j), loadPartial(bias + o, cols - j)), kind, a), cols - j);
     }
   }
 }

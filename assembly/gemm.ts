@@ -1,6 +1,6 @@
 // Matrix products for dense layers, f32, row-major, over raw byte pointers.
 //
-//   gemmNN: out[M×N]  = a[M×K] · b[K×N] (+ bias[N])     forward  Y = X·W + b (relu: max(Y, 0))
+//   gemmNN: out[M×N]  = f(a[M×K] · b[K×N] (+ bias[N]))  forward  Y = f(X·W + b), f by code
 //   gemmTN: out[M×N] += a[K×M]ᵀ · b[K×N]                weights  dW += Xᵀ·dZ
 //   gemmNT: out[M×N]  = a[M×K] · b[N×K]ᵀ                inputs   dX = dZ·Wᵀ (via transpose)
 //
@@ -10,7 +10,7 @@
 // the 4-row tile with its row pointers clamped to the last row: duplicate rows compute the same
 // values from the same loads and store them to the same place, which is harmless even for the
 // accumulating gemmTN, since every tile loads its outputs before it stores any.
-import { madd } from './simd';
+import { loadPartial, madd, storePartial, vactivate, vrelu } from './simd';
 
 // @ts-ignore: decorator
 @inline function clampRow(i: i32, M: i32): usize {
@@ -19,8 +19,8 @@ import { madd } from './simd';
 
 // ---- NN ------------------------------------------------------------------------------------
 
-// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (the same f32x4.max as reluForward,
-// so fusing changes no bit). a0..a3 point at the rows' first element.
+// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (vrelu, as reluForward: fusing
+// changes no bit). a0..a3 point at the rows' first element.
 export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
                           a0: usize, a1: usize, a2: usize, a3: usize,
                           b: usize, bias: usize, K: i32, rowB: usize, relu: i32): void {
@@ -40,9 +40,8 @@ export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += rowB;
   }
   if (relu) {
-    const z = f32x4.splat(0);
-    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
-    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+    c00 = vrelu(c00); c01 = vrelu(c01); c10 = vrelu(c10); c11 = vrelu(c11);
+    c20 = vrelu(c20); c21 = vrelu(c21); c30 = vrelu(c30); c31 = vrelu(c31);
   }
   v128.store(o0, c00); v128.store(o0, c01, 16);
   v128.store(o1, c10); v128.store(o1, c11, 16);
@@ -65,8 +64,7 @@ function tileNN4x4(o0: usize, o1: usize, o2: usize, o3: usize,
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += rowB;
   }
   if (relu) {
-    const z = f32x4.splat(0);
-    c0 = f32x4.max(c0, z); c1 = f32x4.max(c1, z); c2 = f32x4.max(c2, z); c3 = f32x4.max(c3, z);
+    c0 = vrelu(c0); c1 = vrelu(c1); c2 = vrelu(c2); c3 = vrelu(c3);
   }
   v128.store(o0, c0); v128.store(o1, c1); v128.store(o2, c2); v128.store(o3, c3);
 }
@@ -102,10 +100,15 @@ function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
   return a * b + c;
 }
 
-export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32, relu: i32): void {
+// out = f(a·b (+ bias)), f the activation of code `act` (simd.ts vactivate: 0 linear, 1 relu,
+// 2 leaky relu with slope alpha, 3 sigmoid, 4 tanh). A relu is applied by the tiles as they store;
+// any other activation over each block of 4 rows just after its tiles, while it is in L1 (inside
+// the tile, its code made V8 spill the accumulators: 15-20 % slower tiles, measured).
+export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32, act: i32, alpha: f32): void {
   if (M <= 0 || N <= 0) return;
   const rowA = <usize>K << 2, rowB = <usize>N << 2;
   const N8 = N & ~7, N4 = N & ~3;
+  const relu = act == 1 ? 1 : 0;
   for (let i = 0; i < M; i += 4) {
     const r0 = clampRow(i, M), r1 = clampRow(i + 1, M), r2 = clampRow(i + 2, M), r3 = clampRow(i + 3, M);
     const a0 = a + r0 * rowA, a1 = a + r1 * rowA, a2 = a + r2 * rowA, a3 = a + r3 * rowA;
@@ -124,6 +127,23 @@ export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i
       const off = <usize>j << 2;
       tileNN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
     }
+    // The block's distinct rows (the last block's clamped duplicates are the same row).
+    if (act > 1) activateSpan(o0, (M - i < 4 ? M - i : 4) * N, act, alpha);
+  }
+}
+
+// f(x) in place over n contiguous floats, vector tails as the activation kernels do.
+function activateSpan(ptr: usize, n: i32, act: i32, alpha: f32): void {
+  const al = f32x4.splat(alpha);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const p = ptr + (<usize>i << 2);
+    v128.store(p, vactivate(v128.load(p), act, al));
+  }
+  if (i < n) {
+    const p = ptr + (<usize>i << 2);
+    storePartial(p, vactivate(loadPartial(p, n - i), act, al), n - i);
   }
 }
 
@@ -221,7 +241,7 @@ export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32): 
 export function gemmNT(out: usize, a: usize, b: usize, scratch: usize, M: i32, K: i32, N: i32): void {
   if (M <= 0 || N <= 0) return;
   transpose(scratch, b, N, K);
-  gemmNN(out, a, scratch, 0, M, K, N, 0);
+  gemmNN(out, a, scratch, 0, M, K, N, 0, 0);
 }
 
 // out[cols×rows] = inp[rows×cols]ᵀ.

@@ -36,10 +36,17 @@
 // polynomial for e^r, and 2^n built in the exponent bits. Inputs are clamped to [-87, 88] so
 // 2^n stays a normal float: below e^-87 the result is 1.6e-38, above e^88 it is 1.7e38.
 // Measured maximum relative error against Math.exp: see test/kernels/exp.test.ts (< 4e-7).
+// Written for V8's x64 code: the clamp uses pmin/pmax (one instruction each; f32x4.min/max are
+// sequences of eight, for their NaN and signed-zero rules, which a clamp does not need: NaN still
+// comes out NaN), and n is rounded by adding 1.5·2^23, which leaves n in the low mantissa bits:
+// the same round-to-nearest-even as f32x4.nearest, without i32x4.trunc_sat_f32x4_s's long
+// sequence. The results are bit-identical to the nearest/trunc_sat form.
 // @ts-ignore: decorator
 @inline export function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0); // 1.5·2^23, bits 0x4B400000
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
   // Cody–Waite: ln2 split in a part exact in few bits and the rest.
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187045e-6)));
@@ -50,7 +57,8 @@
   p = madd(p, r, f32x4.splat(0.5));
   p = madd(p, r, f32x4.splat(1.0));
   p = madd(p, r, f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // bits(shifted) = 0x4B400000 + n; the exponent field of 2^n is n + 127.
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4B400000)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -70,9 +78,59 @@
   return f32x4.mul(f32x4.add(s, s), p);
 }
 
-// 1 / (1 + e^-x)
+// max(x, 0) with f32x4.max's bits (-0 → +0, NaN stays NaN) in two instructions: pmax is one
+// x64 instruction where V8 expands f32x4.max to eight, and adding +0 turns its -0 into +0.
+// @ts-ignore: decorator
+@inline export function vrelu(x: v128): v128 {
+  const zero = f32x4.splat(0);
+  return f32x4.add(f32x4.pmax(x, zero), zero);
+}
+
+// σ(x) = 1 / (1 + e^-x), with a cheaper e^-x than vexp's: one-step range reduction (its rounding
+// error grows with |n|, where σ(1-σ) makes it vanish) and a degree-4 polynomial fitted for
+// relative error on |r| ≤ ln2/2 with its constant term 1 (2.9e-6 there in f32, so |Δσ| ≤
+// σ(1-σ)·2.9e-6 plus rounding). Maximum
+// absolute error against the exact σ: see test/kernels/activations.test.ts (< 1e-6). NaN stays
+// NaN; ±Infinity give 1 and 0.
 // @ts-ignore: decorator
 @inline export function vsigmoid(x: v128): v128 {
   const one = f32x4.splat(1.0);
-  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+  const t = f32x4.pmin(f32x4.pmax(f32x4.neg(x), f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0);
+  const shifted = f32x4.add(f32x4.mul(t, f32x4.splat(1.44269504088896341)), magic);
+  const r = f32x4.sub(t, f32x4.mul(f32x4.sub(shifted, magic), f32x4.splat(0.693147180559945)));
+  // 1 + r·q(r): exact at r = 0, so σ(0) = 0.5 exactly.
+  let p = f32x4.splat(0.041513841599226);
+  p = madd(p, r, f32x4.splat(0.1678747534751892));
+  p = madd(p, r, f32x4.splat(0.5000301599502563));
+  p = madd(p, r, f32x4.splat(0.9999668598175049));
+  p = madd(p, r, one);
+  const e = f32x4.mul(p, i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4B400000)), 23));
+  return f32x4.div(one, f32x4.add(one, e));
+}
+
+// tanh(x) = sign(x)·(1 - e)/(1 + e), e = e^(-2|x|) ≤ 1: no overflow for any x.
+// @ts-ignore: decorator
+@inline export function vtanh(x: v128): v128 {
+  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const one = f32x4.splat(1.0);
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.or(t, v128.and(x, f32x4.splat(-0.0)));
+}
+
+// @ts-ignore: decorator
+@inline export function vleaky(x: v128, alpha: v128): v128 {
+  return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
+}
+
+// Activation by code: 0 linear, 1 relu, 2 leaky relu (slope alpha), 3 sigmoid, 4 tanh. Every
+// kernel that applies one (the activations, biasActivation, gemmNN's stores) goes through this,
+// so fusing an activation into another pass changes no bit.
+// @ts-ignore: decorator
+@inline export function vactivate(x: v128, kind: i32, alpha: v128): v128 {
+  if (kind == 1) return vrelu(x);
+  if (kind == 2) return vleaky(x, alpha);
+  if (kind == 3) return vsigmoid(x);
+  if (kind == 4) return vtanh(x);
+  return x;
 }

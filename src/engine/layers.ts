@@ -29,27 +29,26 @@ function col2imAdd(k: Kernels, image: number, cols: number, rows: number, g: Con
 }
 
 /** out = the layer's output for `rows` examples at `x`; without `activate`, its pre-activation
- *  (a sigmoid output fused into the loss). A relu after a GEMM is applied as the GEMM stores. */
+ *  (a sigmoid output fused into the loss). A dense or conv2d layer's activation is applied as its
+ *  GEMM stores (the same bits as the activation kernels, one pass over the output saved). */
 export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x: number, rows: number, b: LayerBuffers, activate: boolean): void {
   const W = b.params + L.weightOffset * 4, bias = b.params + L.biasOffset * 4;
   const patches = b.patches[l];
   const g = L.conv;
-  const relu = activate && L.activation === 'relu' && L.kind !== 'conv2dTranspose' ? 1 : 0;
+  const act = activate ? ACTIVATION_CODES[L.activation] : 0;
   if (!g) {
-    k.gemmNN(out, x, W, bias, rows, L.inputs, L.outputs, relu);
+    k.gemmNN(out, x, W, bias, rows, L.inputs, L.outputs, act, L.alpha);
   } else if (L.kind === 'conv2d') {
     im2col(k, patches, x, rows, g);
-    k.gemmNN(out, patches, W, bias, rows * g.OH * g.OW, L.weightRows, L.weightCols, relu);
+    k.gemmNN(out, patches, W, bias, rows * g.OH * g.OW, L.weightRows, L.weightCols, act, L.alpha);
   } else {
     const Wt = b.transposed + L.transposedOffset * 4;
-    k.gemmNN(patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows, 0);
+    k.gemmNN(patches, x, Wt, 0, rows * g.OH * g.OW, L.weightCols, L.weightRows, 0, 0);
     k.zeroF32(out, rows * L.outputs);
     col2imAdd(k, out, patches, rows, g);
     // The bias and the activation in one pass over the output.
-    k.biasActivation(out, bias, rows * g.H * g.W, g.C, activate ? ACTIVATION_CODES[L.activation] : 0, L.alpha);
-    return;
+    k.biasActivation(out, bias, rows * g.H * g.W, g.C, act, L.alpha);
   }
-  if (activate && !relu) activationForward(k, L, out, rows * L.outputs);
 }
 
 const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
@@ -66,14 +65,14 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
   if (!g) {
     k.gemmTN(dW, x, d, L.inputs, rows, L.outputs);
     k.biasBackward(db, d, rows, L.outputs);
-    if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs, 0);
+    if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs, 0, 0);
   } else if (L.kind === 'conv2d') {
     const M = rows * g.OH * g.OW;
     k.gemmTN(dW, patches, d, L.weightRows, M, L.weightCols);
     k.biasBackward(db, d, M, L.weightCols);
     if (dx) {
       // The patches are no longer needed: their buffer takes dZ·Wᵀ.
-      k.gemmNN(patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows, 0);
+      k.gemmNN(patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows, 0, 0);
       k.zeroF32(dx, rows * L.inputs);
       col2imAdd(k, dx, patches, rows, g);
     }
@@ -82,18 +81,7 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
     k.biasBackward(db, d, rows * g.H * g.W, g.C);
     im2col(k, patches, d, rows, g);
     k.gemmTN(dW, patches, x, L.weightRows, M, L.weightCols);
-    if (dx) k.gemmNN(dx, patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols, 0);
-  }
-}
-
-/** y ← f(y), in place. */
-export function activationForward(k: Kernels, L: LayerSpec, at: number, n: number): void {
-  switch (L.activation) {
-    case 'relu': k.reluForward(at, at, n); break;
-    case 'leakyRelu': k.leakyReluForward(at, at, n, L.alpha); break;
-    case 'sigmoid': k.sigmoidForward(at, at, n); break;
-    case 'tanh': k.tanhForward(at, at, n); break;
-    case 'linear': break;
+    if (dx) k.gemmNN(dx, patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols, 0, 0);
   }
 }
 

@@ -63,7 +63,7 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
   for (let q0 = 0; q0 < m; q0 += BLOCK) {
     const rows = Math.min(BLOCK, m - q0);
     f32.set(queries.subarray(q0 * dims, (q0 + rows) * dims), queryAt >> 2);
-    kern.gemmNN(outAt, queryAt, transposedAt, 0, rows, dims, n, 0);
+    kern.gemmNN(outAt, queryAt, transposedAt, 0, rows, dims, n, 0, 0);
     for (let r = 0; r < rows; r++) {
       const row = (outAt >> 2) + r * n;
       bestD.fill(Infinity);

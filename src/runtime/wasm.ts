@@ -4,8 +4,9 @@
 /** The kernels' exports. Pointers are byte offsets into the imported memory. */
 export interface Kernels {
   heapBase(): number;
-  /** out = a·b (+ bias); relu ≠ 0 applies max(·, 0) as it stores (the same bits as reluForward). */
-  gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, relu: number): void;
+  /** out = f(a·b (+ bias)), f the activation of code `act` (0 linear, 1 relu, 2 leaky relu with
+   *  slope `alpha`, 3 sigmoid, 4 tanh) applied as it stores: the same bits as the activation kernels. */
+  gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, act: number, alpha: number): void;
   gemmTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
   gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;

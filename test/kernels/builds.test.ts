@@ -58,7 +58,7 @@ describe.each(buildsToTest())('%s build', (build) => {
     const K = 512, N = 13; // 8-wide tile, 4-wide tile and a scalar column
     const a = h.randomF32(K, rng), b = h.randomF32(K * N, rng);
     const out = h.allocF32(N);
-    h.k.gemmNN(out, a.ptr, b.ptr, 0, 1, K, N, 0);
+    h.k.gemmNN(out, a.ptr, b.ptr, 0, 1, K, N, 0, 0);
     const got = h.readF32(out, N);
     const separate = new Float32Array(N), fused = new Float32Array(N);
     for (let j = 0; j < N; j++) {

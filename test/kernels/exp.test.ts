@@ -44,13 +44,14 @@ describe.each(buildsToTest())('%s build: exp accuracy', (build) => {
   });
 
   const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-  // Measured: simd 9.97e-8 (at x ≈ 1.73), relaxed 9.52e-8. Bound: σ(1-σ) ≤ 1/4 times exp's
-  // 2.5e-7 relative error, plus the roundings of 1 + e and of the quotient (≤ 2^-24 each for
-  // results in [0.5, 1)): 6e-8 + 6e-8 + 3e-8 = 1.5e-7.
-  it('sigmoidForward: max absolute error on [-30, 30] below 1.5e-7', () => {
+  // The sigmoid has a cheaper e^-x of its own (vsigmoid: one-step range reduction, degree-4
+  // polynomial with relative error 2.9e-6 in f32 on |r| ≤ ln2/2). Bound: σ(1-σ) ≤ 1/4 times that,
+  // plus the roundings of 1 + e and the quotient (≤ 2^-24 each for results in [0.5, 1)): 8.5e-7;
+  // checked against 1e-6, what outputs in [0, 1] need (issue #13). Measured: see the log line.
+  it('sigmoidForward: max absolute error on [-30, 30] below 1e-6', () => {
     const x = grid(-30, 30);
     const got = run((o, i, n) => h.k.sigmoidForward(o, i, n), x);
-    expect(maxError(x, got, sigmoid, false)).toBeLessThan(1.5e-7);
+    expect(maxError(x, got, sigmoid, false)).toBeLessThan(1e-6);
   });
 
   // Measured: simd 1.19e-7 (at x ≈ -0.86), relaxed 1.23e-7. Bound: 2e/(1+e)² ≤ 1/2 times

@@ -34,18 +34,28 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const a = h.randomF32(M * K, rng), b = h.randomF32(K * N, rng);
     const bias = withBias ? h.randomF32(N, rng) : { ptr: 0, data: new Float32Array(N) };
     const out = h.randomF32(M * N, rng); // garbage the kernel must overwrite
-    h.k.gemmNN(out.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, 0);
+    h.k.gemmNN(out.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, 0, 0);
     const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[i * K + k], (k, j) => b.data[k * N + j],
       withBias ? (_i, j) => bias.data[j] : undefined);
     const plain = h.readF32(out.ptr, M * N);
     expectClose(plain, ref, tol, `gemmNN ${M}x${K}x${N}${withBias ? '+bias' : ''}`);
-    // relu = 1: the same products, max(·, 0) as they are stored: the bits of gemmNN then reluForward.
-    const fused = h.randomF32(M * N, rng), separate = h.allocF32(M * N);
-    h.k.gemmNN(fused.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, 1);
-    h.k.gemmNN(separate, a.ptr, b.ptr, bias.ptr, M, K, N, 0);
-    h.k.reluForward(separate, separate, M * N);
-    expectSameBits(h.readF32(fused.ptr, M * N), h.readF32(separate, M * N), `gemmNN relu ${M}x${K}x${N}`);
-    expect(h.readF32(fused.ptr, M * N).every((v, i) => v === Math.max(plain[i], 0))).toBe(true);
+    // An activation code: the same products, the activation applied as they are stored: the bits of
+    // gemmNN then the activation's own kernel.
+    const separate = h.allocF32(M * N);
+    const activations: [number, string, (at: number, n: number) => void][] = [
+      [1, 'relu', (at, n) => h.k.reluForward(at, at, n)],
+      [2, 'leaky relu', (at, n) => h.k.leakyReluForward(at, at, n, 0.2)],
+      [3, 'sigmoid', (at, n) => h.k.sigmoidForward(at, at, n)],
+      [4, 'tanh', (at, n) => h.k.tanhForward(at, at, n)],
+    ];
+    for (const [code, name, apply] of activations) {
+      const fused = h.randomF32(M * N, rng);
+      h.k.gemmNN(fused.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, code, 0.2);
+      h.k.gemmNN(separate, a.ptr, b.ptr, bias.ptr, M, K, N, 0, 0);
+      apply(separate, M * N);
+      expectSameBits(h.readF32(fused.ptr, M * N), h.readF32(separate, M * N), `gemmNN ${name} ${M}x${K}x${N}`);
+      if (code === 1) expect(h.readF32(fused.ptr, M * N).every((v, i) => Object.is(v, Math.max(plain[i], 0)))).toBe(true);
+    }
     expectSameBits(h.readF32(a.ptr, M * K), a.data, 'a unchanged');
     expectSameBits(h.readF32(b.ptr, K * N), b.data, 'b unchanged');
     h.reset();
@@ -95,9 +105,9 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const rng = mulberry32(5);
     const bias = h.randomF32(7, rng);
     const out = h.randomF32(3 * 7, rng);
-    h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), bias.ptr, 3, 0, 7, 0);
+    h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), bias.ptr, 3, 0, 7, 0, 0);
     expectSameBits(h.readF32(out.ptr, 21), Float32Array.from({ length: 21 }, (_, i) => bias.data[i % 7]));
-    h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), 0, 3, 0, 7, 0);
+    h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), 0, 3, 0, 7, 0, 0);
     expect([...h.readF32(out.ptr, 21)]).toEqual(new Array(21).fill(0));
   });
 

@@ -146,9 +146,13 @@ describe('conv models', () => {
     expect(ae.steps).toBe(expected.steps);
     const x = new Float32Array(16 * 3);
     for (let i = 0; i < x.length; i++) x[i] = ((i * 37) % 101) / 100;
-    // Same kernels, same weights: the same bits as when the fixture was written.
-    expect(Array.from(ae.reconstruct(x))).toEqual(expected.reconstruct);
+    // Same weights: the codes are the bits they were when the fixture was written. The output
+    // sigmoid has since become cheaper (issue #13, within 1e-6 of the exact one, as
+    // test/kernels/exp.test.ts measures), so reconstructions agree to that.
     expect(Array.from(ae.encode(x))).toEqual(expected.encode);
+    const got = ae.reconstruct(x);
+    expect(got.length).toBe(expected.reconstruct.length);
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected.reconstruct[i])).toBeLessThan(2e-6);
     await ae.dispose();
   });
 });
