@@ -219,7 +219,7 @@ export class Autoencoder {
     }
     const { data, count, labels, engine } = this.inputs(fn, images, options);
     const out = checkedOut(fn, options.out, count * this.latentSize);
-    return this.run(data, count, 0, engine.spec.codeLayer, true, labels, out).outputs!;
+    return this.run(data, count, 0, engine.spec.codeLayer, true, labels, out, { fn, arg: 'images' }).outputs!;
   }
 
   /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
@@ -233,7 +233,7 @@ export class Autoencoder {
 
   private codesOf(images: ImagesInput, options: LabelOptions, fn: string): { mean: Float32Array; logVariance?: Float32Array } {
     const { data, count, labels, engine } = this.inputs(fn, images, options);
-    const raw = this.run(data, count, 0, engine.spec.codeLayer, true, labels).outputs!;
+    const raw = this.run(data, count, 0, engine.spec.codeLayer, true, labels, undefined, { fn, arg: 'images' }).outputs!;
     if (!this.config.variational) return { mean: raw };
     const L = this.latentSize;
     const mean = new Float32Array(count * L), logVariance = new Float32Array(count * L);
@@ -250,10 +250,10 @@ export class Autoencoder {
     rejectUnknownOptions(fn, options, ['labels', 'out']);
     const engine = this.idleEngine(fn);
     if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
-    const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
+    const { count } = imagesOf(codes, fn, 'codes', this.latentSize, undefined, false);
     const labels = labelsOf(undefined, count, engine.spec.classes, fn, 'codes', options?.labels);
     const out = checkedOut(fn, options?.out, resultLength(fn, count, engine.spec.imageSize)) ?? new Float32Array(count * engine.spec.imageSize);
-    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out).outputs!;
+    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out, { fn, arg: 'codes' }).outputs!;
   }
 
   /** decode(encode(images)), in one pass. */
@@ -270,14 +270,14 @@ export class Autoencoder {
     rejectUnknownOptions(fn, options, ['labels', 'out']);
     const { data, count, labels, engine } = this.inputs(fn, images, options);
     const out = checkedOut(fn, options?.out, count * engine.spec.imageSize);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels, out).outputs!;
+    return this.run(data, count, 0, engine.spec.layers.length - 1, true, labels, out, { fn, arg: 'images' }).outputs!;
   }
 
   /** Reconstruction MSE and PSNR over `images`. */
   evaluate(images: ImagesInput, options: LabelOptions = {}): Evaluation {
     rejectUnknownOptions('Autoencoder.evaluate', options, ['labels']);
     const { data, count, labels } = this.inputs('Autoencoder.evaluate', images, options);
-    const mse = this.meanError(data, count, labels);
+    const mse = this.meanError(data, count, labels, { fn: 'Autoencoder.evaluate', arg: 'images' });
     return { count, mse, psnr: 10 * Math.log10(1 / mse) };
   }
 
@@ -285,13 +285,14 @@ export class Autoencoder {
   reconstructionErrors(images: ImagesInput, options: LabelOptions = {}): Float32Array {
     rejectUnknownOptions('Autoencoder.reconstructionErrors', options, ['labels']);
     const { data, count, labels, engine } = this.inputs('Autoencoder.reconstructionErrors', images, options);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels).errors!;
+    return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels, undefined, { fn: 'Autoencoder.reconstructionErrors', arg: 'images' }).errors!;
   }
 
-  /** An inference call's images and labels, checked. */
+  /** An inference call's images and labels, checked; the floats' values are checked by run() as
+   *  they are copied in (pass it `{ fn, arg: 'images' }`). */
   private inputs(fn: string, images: ImagesInput, options: LabelOptions): { data: Images; count: number; labels?: Uint8Array; engine: Engine } {
     const engine = this.idleEngine(fn);
-    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize);
+    const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize, undefined, false);
     const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
     return { data, count, labels, engine };
   }
@@ -356,8 +357,8 @@ export class Autoencoder {
     return uses.modelId(this, this.idleEngine('Autoencoder.modelId').params());
   }
 
-  private meanError(data: Images, count: number, labels?: Uint8Array): number {
-    return meanOf(this.run(data, count, 0, this.live.spec.layers.length - 1, false, labels).errors!);
+  private meanError(data: Images, count: number, labels?: Uint8Array, check?: { fn: string; arg: string }): number {
+    return meanOf(this.run(data, count, 0, this.live.spec.layers.length - 1, false, labels, undefined, check).errors!);
   }
 
   /** fit's validation figures: reconstruction MSE, and the loss the model trains on. */
@@ -370,9 +371,11 @@ export class Autoencoder {
     return { mse, loss: validationLoss(this.config, data, count, spec.imageSize, outputs, codes, mse) };
   }
 
+  /** Layers [first, last] over `count` rows; `check` names the caller and argument whose floats
+   *  are still to be checked finite (inputs() leaves that to the kernels). */
   private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean,
-              labels?: Uint8Array, out?: Float32Array): { outputs?: Float32Array; errors?: Float32Array } {
-    return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out);
+              labels?: Uint8Array, out?: Float32Array, check?: { fn: string; arg: string }): { outputs?: Float32Array; errors?: Float32Array } {
+    return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out, check);
   }
 
   /** save()'s bytes to `target`: a file path or file: URL (Node, Deno, Bun; written atomically

@@ -29,9 +29,11 @@ export function labelsOf(input: unknown, count: number, classes: number, fn: str
 
 /** The rows of `input`, checked: bytes, or finite floats, within `range` when given (fit's data
  *  are targets of a [0, 1] output: floats far outside it trained silently to a meaningless loss,
- *  255s to 64,724). Inference takes any finite value: a noisy image to denoise may leave [0, 1]. */
+ *  255s to 64,724). Inference takes any finite value: a noisy image to denoise may leave [0, 1].
+ *  Without `checkValues`, the caller checks the floats itself: inference does, in the kernels,
+ *  as each round is copied into the model's memory (inference.ts). */
 export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: number,
-                         range?: [number, number]): { data: Images; count: number } {
+                         range?: [number, number], checkValues = true): { data: Images; count: number } {
   const data = input instanceof Uint8Array || input instanceof Float32Array ? input
     : (input as { images?: unknown } | null)?.images;
   if (!(data instanceof Uint8Array || data instanceof Float32Array)) {
@@ -40,11 +42,13 @@ export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: n
   if (data.length === 0 || data.length % rowSize !== 0) {
     throw new Error(`${fn}: ${arg} must hold a whole, non-zero number of rows of ${rowSize} values, got ${describeValue(data)} (${data.length} values)`);
   }
-  if (data instanceof Float32Array) checkFinite(data, fn, arg, range);
+  if (checkValues && data instanceof Float32Array) checkFinite(data, fn, arg, range);
   return { data, count: data.length / rowSize };
 }
 
-export function checkFinite(data: Float32Array, fn: string, arg: string, range?: [number, number]): void {
+/** Throws at the first value that is not finite (or outside `range`); `offset` is added to the
+ *  index the message names, for a slice of a larger array. */
+export function checkFinite(data: Float32Array, fn: string, arg: string, range?: [number, number], offset = 0): void {
   // v - v is 0 for every finite v and NaN for NaN and ±Infinity: one subtraction and one compare
   // per value keeps this check near memory speed (it runs on every input of every call).
   const n = data.length;
@@ -52,13 +56,13 @@ export function checkFinite(data: Float32Array, fn: string, arg: string, range?:
     const [lo, hi] = range;
     for (let i = 0; i < n; i++) {
       const v = data[i];
-      if (!(v >= lo && v <= hi)) throw new Error(`${fn}: ${arg} must hold values in [${lo}, ${hi}]${lo === 0 && hi === 1 ? ' (pixels as floats; bytes 0–255 go in a Uint8Array)' : ''}, got ${describeValue(v)} at index ${i}`);
+      if (!(v >= lo && v <= hi)) throw new Error(`${fn}: ${arg} must hold values in [${lo}, ${hi}]${lo === 0 && hi === 1 ? ' (pixels as floats; bytes 0–255 go in a Uint8Array)' : ''}, got ${describeValue(v)} at index ${i + offset}`);
     }
     return;
   }
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (v - v !== 0) throw new Error(`${fn}: ${arg} must hold finite values, got ${describeValue(v)} at index ${i}`);
+    if (v - v !== 0) throw new Error(`${fn}: ${arg} must hold finite values, got ${describeValue(v)} at index ${i + offset}`);
   }
 }
 

@@ -67,6 +67,7 @@ export function anomalyScores(ae: Autoencoder, images: ImagesInput, options: { m
   if (!METHODS.includes(method)) throw argError(fn, 'method', "'reconstruction', 'normalized' or 'elbo'", method);
   if (method === 'elbo' && !ae.config.variational) throw new Error(`${fn}: method 'elbo' needs a variational model`);
   if (method === 'normalized') return normalizedErrors(ae, images, options.labels, fn);
+  imagesOf(images, fn, 'images', imageSizeOf(ae)); // so that an error names this call
   const errors = ae.reconstructionErrors(images, { labels: options.labels });
   if (method === 'reconstruction') return errors;
   const { mean, logVariance } = ae.encodeDistribution(images, { labels: options.labels });

@@ -140,6 +140,19 @@ describe('bad input gets an error that names the argument', () => {
     inf[3] = Infinity;
     expect(() => trained.reconstruct(inf)).toThrow(/reconstruct: images must hold finite values, got Infinity at index 3/);
     expect(() => trained.evaluate(undefined as never)).toThrow(/evaluate: images must be a Uint8Array/);
+    // The kernels check each round of 2,048 rows as it is copied in: a NaN in the third round is
+    // reported at its index in the caller's array, by every call that takes floats.
+    const many = new Float32Array(5000 * 784).fill(0.5);
+    const bad = 4100 * 784 + 17;
+    many[bad] = NaN;
+    for (const [name, call] of [['encode', () => trained.encode(many)], ['reconstruct', () => trained.reconstruct(many)],
+      ['denoise', () => trained.denoise(many)], ['evaluate', () => trained.evaluate(many)],
+      ['reconstructionErrors', () => trained.reconstructionErrors(many)], ['anomalyScores', () => trained.anomalyScores(many)]] as const) {
+      expect(call, name).toThrow(new RegExp(`${name}: images must hold finite values, got NaN at index ${bad}`));
+    }
+    const codes = new Float32Array(3000 * 16);
+    codes[2500 * 16 + 3] = -Infinity;
+    expect(() => trained.decode(codes)).toThrow(new RegExp(`decode: codes must hold finite values, got -Infinity at index ${2500 * 16 + 3}`));
   });
 
   it('a model disposed during fit stops training and says so', async () => {
