@@ -175,16 +175,18 @@ export function expForward(out: usize, inp: usize, n: i32): void {
   }
 }
 
-// Bias gradient: db[j] += Σ_rows dz[r][j], each column summed in row order. Blocks of 16 columns
+// Bias gradient: db[j] += Σ_rows dz[r][j] when `accumulate`, else db[j] = Σ_rows dz[r][j] (the
+// bits of zeroing db first), each column summed in row order. Blocks of 16 columns
 // keep four accumulators, so one pass over the rows serves 16 columns (conv layers sum over
 // every output position: 12,544 rows of 16 channels for a chunk of the MNIST model).
-export function biasBackward(db: usize, dz: usize, rows: i32, cols: i32): void {
+export function biasBackward(db: usize, dz: usize, rows: i32, cols: i32, accumulate: i32): void {
   const c16 = cols & ~15, c4 = cols & ~3;
   const rowBytes = <usize>cols << 2;
   let j = 0;
   for (; j < c16; j += 16) {
     const o = <usize>j << 2;
-    let a0 = v128.load(db + o), a1 = v128.load(db + o, 16), a2 = v128.load(db + o, 32), a3 = v128.load(db + o, 48);
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    if (accumulate) { a0 = v128.load(db + o); a1 = v128.load(db + o, 16); a2 = v128.load(db + o, 32); a3 = v128.load(db + o, 48); }
     let p = dz + o;
     for (let r = 0; r < rows; r++) {
       a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
@@ -195,14 +197,14 @@ export function biasBackward(db: usize, dz: usize, rows: i32, cols: i32): void {
   }
   for (; j < c4; j += 4) {
     const o = <usize>j << 2;
-    let acc = v128.load(db + o);
+    let acc = accumulate ? v128.load(db + o) : f32x4.splat(0);
     let p = dz + o;
     for (let r = 0; r < rows; r++) { acc = f32x4.add(acc, v128.load(p)); p += rowBytes; }
     v128.store(db + o, acc);
   }
   for (; j < cols; j++) {
     const o = <usize>j << 2;
-    let acc = load<f32>(db + o);
+    let acc: f32 = accumulate ? load<f32>(db + o) : 0;
     let p = dz + o;
     for (let r = 0; r < rows; r++) { acc += load<f32>(p); p += rowBytes; }
     store<f32>(db + o, acc);

@@ -1,7 +1,7 @@
 // Matrix products for dense layers, f32, row-major, over raw byte pointers.
 //
 //   gemmNN: out[M×N]  = f(a[M×K] · b[K×N] (+ bias[N]))  forward  Y = f(X·W + b), f by code
-//   gemmTN: out[M×N] += a[K×M]ᵀ · b[K×N]                weights  dW += Xᵀ·dZ
+//   gemmTN: out[M×N] (+)= a[K×M]ᵀ · b[K×N]              weights  dW (+)= Xᵀ·dZ
 //   gemmNT: out[M×N]  = a[M×K] · b[N×K]ᵀ                inputs   dX = dZ·Wᵀ (via transpose)
 //
 // Register blocking: a tile of 4 rows × 8 columns keeps 8 f32x4 accumulators, 2 vectors of b
@@ -148,16 +148,19 @@ function activateSpan(ptr: usize, n: i32, act: i32, alpha: f32): void {
 }
 
 // ---- TN ------------------------------------------------------------------------------------
-// out[i][j] += Σ_k a[k][i]·b[k][j]. The four broadcasts of a tile come from one row of a, so
+// out[i][j] += Σ_k a[k][i]·b[k][j] when `accumulate`, else out[i][j] = Σ_k a[k][i]·b[k][j] (the
+// same bits as zeroing out first: the sums start from +0 either way; a chunk's gradient is written
+// once per layer, so the engine needs no pass that zeroes it). The four broadcasts of a tile come from one row of a, so
 // the k-loop walks four pointers down columns of a with the stride of a's rows.
 
 export function tileTN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
                           a0: usize, a1: usize, a2: usize, a3: usize,
-                          b: usize, K: i32, rowA: usize, rowB: usize): void {
-  let c00 = v128.load(o0), c01 = v128.load(o0, 16);
-  let c10 = v128.load(o1), c11 = v128.load(o1, 16);
-  let c20 = v128.load(o2), c21 = v128.load(o2, 16);
-  let c30 = v128.load(o3), c31 = v128.load(o3, 16);
+                          b: usize, K: i32, rowA: usize, rowB: usize, acc: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (acc) {
+    c00 = v128.load(o0); c01 = v128.load(o0, 16); c10 = v128.load(o1); c11 = v128.load(o1, 16);
+    c20 = v128.load(o2); c21 = v128.load(o2, 16); c30 = v128.load(o3); c31 = v128.load(o3, 16);
+  }
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(a0);
@@ -178,8 +181,9 @@ export function tileTN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
 
 function tileTN4x4(o0: usize, o1: usize, o2: usize, o3: usize,
                    a0: usize, a1: usize, a2: usize, a3: usize,
-                   b: usize, K: i32, rowA: usize, rowB: usize): void {
-  let c0 = v128.load(o0), c1 = v128.load(o1), c2 = v128.load(o2), c3 = v128.load(o3);
+                   b: usize, K: i32, rowA: usize, rowB: usize, acc: i32): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  if (acc) { c0 = v128.load(o0); c1 = v128.load(o1); c2 = v128.load(o2); c3 = v128.load(o3); }
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(b);
     c0 = madd(v128.load32_splat(a0), b0, c0);
@@ -193,8 +197,9 @@ function tileTN4x4(o0: usize, o1: usize, o2: usize, o3: usize,
 
 function tileTN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
                    a0: usize, a1: usize, a2: usize, a3: usize,
-                   b: usize, K: i32, rowA: usize, rowB: usize): void {
-  let c0 = load<f32>(o0), c1 = load<f32>(o1), c2 = load<f32>(o2), c3 = load<f32>(o3);
+                   b: usize, K: i32, rowA: usize, rowB: usize, acc: i32): void {
+  let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+  if (acc) { c0 = load<f32>(o0); c1 = load<f32>(o1); c2 = load<f32>(o2); c3 = load<f32>(o3); }
   for (let k = 0; k < K; k++) {
     const bk = load<f32>(b);
     c0 = fmaScalar(load<f32>(a0), bk, c0);
@@ -206,7 +211,7 @@ function tileTN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
   store<f32>(o0, c0); store<f32>(o1, c1); store<f32>(o2, c2); store<f32>(o3, c3);
 }
 
-export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
   if (M <= 0 || N <= 0) return;
   const rowA = <usize>M << 2, rowB = <usize>N << 2;
   const N8 = N & ~7, N4 = N & ~3;
@@ -217,16 +222,16 @@ export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32): 
     let j = 0;
     for (; j < N8; j += 8) {
       const off = <usize>j << 2;
-      tileTN4x8(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB);
+      tileTN4x8(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB, accumulate);
     }
     if (j < N4) {
       const off = <usize>j << 2;
-      tileTN4x4(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB);
+      tileTN4x4(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB, accumulate);
       j += 4;
     }
     for (; j < N; j++) {
       const off = <usize>j << 2;
-      tileTN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB);
+      tileTN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, K, rowA, rowB, accumulate);
     }
   }
 }

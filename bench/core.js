@@ -88,7 +88,7 @@ export async function kernelBench(builds, { time, shapes = gemmShapes() }) {
     bench.add(`${build} peak`, () => k.peakProbe(PROBE_ITERATIONS, 1));
     for (const s of shapes) {
       const run = s.kind === 'NN' ? () => k.gemmNN(c, a, b, b, s.M, s.K, s.N, 0, 0)
-        : s.kind === 'TN' ? () => k.gemmTN(c, a, b, s.M, s.K, s.N)
+        : s.kind === 'TN' ? () => k.gemmTN(c, a, b, s.M, s.K, s.N, 1)
           : () => k.gemmNT(c, a, b, scratch, s.M, s.K, s.N);
       bench.add(`${build} ${s.kind} ${s.label}`, run);
     }

@@ -14,6 +14,11 @@ export { CHUNK_ROWS, CONTROL_BYTES } from './layout.js';
 export type { DataKind, Layout, LayoutRequest, ParamSlice, Workspace } from './layout.js';
 export { stepSeed, type Corruption, type OptimizerConfig, type SampleOptions };
 
+/** Floats per block of the update (sum of partials, then the optimizer): 8 KB per stream, so the
+ *  ten streams of an Adam block (four partials, p, m, v and their next banks) stay in L1/L2. A
+ *  multiple of 4, so only a slice's last block has a vector tail, as a whole pass would. */
+const UPDATE_BLOCK = 2048;
+
 export class Engine {
   readonly spec: NetworkSpec;
   readonly kernels: Kernels;
@@ -196,26 +201,29 @@ export class Engine {
 
   /**
    * One slice's share of the update once every chunk's gradient is in: sum the partials in chunk
-   * order, step the optimizer from this bank into the next, transpose the updated rows.
+   * order, step the optimizer from this bank into the next, transpose the updated rows. The sum and
+   * the optimizer go block by block (UPDATE_BLOCK floats), so the summed gradient is read back
+   * from L1 rather than from memory; both are element-wise, so the bits are those of whole passes.
    */
   updateSlice(slice: ParamSlice, rows: number): void {
     const k = this.kernels, o = this.optimizer, P = this.spec.paramCount;
     const chunks = Engine.chunksOf(rows);
     const n = slice.to - slice.from, off = slice.from * 4;
-    if (n > 0) {
-      const g = this.at.grads + off;
-      for (let c = 1; c < chunks; c++) k.addF32(g, g + c * P * 4, n);
-      const t = this.step + 1;
-      const p = this.bankAt('params') + off, pNext = this.bankAt('params', t) + off;
-      const a = this.bankAt('optA') + off, aNext = this.bankAt('optA', t) + off;
-      const b = this.bankAt('optB') + off, bNext = this.bankAt('optB', t) + off;
+    const t = this.step + 1;
+    const alpha = o.type === 'sgd' ? 0 : o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
+    const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
+    const withVelocity = o.type === 'sgd' && o.momentum !== 0;
+    for (let from = 0; from < n; from += UPDATE_BLOCK) {
+      const len = Math.min(UPDATE_BLOCK, n - from), at = off + from * 4;
+      const g = this.at.grads + at;
+      for (let c = 1; c < chunks; c++) k.addF32(g, g + c * P * 4, len);
+      const p = this.bankAt('params') + at, pNext = this.bankAt('params', t) + at;
+      const a = this.bankAt('optA') + at, aNext = this.bankAt('optA', t) + at;
+      const b = this.bankAt('optB') + at, bNext = this.bankAt('optB', t) + at;
       if (o.type === 'sgd') {
-        const withVelocity = o.momentum !== 0;
-        k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, n, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
+        k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
       } else {
-        const alpha = o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
-        const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
-        k.adamStep(pNext, p, g, aNext, a, bNext, b, n, alpha, o.beta1, o.beta2, o.epsilon, decay);
+        k.adamStep(pNext, p, g, aNext, a, bNext, b, len, alpha, o.beta1, o.beta2, o.epsilon, decay);
       }
     }
     const next = this.bankAt('params', this.step + 1);
@@ -259,8 +267,8 @@ export class Engine {
     const key = c * CHUNK_ROWS;
     const k = this.kernels, { spec } = this;
     const P = spec.paramCount;
+    // Every layer writes its own dW and db of this chunk (layers.ts), so the buffer is not zeroed.
     const grad = this.at.grads + c * P * 4;
-    k.zeroF32(grad, P);
     const indices = this.at.indices + first * 4;
     // Clean images go straight to the input, or to the targets when the input differs from them.
     const labelFirst = spec.labelLayer === 0;

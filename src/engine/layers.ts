@@ -54,8 +54,8 @@ export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x
 const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 
 /**
- * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: adds dW and db
- * into `grad`, and writes dX to `dx` unless it is 0 (the first layer needs none). Runs after the
+ * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: writes dW and db
+ * into `grad` (each chunk's gradient holds every parameter once, so nothing zeroes it first), and writes dX to `dx` unless it is 0 (the first layer needs none). Runs after the
  * same chunk's forward: a conv2d layer's patch matrix is still in place.
  */
 export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number, dx: number, d: number, x: number, rows: number, b: LayerBuffers): void {
@@ -63,13 +63,13 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
   const patches = b.patches[l];
   const g = L.conv;
   if (!g) {
-    k.gemmTN(dW, x, d, L.inputs, rows, L.outputs);
-    k.biasBackward(db, d, rows, L.outputs);
+    k.gemmTN(dW, x, d, L.inputs, rows, L.outputs, 0);
+    k.biasBackward(db, d, rows, L.outputs, 0);
     if (dx) k.gemmNN(dx, d, b.transposed + L.transposedOffset * 4, 0, rows, L.outputs, L.inputs, 0, 0);
   } else if (L.kind === 'conv2d') {
     const M = rows * g.OH * g.OW;
-    k.gemmTN(dW, patches, d, L.weightRows, M, L.weightCols);
-    k.biasBackward(db, d, M, L.weightCols);
+    k.gemmTN(dW, patches, d, L.weightRows, M, L.weightCols, 0);
+    k.biasBackward(db, d, M, L.weightCols, 0);
     if (dx) {
       // The patches are no longer needed: their buffer takes dZ·Wᵀ.
       k.gemmNN(patches, d, b.transposed + L.transposedOffset * 4, 0, M, L.weightCols, L.weightRows, 0, 0);
@@ -78,9 +78,9 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
     }
   } else {
     const M = rows * g.OH * g.OW;
-    k.biasBackward(db, d, rows * g.H * g.W, g.C);
+    k.biasBackward(db, d, rows * g.H * g.W, g.C, 0);
     im2col(k, patches, d, rows, g);
-    k.gemmTN(dW, patches, x, L.weightRows, M, L.weightCols);
+    k.gemmTN(dW, patches, x, L.weightRows, M, L.weightCols, 0);
     if (dx) k.gemmNN(dx, patches, b.params + L.weightOffset * 4, 0, M, L.weightRows, L.weightCols, 0, 0);
   }
 }

@@ -7,7 +7,8 @@ export interface Kernels {
   /** out = f(a·b (+ bias)), f the activation of code `act` (0 linear, 1 relu, 2 leaky relu with
    *  slope `alpha`, 3 sigmoid, 4 tanh) applied as it stores: the same bits as the activation kernels. */
   gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, act: number, alpha: number): void;
-  gemmTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
+  /** out = aᵀ·b, or out += aᵀ·b when `accumulate` ≠ 0 (the same bits as zeroing out first). */
+  gemmTN(out: number, a: number, b: number, M: number, K: number, N: number, accumulate: number): void;
   gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;
   transposeInto(out: number, inp: number, rows: number, cols: number, outStride: number): void;
@@ -20,7 +21,7 @@ export interface Kernels {
   tanhForward(out: number, inp: number, n: number): void;
   tanhBackward(dinp: number, dout: number, out: number, n: number): void;
   expForward(out: number, inp: number, n: number): void;
-  biasBackward(db: number, dz: number, rows: number, cols: number): void;
+  biasBackward(db: number, dz: number, rows: number, cols: number, accumulate: number): void;
   /** out[r][c] = act(out[r][c] + bias[c]); act: 0 linear, 1 relu, 2 leaky relu (alpha), 3 sigmoid, 4 tanh. */
   biasActivation(out: number, bias: number, rows: number, cols: number, kind: number, alpha: number): void;
   mseLoss(dout: number, y: number, t: number, n: number, scale: number): number;

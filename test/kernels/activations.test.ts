@@ -132,12 +132,12 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     expect(Object.is(th[6], -0)).toBe(true); expect(Object.is(th[7], 0)).toBe(true);
   });
 
-  it.each([...SIZES, 16, 32, 35, 53])('biasBackward accumulates column sums into db, cols = %i', (cols) => {
+  it.each([...SIZES, 16, 32, 35, 53])('biasBackward accumulates column sums into db (or writes them), cols = %i', (cols) => {
     for (const rows of [1, 3, 5, 17, 256]) {
       const rng = mulberry32(rows * 1000 + cols);
       const dz = h.randomF32(rows * cols, rng);
       const db = h.randomF32(cols, rng);
-      h.k.biasBackward(db.ptr, dz.ptr, rows, cols);
+      h.k.biasBackward(db.ptr, dz.ptr, rows, cols, 1);
       const ref = new Float64Array(cols), tol = new Float64Array(cols);
       for (let j = 0; j < cols; j++) {
         let s = db.data[j], mag = Math.abs(s);
@@ -150,6 +150,11 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
       const sequential = Float32Array.from(db.data);
       for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) sequential[j] = Math.fround(sequential[j] + dz.data[r * cols + j]);
       expectSameBits(h.readF32(db.ptr, cols), sequential, `biasBackward ${rows}x${cols} in row order`);
+      // accumulate = 0: the sums alone, whatever db held (the bits of accumulating onto zeros).
+      const assigned = h.randomF32(cols, rng), zeros = h.allocF32(cols);
+      h.k.biasBackward(assigned.ptr, dz.ptr, rows, cols, 0);
+      h.k.biasBackward(zeros, dz.ptr, rows, cols, 1);
+      expectSameBits(h.readF32(assigned.ptr, cols), h.readF32(zeros, cols), `biasBackward ${rows}x${cols} assign`);
       h.reset();
     }
   });

@@ -65,10 +65,15 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const rng = mulberry32(seed);
     const a = h.randomF32(K * M, rng), b = h.randomF32(K * N, rng);
     const out = h.randomF32(M * N, rng); // gemmTN accumulates into this
-    h.k.gemmTN(out.ptr, a.ptr, b.ptr, M, K, N);
+    h.k.gemmTN(out.ptr, a.ptr, b.ptr, M, K, N, 1);
     const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[k * M + i], (k, j) => b.data[k * N + j],
       (i, j) => out.data[i * N + j]);
     expectClose(h.readF32(out.ptr, M * N), ref, tol, `gemmTN ${M}x${K}x${N}`);
+    // accumulate = 0 overwrites whatever out held, with the bits of accumulating onto zeros.
+    const assigned = h.randomF32(M * N, rng), zeros = h.allocF32(M * N);
+    h.k.gemmTN(assigned.ptr, a.ptr, b.ptr, M, K, N, 0);
+    h.k.gemmTN(zeros, a.ptr, b.ptr, M, K, N, 1);
+    expectSameBits(h.readF32(assigned.ptr, M * N), h.readF32(zeros, M * N), `gemmTN ${M}x${K}x${N} assign`);
     h.reset();
   }
 
