@@ -4,23 +4,32 @@
 // of the mean, as Keras computes it.
 import { loadPartial, storePartial, vexp, vlog1pUnit, horizontalSum } from './simd';
 
-// MSE: Σ (y - t)²; dout = 2·scale·(y - t).
-export function mseLoss(dout: usize, y: usize, t: usize, n: i32, scale: f32): f64 {
-  const s = f32x4.splat(2 * scale);
+// MSE: Σ (y - t)²; dout = 2·scale·(y - t), times y(1 - y) when `sigmoidOut` (the gradient taken
+// back through an output sigmoid in the same pass: the bits of sigmoidBackward after this).
+export function mseLoss(dout: usize, y: usize, t: usize, n: i32, scale: f32, sigmoidOut: i32): f64 {
+  const s = f32x4.splat(2 * scale), one = f32x4.splat(1);
   const n4 = n & ~3;
   let acc = f32x4.splat(0);
   let i = 0;
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
-    const d = f32x4.sub(v128.load(y + o), v128.load(t + o));
+    const yi = v128.load(y + o);
+    const d = f32x4.sub(yi, v128.load(t + o));
     acc = f32x4.add(acc, f32x4.mul(d, d));
-    if (dout) v128.store(dout + o, f32x4.mul(d, s));
+    if (dout) {
+      const g = f32x4.mul(d, s);
+      v128.store(dout + o, sigmoidOut ? f32x4.mul(g, f32x4.mul(yi, f32x4.sub(one, yi))) : g);
+    }
   }
   if (i < n) {
     const o = <usize>i << 2;
-    const d = f32x4.sub(loadPartial(y + o, n - i), loadPartial(t + o, n - i));
+    const yi = loadPartial(y + o, n - i);
+    const d = f32x4.sub(yi, loadPartial(t + o, n - i));
     acc = f32x4.add(acc, f32x4.mul(d, d));
-    if (dout) storePartial(dout + o, f32x4.mul(d, s), n - i);
+    if (dout) {
+      const g = f32x4.mul(d, s);
+      storePartial(dout + o, sigmoidOut ? f32x4.mul(g, f32x4.mul(yi, f32x4.sub(one, yi))) : g, n - i);
+    }
   }
   return <f64>horizontalSum(acc);
 }
@@ -69,6 +78,6 @@ export function rowSquaredError(out: usize, y: usize, t: usize, rows: i32, cols:
   const rowBytes = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const o = <usize>r * rowBytes;
-    store<f32>(out + (<usize>r << 2), <f32>mseLoss(0, y + o, t + o, cols, 0));
+    store<f32>(out + (<usize>r << 2), <f32>mseLoss(0, y + o, t + o, cols, 0, 0));
   }
 }

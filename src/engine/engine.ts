@@ -298,8 +298,10 @@ export class Engine {
     if (spec.loss === 'bce') {
       lossSum = k.bceSigmoidLoss(d, y, y, target, n, scale);
     } else {
-      lossSum = k.mseLoss(d, y, target, n, scale);
-      activationBackward(k, layers[last], d, y, n);
+      // An output sigmoid's derivative is taken in the loss's pass (the same bits).
+      const sigmoid = layers[last].activation === 'sigmoid';
+      lossSum = k.mseLoss(d, y, target, n, scale, sigmoid ? 1 : 0);
+      if (!sigmoid) activationBackward(k, layers[last], d, y, n);
     }
     const bottleneck = this.hasBottleneck();
     const bnWidth = spec.latent + spec.classes;

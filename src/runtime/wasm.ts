@@ -24,7 +24,8 @@ export interface Kernels {
   biasBackward(db: number, dz: number, rows: number, cols: number, accumulate: number): void;
   /** out[r][c] = act(out[r][c] + bias[c]); act: 0 linear, 1 relu, 2 leaky relu (alpha), 3 sigmoid, 4 tanh. */
   biasActivation(out: number, bias: number, rows: number, cols: number, kind: number, alpha: number): void;
-  mseLoss(dout: number, y: number, t: number, n: number, scale: number): number;
+  /** Σ(y − t)²; dout = 2·scale·(y − t), times y(1 − y) when `sigmoidOut` ≠ 0. */
+  mseLoss(dout: number, y: number, t: number, n: number, scale: number, sigmoidOut: number): number;
   bceSigmoidLoss(dz: number, y: number, z: number, t: number, n: number, scale: number): number;
   rowSquaredError(out: number, y: number, t: number, rows: number, cols: number): void;
   sgdStep(paramsOut: number, params: number, grads: number, velocityOut: number, velocity: number, n: number,

@@ -34,7 +34,7 @@ export function engineLoss(engine: Engine, rows: number, sample: SampleOptions):
   const last = spec.layers.length - 1, n = rows * spec.outputSize;
   const kl = engine.forward(ws, rows, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample });
   const y = ws.acts[last];
-  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.target, n, 0) : k.mseLoss(0, y, ws.target, n, 0);
+  const sum = spec.loss === 'bce' ? k.bceSigmoidLoss(0, 0, y, ws.target, n, 0) : k.mseLoss(0, y, ws.target, n, 0, 0);
   return (sum + spec.beta * kl) / n;
 }
 

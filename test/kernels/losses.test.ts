@@ -28,13 +28,21 @@ describe.each(buildsToTest())('%s build: losses', (build) => {
     const y = h.randomF32(n, rng), t = h.randomF32(n, rng, 0, 1);
     const dout = h.allocF32(n);
     const scale = f(1 / 3000);
-    const loss = h.k.mseLoss(dout, y.ptr, t.ptr, n, scale);
+    const loss = h.k.mseLoss(dout, y.ptr, t.ptr, n, scale, 0);
     let ref = 0;
     for (let i = 0; i < n; i++) ref += (y.data[i] - t.data[i]) ** 2;
     expect(Math.abs(loss - ref)).toBeLessThanOrEqual(1e-5 * ref + 1e-6);
     // y - t, then the product with 2·scale (exact in f32): two roundings.
     const g = Array.from(y.data, (v, i) => 2 * scale * (v - t.data[i]));
     expectClose(h.readF32(dout, n), g, (i) => 2 * U32 * Math.abs(g[i]), 'mse grad');
+    // sigmoidOut = 1 (y in (0, 1), an output sigmoid's): the same loss, and the bits of this
+    // gradient followed by sigmoidBackward.
+    const ys = h.randomF32(n, rng, 0.001, 0.999);
+    const fused = h.allocF32(n), separate = h.allocF32(n);
+    const lossFused = h.k.mseLoss(fused, ys.ptr, t.ptr, n, scale, 1);
+    expect(lossFused).toBe(h.k.mseLoss(separate, ys.ptr, t.ptr, n, scale, 0));
+    h.k.sigmoidBackward(separate, separate, ys.ptr, n);
+    expectSameBits(h.readF32(fused, n), h.readF32(separate, n), 'mse grad through the sigmoid');
   });
 
   it('mseLoss with dout = 0 writes nothing and returns the same sum', () => {
@@ -42,9 +50,9 @@ describe.each(buildsToTest())('%s build: losses', (build) => {
     const n = 785;
     const y = h.randomF32(n, rng), t = h.randomF32(n, rng);
     const dout = h.allocF32(n);
-    const withGrad = h.k.mseLoss(dout, y.ptr, t.ptr, n, 0.5);
+    const withGrad = h.k.mseLoss(dout, y.ptr, t.ptr, n, 0.5, 0);
     const before = h.snapshot();
-    const without = h.k.mseLoss(0, y.ptr, t.ptr, n, 0.5);
+    const without = h.k.mseLoss(0, y.ptr, t.ptr, n, 0.5, 0);
     expect(without).toBe(withGrad);
     expect(h.snapshot()).toEqual(before);
   });
