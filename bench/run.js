@@ -17,7 +17,7 @@ const inferSpeedup = (r) => r.inferImagesPerSec / oneThread(r.build).inferImages
 console.log('Reference model, full MNIST:');
 console.table(result.training.map((r) => ({
   build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train ×': `${fmt(speedup(r), 2)}×`,
-  'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference ×': `${fmt(inferSpeedup(r), 2)}×`,
+  'inference images/s': fmt(r.inferImagesPerSec, 0), 'into out': fmt(r.inferOutImagesPerSec, 0), 'inference ×': `${fmt(inferSpeedup(r), 2)}×`,
   [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
 })));
 const peakOf = (build) => result.kernels.find((r) => r.build === build && r.what.startsWith('peak')).gflops * 1e9;
@@ -31,6 +31,7 @@ console.table(result.conv.map((r) => ({
   build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train of peak': ofPeak(r.trainSamplesPerSec, cf.training, r.build),
   'train ×': `${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}×`,
   'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference of peak': ofPeak(r.inferImagesPerSec, cf.forward, r.build),
+  'into out': fmt(r.inferOutImagesPerSec, 0), 'into out of peak': ofPeak(r.inferOutImagesPerSec, cf.forward, r.build),
   'inference ×': `${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}×`, [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
 })));
 const b = result.barrier;
@@ -54,15 +55,18 @@ if (!quick) {
     ...result.kernels.map((r) => `| ${r.build} | ${r.what} | ${fmt(r.gflops)} | ${fmt(100 * r.ofPeak, 0)} % |`),
     '',
     'Reference model (784-64-32 → 32 → 32-64-784, Adam 1e-3, batch 256), full MNIST. Training: median samples/s over the',
-    'epochs after the first; inference: reconstruct (encode + decode) of the 10,000 test images in calls of 1,000.',
+    'epochs after the first; inference: reconstruct (encode + decode) of the 10,000 test images in calls of 1,000, each',
+    'returning a new array, and *into out*: the same calls writing into one array the caller keeps (`{ out }`). A new',
+    "array's pages are first touched when the results are copied in, a cost of the operating system that",
+    '`node bench/first-touch.js` measures against the arithmetic.',
     'Ratios are to one thread of the same build, in the same run. Weights are bit-identical for every thread count.',
     '',
     `Of peak: samples/s × FLOPs per sample (${fmt(result.denseFlops.training / 1e6, 3)} MFLOP training, ${fmt(result.denseFlops.forward / 1e6, 3)} inference: 2 × the`,
     'multiply-adds of forward and backward) ÷ the peak probe of the same build; with 2 threads it can pass 100 %.',
     '',
-    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | inference × | test MSE |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, result.denseFlops.training, r.build)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | into out | into out of peak | inference × | test MSE |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, result.denseFlops.training, r.build)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${ofPeak(r.inferOutImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
     '',
     '### Conv model',
     '',
@@ -77,9 +81,9 @@ if (!quick) {
     '',
     'Full MNIST, as above: training the median samples/s of the epochs after the first; inference reconstruct of the test set.',
     '',
-    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | inference × | test MSE |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.conv.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, cf.training, r.build)} | ${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | into out | into out of peak | inference × | test MSE |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.conv.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, cf.training, r.build)} | ${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${ofPeak(r.inferOutImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
     '',
     `Barrier (${b.threads} threads, no work between meetings, ${b.perStep} meetings per training step): **${fmt(b.spinMicros, 2)} µs** per meeting`,
     `when threads poll briefly before sleeping, ${fmt(b.futexMicros, 1)} µs when they go straight to Atomics.wait.`,
