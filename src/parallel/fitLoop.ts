@@ -59,6 +59,8 @@ export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: nu
       }
       r = steps.next(stop);
     }
+    // The epoch's end (validation, callbacks) starts a task of its own, not the last steps' one.
+    await yieldNow();
     return r.value;
   } catch (error) {
     if (error instanceof FaultError) return { type: 'fitEnd', thread: 0, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };
