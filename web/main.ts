@@ -79,6 +79,7 @@ const demo = {
   note: null as string | null,
   /** Loss of every batch, in order. */
   losses: [] as number[],
+  lastBatch: null as { loss: number; batch: number; batches: number } | null,
   epochs: [] as EpochLog[],
   /** How many times the grid was drawn (once before training, then after every epoch). */
   redraws: 0,
@@ -140,14 +141,24 @@ async function fetchIdx(name: string, count: number): Promise<Uint8Array> {
 
 // ---- loss chart -------------------------------------------------------------------------------
 
-let chartQueued = false;
-function queueLossChart(): void {
-  if (chartQueued) return;
-  chartQueued = true;
-  requestAnimationFrame(() => {
-    chartQueued = false;
+/** The batch loss text and chart are redrawn at most this often: every frame would be work for the
+ *  page's thread, which trains as thread 0 when the page is cross-origin isolated. */
+const PROGRESS_EVERY_MS = 250;
+let progressQueued = false;
+let lastProgress = -Infinity;
+
+/** Redraws the batch loss text and the chart soon: on the next frame, or later if they were redrawn
+ *  less than PROGRESS_EVERY_MS ago. */
+function queueProgress(): void {
+  if (progressQueued) return;
+  progressQueued = true;
+  setTimeout(() => requestAnimationFrame(() => {
+    progressQueued = false;
+    lastProgress = performance.now();
+    const last = demo.lastBatch;
+    if (last) setText('loss', `${last.loss.toFixed(5)} (batch ${last.batch}/${last.batches})`);
     drawLossChart();
-  });
+  }), Math.max(0, lastProgress + PROGRESS_EVERY_MS - performance.now()));
 }
 
 function drawLossChart(): void {
@@ -411,8 +422,8 @@ async function main(): Promise<void> {
       epochs: settings.epochs, batchSize: settings.batch, validation: testImages,
       onBatchEnd: (log) => {
         demo.losses.push(log.loss);
-        setText('loss', `${log.loss.toFixed(5)} (batch ${log.batch}/${log.batches})`);
-        queueLossChart();
+        demo.lastBatch = log;
+        queueProgress();
       },
       onEpochEnd: (log) => {
         demo.epochs.push(log);
@@ -428,7 +439,7 @@ async function main(): Promise<void> {
         } finally {
           training = true;
         }
-        queueLossChart();
+        queueProgress();
         if (log.epoch < settings.epochs) setText('status', `training: epoch ${log.epoch + 1} of ${settings.epochs}`);
       },
     });

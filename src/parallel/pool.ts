@@ -24,21 +24,21 @@ function workerUrl(): URL {
 }
 
 /**
- * Whether the caller's thread computes as thread 0, with T − 1 workers. Yes wherever it can wait at
- * a barrier without blocking its event loop (Atomics.waitAsync), a browser page's main thread
- * included; it saves a worker (~10 MB in Node). Measured in Chromium on 2 cores: with T workers
- * and the page only relaying progress, three of our threads (two workers, the page) took turns on
- * two cores; whenever the page (or anything else) ran, one worker stalled and the other waited
- * at the barrier for it, past its spin and into a futex sleep whose wake-up came late, so each
- * meeting cost about a millisecond and both workers waited as long as they computed. The caller
- * as thread 0 does its own page work between steps (it yields every CALLER_YIELD_MS), so T
- * threads share T cores. Without waitAsync (a page could only poll) the page keeps T workers.
+ * Whether the caller's thread computes as thread 0, with T − 1 workers: wherever it can wait at a
+ * barrier without blocking its event loop (Atomics.waitAsync), a browser page's main thread
+ * included. It saves a worker (~10 MB in Node). A page that only relayed progress for T workers
+ * scaled poorly in Chromium: each worker waited at the barriers about as long as it computed
+ * (bench/browser-threads.js; docs/architecture.md, Threads). Without waitAsync the page could only
+ * poll, so it keeps T workers.
  */
 export function callerComputes(env: { document?: unknown; Atomics?: { waitAsync?: unknown } } = globalThis as never): boolean {
   return env.document === undefined || typeof env.Atomics?.waitAsync === 'function';
 }
 
-const CALLER_YIELD_MS = 30;
+/** How often the caller's thread lets its event loop turn while it computes: a page more often,
+ *  so that a turn (input, a frame) waits less than its 50 ms long-task limit even when the
+ *  machine is busy. */
+const CALLER_YIELD_MS = typeof (globalThis as { document?: unknown }).document === 'undefined' ? 30 : 15;
 
 export class WorkerPool {
   /** Training threads, the caller's included when it computes. */
