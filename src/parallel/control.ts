@@ -22,10 +22,10 @@ export const enum Ctl {
   UpdateFailed = 7,
 }
 
-/** Spin this many polls before sleeping in Atomics.wait (~10 µs). A meeting of two threads that
- *  arrive together takes ~1 µs spinning against ~25 µs through the futex (docs/benchmarks.md),
- *  but a long spin (20,000 polls, ~0.3 ms) lost more than it saved on a shared 2-core machine:
- *  the spinning thread used CPU time that the thread it waited for needed
+/** Spin this many polls before sleeping in Atomics.wait (~8 µs: 20,000 took 0.26-0.32 ms in a
+ *  Chromium worker). Threads that arrive together meet in ~1 µs spinning against ~25 µs through
+ *  the futex (docs/benchmarks.md), but a long spin (20,000 polls) lost more than it saved on a
+ *  shared 2-core machine: the spinning thread used CPU time that the thread it waited for needed
  *  (bench/browser-threads.js, bench/threads-ab.js). */
 const SPINS = 500;
 /** Sleep in slices this long, so a fault set without a notify is still seen. */
