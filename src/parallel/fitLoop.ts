@@ -47,6 +47,8 @@ export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: nu
                                     yieldNow: () => Promise<void>): Promise<FitEnd> {
   const barrier = new Barrier(ctl, threads);
   const steps = stepsOf(engine, ctl, 0, threads, cmd, report);
+  // The first steps start a task of their own too, apart from fit's set-up (storing the data set).
+  await yieldNow();
   let lastYield = performance.now();
   try {
     let r = steps.next();
@@ -59,6 +61,8 @@ export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: nu
       }
       r = steps.next(stop);
     }
+    // The epoch's end (validation, callbacks) starts a task of its own, not the last steps' one.
+    await yieldNow();
     return r.value;
   } catch (error) {
     if (error instanceof FaultError) return { type: 'fitEnd', thread: 0, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };

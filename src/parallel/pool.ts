@@ -24,15 +24,21 @@ function workerUrl(): URL {
 }
 
 /**
- * Whether the caller's thread computes as thread 0. Node, Deno and Bun: yes, it waits at barriers
- * without blocking its event loop, and saves a worker (~10 MB in Node). A browser page: no, the
- * loop runs in workers only, so the page never computes for long.
+ * Whether the caller's thread computes as thread 0, with T − 1 workers: wherever it can wait at a
+ * barrier without blocking its event loop (Atomics.waitAsync), a browser page's main thread
+ * included. It saves a worker (~10 MB in Node). A page that only relayed progress for T workers
+ * scaled poorly in Chromium: each worker waited at the barriers about as long as it computed
+ * (bench/browser-threads.js; docs/architecture.md, Threads). Without waitAsync the page could only
+ * poll, so it keeps T workers.
  */
-export function callerComputes(): boolean {
-  return typeof (globalThis as { document?: unknown }).document === 'undefined';
+export function callerComputes(env: { document?: unknown; Atomics?: { waitAsync?: unknown } } = globalThis as never): boolean {
+  return env.document === undefined || typeof env.Atomics?.waitAsync === 'function';
 }
 
-const CALLER_YIELD_MS = 30;
+/** How often the caller's thread lets its event loop turn while it computes: a page more often,
+ *  so that a turn (input, a frame) waits less than its 50 ms long-task limit even when the
+ *  machine is busy. */
+const CALLER_YIELD_MS = typeof (globalThis as { document?: unknown }).document === 'undefined' ? 30 : 15;
 
 export class WorkerPool {
   /** Training threads, the caller's included when it computes. */

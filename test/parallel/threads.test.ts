@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Autoencoder } from '../../src/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { threadsUnavailable } from '../../src/parallel/spawn.js';
+import { callerComputes } from '../../src/parallel/pool.js';
 import { flatWeights } from '../helpers/weights.js';
 
 let mnist: Mnist;
@@ -140,6 +141,13 @@ describe('threads', () => {
       expect(child.status).toBe(0);
       expect(performance.now() - started).toBeLessThan(15_000);
     }
+  });
+
+  it('the caller computes as thread 0 unless it is a page without Atomics.waitAsync', () => {
+    expect(callerComputes()).toBe(true); // Node
+    expect(callerComputes({ Atomics: {} })).toBe(true); // no document: a worker or a server runtime
+    expect(callerComputes({ document: {}, Atomics: { waitAsync: () => ({}) } })).toBe(true); // Chromium, Safari
+    expect(callerComputes({ document: {}, Atomics: {} })).toBe(false); // a page that could only poll
   });
 
   it('falls back to one thread, saying why, without SharedArrayBuffer, Worker or isolation', async () => {

@@ -46,7 +46,7 @@ interface DemoState {
   threads: number | null;
   note: string | null;
   losses: number[];
-  epochs: { epoch: number; loss: number; valMse?: number }[];
+  epochs: { epoch: number; loss: number; valMse?: number; samplesPerSec: number }[];
   redraws: number;
   grid: { count: number; cols: number; scale: number; pad: number; size: number;
           originals: { x: number; y: number }; reconstructions: { x: number; y: number } } | null;
@@ -54,6 +54,8 @@ interface DemoState {
   decodes: number;
   modelId: string | null;
   seconds: number | null;
+  trainingStarted: number | null;
+  trainingEnded: number | null;
   done: boolean;
   error: string | null;
   vae: { done: boolean; threads: number | null; losses: number[]; samples: number; error: string | null };
@@ -142,6 +144,14 @@ afterAll(async () => {
 async function openDemo(query: string): Promise<{ page: Page; errors: string[]; headers: Record<string, string>; state: DemoState; ms: number }> {
   ready();
   const page = await context.newPage();
+  await page.addInitScript(() => {
+    // Every main-thread task over 50 ms, from the start (the browser test's responsiveness check).
+    const tasks: { start: number; duration: number }[] = [];
+    (globalThis as { __longTasks?: typeof tasks }).__longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) tasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
@@ -155,6 +165,17 @@ async function openDemo(query: string): Promise<{ page: Page; errors: string[]; 
   const state = await readState(page);
   expect(state.error).toBeNull();
   return { page, errors, headers: response!.headers(), state, ms: Date.now() - started };
+}
+
+/** The longest main-thread task (ms) that overlapped the page's fit() call; 0 when none passed 50 ms. */
+async function longestTaskWhileTraining(page: Page): Promise<number> {
+  await page.waitForTimeout(100); // a long task's entry is delivered after it ends
+  return page.evaluate(() => {
+    const d = (globalThis as DemoWindow).__demo!;
+    const tasks = (globalThis as { __longTasks?: { start: number; duration: number }[] }).__longTasks ?? [];
+    const during = tasks.filter((t) => t.start + t.duration > d.trainingStarted! && t.start < d.trainingEnded!);
+    return Math.max(0, ...during.map((t) => t.duration));
+  });
 }
 
 function readState(page: Page): Promise<DemoState> {
@@ -252,7 +273,8 @@ describe('the demo page in Chromium', () => {
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     expect(state.isolated).toBe(true);
 
-    // Every core: training runs in that many Web Workers (the page only relays progress).
+    // Every core: training runs on that many threads (the page's own as thread 0, where it has
+    // Atomics.waitAsync, and Web Workers for the rest).
     expect(state.hardwareConcurrency).toBeGreaterThanOrEqual(2);
     expect(state.threads).toBe(Math.min(state.hardwareConcurrency, 64));
     expect(state.note).toBeNull();
@@ -393,5 +415,37 @@ describe('the demo page in Chromium', () => {
     console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
       `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}`);
     await page.close();
+  });
+
+  it('isolated with 2 threads trains ≥ 1.5× the samples/s of the one-thread page on the same job; the page stays responsive', async () => {
+    // The reference model at the benchmarks' batch (256: two chunks per thread), the page's own job
+    // (its chart, text and validation included). The two pages alternate (plain, isolated, isolated,
+    // plain, …) and each side keeps its best epoch over all its runs: this 2-core machine is shared,
+    // and other work only ever slows an epoch down. Likewise a run's longest main-thread task grows
+    // when the machine descheduled the page mid-task, so the best run's figure is the one checked.
+    const job = `n=8192&test=500&epochs=4&batch=256&seed=${SEED}&kernels=simd&threads=2`;
+    const runs: { isolated: boolean; best: number; longest: number; threads: number }[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const isolated of round % 2 === 0 ? [false, true] : [true, false]) {
+        const { page, errors, state } = await openDemo(`${isolated ? '' : 'isolated=0&'}${job}`);
+        expect(errors).toEqual([]);
+        expect(state.epochs).toHaveLength(4);
+        expect(state.trainingEnded! > state.trainingStarted!).toBe(true);
+        runs.push({ isolated, threads: state.threads!, best: Math.max(...state.epochs.map((e) => e.samplesPerSec)), longest: await longestTaskWhileTraining(page) });
+        await page.close();
+      }
+    }
+    const side = (isolated: boolean) => runs.filter((r) => r.isolated === isolated);
+    for (const r of side(true)) expect(r.threads).toBe(2);
+    for (const r of side(false)) expect(r.threads).toBe(1);
+    const best = (isolated: boolean): number => Math.max(...side(isolated).map((r) => r.best));
+    const ratio = best(true) / best(false);
+    const longest = Math.min(...side(true).map((r) => r.longest));
+    console.log(`speed: isolated 2 threads ${side(true).map((r) => Math.round(r.best)).join(', ')} samples/s (best epoch of each run), ` +
+      `one thread ${side(false).map((r) => Math.round(r.best)).join(', ')}; ratio of the bests ${ratio.toFixed(2)}; ` +
+      `longest main-thread task while training, isolated runs: ${side(true).map((r) => Math.round(r.longest)).join(', ')} ms ` +
+      `(one-thread runs: ${side(false).map((r) => Math.round(r.longest)).join(', ')} ms)`);
+    expect(ratio).toBeGreaterThanOrEqual(1.5);
+    expect(longest).toBeLessThanOrEqual(50);
   });
 });
