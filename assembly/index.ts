@@ -16,4 +16,4 @@ export function heapBase(): usize {
 }
 export { peakProbe, peakProbeFlops } from './probe';
 export { corruptRows, oneHotRows, copyRows, vaeSample, vaeBackward, normalRows } from './uses';
-export { quantizeRows, quantizeU8Rows, qgemm } from './quant';
+export { quantizeRows, quantizeRowsToF32, f32ToI16Rows, quantizeU8Rows, qgemm } from './quant';

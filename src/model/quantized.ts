@@ -3,11 +3,12 @@
 // small memory of its own. Loaded lazily by Autoencoder.quantize() and Autoencoder.loadQuantized,
 // so the main entry does not carry it.
 //
-// Each layer: its input rows are quantized to int16 with one scale per row (per patch row for a
-// conv2d, per grid position for a conv2dTranspose), at most qmax = min(32767, ⌊(2^31−1) / (K·127)⌋)
-// so no i32 sum can overflow; byte pixels go in as they are (scale 1/255, exact). The GEMM's i32
-// sums are rescaled to f32 (row scale · column scale), the bias added and relu applied as they are
-// stored; the other activations, im2col, col2im and the conv2dTranspose bias use the float kernels.
+// Each layer: its input is quantized to int16 with one scale per example (a conv2d's image before
+// im2col, so its patches are integers already; a conv2dTranspose's input with an odd channel count
+// per grid position), at most qmax = min(32767, ⌊(2^31−1) / (K·127)⌋) so no i32 sum can overflow;
+// byte pixels go in as they are (scale 1/255, exact). The GEMM's i32 sums are rescaled to f32 (row
+// scale · column scale), the bias added and relu or sigmoid applied as they are stored; the other
+// activations, im2col, col2im and the conv2dTranspose bias use the float kernels.
 // A variational model keeps its mean path (encode gives the mean). Conditional models are refused.
 import { encodeQuantizedFile, readQuantizedHeader, readQuantizedTensors, type QuantizedShape, type QuantizedTensors } from '../io/quantizedFile.js';
 import type { LayerSpec, NetworkSpec } from '../engine/network.js';
@@ -293,10 +294,11 @@ export class QuantizedAutoencoder {
 
   private layerForward(k: Kernels, p: Placed, out: number, x: number, n: number, kind: 'u8' | 'f32'): void {
     const { layer } = p, L = layer.spec, g = L.conv;
-    const relu = L.activation === 'relu' ? 1 : 0;
+    const act = L.activation === 'relu' ? 1 : L.activation === 'sigmoid' ? 3 : 0;
+    const { q, rowScales } = this.at;
     if (!g) {
       this.quantizeInput(k, p, x, n, layer.K, kind);
-      k.qgemm(out, this.at.q, this.at.rowScales, p.w, p.scales, p.bias, n, p.Kp, layer.N, relu);
+      k.qgemm(out, q, rowScales, 1, p.w, p.scales, p.bias, n, p.Kp, layer.N, act);
     } else {
       if (kind === 'u8') {
         k.u8ToF32(this.at.b, x, n * L.inputs);
@@ -304,12 +306,17 @@ export class QuantizedAutoencoder {
       }
       const M = n * g.OH * g.OW;
       if (L.kind === 'conv2d') {
+        // The image quantized as a whole (in place: a row is read before it is written), its
+        // patches are integers already.
+        k.quantizeRowsToF32(x, rowScales, x, n, L.inputs, p.qmax);
         k.im2col(this.at.patches, x, n, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
-        k.quantizeRows(this.at.q, this.at.rowScales, this.at.patches, M, layer.K, p.Kp, p.qmax);
-        k.qgemm(out, this.at.q, this.at.rowScales, p.w, p.scales, p.bias, M, p.Kp, layer.N, relu);
+        k.f32ToI16Rows(q, this.at.patches, M, layer.K, p.Kp);
+        k.qgemm(out, q, rowScales, g.OH * g.OW, p.w, p.scales, p.bias, M, p.Kp, layer.N, act);
       } else {
-        k.quantizeRows(this.at.q, this.at.rowScales, x, M, layer.K, p.Kp, p.qmax);
-        k.qgemm(this.at.patches, this.at.q, this.at.rowScales, p.w, p.scales, 0, M, p.Kp, layer.N, 0);
+        // Even channel counts: each example is one row of M/n rows of K (no padding between them).
+        if (layer.K === p.Kp) k.quantizeRows(q, rowScales, x, n, L.inputs, L.inputs, p.qmax);
+        else k.quantizeRows(q, rowScales, x, M, layer.K, p.Kp, p.qmax);
+        k.qgemm(this.at.patches, q, rowScales, layer.K === p.Kp ? g.OH * g.OW : 1, p.w, p.scales, 0, M, p.Kp, layer.N, 0);
         k.zeroF32(out, n * L.outputs);
         k.col2imAdd(out, this.at.patches, n, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
         k.biasActivation(out, p.bias, n * g.H * g.W, g.C, ACTIVATION_CODES[L.activation], L.alpha);
@@ -317,11 +324,7 @@ export class QuantizedAutoencoder {
       }
     }
     const size = n * layer.N * p.rowsPer;
-    switch (L.activation) {
-      case 'leakyRelu': k.leakyReluForward(out, out, size, L.alpha); break;
-      case 'sigmoid': k.sigmoidForward(out, out, size); break;
-      case 'tanh': k.tanhForward(out, out, size); break;
-      default: break;
-    }
+    if (L.activation === 'leakyRelu') k.leakyReluForward(out, out, size, L.alpha);
+    else if (L.activation === 'tanh') k.tanhForward(out, out, size);
   }
 }

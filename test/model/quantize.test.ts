@@ -31,14 +31,14 @@ function refQuantizeRows(x: Float32Array, rows: number, K: number, Kpad: number,
   return { q, scales };
 }
 
-function refQgemm(q: Int16Array, xs: Float32Array, w: Int8Array, ws: Float32Array, bias: Float32Array | null,
+function refQgemm(q: Int16Array, xs: Float32Array, rowsPerScale: number, w: Int8Array, ws: Float32Array, bias: Float32Array | null,
                   M: number, Kpad: number, K: number, N: number, relu: boolean): Float32Array {
   const out = new Float32Array(M * N);
   for (let r = 0; r < M; r++) {
     for (let n = 0; n < N; n++) {
       let acc = 0;
       for (let k = 0; k < K; k++) acc += q[r * Kpad + k] * w[k * N + n];
-      let y = f(f(acc) * f(xs[r] * ws[n]));
+      let y = f(f(acc) * f(xs[Math.floor(r / rowsPerScale)] * ws[n]));
       if (bias) y = f(y + bias[n]);
       out[r * N + n] = relu ? Math.max(y, 0) : y;
     }
@@ -67,6 +67,14 @@ describe.each(buildsToTest())('int8 kernels (%s build)', (build) => {
       for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) expected[r * Kpad + k] = px.data[r * K + k];
       expect(Array.from(new Int16Array(h.memory.buffer, q, rows * Kpad))).toEqual(Array.from(expected));
       expect(Array.from(h.readF32(s, rows))).toEqual(new Array(rows).fill(f(1 / 255)));
+      // the same integers as floats, and back to int16 rows
+      const asFloats = h.allocF32(rows * K);
+      h.k.quantizeRowsToF32(asFloats, s, ptr, rows, K, qmax);
+      const ints = h.readF32(asFloats, rows * K);
+      for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) expect(ints[r * K + k]).toBe(ref.q[r * Kpad + k]);
+      expect(Array.from(h.readF32(s, rows))).toEqual(Array.from(ref.scales));
+      h.k.f32ToI16Rows(q, asFloats, rows, K, Kpad);
+      expect(Array.from(new Int16Array(h.memory.buffer, q, rows * Kpad))).toEqual(Array.from(ref.q));
       h.checkGuards();
     }
   });
@@ -87,12 +95,20 @@ describe.each(buildsToTest())('int8 kernels (%s build)', (build) => {
       const wsPad = new Float32Array(Npad); wsPad.set(ws);
       const biasPad = new Float32Array(Npad); biasPad.set(bias);
       const xsPtr = h.putF32(xs), wsPtr = h.putF32(wsPad), biasPtr = h.putF32(biasPad);
-      for (const relu of [0, 1]) {
-        for (const withBias of [true, false]) {
-          const out = h.allocF32(M * N);
-          h.k.qgemm(out, qPtr, xsPtr, wPtr, wsPtr, withBias ? biasPtr : 0, M, Kpad, N, relu);
-          expect(Array.from(h.readF32(out, M * N))).toEqual(Array.from(refQgemm(q, xs, w, ws, withBias ? bias : null, M, Kpad, K, N, relu === 1)));
+      for (const rowsPerScale of [1, 3]) {
+        for (const relu of [0, 1]) {
+          for (const withBias of [true, false]) {
+            const out = h.allocF32(M * N);
+            h.k.qgemm(out, qPtr, xsPtr, rowsPerScale, wPtr, wsPtr, withBias ? biasPtr : 0, M, Kpad, N, relu);
+            expect(Array.from(h.readF32(out, M * N))).toEqual(Array.from(refQgemm(q, xs, rowsPerScale, w, ws, withBias ? bias : null, M, Kpad, K, N, relu === 1)));
+          }
         }
+        // act 3: the float kernels' sigmoid of the same values, bit for bit
+        const plain = h.allocF32(M * N), fused = h.allocF32(M * N);
+        h.k.qgemm(plain, qPtr, xsPtr, rowsPerScale, wPtr, wsPtr, biasPtr, M, Kpad, N, 0);
+        h.k.sigmoidForward(plain, plain, M * N);
+        h.k.qgemm(fused, qPtr, xsPtr, rowsPerScale, wPtr, wsPtr, biasPtr, M, Kpad, N, 3);
+        expect(Array.from(h.readF32(fused, M * N))).toEqual(Array.from(h.readF32(plain, M * N)));
       }
       h.checkGuards();
     }
