@@ -14,8 +14,14 @@
 //
 // Every size follows from the config, so the reader checks the file's exact length before it
 // reads or allocates anything, and the values (finite scales ≥ 0, finite biases, no -128) after.
-import { crc32 } from '../util/crc32.js';
-import { argError, describeValue } from '../util/errors.js';
+// No value imports from modules the main entry has: this file is part of the lazily loaded int8
+// chunk, and a module shared with the main entry would split the main bundle (the CRC and error
+// helpers come in `h`).
+export interface FileHelpers {
+  crc32(bytes: Uint8Array): number;
+  argError(fn: string, arg: string, expected: string, got: unknown): Error;
+  describeValue(v: unknown): string;
+}
 
 export const QUANTIZED_MAGIC = 'WAAQ';
 const VERSION = 1;
@@ -37,7 +43,7 @@ export interface QuantizedShape {
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const align4 = (n: number): number => Math.ceil(n / 4) * 4;
 
-export function encodeQuantizedFile(config: unknown, layers: readonly QuantizedTensors[]): Uint8Array {
+export function encodeQuantizedFile(h: FileHelpers, config: unknown, layers: readonly QuantizedTensors[]): Uint8Array {
   if (!littleEndian) throw new Error('model file: big-endian hosts are not supported');
   const json = new TextEncoder().encode(JSON.stringify({ library: 'wasm-autoencoder', config }));
   const floatsAt = align4(12 + json.length);
@@ -60,14 +66,14 @@ export function encodeQuantizedFile(config: unknown, layers: readonly QuantizedT
     out.set(new Uint8Array(L.weights.buffer, L.weights.byteOffset, L.weights.length), w);
     w += L.weights.length;
   }
-  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  view.setUint32(total - 4, h.crc32(out.subarray(0, total - 4)), true);
   return out;
 }
 
 /** The header's config (unchecked: the caller reads it as a stored config) after the framing,
  *  version and CRC are checked. */
-export function readQuantizedHeader(bytes: Uint8Array, fn: string): { config: unknown; headerLength: number } {
-  if (!(bytes instanceof Uint8Array)) throw argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a quantized model file', bytes);
+export function readQuantizedHeader(h: FileHelpers, bytes: Uint8Array, fn: string): { config: unknown; headerLength: number } {
+  if (!(bytes instanceof Uint8Array)) throw h.argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a quantized model file', bytes);
   if (bytes.length < 16) throw new Error(`${fn}: the quantized model file is truncated: ${bytes.length} bytes, one has at least 16`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
   if (magic === 'WAAE') throw new Error(`${fn}: this is a float model file; load it with Autoencoder.load (and call quantize() on the model)`);
@@ -80,7 +86,7 @@ export function readQuantizedHeader(bytes: Uint8Array, fn: string): { config: un
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength + 4 > bytes.length) throw new Error(`${fn}: the quantized model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`);
   const stored = view.getUint32(bytes.length - 4, true);
-  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  const actual = h.crc32(bytes.subarray(0, bytes.length - 4));
   if (stored !== actual) throw new Error(`${fn}: the quantized model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`);
   let header: unknown;
   try {
@@ -89,16 +95,16 @@ export function readQuantizedHeader(bytes: Uint8Array, fn: string): { config: un
     throw new Error(`${fn}: the quantized model file's header is not valid JSON (${String(cause)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${fn}: the quantized model file's header is not a JSON object`);
-  const h = header as Record<string, unknown>;
-  for (const key of Object.keys(h)) {
+  const fields = header as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
     if (!HEADER_KEYS.includes(key)) throw new Error(`${fn}: the quantized model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`);
   }
-  if (h.library !== 'wasm-autoencoder') throw new Error(`${fn}: the quantized model file's header lacks the library name 'wasm-autoencoder'`);
-  return { config: h.config, headerLength };
+  if (fields.library !== 'wasm-autoencoder') throw new Error(`${fn}: the quantized model file's header lacks the library name 'wasm-autoencoder'`);
+  return { config: fields.config, headerLength };
 }
 
 /** The tensors of a file whose header gave `shapes` (from its checked config). */
-export function readQuantizedTensors(bytes: Uint8Array, headerLength: number, shapes: readonly QuantizedShape[], fn: string): QuantizedTensors[] {
+export function readQuantizedTensors(h: FileHelpers, bytes: Uint8Array, headerLength: number, shapes: readonly QuantizedShape[], fn: string): QuantizedTensors[] {
   const floatsAt = align4(12 + headerLength);
   // The shapes come from a network within MAX_PARAMS (2^25), so these sums are exact doubles.
   const floats = shapes.reduce((n, s) => n + s.N + s.biasLength, 0);
@@ -121,10 +127,10 @@ export function readQuantizedTensors(bytes: Uint8Array, headerLength: number, sh
     const q = new Int8Array(bytes.buffer.slice(bytes.byteOffset + w, bytes.byteOffset + w + s.K * s.N));
     w += s.K * s.N;
     scales.forEach((v, i) => {
-      if (!(v >= 0 && v < Infinity)) throw new Error(`${fn}: layer ${l}'s weight scales must be finite and ≥ 0, got ${describeValue(v)} at index ${i}`);
+      if (!(v >= 0 && v < Infinity)) throw new Error(`${fn}: layer ${l}'s weight scales must be finite and ≥ 0, got ${h.describeValue(v)} at index ${i}`);
     });
     bias.forEach((v, i) => {
-      if (!Number.isFinite(v)) throw new Error(`${fn}: layer ${l}'s bias must be finite, got ${describeValue(v)} at index ${i}`);
+      if (!Number.isFinite(v)) throw new Error(`${fn}: layer ${l}'s bias must be finite, got ${h.describeValue(v)} at index ${i}`);
     });
     const bad = q.indexOf(-128);
     if (bad >= 0) throw new Error(`${fn}: layer ${l}'s int8 weights must lie in [-127, 127], got -128 at index ${bad}`);

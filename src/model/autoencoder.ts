@@ -5,9 +5,12 @@
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import type { ModelSource } from '../io/storage.js';
-import type { QuantizedAutoencoder } from './quantized.js';
+import type { QuantizedAutoencoder, QuantizedHost } from './quantized.js';
+import { instantiateKernels, loadKernels } from '../runtime/wasm.js';
+import { Arena } from '../runtime/memory.js';
+import { crc32 } from '../util/crc32.js';
 import { Prng } from '../util/prng.js';
-import { argError, rejectUnknownOptions } from '../util/errors.js';
+import { argError, describeValue, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
 import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
@@ -387,7 +390,7 @@ export class Autoencoder {
     const engine = this.idleEngine('Autoencoder.quantize');
     const { QuantizedAutoencoder } = await import('./quantized.js');
     const module = this.backend.threads === 1 ? this.module : undefined;
-    return QuantizedAutoencoder.fromFloat(this.config, engine.spec, engine.params(), { module, build: this.backend.kernels });
+    return QuantizedAutoencoder.fromFloat(quantizedHost(), this.config, engine.spec, engine.params(), { module, build: this.backend.kernels });
   }
 
   /** A quantized model from QuantizedAutoencoder.save()'s bytes, or from a path, URL, Blob or
@@ -398,7 +401,7 @@ export class Autoencoder {
     const { QuantizedAutoencoder } = await import('./quantized.js');
     const bytes = ArrayBuffer.isView(source) || source instanceof ArrayBuffer ? source
       : await (await import('../io/storage.js')).readModel(source, fn);
-    return QuantizedAutoencoder.load(bytes, options, fn);
+    return QuantizedAutoencoder.load(quantizedHost(), bytes, options, fn);
   }
 
   /** save()'s bytes to `target`: a file path or file: URL (Node, Deno, Bun; written atomically
@@ -454,3 +457,8 @@ function outputInto(fn: string, out: Float32Array, values: Float32Array): Float3
 }
 
 const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
+
+/** What the lazily loaded int8 chunk uses from the main entry's modules (see QuantizedHost). */
+const quantizedHost = (): QuantizedHost => ({
+  networkOf, configFromFile, imagesOf, resultLength, loadKernels, instantiateKernels, rejectUnknownOptions, Arena, crc32, argError, describeValue,
+});

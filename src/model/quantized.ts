@@ -7,19 +7,37 @@
 // im2col, so its patches are integers already; a conv2dTranspose's input with an odd channel count
 // per grid position), at most qmax = min(32767, ⌊(2^31−1) / (K·127)⌋) so no i32 sum can overflow;
 // byte pixels go in as they are (scale 1/255, exact). The GEMM's i32 sums are rescaled to f32 (row
-// scale · column scale), the bias added and relu or sigmoid applied as they are stored; the other
+// scale · column scale), the bias added and relu applied as they are stored; the other
 // activations, im2col, col2im and the conv2dTranspose bias use the float kernels.
 // A variational model keeps its mean path (encode gives the mean). Conditional models are refused.
-import { encodeQuantizedFile, readQuantizedHeader, readQuantizedTensors, type QuantizedShape, type QuantizedTensors } from '../io/quantizedFile.js';
+import { encodeQuantizedFile, readQuantizedHeader, readQuantizedTensors, type FileHelpers, type QuantizedShape, type QuantizedTensors } from '../io/quantizedFile.js';
 import type { LayerSpec, NetworkSpec } from '../engine/network.js';
-import { Arena, alignUp } from '../runtime/memory.js';
-import { instantiateKernels, loadKernels, type Kernels, type KernelBuildName } from '../runtime/wasm.js';
-import { argError, rejectUnknownOptions } from '../util/errors.js';
-import { imagesOf, resultLength, type Images, type ImagesInput } from './inputs.js';
+import type { Arena } from '../runtime/memory.js';
+import type { Kernels, KernelBuildName, instantiateKernels, loadKernels } from '../runtime/wasm.js';
+import type { rejectUnknownOptions } from '../util/errors.js';
+import type { imagesOf, resultLength, Images, ImagesInput } from './inputs.js';
 import type { ModelConfig } from './options.js';
-import { configFromFile } from './storedConfig.js';
-import { networkOf } from './setup.js';
+import type { configFromFile } from './storedConfig.js';
+import type { networkOf } from './setup.js';
 import type { Evaluation, RuntimeOptions } from './types.js';
+
+/**
+ * What this chunk uses from modules the main entry already has, handed over by the caller
+ * (autoencoder.ts). Importing them here would make the bundler split those modules out of the
+ * main entry into a shared chunk, which costs the main bundle about a kilobyte of links.
+ */
+export interface QuantizedHost extends FileHelpers {
+  networkOf: typeof networkOf;
+  configFromFile: typeof configFromFile;
+  imagesOf: typeof imagesOf;
+  resultLength: typeof resultLength;
+  loadKernels: typeof loadKernels;
+  instantiateKernels: typeof instantiateKernels;
+  rejectUnknownOptions: typeof rejectUnknownOptions;
+  Arena: typeof Arena;
+}
+
+const alignUp = (n: number): number => Math.ceil(n / 64) * 64;
 
 /** One layer as the int8 forward runs it: a GEMM of K × N (K padded to even in memory). */
 export interface QuantizedLayer extends QuantizedTensors {
@@ -113,15 +131,17 @@ export class QuantizedAutoencoder {
   private readonly placed: Placed[];
   private readonly blockRows: number;
   private readonly at: { input: number; a: number; b: number; patches: number; q: number; rowScales: number };
+  private readonly host: QuantizedHost;
 
-  private constructor(config: ModelConfig, spec: NetworkSpec, layers: QuantizedLayer[], module: WebAssembly.Module, build: KernelBuildName) {
+  private constructor(host: QuantizedHost, config: ModelConfig, spec: NetworkSpec, layers: QuantizedLayer[], module: WebAssembly.Module, build: KernelBuildName) {
+    this.host = host;
     this.config = config;
     this.spec = spec;
     this.layers = layers;
     this.backend = { kernels: build, threads: 1 };
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const k = instantiateKernels(module, memory);
-    this.arena = new Arena(memory);
+    const k = host.instantiateKernels(module, memory);
+    this.arena = new host.Arena(memory);
     let at = alignUp(k.heapBase() + (1 << 16));
     const placed: Placed[] = [];
     let perRow = 0;
@@ -157,35 +177,37 @@ export class QuantizedAutoencoder {
   }
 
   /** Quantizes a float model's parameters (Autoencoder.quantize() calls this). */
-  static async fromFloat(config: ModelConfig, spec: NetworkSpec, params: Float32Array, kernels: { module?: WebAssembly.Module; build: KernelBuildName }): Promise<QuantizedAutoencoder> {
+  static async fromFloat(host: QuantizedHost, config: ModelConfig, spec: NetworkSpec, params: Float32Array,
+                         kernels: { module?: WebAssembly.Module; build: KernelBuildName }): Promise<QuantizedAutoencoder> {
     if (spec.classes > 0) throw new Error('Autoencoder.quantize: conditional models cannot be quantized yet (their label inputs are not supported by the int8 path)');
-    const module = kernels.module ?? (await loadKernels({ build: kernels.build, shared: false })).module;
-    return new QuantizedAutoencoder(config, spec, quantizeWeights(spec, params), module, kernels.build);
+    const module = kernels.module ?? (await host.loadKernels({ build: kernels.build, shared: false })).module;
+    return new QuantizedAutoencoder(host, config, spec, quantizeWeights(spec, params), module, kernels.build);
   }
 
   /** A model from save()'s bytes; the file is checked whole before anything is allocated. */
-  static async load(source: Uint8Array | ArrayBufferView | ArrayBuffer, options: Omit<RuntimeOptions, 'threads'> = {}, fn = QUANTIZED_FN): Promise<QuantizedAutoencoder> {
-    rejectUnknownOptions(fn, options, ['kernels', 'wasm']);
+  static async load(host: QuantizedHost, source: Uint8Array | ArrayBufferView | ArrayBuffer, options: Omit<RuntimeOptions, 'threads'> = {},
+                    fn = QUANTIZED_FN): Promise<QuantizedAutoencoder> {
+    host.rejectUnknownOptions(fn, options, ['kernels', 'wasm']);
     if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
-      throw argError(fn, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
+      throw host.argError(fn, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
     }
     const bytes = source instanceof Uint8Array ? source
       : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
       : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
-    const header = readQuantizedHeader(bytes as Uint8Array, fn);
+    const header = readQuantizedHeader(host, bytes as Uint8Array, fn);
     let config: ModelConfig;
     try {
-      config = configFromFile(header.config);
+      config = host.configFromFile(header.config);
     } catch (cause) {
       throw new Error(`${fn}: the quantized model file's config is invalid: ${(cause as Error).message}`);
     }
     if (config.classes > 0) throw new Error(`${fn}: the quantized model file holds a conditional model, which the int8 path does not run`);
-    const spec = networkOf(config, fn);
+    const spec = host.networkOf(config, fn);
     const shapes = spec.layers.map((L, l) => gemmShape(spec, L, l));
-    const tensors = readQuantizedTensors(bytes as Uint8Array, header.headerLength, shapes, fn);
-    const { build, module } = await loadKernels({ build: options.kernels ?? 'auto', shared: false, source: options.wasm });
+    const tensors = readQuantizedTensors(host, bytes as Uint8Array, header.headerLength, shapes, fn);
+    const { build, module } = await host.loadKernels({ build: options.kernels ?? 'auto', shared: false, source: options.wasm });
     const layers = tensors.map((t, l) => ({ ...t, spec: spec.layers[l], K: shapes[l].K, N: shapes[l].N }));
-    return new QuantizedAutoencoder(config, spec, layers, module, build);
+    return new QuantizedAutoencoder(host, config, spec, layers, module, build);
   }
 
   private get k(): Kernels {
@@ -199,33 +221,33 @@ export class QuantizedAutoencoder {
   /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
   encode(images: ImagesInput, options: { out?: Float32Array } = {}): Float32Array {
     const fn = 'QuantizedAutoencoder.encode';
-    rejectUnknownOptions(fn, options, ['out']);
-    const { data, count } = imagesOf(images, fn, 'images', this.spec.imageSize);
+    this.host.rejectUnknownOptions(fn, options, ['out']);
+    const { data, count } = this.host.imagesOf(images, fn, 'images', this.spec.imageSize);
     return this.run(fn, data, count, 0, this.spec.codeLayer, options.out);
   }
 
   /** Images from codes: Float32Array [n × imageSize]. */
   decode(codes: Float32Array, options: { out?: Float32Array } = {}): Float32Array {
     const fn = 'QuantizedAutoencoder.decode';
-    rejectUnknownOptions(fn, options, ['out']);
-    if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
-    const { count } = imagesOf(codes, fn, 'codes', this.latentSize);
-    resultLength(fn, count, this.spec.imageSize);
+    this.host.rejectUnknownOptions(fn, options, ['out']);
+    if (!(codes instanceof Float32Array)) throw this.host.argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
+    const { count } = this.host.imagesOf(codes, fn, 'codes', this.latentSize);
+    this.host.resultLength(fn, count, this.spec.imageSize);
     return this.run(fn, codes, count, this.spec.codeLayer + 1, this.layers.length - 1, options.out);
   }
 
   /** decode(encode(images)), in one pass. */
   reconstruct(images: ImagesInput, options: { out?: Float32Array } = {}): Float32Array {
     const fn = 'QuantizedAutoencoder.reconstruct';
-    rejectUnknownOptions(fn, options, ['out']);
-    const { data, count } = imagesOf(images, fn, 'images', this.spec.imageSize);
+    this.host.rejectUnknownOptions(fn, options, ['out']);
+    const { data, count } = this.host.imagesOf(images, fn, 'images', this.spec.imageSize);
     return this.run(fn, data, count, 0, this.layers.length - 1, options.out);
   }
 
   /** Reconstruction MSE (mean over images of each image's mean squared error) and PSNR. */
   evaluate(images: ImagesInput): Evaluation {
     const fn = 'QuantizedAutoencoder.evaluate';
-    const { data, count } = imagesOf(images, fn, 'images', this.spec.imageSize);
+    const { data, count } = this.host.imagesOf(images, fn, 'images', this.spec.imageSize);
     const out = this.run(fn, data, count, 0, this.layers.length - 1);
     const D = this.spec.imageSize, f = data instanceof Uint8Array ? 1 / 255 : 1;
     let sum = 0;
@@ -241,7 +263,7 @@ export class QuantizedAutoencoder {
   /** The model as bytes (int8 weights, about a quarter of the float file; CRC-checked). */
   save(): Uint8Array {
     void this.k;
-    return encodeQuantizedFile(this.config, this.layers);
+    return encodeQuantizedFile(this.host, this.config, this.layers);
   }
 
   /** save()'s bytes to a file path or file: URL (Node, Deno, Bun), or 'indexeddb://name'. */
@@ -258,8 +280,8 @@ export class QuantizedAutoencoder {
     const k = this.k;
     const width = this.layers[last].spec.kind === 'dense' ? this.layers[last].N : this.layers[last].spec.outputs;
     const inWidth = first === 0 ? this.spec.imageSize : this.spec.latent;
-    const length = resultLength(fn, count, width);
-    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== length)) throw argError(fn, 'out', `a Float32Array of ${length} values`, out);
+    const length = this.host.resultLength(fn, count, width);
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== length)) throw this.host.argError(fn, 'out', `a Float32Array of ${length} values`, out);
     const result = out ?? new Float32Array(length);
     const u8 = data instanceof Uint8Array;
     for (let r0 = 0; r0 < count; r0 += this.blockRows) {
@@ -294,7 +316,7 @@ export class QuantizedAutoencoder {
 
   private layerForward(k: Kernels, p: Placed, out: number, x: number, n: number, kind: 'u8' | 'f32'): void {
     const { layer } = p, L = layer.spec, g = L.conv;
-    const act = L.activation === 'relu' ? 1 : L.activation === 'sigmoid' ? 3 : 0;
+    const act = L.activation === 'relu' ? 1 : 0;
     const { q, rowScales } = this.at;
     if (!g) {
       this.quantizeInput(k, p, x, n, layer.K, kind);
@@ -324,7 +346,8 @@ export class QuantizedAutoencoder {
       }
     }
     const size = n * layer.N * p.rowsPer;
-    if (L.activation === 'leakyRelu') k.leakyReluForward(out, out, size, L.alpha);
+    if (L.activation === 'sigmoid') k.sigmoidForward(out, out, size);
+    else if (L.activation === 'leakyRelu') k.leakyReluForward(out, out, size, L.alpha);
     else if (L.activation === 'tanh') k.tanhForward(out, out, size);
   }
 }

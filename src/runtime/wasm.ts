@@ -51,7 +51,7 @@ export interface Kernels {
   quantizeRowsToF32(out: number, scales: number, inp: number, rows: number, K: number, qmax: number): void;
   f32ToI16Rows(out: number, inp: number, rows: number, K: number, Kpad: number): void;
   quantizeU8Rows(out: number, scales: number, inp: number, rows: number, K: number, Kpad: number): void;
-  /** act: 0 none, 1 relu, 3 sigmoid. */
+  /** act: 0 none, 1 relu. */
   qgemm(out: number, xq: number, xScale: number, rowsPerScale: number, wq: number, wScale: number, bias: number,
         M: number, K: number, N: number, act: number): void;
   peakProbe(iterations: number, seed: number): number;
