@@ -29,11 +29,20 @@
   const K4 = K & ~3;
   let m = f32x4.splat(0);
   let k = 0;
-  for (; k < K4; k += 4) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>k << 2))));
+  // pmax is one maxps (inputs are finite: no NaN rule needed).
+  for (; k < K4; k += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + (<usize>k << 2))));
   let top = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
   for (; k < K; k++) top = max(top, abs(load<f32>(x + (<usize>k << 2))));
   store<f32>(scaleAt, top / qmax);
   return top > 0 ? qmax / top : 0;
+}
+
+// round-to-nearest-even of y (|y| < 2^22) as i32 lanes: adding 1.5·2^23 leaves the integer in the
+// low mantissa bits (f32 addition rounds to nearest even, as f32x4.nearest), one add and one
+// integer subtract instead of nearest + trunc_sat.
+// @ts-ignore: decorator
+@inline function roundToInt(y: v128): v128 {
+  return i32x4.sub(f32x4.add(y, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
 }
 
 export function quantizeRows(out: usize, scales: usize, inp: usize, rows: i32, K: i32, Kpad: i32, qmax: f32): void {
@@ -44,8 +53,8 @@ export function quantizeRows(out: usize, scales: usize, inp: usize, rows: i32, K
     const s = f32x4.splat(rowInverse(x, K, qmax, scales + (<usize>r << 2)));
     let k = 0;
     for (; k < K8; k += 8) {
-      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(x + (<usize>k << 2)), s)));
-      const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(x + (<usize>k << 2), 16), s)));
+      const a = roundToInt(f32x4.mul(v128.load(x + (<usize>k << 2)), s));
+      const b = roundToInt(f32x4.mul(v128.load(x + (<usize>k << 2), 16), s));
       v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(a, b));
     }
     const inv = f32x4.extract_lane(s, 0);
@@ -61,7 +70,8 @@ export function quantizeRowsToF32(out: usize, scales: usize, inp: usize, rows: i
     const q = out + (<usize>r * <usize>K << 2);
     const s = f32x4.splat(rowInverse(x, K, qmax, scales + (<usize>r << 2)));
     let k = 0;
-    for (; k < K4; k += 4) v128.store(q + (<usize>k << 2), f32x4.nearest(f32x4.mul(v128.load(x + (<usize>k << 2)), s)));
+    const magic = f32x4.splat(12582912.0);
+    for (; k < K4; k += 4) v128.store(q + (<usize>k << 2), f32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), s), magic), magic));
     const inv = f32x4.extract_lane(s, 0);
     for (; k < K; k++) store<f32>(q + (<usize>k << 2), nearest<f32>(load<f32>(x + (<usize>k << 2)) * inv));
   }
@@ -74,8 +84,8 @@ export function f32ToI16Rows(out: usize, inp: usize, rows: i32, K: i32, Kpad: i3
     const q = out + (<usize>r * <usize>Kpad << 1);
     let k = 0;
     for (; k < K8; k += 8) {
-      const a = i32x4.trunc_sat_f32x4_s(v128.load(x + (<usize>k << 2)));
-      const b = i32x4.trunc_sat_f32x4_s(v128.load(x + (<usize>k << 2), 16));
+      const a = roundToInt(v128.load(x + (<usize>k << 2)));
+      const b = roundToInt(v128.load(x + (<usize>k << 2), 16));
       v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(a, b));
     }
     for (; k < K; k++) store<i16>(q + (<usize>k << 1), <i16><i32>load<f32>(x + (<usize>k << 2)));
