@@ -16,3 +16,4 @@ export function heapBase(): usize {
 }
 export { peakProbe, peakProbeFlops } from './probe';
 export { corruptRows, oneHotRows, copyRows, vaeSample, vaeBackward, normalRows } from './uses';
+export { quantizeRows, quantizeRowsToF32, f32ToI16Rows, quantizeU8Rows, qgemm } from './quant';

@@ -2,7 +2,7 @@
 // output (`wasm-autoencoder/image`), IDX files (`wasm-autoencoder/idx`) and MNIST
 // (`wasm-autoencoder/mnist`, Node) are entries of their own.
 export { Autoencoder } from './model/autoencoder.js';
-export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions } from './model/autoencoder.js';
+export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions, QuantizedAutoencoder } from './model/autoencoder.js';
 export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Loss } from './model/options.js';
 export type { Images, ImagesInput } from './model/inputs.js';
 export type { ModelSource } from './io/storage.js';

@@ -19,8 +19,9 @@ import { imageTarget } from './image.js';
 import { cliFileTarget } from './cliFile.js';
 import { safetensorsTarget } from './safetensors.js';
 import { tfjsTarget } from './tfjs.js';
+import { loadQuantizedTarget } from './loadQuantized.js';
 
-export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, safetensorsTarget, tfjsTarget];
+export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, safetensorsTarget, tfjsTarget, loadQuantizedTarget];
 
 export function targetNamed(name) {
   const target = TARGETS.find((t) => t.name === name);

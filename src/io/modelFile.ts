@@ -75,6 +75,7 @@ export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): Mod
   if (!(bytes instanceof Uint8Array)) throw argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a model file', bytes);
   if (bytes.length < 16) throw new Error(`${fn}: the model file is truncated: ${bytes.length} bytes, a model file has at least 16`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic === 'WAAQ') throw new Error(`${fn}: this is a quantized (int8) model file; load it with Autoencoder.loadQuantized`);
   if (magic !== MODEL_MAGIC) throw new Error(`${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);

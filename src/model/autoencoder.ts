@@ -5,8 +5,12 @@
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import type { ModelSource } from '../io/storage.js';
+import type { QuantizedAutoencoder, QuantizedHost } from './quantized.js';
+import { instantiateKernels, loadKernels } from '../runtime/wasm.js';
+import { Arena } from '../runtime/memory.js';
+import { crc32 } from '../util/crc32.js';
 import { Prng } from '../util/prng.js';
-import { argError, rejectUnknownOptions } from '../util/errors.js';
+import { argError, describeValue, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
 import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
@@ -21,6 +25,7 @@ import type { Backend, Evaluation, FitOptions, History, LabelOptions, OutputOpti
 import { WorkerPool } from '../parallel/pool.js';
 
 export type { LayerWeights } from './weights.js';
+export type { QuantizedAutoencoder } from './quantized.js';
 export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
 export class Autoencoder {
@@ -378,6 +383,30 @@ export class Autoencoder {
     return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out, check);
   }
 
+  /**
+   * An inference-only copy of this model with int8 weights (one scale per output column) and
+   * integer dot products, on one thread: encode, decode, reconstruct, evaluate, save (about a
+   * quarter of save()'s bytes). A variational model keeps its mean path; conditional models are
+   * refused. Load its file with Autoencoder.loadQuantized.
+   */
+  async quantize(): Promise<QuantizedAutoencoder> {
+    const engine = this.idleEngine('Autoencoder.quantize');
+    const { QuantizedAutoencoder } = await import('./quantized.js');
+    const module = this.backend.threads === 1 ? this.module : undefined;
+    return QuantizedAutoencoder.fromFloat(quantizedHost(), this.config, engine.spec, engine.params(), { module, build: this.backend.kernels });
+  }
+
+  /** A quantized model from QuantizedAutoencoder.save()'s bytes, or from a path, URL, Blob or
+   *  Response as loadFrom reads them; checked whole before anything is allocated. */
+  static async loadQuantized(source: Uint8Array | ArrayBufferView | ArrayBuffer | ModelSource,
+                             options: { kernels?: RuntimeOptions['kernels']; wasm?: RuntimeOptions['wasm'] } = {}): Promise<QuantizedAutoencoder> {
+    const fn = 'Autoencoder.loadQuantized';
+    const { QuantizedAutoencoder } = await import('./quantized.js');
+    const bytes = ArrayBuffer.isView(source) || source instanceof ArrayBuffer ? source
+      : await (await import('../io/storage.js')).readModel(source, fn);
+    return QuantizedAutoencoder.load(quantizedHost(), bytes, options, fn);
+  }
+
   /** save()'s bytes to `target`: a file path or file: URL (Node, Deno, Bun; written atomically
    *  through a temporary file and a rename), or 'indexeddb://name' in a browser. */
   async saveTo(target: string | URL, options: { optimizer?: boolean } = {}): Promise<void> {
@@ -431,3 +460,8 @@ function outputInto(fn: string, out: Float32Array, values: Float32Array): Float3
 }
 
 const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
+
+/** What the lazily loaded int8 chunk uses from the main entry's modules (see QuantizedHost). */
+const quantizedHost = (): QuantizedHost => ({
+  networkOf, configFromFile, imagesOf, resultLength, loadKernels, instantiateKernels, rejectUnknownOptions, Arena, crc32, argError, describeValue,
+});

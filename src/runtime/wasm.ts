@@ -49,6 +49,14 @@ export interface Kernels {
   vaeSample(z: number, zStride: number, eps: number, codes: number, rows: number, latent: number, seed: number, firstRow: number): number;
   vaeBackward(dcodes: number, dz: number, dzStride: number, eps: number, codes: number, rows: number, latent: number, klScale: number): void;
   normalRows(out: number, rows: number, cols: number, seed: number): void;
+  /** int8 inference (assembly/quant.ts): rows to int16 with a scale per row; the integer GEMM. */
+  quantizeRows(out: number, scales: number, inp: number, rows: number, K: number, Kpad: number, qmax: number): void;
+  quantizeRowsToF32(out: number, scales: number, inp: number, rows: number, K: number, qmax: number): void;
+  f32ToI16Rows(out: number, inp: number, rows: number, K: number, Kpad: number): void;
+  quantizeU8Rows(out: number, scales: number, inp: number, rows: number, K: number, Kpad: number): void;
+  /** act: 0 none, 1 relu. */
+  qgemm(out: number, xq: number, xScale: number, rowsPerScale: number, wq: number, wScale: number, bias: number,
+        M: number, K: number, N: number, act: number): void;
   peakProbe(iterations: number, seed: number): number;
   peakProbeFlops(): number;
 }

@@ -10,6 +10,7 @@ const EXPORTS = [
   'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward', 'tanhForward',
   'tanhBackward', 'expForward', 'transposeInto', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
   'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'allFinite', 'peakProbe', 'peakProbeFlops',
+  'quantizeRows', 'quantizeRowsToF32', 'f32ToI16Rows', 'quantizeU8Rows', 'qgemm',
   'corruptRows', 'oneHotRows', 'copyRows', 'vaeSample', 'vaeBackward', 'normalRows',
   'im2col', 'col2imAdd', 'biasActivation',
 ];

@@ -76,7 +76,7 @@ let nodeModelId: string;
 let nodeConvModelId: string;
 /** A model trained a little in Node, saved, and what Node's encode gives for the probe images. */
 let savedModel: Uint8Array;
-let probe: { images: Uint8Array; count: number; codes: Float32Array; reconstructions: Float32Array };
+let probe: { images: Uint8Array; count: number; codes: Float32Array; reconstructions: Float32Array; int8: Float32Array };
 
 const b64 = (bytes: Uint8Array | Float32Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
@@ -119,7 +119,8 @@ async function setUp(): Promise<void> {
   await saved.fit(mnist.train.images.subarray(0, 512 * 784), { epochs: 1, batchSize: 128 });
   savedModel = saved.save();
   const images = mnist.test.images.subarray(0, 600 * 784);
-  probe = { images, count: 600, codes: saved.encode(images), reconstructions: saved.reconstruct(images.subarray(0, 16 * 784)) };
+  probe = { images, count: 600, codes: saved.encode(images), reconstructions: saved.reconstruct(images.subarray(0, 16 * 784)),
+    int8: (await saved.quantize()).reconstruct(images.subarray(0, 16 * 784)) };
   await saved.dispose();
 
   server = await createServer({
@@ -245,7 +246,7 @@ function canvasBytes(page: Page, id: string): Promise<string> {
 }
 
 /** Loads Node's saved model in the page and encodes the probe images there; the Float32 bits. */
-function encodeInPage(page: Page, threads: 1 | 'auto', count: number): Promise<{ codes: string; reconstructions: string; backendThreads: number }> {
+function encodeInPage(page: Page, threads: 1 | 'auto', count: number): Promise<{ codes: string; reconstructions: string; int8: string; backendThreads: number }> {
   return page.evaluate(async ({ model, images, threads, count }) => {
     const bytes = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
     const bits = (a: Float32Array): string => {
@@ -258,7 +259,12 @@ function encodeInPage(page: Page, threads: 1 | 'auto', count: number): Promise<{
     const ae = await AE.load(bytes(model), { kernels: 'simd', threads });
     try {
       const pixels = bytes(images).subarray(0, count * 784);
-      return { codes: bits(ae.encode(pixels)), reconstructions: bits(ae.reconstruct(pixels.subarray(0, 16 * 784))), backendThreads: ae.backend.threads };
+      // int8: quantized here (a threaded model's quantized copy fetches the one-thread kernels)
+      const int8 = await AE.loadQuantized((await ae.quantize()).save(), { kernels: 'simd' });
+      return {
+        codes: bits(ae.encode(pixels)), reconstructions: bits(ae.reconstruct(pixels.subarray(0, 16 * 784))),
+        int8: bits(int8.reconstruct(pixels.subarray(0, 16 * 784))), backendThreads: ae.backend.threads,
+      };
     } finally {
       await ae.dispose();
     }
@@ -331,6 +337,8 @@ describe('the demo page in Chromium', () => {
     expect(threaded.backendThreads).toBe(state.threads);
     expect(threaded.codes).toBe(b64(probe.codes));
     expect(threaded.reconstructions).toBe(b64(probe.reconstructions));
+    expect(one.int8).toBe(b64(probe.int8));
+    expect(threaded.int8).toBe(b64(probe.int8));
 
     expect(errors).toEqual([]);
     console.log(`isolated page: ${state.threads} threads (${state.kernels}), loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +

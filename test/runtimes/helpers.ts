@@ -247,6 +247,9 @@ export interface NodeReference {
   codes: Buffer;
   /** A fresh MODEL_OPTIONS model trained EPOCHS epochs here, on one thread. */
   training: TrainingReport;
+  /** The saved model quantized (int8, simd build): its reconstructions of the first ENCODE_COUNT
+   *  test images, as bytes. */
+  int8: Buffer;
 }
 
 /** The bytes of a Float32Array, for bit-for-bit comparison with Buffer.equals. */
@@ -271,6 +274,7 @@ export async function nodeReference(): Promise<NodeReference> {
   await saved.fit(mnist.train, { epochs: PRETRAIN_EPOCHS, batchSize: BATCH_SIZE });
   const modelBytes = saved.save();
   const codes = Buffer.from(bits(saved.encode(encodeImages(mnist))));
+  const int8 = Buffer.from(bits((await saved.quantize()).reconstruct(encodeImages(mnist))));
   await saved.dispose();
 
   const ae = await Autoencoder.create({ ...MODEL_OPTIONS, threads: 1, kernels: 'simd' });
@@ -281,7 +285,7 @@ export async function nodeReference(): Promise<NodeReference> {
     losses: history.epochs.map((e) => e.loss), weights: Buffer.from(bits(flatWeights(ae.getWeights()))),
   };
   await ae.dispose();
-  return { mnist, modelBytes, codes, training };
+  return { mnist, modelBytes, codes, training, int8 };
 }
 
 /** Where the Deno/Bun fixture writes models with saveTo: a folder beside the model file. */
@@ -310,6 +314,8 @@ export interface TrainAndEncodeResult {
   /** The Node model written with saveTo and read back with loadFrom, by path and by file: URL:
    *  the codes each gives (base64). */
   stored: { codes: string; urlCodes: string; leftovers: string[] };
+  /** The Node model quantized: reconstructions (base64), also after save() and loadQuantized. */
+  quantized: { reconstructed: string; reloaded: string; backend: { kernels: string; threads: number } };
   ms: number;
 }
 

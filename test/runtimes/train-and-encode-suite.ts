@@ -84,6 +84,13 @@ export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', work
       expect(result.stored.leftovers).toEqual(['saved.wae']);
     });
 
+    it("int8: quantize() and a loadQuantized copy reconstruct with Node's bits", () => {
+      expect(result.quantized.backend).toEqual({ kernels: 'simd', threads: 1 });
+      expect(b64(result.quantized.reconstructed).length).toBe(ref.int8.length);
+      expect(b64(result.quantized.reconstructed).equals(ref.int8)).toBe(true);
+      expect(b64(result.quantized.reloaded).equals(ref.int8)).toBe(true);
+    });
+
     it('exits by itself after dispose()', () => {
       expect(run.killed, describeRun(run)).toBeNull();
       expect(run.exitCode).toBe(0);

@@ -62,7 +62,8 @@ describe('workerd (miniflare)', () => {
   beforeAll(async () => {
     workerd = runtimeBinary('workerd');
     ref = await nodeReference();
-    libraryFiles = staticImportGraph(join(distDir, 'index.js'));
+    // The int8 model is imported lazily by the main entry; its graph is registered too.
+    libraryFiles = [...new Set([...staticImportGraph(join(distDir, 'index.js')), ...staticImportGraph(join(distDir, 'model', 'quantized.js'))])];
     const started = performance.now();
     mf = new Miniflare({
       modulesRoot: repoRoot,
@@ -133,5 +134,17 @@ describe('workerd (miniflare)', () => {
     expect(backend).toEqual({ kernels: 'simd', threads: 1 });
     expect(codes.length).toBe(ref.codes.length);
     expect(codes.equals(ref.codes)).toBe(true);
+  });
+
+  it("int8: quantize() and loadQuantized reconstruct with Node's bits", async () => {
+    const images = encodeImages(ref.mnist);
+    const body = new Uint8Array(ref.modelBytes.length + images.length);
+    body.set(ref.modelBytes);
+    body.set(images, ref.modelBytes.length);
+    const response = await post(`/quantize?modelBytes=${ref.modelBytes.length}`, body);
+    const out = Buffer.from(await response.arrayBuffer());
+    expect(JSON.parse(response.headers.get('x-backend') ?? 'null')).toEqual({ kernels: 'simd', threads: 1 });
+    expect(out.length).toBe(ref.int8.length);
+    expect(out.equals(ref.int8)).toBe(true);
   });
 });
