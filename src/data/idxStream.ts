@@ -9,8 +9,8 @@ import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { describeBytes, idxHeader, inflatesPastHeader, MAX_IDX_HEADER_BYTES } from './idx.js';
 
 const FN = 'streamIdx';
-/** Rows per chunk unless told: 8,192 MNIST digits are 6.4 MB. */
-const DEFAULT_CHUNK_ROWS = 8192;
+/** Rows per chunk unless told: 1,024 MNIST digits are 784 KB. */
+const DEFAULT_CHUNK_ROWS = 1024;
 /** Inflated pieces of this size (as loadMnist's gunzip). */
 const OUTPUT_CHUNK = 65536;
 /** Bytes read from a file at a time when inflating. */
@@ -20,6 +20,10 @@ export interface IdxChunk {
   /** chunk rows × values per image, row-major. */
   images: Uint8Array;
   labels?: Uint8Array;
+  /** Hands the arrays back, to be filled again by a later chunk of the same pass, so that a pass
+   *  makes no garbage: fit and Autoencoder.dataset call it once they have copied the rows. The
+   *  arrays may change after it; a chunk never released stays as it is. */
+  release(): void;
 }
 
 /** The images of an IDX file (u8, dims [count, …]) in chunks of whole rows, with their labels. */
@@ -36,13 +40,14 @@ export interface IdxImageStream extends AsyncIterable<IdxChunk> {
 export interface StreamIdxOptions {
   /** An IDX file of u8 labels, one per image (plain or gzipped): each chunk then has `labels`. */
   labels?: string;
-  /** Images per chunk (default 8192; the last chunk may have fewer). */
+  /** Images per chunk (default 1024; the last chunk may have fewer). */
   chunkRows?: number;
 }
 
 /** A file's bytes after its IDX header, read in exact amounts. */
 interface Reader {
-  read(n: number): Promise<Uint8Array>;
+  /** Fills `out` with the next out.length bytes. */
+  read(out: Uint8Array): Promise<Uint8Array>;
   /** Checks that nothing is left, then closes. */
   finish(): Promise<void>;
   close(): Promise<void>;
@@ -103,8 +108,8 @@ function fileReader(fh: FileHandle, position: number): Reader {
     if (!closed) { closed = true; await fh.close(); }
   };
   return {
-    async read(n) {
-      const out = new Uint8Array(n);
+    async read(out) {
+      const n = out.length;
       let got = 0;
       while (got < n) {
         const { bytesRead } = await fh.read(out, got, n - got, position);
@@ -158,8 +163,8 @@ async function openGzip(path: string, what: string, minDims: number): Promise<Op
     pending = pending.subarray(header.headerBytes);
     const dims = header.dims;
     const reader: Reader = {
-      async read(n) {
-        const out = new Uint8Array(n);
+      async read(out) {
+        const n = out.length;
         let got = 0;
         while (got < n) {
           if (pending.length === 0 && !(await pull())) {
@@ -229,9 +234,22 @@ function pass(path: string, labelsPath: string | undefined, count: number, image
     finished = true;
     await Promise.all([images?.close(), labels?.close()]);
   };
+  // Arrays handed back by release(), reused for the next chunks of their size.
+  const spare: Uint8Array[] = [];
+  const take = (n: number): Uint8Array => {
+    const i = spare.findIndex((a) => a.length === n);
+    return i >= 0 ? spare.splice(i, 1)[0] : new Uint8Array(n);
+  };
   const readChunk = async (rows: number): Promise<IdxChunk> => {
-    const [im, lb] = await Promise.all([images!.read(rows * imageSize), labels?.read(rows)]);
-    return lb ? { images: im, labels: lb } : { images: im };
+    const [im, lb] = await Promise.all([images!.read(take(rows * imageSize)), labels?.read(take(rows))]);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      spare.push(im);
+      if (lb) spare.push(lb);
+    };
+    return lb ? { images: im, labels: lb, release } : { images: im, release };
   };
   const nextRows = (): number => Math.min(chunkRows, count - done);
   return {

@@ -8,6 +8,7 @@ import { MAX_MEMORY_BYTES } from '../engine/layout.js';
 import { alignUp } from '../runtime/memory.js';
 import { argError } from '../util/errors.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
+import { releaseChunk } from './stream.js';
 
 /** Float pixels a data set holds: fit's targets, the output's range. */
 const PIXELS: [number, number] = [0, 1];
@@ -154,6 +155,7 @@ export class DataStore {
         if (at + n > count) throw new Error(`${fn}: data gives more than the ${count} images its count says (${at + n} by chunk ${k})`);
         if (!this.holds(entry)) throw new Error(`${fn}: the model was disposed while its data set was read`);
         this.write(entry, at, rows, chunkLabels);
+        releaseChunk(r.value);
         at += n;
       }
       if (at !== count) throw new Error(`${fn}: data gave ${at} images, its count says ${count}`);

@@ -65,7 +65,8 @@ export async function streamEpoch(plan: StreamPlan, shuffle: boolean, prng: Prng
     const r = await hooks.next();
     if (r.done) break;
     const { data, count, labels } = hooks.rows(r.value, k);
-    for (let i = 0; i < count && going; i++) {
+    let i = 0;
+    for (; i < count && going; i++) {
       const slot = free[--top];
       hooks.write(slot, data, i, labels);
       read++;
@@ -79,8 +80,14 @@ export async function streamEpoch(plan: StreamPlan, shuffle: boolean, prng: Prng
         segment[length++] = buffer[j];
         buffer[j] = slot;
       }
-      if (length === segmentRows) await flush();
+      if (length === segmentRows) {
+        // Written rows are in place: the chunk's arrays go back before training (a stream that
+        // reuses them reads the next chunk into them meanwhile).
+        if (i === count - 1) releaseChunk(r.value);
+        await flush();
+      }
     }
+    releaseChunk(r.value);
   }
   if (!going) return read;
   const rest = buffer.subarray(0, filled);
@@ -91,4 +98,10 @@ export async function streamEpoch(plan: StreamPlan, shuffle: boolean, prng: Prng
   }
   if (going && length > 0) await flush();
   return read;
+}
+
+/** Hands a chunk's arrays back to its stream when it asks for them (streamIdx's chunks do). */
+export function releaseChunk(chunk: unknown): void {
+  const release = (chunk as { release?: unknown } | null)?.release;
+  if (typeof release === 'function') release.call(chunk);
 }
