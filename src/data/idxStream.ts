@@ -98,7 +98,7 @@ function checkHeader(path: string, what: string, header: { type: string; dims: n
   if (header.type !== 'u8' || header.dims.length < minDims) {
     throw new Error(`${FN}: ${path} must hold u8 ${what} with ${minDims === 1 ? '1 dim' : `at least ${minDims} dims (count, …)`}, got ${header.type} with dims [${header.dims.join(', ')}]`);
   }
-  if (!Number.isFinite(header.dataBytes)) throw new Error(`${FN}: ${path} declares dims [${header.dims.join(', ')}], more than ${describeBytes(header.dataBytes)} bytes`);
+  if (!Number.isFinite(header.dataBytes)) throw new Error(`${FN}: ${path} declares dims [${header.dims.join(', ')}] of u8, ${describeBytes(header.dataBytes)} bytes: more than any file holds`);
 }
 
 /** A plain file read from `position` on, the next read started before the last one's bytes are used. */
