@@ -1,6 +1,7 @@
 // The memory plan of one model: where every region sits in the one memory (parameters, optimizer
-// state and transposed weights first, never moving; then per-thread workspaces, gradient
-// partials, inference and data-set regions), and how the parameter vector is cut between threads.
+// state and transposed weights first, never moving; the store of kept data sets; then per-thread
+// workspaces, gradient partials, data-set and inference regions), and how the parameter vector is
+// cut between threads.
 // Plain data, so a worker adopts the caller's plan as it is.
 import { planLayout } from '../runtime/memory.js';
 import { patchFloatsOf, type NetworkSpec } from './network.js';

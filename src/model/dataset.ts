@@ -174,8 +174,8 @@ export class DataStore {
     const size = engine.spec.imageSize;
     const imageBytes = alignUp(count * size * (kind === 'u8' ? 1 : 4));
     const bytes = imageBytes + alignUp(engine.spec.classes > 0 ? count : 0);
-    // Plain doubles: exact far past the limit, so the check cannot wrap.
-    if (this.bytes + bytes + engine.layout.end > MAX_MEMORY_BYTES) {
+    // Plain doubles, exact far past the limit, so the check cannot wrap (layout.end counts the store).
+    if (bytes + engine.layout.end > MAX_MEMORY_BYTES) {
       throw new Error(`${fn}: ${count} images of ${size} ${kind === 'u8' ? 'bytes' : 'floats'} need ${Math.ceil(bytes / 2 ** 20)} MiB, ` +
         `more than the model's memory has left of the ${MAX_MEMORY_BYTES / 2 ** 20} MiB it may use; give fit() the images as a stream instead`);
     }

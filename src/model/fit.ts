@@ -14,7 +14,7 @@ import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
-import { INFER_ROWS, inferencePlan } from './setup.js';
+import { INFER_ROWS } from './setup.js';
 import type { EarlyStoppingOptions, EpochLog, FitOptions, History, LearningRateSchedule, NoiseOptions } from './types.js';
 import { EarlyStopper, earlyStoppingOf, LearningRates, scheduleOf } from './control.js';
 import { Dataset, isChunks, type DataStore, type ImageChunks, type StoredRows } from './dataset.js';
