@@ -195,7 +195,7 @@ export interface StreamMnistOptions {
   dir?: string;
   /** Give each chunk its labels (default true). */
   labels?: boolean;
-  /** Images per chunk (default 1024). */
+  /** Images per chunk (default 256). */
   chunkRows?: number;
 }
 
