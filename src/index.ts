@@ -1,7 +1,8 @@
 // Public API of the main entry. It imports nothing platform-specific and nothing heavy: image
 // output (`wasm-autoencoder/image`), IDX files (`wasm-autoencoder/idx`) and MNIST
 // (`wasm-autoencoder/mnist`, Node) are entries of their own.
-export { Autoencoder } from './model/autoencoder.js';
+export { Autoencoder, Dataset } from './model/autoencoder.js';
+export type { ImageChunks } from './model/autoencoder.js';
 export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions, QuantizedAutoencoder } from './model/autoencoder.js';
 export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Loss } from './model/options.js';
 export type { Images, ImagesInput } from './model/inputs.js';

@@ -105,7 +105,20 @@ function elementCount(dims: readonly number[]): number {
   return count;
 }
 
-function describeBytes(n: number): string {
+/**
+ * The header at the start of an IDX file being read in pieces (a stream): its type, dims and sizes,
+ * or undefined while `start` is shorter than the header. Throws decodeIdx's errors for a bad magic,
+ * type code or dimension count. `dataBytes` is Infinity when the dims multiply past 2^53.
+ */
+export function idxHeader(start: Uint8Array, name: string): { type: IdxType; dims: number[]; headerBytes: number; dataBytes: number } | undefined {
+  if (start.length < 4) return undefined;
+  readMagic(start, name);
+  if (start.length < 4 + 4 * start[3]) return undefined;
+  const { info, dims, headerBytes, dataBytes } = readHeader(start, name);
+  return { type: info.type, dims, headerBytes, dataBytes };
+}
+
+export function describeBytes(n: number): string {
   return Number.isFinite(n) ? String(n) : `more than ${Number.MAX_SAFE_INTEGER}`;
 }
 

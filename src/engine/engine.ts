@@ -154,12 +154,17 @@ export class Engine {
                    width: number, kind: DataKind, capacity: number): void {
     if (at + rows > capacity) throw new Error(`engine: ${rows} rows at row ${at} exceed the ${capacity} planned`);
     const src = data.subarray(row * width, (row + rows) * width);
-    if (kind === 'u8') {
-      if (!(src instanceof Uint8Array)) throw new Error('engine: this region holds bytes, got floats');
-      this.arena.u8.set(src, base + at * width);
+    if (kind === 'u8' ? !(src instanceof Uint8Array) : !(src instanceof Float32Array)) {
+      throw new Error(`engine: this region holds ${kind === 'u8' ? 'bytes, got floats' : 'floats, got bytes'}`);
+    }
+    const to = base + at * width * src.BYTES_PER_ELEMENT;
+    if (src.buffer === this.arena.u8.buffer) {
+      // Rows of this memory (a stored data set): set() would first copy them out of it.
+      this.arena.u8.copyWithin(to, src.byteOffset, src.byteOffset + src.byteLength);
+    } else if (kind === 'u8') {
+      this.arena.u8.set(src, to);
     } else {
-      if (!(src instanceof Float32Array)) throw new Error('engine: this region holds floats, got bytes');
-      this.arena.f32.set(src, (base >> 2) + at * width);
+      this.arena.f32.set(src as Float32Array, to >> 2);
     }
   }
 

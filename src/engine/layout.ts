@@ -1,6 +1,7 @@
 // The memory plan of one model: where every region sits in the one memory (parameters, optimizer
-// state and transposed weights first, never moving; then per-thread workspaces, gradient
-// partials, inference and data-set regions), and how the parameter vector is cut between threads.
+// state and transposed weights first, never moving; the store of kept data sets; then per-thread
+// workspaces, gradient partials, data-set and inference regions), and how the parameter vector is
+// cut between threads.
 // Plain data, so a worker adopts the caller's plan as it is.
 import { planLayout } from '../runtime/memory.js';
 import { patchFloatsOf, type NetworkSpec } from './network.js';
@@ -36,14 +37,21 @@ export interface Workspace {
 }
 
 export type Region = 'control' | 'params0' | 'params1' | 'optA0' | 'optA1' | 'optB0' | 'optB1' | 'transposed' |
-  'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'labels' | 'inferIn' | 'inferLabels' | 'inferOut' | 'rowErrors';
+  'store' | 'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'labels' | 'inferIn' | 'inferLabels' | 'inferOut' | 'rowErrors';
 
 export interface LayoutRequest {
   /** Largest batch a step will take. */
   batchSize: number;
-  /** Examples the dataset region holds (a whole data set, or one batch when streaming). */
+  /** Examples the dataset region holds (a whole data set, one batch staged from the caller's
+   *  array, or a stream's shuffle buffer); with `stored`, the rows of the stored set trained on. */
   datasetRows: number;
   datasetKind: DataKind;
+  /** Bytes of the store: the data sets kept in the model's memory (Autoencoder.dataset), right
+   *  after the transposed weights, so that re-planning the regions after it never moves them. */
+  storeBytes?: number;
+  /** When a fit trains on a stored data set: the byte offsets of its rows and labels in the store.
+   *  The dataset and labels regions then point there and take no room of their own. */
+  stored?: { images: number; labels: number };
   /** Rows the inference regions hold. */
   inferRows: number;
   inferKind: DataKind;
@@ -85,10 +93,11 @@ export function planEngineLayout(spec: NetworkSpec, heapBase: number, request: L
     ['control', CONTROL_BYTES],
     ['params0', P], ['params1', P], ['optA0', P], ['optA1', P], ['optB0', P], ['optB1', P],
     ['transposed', spec.transposedCount * 4],
+    ['store', request.storeBytes ?? 0],
     ['workspaces', wsBytes * request.workspaces], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
     ['indices', request.datasetRows * 4],
-    ['dataset', request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
-    ['labels', spec.classes > 0 ? request.datasetRows : 0],
+    ['dataset', request.stored ? 0 : request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
+    ['labels', spec.classes > 0 && !request.stored ? request.datasetRows : 0],
     // Last, so that an inference call between epochs (a callback's) may re-plan them for its own
     // kind of rows without moving the data set a fit has stored.
     ['rowErrors', request.inferRows * 4],
@@ -96,6 +105,10 @@ export function planEngineLayout(spec: NetworkSpec, heapBase: number, request: L
     ['inferOut', request.inferRows * spec.maxWidth * 4],
     ['inferLabels', spec.classes > 0 ? request.inferRows : 0],
   ]);
+  if (request.stored) {
+    offsets.dataset = request.stored.images;
+    offsets.labels = request.stored.labels;
+  }
   const workspaceList: Workspace[] = [];
   for (let w = 0; w < request.workspaces; w++) workspaceList.push(carveWorkspace(spec, offsets.workspaces + w * wsBytes));
   return { ...request, at: offsets, workspaceList, maxChunks, end };

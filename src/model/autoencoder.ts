@@ -23,9 +23,12 @@ import { validationLoss } from './validation.js';
 import { layerWeights, setLayerWeights, type LayerWeights } from './weights.js';
 import type { Backend, Evaluation, FitOptions, History, LabelOptions, OutputOptions, RuntimeOptions } from './types.js';
 import { WorkerPool } from '../parallel/pool.js';
+import { Dataset, DataStore, type ImageChunks } from './dataset.js';
 
 export type { LayerWeights } from './weights.js';
 export type { QuantizedAutoencoder } from './quantized.js';
+export { Dataset } from './dataset.js';
+export type { ImageChunks } from './dataset.js';
 export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
 export class Autoencoder {
@@ -39,6 +42,8 @@ export class Autoencoder {
   private training: 'idle' | 'busy' | 'between' = 'idle';
   private epochCount = 0;
   private lastHistory: History = { epochs: [] };
+  /** The data sets kept in this model's memory (dataset()). */
+  private readonly store = new DataStore({ engine: () => this.live, assertIdle: (fn) => void this.idleEngine(fn, false) });
 
   private constructor(config: ModelConfig, parts: ModelParts) {
     this.config = config;
@@ -167,10 +172,31 @@ export class Autoencoder {
     engine.refreshTransposed();
   }
 
-  /** Trains on `data` (n images as bytes or floats in [0, 1]); resolves with the epoch logs. */
-  async fit(data: ImagesInput, options: FitOptions = {}): Promise<History> {
+  /**
+   * Keeps images in the model's memory for training: checked once (floats must lie in [0, 1]),
+   * copied once (bytes stay bytes), so that every `fit` on the returned Dataset (also as
+   * `validation`) starts at once, with any thread count, and the caller may drop its array. `data`
+   * is what fit takes (with `labels` for conditional models, here or as `data.labels`), or a stream
+   * of chunks that says its `count` (streamIdx from 'wasm-autoencoder/mnist'), read straight in,
+   * so that no copy of the whole set is ever held in JavaScript. The handle lasts until its
+   * dispose() or the model's; it belongs to this model alone.
+   */
+  async dataset(data: ImagesInput | ImageChunks, options: LabelOptions = {}): Promise<Dataset> {
+    const fn = 'Autoencoder.dataset';
+    rejectUnknownOptions(fn, options, ['labels']);
+    const rows = await this.store.add(fn, data, options?.labels);
+    return new Dataset(this.store, rows, this.live.spec.imageSize);
+  }
+
+  /**
+   * Trains on `data`: n images as bytes or floats in [0, 1] (checked, and with threads copied into
+   * the model's memory, on every call), a Dataset of this model (nothing to check or copy), or a
+   * stream of chunks (an async iterable read once per epoch, shuffled through a buffer of
+   * `shuffleBuffer` rows in the model's memory). Resolves with the epoch logs.
+   */
+  async fit(data: ImagesInput | Dataset | ImageChunks, options: FitOptions = {}): Promise<History> {
     const engine = this.idleEngine('Autoencoder.fit', false);
-    const job = fitJob(engine, data, options);
+    const job = fitJob(engine, this.store, data, options);
     this.training = 'busy';
     try {
       return await runFit(this.fitHost(), job);
@@ -199,6 +225,7 @@ export class Autoencoder {
         if (model.pool === pool) model.pool = null;
       },
       validate: (d, count, labels) => model.validate(d, count, labels),
+      store: this.store,
       get epochs() { return model.epochCount; },
       set epochs(n: number) { model.epochCount = n; },
       get history() { return model.lastHistory; },
@@ -443,6 +470,7 @@ export class Autoencoder {
     const pool = this.pool;
     this.pool = null;
     this.engine = null;
+    this.store.clear();
     if (pool) await pool.terminate();
   }
 }

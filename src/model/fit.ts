@@ -1,9 +1,11 @@
-// fit(): its options checked once, then the epochs. One thread steps engine/epoch.ts's generator
-// here, copying each shuffled batch from the caller's array just before its step (the data set is
-// never held twice); with threads the data set sits in the shared memory once and every thread,
-// the caller's too, steps the same generator under barriers (parallel/). Both end each epoch the
-// same way: the log, validation, the callback, a turn of the event loop.
-import type { Corruption, DataKind, Engine } from '../engine/engine.js';
+// fit(): its options checked once, then the epochs. The rows come from one of three places: a
+// Dataset kept in the model's memory (trained on in place), the caller's array (one thread copies
+// each shuffled batch from it just before its step, so the set is never held twice; threads copy
+// it into the shared memory once per call), or a stream of chunks (model/stream.ts: a shuffle
+// buffer in the memory, trained in segments). One thread steps engine/epoch.ts's generator here;
+// with threads every thread, the caller's too, steps it under barriers (parallel/). Every epoch
+// ends the same way: the log, validation, the callback, a turn of the event loop.
+import type { Corruption, DataKind, Engine, Layout, LayoutRequest } from '../engine/engine.js';
 import { epochSteps, type EpochEnd } from '../engine/epoch.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import type { Report } from '../parallel/messages.js';
@@ -12,13 +14,15 @@ import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
-import { INFER_ROWS, inferencePlan } from './setup.js';
+import { INFER_ROWS } from './setup.js';
 import type { EarlyStoppingOptions, EpochLog, FitOptions, History, LearningRateSchedule, NoiseOptions } from './types.js';
 import { EarlyStopper, earlyStoppingOf, LearningRates, scheduleOf } from './control.js';
+import { Dataset, isChunks, type DataStore, type ImageChunks, type StoredRows } from './dataset.js';
+import { streamEpoch, streamPlan } from './stream.js';
 
 const FN = 'Autoencoder.fit';
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise',
-  'earlyStopping', 'learningRateSchedule'];
+  'earlyStopping', 'learningRateSchedule', 'shuffleBuffer'];
 const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
 /** Float pixels fit takes: the output's range, which the loss compares them with. */
 const PIXELS: [number, number] = [0, 1];
@@ -44,28 +48,39 @@ export interface FitHost {
   history: History;
   /** Runs a callback with the model open to read-only calls. */
   between<T>(callback: () => T): Promise<Awaited<T>>;
+  /** The model's stored data sets. */
+  readonly store: DataStore;
 }
 
+/** Where a fit's rows come from. */
+type FitSource =
+  | { type: 'array'; images: Images; labels?: Uint8Array; count: number }
+  | { type: 'stored'; rows: StoredRows; count: number }
+  | { type: 'stream'; chunks: ImageChunks; bufferRows?: number };
+
+/** Validation rows: the caller's array, or rows [from, from + count) of a stored data set. */
+type ValidationSource =
+  | { type: 'array'; data: Images; count: number; labels?: Uint8Array }
+  | { type: 'stored'; rows: StoredRows; from: number; count: number };
+
 export interface FitJob {
-  images: Images;
-  labels?: Uint8Array;
-  count: number;
+  source: FitSource;
+  /** Rows per step: batchSize, or fewer when the data set has fewer. */
   batch: number;
-  kind: DataKind;
   epochs: number;
   shuffle: boolean;
   corruption: Corruption;
-  validation?: { data: Images; count: number; labels?: Uint8Array };
+  validation?: ValidationSource;
   earlyStopping?: Required<EarlyStoppingOptions>;
   schedule: LearningRateSchedule | undefined;
   options: FitOptions;
 }
 
 /** Checks fit's arguments; every error names the argument. */
-export function fitJob(engine: Engine, data: ImagesInput, options: FitOptions): FitJob {
+export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dataset | ImageChunks, options: FitOptions): FitJob {
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
   rejectUnknownOptions(FN, options, FIT_KEYS);
-  const { data: all, count: total } = imagesOf(data, FN, 'data', engine.spec.imageSize, PIXELS);
+  if (store.building) throw new Error(`${FN}: a dataset() of this model is still reading its chunks; await it first`);
   const epochs = options.epochs ?? 1;
   if (!isPositiveInteger(epochs, 1e6)) throw argError(FN, 'epochs', 'a positive integer', epochs);
   const batchSize = options.batchSize ?? 32;
@@ -73,22 +88,53 @@ export function fitJob(engine: Engine, data: ImagesInput, options: FitOptions): 
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError(FN, 'shuffle', 'true or false', shuffle);
   const classes = engine.spec.classes, size = engine.spec.imageSize;
-  const allLabels = labelsOf(data, total, classes, FN, 'data');
-  let images = all, labels = allLabels, count = total;
-  let validation: FitJob['validation'];
-  if (options.validationSplit !== undefined) {
-    const f = options.validationSplit;
+  let source: FitSource;
+  let validation: ValidationSource | undefined;
+  const split = options.validationSplit;
+  if (split !== undefined) {
     if (options.validation !== undefined) throw new Error(`${FN}: give validation or validationSplit, not both`);
-    if (typeof f !== 'number' || !(f > 0 && f < 1)) throw argError(FN, 'validationSplit', 'a number in (0, 1)', f);
-    // As Keras: the rows from ⌊n·(1 − f)⌋ on, before any shuffling.
-    count = Math.floor(total * (1 - f));
-    if (count < 1 || count >= total) throw new Error(`${FN}: validationSplit ${f} of ${total} images leaves ${count} to train on and ${total - count} to validate; each needs at least one`);
-    images = all.subarray(0, count * size);
-    labels = allLabels?.subarray(0, count);
-    validation = { data: all.subarray(count * size), count: total - count, labels: allLabels?.subarray(count) };
-  } else if (options.validation !== undefined) {
-    const v = imagesOf(options.validation, FN, 'validation', size, PIXELS);
-    validation = { ...v, labels: labelsOf(options.validation, v.count, classes, FN, 'validation') };
+    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw argError(FN, 'validationSplit', 'a number in (0, 1)', split);
+  }
+  /** As Keras: the rows from ⌊n·(1 − f)⌋ on, before any shuffling. */
+  const splitAt = (total: number): number => {
+    const count = Math.floor(total * (1 - split!));
+    if (count < 1 || count >= total) throw new Error(`${FN}: validationSplit ${split} of ${total} images leaves ${count} to train on and ${total - count} to validate; each needs at least one`);
+    return count;
+  };
+  if (data instanceof Dataset) {
+    const rows = Dataset.entryOf(data, store, FN, 'data');
+    const count = split !== undefined ? splitAt(rows.count) : rows.count;
+    source = { type: 'stored', rows, count };
+    if (split !== undefined) validation = { type: 'stored', rows, from: count, count: rows.count - count };
+  } else if (isChunks(data)) {
+    if (split !== undefined) throw new Error(`${FN}: validationSplit needs the data in memory; with a stream give validation images instead`);
+    source = { type: 'stream', chunks: data };
+    if (options.shuffleBuffer !== undefined) {
+      if (!isPositiveInteger(options.shuffleBuffer, 1 << 24)) throw argError(FN, 'shuffleBuffer', 'an integer in [1, 16777216] (rows)', options.shuffleBuffer);
+      source.bufferRows = options.shuffleBuffer;
+    }
+  } else {
+    const { data: all, count: total } = imagesOf(data, FN, 'data', size, PIXELS);
+    const allLabels = labelsOf(data, total, classes, FN, 'data');
+    if (split !== undefined) {
+      const count = splitAt(total);
+      source = { type: 'array', images: all.subarray(0, count * size), labels: allLabels?.subarray(0, count), count };
+      validation = { type: 'array', data: all.subarray(count * size), count: total - count, labels: allLabels?.subarray(count) };
+    } else {
+      source = { type: 'array', images: all, labels: allLabels, count: total };
+    }
+  }
+  if (options.shuffleBuffer !== undefined && source.type !== 'stream') {
+    throw new Error(`${FN}: shuffleBuffer is for data given as a stream of chunks; this data is in memory and is shuffled whole`);
+  }
+  if (options.validation !== undefined) {
+    if (options.validation instanceof Dataset) {
+      const rows = Dataset.entryOf(options.validation, store, FN, 'validation');
+      validation = { type: 'stored', rows, from: 0, count: rows.count };
+    } else {
+      const v = imagesOf(options.validation, FN, 'validation', size, PIXELS);
+      validation = { type: 'array', ...v, labels: labelsOf(options.validation, v.count, classes, FN, 'validation') };
+    }
   }
   const corruption = noiseOf(options.noise);
   for (const cb of ['onEpochEnd', 'onBatchEnd'] as const) {
@@ -99,10 +145,9 @@ export function fitJob(engine: Engine, data: ImagesInput, options: FitOptions): 
   signal?.throwIfAborted();
   const earlyStopping = earlyStoppingOf(options.earlyStopping, validation !== undefined);
   const schedule = scheduleOf(options.learningRateSchedule, validation !== undefined, epochs);
-  const kind: DataKind = images instanceof Uint8Array ? 'u8' : 'f32';
-  return { images, labels, count, batch: Math.min(batchSize, count), kind, epochs, shuffle, corruption, validation, earlyStopping, schedule, options };
+  const batch = source.type === 'stream' ? batchSize : Math.min(batchSize, source.count);
+  return { source, batch, epochs, shuffle, corruption, validation, earlyStopping, schedule, options };
 }
-
 
 export async function runFit(host: FitHost, job: FitJob): Promise<History> {
   const engine = host.engine();
@@ -115,8 +160,8 @@ export async function runFit(host: FitHost, job: FitJob): Promise<History> {
     stopper: job.earlyStopping ? new EarlyStopper(job.earlyStopping) : null,
   };
   try {
-    if (host.threads > 1) await fitThreads(host, run);
-    else await fitHere(host, run);
+    if (job.source.type === 'stream') await fitStream(host, run, job.source);
+    else await fitInMemory(host, run, job.source);
     if (run.stopper) {
       history.bestEpoch = run.stopper.bestEpoch;
       const best = run.stopper.bestWeights;
@@ -148,52 +193,195 @@ function shuffled(host: FitHost, order: Uint32Array, shuffle: boolean): Uint32Ar
   return order;
 }
 
-/** One thread, in the caller. */
-async function fitHere(host: FitHost, run: FitRun): Promise<void> {
-  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = run.job;
+/** What every plan of a fit asks besides its data set: the batch, the threads' workspaces, the
+ *  inference regions for validation rows, and the store. */
+function fitRequest(host: FitHost, run: FitRun): Omit<LayoutRequest, 'datasetRows' | 'datasetKind'> {
+  const v = run.job.validation;
+  const inferKind: DataKind = v === undefined ? 'u8' : v.type === 'stored' ? v.rows.kind : v.data instanceof Float32Array ? 'f32' : 'u8';
+  return { batchSize: run.job.batch, workspaces: host.threads, inferRows: INFER_ROWS, inferKind, storeBytes: host.store.storeBytes };
+}
+
+/** A data set in memory: the caller's array or a stored one. */
+async function fitInMemory(host: FitHost, run: FitRun, source: Extract<FitSource, { type: 'array' | 'stored' }>): Promise<void> {
+  const { batch, epochs, shuffle } = run.job;
   const engine = host.engine();
-  engine.plan({ ...inferencePlan(1, validation?.data instanceof Float32Array ? 'f32' : 'u8'), batchSize: batch, datasetRows: batch, datasetKind: kind }, FN);
+  const { count } = source;
+  // One thread stages each batch from the caller's array at rows 0…batch-1 (identity order);
+  // otherwise the epoch's order indexes the whole set, stored here or kept in the store.
+  const staged = source.type === 'array' && host.threads === 1;
+  const request = fitRequest(host, run);
+  let layout: Layout;
+  if (source.type === 'stored') {
+    layout = engine.plan({ ...request, datasetRows: count, datasetKind: source.rows.kind, stored: { images: source.rows.images, labels: source.rows.labels } }, FN);
+  } else {
+    const kind: DataKind = source.images instanceof Uint8Array ? 'u8' : 'f32';
+    layout = engine.plan({ ...request, datasetRows: staged ? batch : count, datasetKind: kind }, FN);
+    if (!staged) engine.storeRows(source.images, 0, count, 0, source.labels);
+  }
   const identity = new Uint32Array(batch);
   for (let i = 0; i < batch; i++) identity[i] = i;
   const order = new Uint32Array(count);
-  for (let e = 0; e < epochs; e++) {
-    const epoch = host.epochs + 1, learningRate = run.rates.at(e);
-    shuffled(host, order, shuffle);
-    const live = host.engine();
-    live.setOrder(identity); // stored rows 0…batch-1, restaged before every step
-    const steps = epochSteps(live, 0, 1, { epoch, batchSize: batch, count, step: live.step, seed: live.seed, corruption: run.job.corruption, learningRate }, {
-      stage: (start, rows) => {
-        if (host.disposed) throw new Error(`${FN}: the model was disposed during fit`);
-        live.stageBatch(images, order, start, rows, labels);
-        return 0;
-      },
-      stepped: (log) => options.onBatchEnd?.(log),
-    });
-    let lastYield = performance.now();
-    let r = steps.next();
-    while (!r.done) {
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
-      r = steps.next(options.signal?.aborted ?? false);
+  const runner = await runnerFor(host, run, layout);
+  try {
+    for (let e = 0; e < epochs; e++) {
+      const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+      shuffled(host, order, shuffle);
+      const live = host.engine();
+      live.setOrder(staged ? identity : order);
+      const stage = staged && source.type === 'array'
+        ? (start: number, rows: number): number => { live.stageBatch(source.images, order, start, rows, source.labels); return 0; }
+        : undefined;
+      const end = await runner.epoch({ count, epoch, learningRate, stage });
+      endOrThrow(end, epoch, runner.stopReason());
+      if (await endEpoch(host, run, epoch, end.lossSum, end.seconds, learningRate, count)) return;
     }
-    endOrThrow(r.value, epoch, options.signal?.reason);
-    if (await endEpoch(host, run, epoch, r.value.lossSum, r.value.seconds, learningRate)) return;
+  } catch (error) {
+    await runner.failed();
+    throw error;
+  } finally {
+    runner.close();
   }
 }
 
-/** Worker threads: each epoch runs in every thread; this one relays progress, shuffles, and
- *  validates between epochs. */
-async function fitThreads(host: FitHost, run: FitRun): Promise<void> {
-  const { images, labels, count, batch, kind, epochs, shuffle, validation, options } = run.job;
+/** A stream of chunks, read again each epoch, through a shuffle buffer in the model's memory. */
+async function fitStream(host: FitHost, run: FitRun, source: Extract<FitSource, { type: 'stream' }>): Promise<void> {
+  const { batch, epochs, shuffle } = run.job;
+  const engine = host.engine();
+  const { chunks } = source;
+  const size = engine.spec.imageSize, classes = engine.spec.classes;
+  let iterator = iteratorOf(chunks, 1, null);
+  let open = true;
+  let peeked: IteratorResult<ImagesInput> | null = await iterator.next();
+  try {
+    if (peeked.done) throw new Error(`${FN}: data (a stream) gave no images`);
+    let kind: DataKind = 'u8';
+    const rowsOf = (chunk: ImagesInput, k: number): { data: Images; count: number; labels?: Uint8Array } => {
+      const arg = `data (chunk ${k})`;
+      const { data, count } = imagesOf(chunk, FN, arg, size, PIXELS);
+      const got: DataKind = data instanceof Uint8Array ? 'u8' : 'f32';
+      if (got !== kind) throw new Error(`${FN}: ${arg} holds ${got === 'u8' ? 'bytes' : 'floats'}, the stream's first chunk ${kind === 'u8' ? 'bytes' : 'floats'}; a stream holds one kind`);
+      return { data, count, labels: labelsOf(chunk, count, classes, FN, arg) };
+    };
+    const first = imagesOf(peeked.value, FN, 'data (chunk 0)', size, PIXELS).data;
+    kind = first instanceof Uint8Array ? 'u8' : 'f32';
+    const plan = streamPlan(batch, shuffle, size * (kind === 'u8' ? 1 : 4), source.bufferRows);
+    const layout = engine.plan({ ...fitRequest(host, run), datasetRows: plan.bufferRows + plan.segmentRows, datasetKind: kind }, FN);
+    const runner = await runnerFor(host, run, layout);
+    const declared = chunks.count;
+    const batches = typeof declared === 'number' && Number.isInteger(declared) && declared > 0 ? Math.ceil(declared / batch) : 0;
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+        if (e > 0) {
+          iterator = iteratorOf(chunks, epoch, iterator);
+          open = true;
+          peeked = null;
+        }
+        const live = host.engine();
+        const started = performance.now();
+        let lossSum = 0, batchBase = 0;
+        let last: EpochEndLike | null = null;
+        const rows = await streamEpoch(plan, shuffle, host.shuffler, {
+          next: async () => {
+            const r = peeked ?? await iterator.next();
+            peeked = null;
+            if (r.done) open = false;
+            return r;
+          },
+          rows: rowsOf,
+          write: (slot, data, row, labels) => live.storeRows(data, row, 1, slot, labels),
+          train: async (order) => {
+            live.setOrder(order);
+            last = await runner.epoch({ count: order.length, epoch, learningRate, batchBase, batches });
+            batchBase += Math.ceil(order.length / batch);
+            lossSum += last.lossSum;
+            return last.outcome === 'done';
+          },
+        });
+        if (last !== null) endOrThrow(last, epoch, runner.stopReason());
+        if (rows === 0) throw new Error(`${FN}: data (a stream) gave no images in epoch ${epoch}`);
+        const seconds = (performance.now() - started) / 1000;
+        if (await endEpoch(host, run, epoch, lossSum, seconds, learningRate, rows)) return;
+      }
+    } catch (error) {
+      await runner.failed();
+      throw error;
+    } finally {
+      runner.close();
+    }
+  } finally {
+    if (open) await iterator.return?.();
+  }
+}
+
+/** A fresh pass over `chunks` for `epoch`; refuses a one-shot iterator (an async generator hands
+ *  itself out again, spent) with an error that says what to pass instead. */
+function iteratorOf(chunks: ImageChunks, epoch: number, previous: AsyncIterator<ImagesInput> | null): AsyncIterator<ImagesInput> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  if (typeof iterator !== 'object' || iterator === null || typeof iterator.next !== 'function') {
+    throw argError(FN, 'data', 'an async iterable of image chunks whose [Symbol.asyncIterator]() gives an iterator', iterator);
+  }
+  if (iterator === previous) {
+    throw new Error(`${FN}: data can be read only once (an async generator?) and epoch ${epoch} needs it again; ` +
+      'pass an object whose [Symbol.asyncIterator]() starts a new pass (as streamIdx gives), or call fit once per epoch with a new stream');
+  }
+  return iterator;
+}
+
+type EpochEndLike = Pick<EpochEnd, 'lossSum' | 'seconds' | 'loss' | 'batch' | 'weights'> & { outcome: EpochEnd['outcome'] | 'fault'; step: number };
+
+/** Runs passes of the epoch generator over rows in the order stored in the indices region: in
+ *  the caller (one thread) or on the worker pool. */
+interface Runner {
+  /** One pass over `count` rows; batch logs are numbered after `batchBase`, of `batches` when given. */
+  epoch(p: { count: number; epoch: number; learningRate: number; batchBase?: number; batches?: number;
+             stage?: (start: number, rows: number) => number }): Promise<EpochEndLike>;
+  /** Why the fit was asked to stop (abort, a callback's throw), if it was. */
+  stopReason(): unknown;
+  /** After an error: puts the model back in order if a worker failed. */
+  failed(): Promise<void>;
+  close(): void;
+}
+
+async function runnerFor(host: FitHost, run: FitRun, layout: Layout): Promise<Runner> {
+  return host.threads > 1 ? poolRunner(host, run, layout) : callerRunner(host, run);
+}
+
+/** One thread, in the caller: steps the generator, turning the event loop every 30 ms. */
+function callerRunner(host: FitHost, run: FitRun): Runner {
+  const { batch, corruption, options } = run.job;
+  return {
+    async epoch({ count, epoch, learningRate, batchBase = 0, batches, stage }) {
+      const live = host.engine();
+      const steps = epochSteps(live, 0, 1, { epoch, batchSize: batch, count, step: live.step, seed: live.seed, corruption, learningRate }, {
+        stage: (start, rows) => {
+          if (host.disposed) throw new Error(`${FN}: the model was disposed during fit`);
+          return stage ? stage(start, rows) : start;
+        },
+        stepped: options.onBatchEnd && ((log) => options.onBatchEnd!(batches === undefined ? log : { ...log, batch: batchBase + log.batch, batches })),
+      });
+      let lastYield = performance.now();
+      let r = steps.next();
+      while (!r.done) {
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        r = steps.next(options.signal?.aborted ?? false);
+      }
+      return r.value;
+    },
+    stopReason: () => options.signal?.reason,
+    failed: async () => {},
+    close: () => {},
+  };
+}
+
+/** Worker threads: each pass runs in every thread; this one relays progress. */
+async function poolRunner(host: FitHost, run: FitRun, layout: Layout): Promise<Runner> {
+  const { batch, corruption, options } = run.job;
   const engine = host.engine();
   const pool = await host.workers();
-  const layout = engine.plan({
-    batchSize: batch, datasetRows: count, datasetKind: kind, workspaces: host.threads,
-    inferRows: INFER_ROWS, inferKind: validation?.data instanceof Float32Array ? 'f32' : 'u8',
-  }, FN);
-  engine.storeRows(images, 0, count, 0, labels);
   pool.beginFit(layout, engine.step);
   let stopReason: unknown = null;
   const stop = (reason: unknown): void => {
@@ -202,39 +390,39 @@ async function fitThreads(host: FitHost, run: FitRun): Promise<void> {
   };
   const onAbort = (): void => stop(options.signal!.reason ?? new Error(`${FN}: aborted`));
   options.signal?.addEventListener('abort', onAbort);
+  let base = 0;
+  let total: number | undefined;
   const onReport = (r: Report): void => {
     if (r.type !== 'batch') return;
     try {
-      options.onBatchEnd?.({ epoch: r.epoch, batch: r.batch, batches: r.batches, loss: r.loss });
+      options.onBatchEnd?.({ epoch: r.epoch, batch: base + r.batch, batches: total ?? r.batches, loss: r.loss });
     } catch (error) {
       stop(error);
     }
   };
-  const order = new Uint32Array(count);
-  try {
-    for (let e = 0; e < epochs; e++) {
-      const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+  return {
+    async epoch({ count, epoch, learningRate, batchBase = 0, batches }) {
+      base = batchBase;
+      total = batches;
       const live = host.engine();
-      live.setOrder(shuffled(host, order, shuffle));
       const end = await pool.fitEpoch(live, {
         layout, step: live.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
-        seed: live.seed, corruption: run.job.corruption, learningRate,
+        seed: live.seed, corruption, learningRate,
       }, onReport);
       live.step = end.step;
-      endOrThrow(end, epoch, stopReason);
-      if (await endEpoch(host, run, epoch, end.lossSum, end.seconds, learningRate)) return;
-    }
-  } catch (error) {
-    if (pool.broken && !host.disposed) {
-      // The last completed step's weights are intact in its bank; rebuild what depends on them.
-      engine.step = pool.stepsDone(layout);
-      engine.refreshTransposed();
-      await host.dropPool(pool);
-    }
-    throw error;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+      return end;
+    },
+    stopReason: () => stopReason,
+    failed: async () => {
+      if (pool.broken && !host.disposed) {
+        // The last completed step's weights are intact in its bank; rebuild what depends on them.
+        engine.step = pool.stepsDone(layout);
+        engine.refreshTransposed();
+        await host.dropPool(pool);
+      }
+    },
+    close: () => options.signal?.removeEventListener('abort', onAbort),
+  };
 }
 
 function endOrThrow(end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number; batch?: number; weights?: boolean }, epoch: number, stopReason: unknown): void {
@@ -248,11 +436,12 @@ function endOrThrow(end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number
 
 /** An epoch's log (with validation), early stopping, the schedule, the callback, and a turn of
  *  the event loop. Returns whether training stops here. */
-async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: number, seconds: number, learningRate: number): Promise<boolean> {
-  const { count, validation, options } = run.job;
+async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: number, seconds: number, learningRate: number,
+                        count: number): Promise<boolean> {
+  const { validation, options } = run.job;
   const log: EpochLog = { epoch, loss: lossSum / count, learningRate, seconds, samplesPerSec: count / seconds };
   if (validation) {
-    const { mse, loss } = host.validate(validation.data, validation.count, validation.labels);
+    const { mse, loss } = validate(host, validation);
     Object.assign(log, { valMse: mse, valPsnr: 10 * Math.log10(1 / mse), valLoss: loss });
   }
   run.history.epochs.push(log);
@@ -270,6 +459,19 @@ async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: numb
   if (stopBy === null) return false;
   if (epoch < run.history.epochs[0].epoch + run.job.epochs - 1) run.history.stopped = { epoch, by: stopBy };
   return true;
+}
+
+/** Validation figures on rows of the caller's array or of a stored data set (viewed in place:
+ *  the inference regions are planned for their kind first, so that no growth of the memory
+ *  comes between taking the view and reading it). */
+function validate(host: FitHost, v: ValidationSource): { mse: number; loss: number } {
+  if (v.type === 'array') return host.validate(v.data, v.count, v.labels);
+  const engine = host.engine();
+  if (engine.layout.inferKind !== v.rows.kind || engine.layout.inferRows < INFER_ROWS) {
+    engine.plan({ ...engine.layout, inferKind: v.rows.kind, inferRows: INFER_ROWS }, FN);
+  }
+  const { data, labels } = host.store.view(v.rows, engine, v.from, v.from + v.count);
+  return host.validate(data, v.count, labels);
 }
 
 function noiseOf(noise: unknown): Corruption {

@@ -1,6 +1,7 @@
 // The public model's option and result types, shared by its parts.
 import type { KernelBuildName, KernelSource } from '../runtime/wasm.js';
 import type { ImagesInput } from './inputs.js';
+import type { Dataset } from './dataset.js';
 import type { BatchLog } from '../engine/epoch.js';
 
 export type { BatchLog };
@@ -64,10 +65,16 @@ export interface FitOptions {
   batchSize?: number;
   /** Reshuffle the order every epoch (default true), from the model's seed. */
   shuffle?: boolean;
-  /** Images to report valMse, valPsnr and valLoss on after each epoch. */
-  validation?: ImagesInput;
+  /** For data given as a stream: rows of the shuffle buffer (default: as many as fit in 32 MiB,
+   *  42,799 MNIST digits as bytes). The first rows fill it; then each arriving row sends a row drawn
+   *  from it into training and takes its place; at the end of the stream the rest go in a shuffled
+   *  order. A buffer at least as large as the stream gives exactly an in-memory fit's order. */
+  shuffleBuffer?: number;
+  /** Images to report valMse, valPsnr and valLoss on after each epoch (a Dataset of this model
+   *  is read in place). */
+  validation?: ImagesInput | Dataset;
   /** Instead of `validation`: hold out this fraction (0 < f < 1) of `data`, its last rows (as
-   *  Keras, before any shuffling), and validate on it. */
+   *  Keras, before any shuffling), and validate on it (not for streams). */
   validationSplit?: number;
   /**
    * After each epoch, with its log. The model may be used read-only here: evaluate, encode,
