@@ -104,34 +104,65 @@ export async function kernelBench(builds, { time, shapes = gemmShapes() }) {
   return rows;
 }
 
-export async function trainingBench(builds, mnist, { epochs, threadCounts, model = REFERENCE }) {
+/** The peak probe's GFLOP/s right now: the median of `runs` short runs (~0.4 ms each), as the
+ *  kernel table takes tinybench's median. */
+function probeNow(k, runs = 25) {
+  const rates = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    k.peakProbe(PROBE_ITERATIONS, 1);
+    rates.push((PROBE_ITERATIONS * k.peakProbeFlops()) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return medianOf(rates);
+}
+
+const medianOf = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+
+/**
+ * Training and inference throughput, each also as a fraction of the peak probe measured right
+ * beside it (this host's speed drifts by a quarter within minutes, so a probe taken at the start
+ * of the run is no measure for an epoch minutes later): the probe runs after every epoch, and
+ * around every inference pass; an epoch's or a pass's ratio uses the probes on either side of it.
+ */
+export async function trainingBench(builds, mnist, { epochs, threadCounts, model = REFERENCE, flops, rounds = 9 }) {
   const rows = [];
   for (const build of builds) {
+    const { k } = await kernelsFor(build);
     for (const threads of threadCounts) {
       const ae = await Autoencoder.create({ ...model, kernels: build, threads });
       // The set is checked and stored in the model's memory once (a Dataset), as a user who trains
       // more than once would; each step then gathers its shuffled rows inside the kernels.
       const train = await ae.dataset(mnist.train);
-      const history = await ae.fit(train, { epochs, batchSize: BATCH });
-      const later = history.epochs.slice(1).map((e) => e.samplesPerSec).sort((x, y) => x - y);
-      const trainRate = later[later.length >> 1];
-      const test = mnist.test.images;
-      // Each call returns a new array, or writes into one the caller keeps (`{ out }`): a new
+      const probes = [probeNow(k)];
+      const history = await ae.fit(train, { epochs, batchSize: BATCH, onEpochEnd: () => { probes.push(probeNow(k)); } });
+      const later = history.epochs.slice(1);
+      const trainRate = medianOf(later.map((e) => e.samplesPerSec));
+      const trainOfPeak = medianOf(later.map((e, i) => (e.samplesPerSec * flops.training) / (1e9 * (probes[i + 1] + probes[i + 2]) / 2)));
+      // Each call returns a new array, or writes into one the caller keeps (\`{ out }\`): a new
       // 3 MB array's pages are first touched by the copy of the results, a cost of the operating
       // system (node bench/first-touch.js measures it against the arithmetic).
-      const bench = new Bench({ time: 1500, warmupTime: 300 });
+      const test = mnist.test.images, calls = test.length / (1000 * 784);
       const out = new Float32Array(1000 * 784);
-      bench.add('reconstruct', () => {
-        for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
-      });
-      bench.add('reconstruct into out', () => {
-        for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784), { out });
-      });
-      await bench.run();
-      const inferRate = mnist.test.count / (bench.getTask('reconstruct').result.latency.p50 / 1000);
-      const inferOutRate = mnist.test.count / (bench.getTask('reconstruct into out').result.latency.p50 / 1000);
-      rows.push({ build, threads: ae.backend.threads, trainSamplesPerSec: trainRate, inferImagesPerSec: inferRate, inferOutImagesPerSec: inferOutRate,
-        testMse: ae.evaluate(mnist.test).mse, epochs });
+      const passNew = () => { for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784)); };
+      const passOut = () => { for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784), { out }); };
+      passNew(); passOut();
+      const rates = { fresh: [], out: [] }, ratios = { fresh: [], out: [] };
+      let before = probeNow(k);
+      for (let r = 0; r < rounds; r++) {
+        for (const [name, pass] of [['fresh', passNew], ['out', passOut]]) {
+          const t0 = performance.now();
+          pass();
+          const rate = (calls * 1000) / ((performance.now() - t0) / 1000);
+          const after = probeNow(k);
+          rates[name].push(rate);
+          ratios[name].push((rate * flops.forward) / (1e9 * (before + after) / 2));
+          before = after;
+        }
+      }
+      rows.push({ build, threads: ae.backend.threads, trainSamplesPerSec: trainRate, trainOfPeak,
+        inferImagesPerSec: medianOf(rates.fresh), inferOfPeak: medianOf(ratios.fresh),
+        inferOutImagesPerSec: medianOf(rates.out), inferOutOfPeak: medianOf(ratios.out),
+        peakGflops: medianOf(probes), testMse: ae.evaluate(mnist.test).mse, epochs });
       await ae.dispose();
     }
   }
@@ -166,12 +197,13 @@ export async function coreBench({ quick = false } = {}) {
   const builds = supportsRelaxedSimd() ? ['simd', 'relaxed'] : ['simd'];
   const mnist = await loadMnist(quick ? { trainLimit: 5000, testLimit: 1000 } : {});
   const kernels = await kernelBench(builds, { time: quick ? 100 : 400 });
-  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4, threadCounts: [1, 2] });
+  const denseFlops = flopsOf(networkOf(REFERENCE));
+  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4, threadCounts: [1, 2], flops: denseFlops, rounds: quick ? 2 : 9 });
   const convSpec = networkOf(CONV);
   const convKernels = await kernelBench(builds, { time: quick ? 100 : 400, shapes: convGemmShapes(convSpec) });
-  const conv = await trainingBench(builds, mnist, { epochs: quick ? 2 : 5, threadCounts: [1, 2], model: CONV });
+  const conv = await trainingBench(builds, mnist, { epochs: quick ? 2 : 5, threadCounts: [1, 2], model: CONV, flops: flopsOf(convSpec), rounds: quick ? 2 : 3 });
   const barrier = await barrierBench(2, quick ? 2000 : 20000);
   const rss = quick ? null : [rssBench(1), rssBench(2)];
-  return { builds, kernels, training, barrier, rss, convKernels, conv, convFlops: flopsOf(convSpec), denseFlops: flopsOf(networkOf(REFERENCE)) };
+  return { builds, kernels, training, barrier, rss, convKernels, conv, convFlops: flopsOf(convSpec), denseFlops };
 }
 

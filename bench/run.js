@@ -11,27 +11,26 @@ const result = await coreBench({ quick });
 const fmt = (x, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 console.log('\nKernels (GFLOP/s, median of tinybench samples; % of the peak probe of the same build):');
 console.table(result.kernels.map((r) => ({ build: r.build, what: r.what, 'GFLOP/s': fmt(r.gflops), 'of peak': `${fmt(100 * r.ofPeak, 0)} %` })));
+const pct = (x) => `${fmt(100 * x, 0)} %`;
 const oneThread = (build) => result.training.find((r) => r.build === build && r.threads === 1);
 const speedup = (r) => r.trainSamplesPerSec / oneThread(r.build).trainSamplesPerSec;
 const inferSpeedup = (r) => r.inferImagesPerSec / oneThread(r.build).inferImagesPerSec;
 console.log('Reference model, full MNIST:');
 console.table(result.training.map((r) => ({
-  build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train ×': `${fmt(speedup(r), 2)}×`,
-  'inference images/s': fmt(r.inferImagesPerSec, 0), 'into out': fmt(r.inferOutImagesPerSec, 0), 'inference ×': `${fmt(inferSpeedup(r), 2)}×`,
+  build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train of peak': pct(r.trainOfPeak), 'train ×': `${fmt(speedup(r), 2)}×`,
+  'inference images/s': fmt(r.inferImagesPerSec, 0), 'of peak': pct(r.inferOfPeak), 'into out': fmt(r.inferOutImagesPerSec, 0), 'into out of peak': pct(r.inferOutOfPeak), 'inference ×': `${fmt(inferSpeedup(r), 2)}×`,
   [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
 })));
-const peakOf = (build) => result.kernels.find((r) => r.build === build && r.what.startsWith('peak')).gflops * 1e9;
-const ofPeak = (perSec, flops, build) => `${fmt((100 * perSec * flops) / peakOf(build), 0)} %`;
 console.log('\nConv model GEMMs, one chunk of 64 images (GFLOP/s, % of the peak probe of the same build):');
 console.table(result.convKernels.filter((r) => !r.what.startsWith('peak')).map((r) => ({ build: r.build, what: r.what, 'GFLOP/s': fmt(r.gflops), 'of peak': `${fmt(100 * r.ofPeak, 0)} %` })));
 const convOne = (build) => result.conv.find((r) => r.build === build && r.threads === 1);
 const cf = result.convFlops;
 console.log(`Conv model, full MNIST (${fmt(cf.training / 1e6, 2)} MFLOP per training sample, ${fmt(cf.forward / 1e6, 2)} per inference):`);
 console.table(result.conv.map((r) => ({
-  build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train of peak': ofPeak(r.trainSamplesPerSec, cf.training, r.build),
+  build: r.build, threads: r.threads, 'train samples/s': fmt(r.trainSamplesPerSec, 0), 'train of peak': pct(r.trainOfPeak),
   'train ×': `${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}×`,
-  'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference of peak': ofPeak(r.inferImagesPerSec, cf.forward, r.build),
-  'into out': fmt(r.inferOutImagesPerSec, 0), 'into out of peak': ofPeak(r.inferOutImagesPerSec, cf.forward, r.build),
+  'inference images/s': fmt(r.inferImagesPerSec, 0), 'inference of peak': pct(r.inferOfPeak),
+  'into out': fmt(r.inferOutImagesPerSec, 0), 'into out of peak': pct(r.inferOutOfPeak),
   'inference ×': `${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}×`, [`test MSE after ${r.epochs} epochs`]: r.testMse.toFixed(5),
 })));
 const b = result.barrier;
@@ -62,11 +61,13 @@ if (!quick) {
     'Ratios are to one thread of the same build, in the same run. Weights are bit-identical for every thread count.',
     '',
     `Of peak: samples/s × FLOPs per sample (${fmt(result.denseFlops.training / 1e6, 3)} MFLOP training, ${fmt(result.denseFlops.forward / 1e6, 3)} inference: 2 × the`,
-    'multiply-adds of forward and backward) ÷ the peak probe of the same build; with 2 threads it can pass 100 %.',
+    'multiply-adds of forward and backward) ÷ the peak probe of the same build, measured beside each epoch and each',
+    'inference pass (after every epoch; around every pass), since this host\'s speed drifts within minutes; the median',
+    'over epochs and passes. With 2 threads it can pass 100 %.',
     '',
     '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | into out | into out of peak | inference × | test MSE |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, result.denseFlops.training, r.build)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${ofPeak(r.inferOutImagesPerSec, result.denseFlops.forward, r.build)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    ...result.training.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${pct(r.trainOfPeak)} | ${fmt(speedup(r), 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${pct(r.inferOfPeak)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${pct(r.inferOutOfPeak)} | ${fmt(inferSpeedup(r), 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
     '',
     '### Conv model',
     '',
@@ -83,7 +84,7 @@ if (!quick) {
     '',
     '| build | threads | train samples/s | train of peak | train × | inference images/s | inference of peak | into out | into out of peak | inference × | test MSE |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.conv.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${ofPeak(r.trainSamplesPerSec, cf.training, r.build)} | ${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${ofPeak(r.inferImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${ofPeak(r.inferOutImagesPerSec, cf.forward, r.build)} | ${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
+    ...result.conv.map((r) => `| ${r.build} | ${r.threads} | ${fmt(r.trainSamplesPerSec, 0)} | ${pct(r.trainOfPeak)} | ${fmt(r.trainSamplesPerSec / convOne(r.build).trainSamplesPerSec, 2)}× | ${fmt(r.inferImagesPerSec, 0)} | ${pct(r.inferOfPeak)} | ${fmt(r.inferOutImagesPerSec, 0)} | ${pct(r.inferOutOfPeak)} | ${fmt(r.inferImagesPerSec / convOne(r.build).inferImagesPerSec, 2)}× | ${r.testMse.toFixed(5)} (${r.epochs} epochs) |`),
     '',
     `Barrier (${b.threads} threads, no work between meetings, ${b.perStep} meetings per training step): **${fmt(b.spinMicros, 2)} µs** per meeting`,
     `when threads poll briefly before sleeping, ${fmt(b.futexMicros, 1)} µs when they go straight to Atomics.wait.`,

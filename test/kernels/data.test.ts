@@ -59,12 +59,14 @@ describe.each(buildsToTest())('%s build: data', (build) => {
     expectSameBits(h.readF32(out, ref.length), ref);
   });
 
-  it('gather with zero rows writes nothing', () => {
+  it('gather with zero rows or empty rows writes nothing', () => {
     const pixels = h.randomU8(16, mulberry32(1)), src = h.randomF32(16, mulberry32(2));
-    const idx = h.putU32([0]), out = h.allocF32(16);
+    const idx = h.putU32([0]), out = h.randomF32(16, mulberry32(3)).ptr;
     const before = h.snapshot();
     h.k.gatherRowsU8(out, pixels.ptr, idx, 0, 16);
     h.k.gatherRowsF32(out, src.ptr, idx, 0, 16);
+    h.k.gatherRowsU8(out, pixels.ptr, idx, 1, 0);
+    h.k.gatherRowsF32(out, src.ptr, idx, 1, 0);
     expect(h.snapshot()).toEqual(before);
   });
 
