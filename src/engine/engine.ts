@@ -218,13 +218,13 @@ export class Engine {
     const alpha = o.type === 'sgd' ? 0 : o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
     const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
     const withVelocity = o.type === 'sgd' && o.momentum !== 0;
+    const p0 = this.bankAt('params'), p1 = this.bankAt('params', t), a0 = this.bankAt('optA'), a1 = this.bankAt('optA', t);
+    const b0 = this.bankAt('optB'), b1 = this.bankAt('optB', t), grads = this.at.grads;
     for (let from = 0; from < n; from += UPDATE_BLOCK) {
       const len = Math.min(UPDATE_BLOCK, n - from), at = off + from * 4;
-      const g = this.at.grads + at;
+      const g = grads + at;
       for (let c = 1; c < chunks; c++) k.addF32(g, g + c * P * 4, len);
-      const p = this.bankAt('params') + at, pNext = this.bankAt('params', t) + at;
-      const a = this.bankAt('optA') + at, aNext = this.bankAt('optA', t) + at;
-      const b = this.bankAt('optB') + at, bNext = this.bankAt('optB', t) + at;
+      const p = p0 + at, pNext = p1 + at, a = a0 + at, aNext = a1 + at, b = b0 + at, bNext = b1 + at;
       if (o.type === 'sgd') {
         k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
       } else {
