@@ -191,9 +191,18 @@ export class Engine {
     const scale = 1 / (rows * this.spec.outputSize);
     const ws = this.workspaces[t];
     for (let c = t; c < chunks; c += threads) {
-      this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale);
+      // One thread adds each chunk's gradient to chunk 0's as soon as it is made (the same sums in
+      // the same chunk order as updateSlice's), so one partial buffer, still in cache, serves every
+      // chunk after the first, rather than each leaving its own for the update to read back.
+      const alone = threads === 1 && c > 0;
+      this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale, alone ? 1 : c);
+      if (alone) this.kernels.addF32(this.at.grads, this.at.grads + this.spec.paramCount * 4, this.spec.paramCount);
     }
+    this.summed = threads === 1;
   }
+
+  /** Whether the partials of the last computeChunks are already summed into chunk 0's (one thread). */
+  private summed = false;
 
   /** Mean loss of a batch from its chunk loss sums, added in chunk order. */
   batchLoss(rows: number): number {
@@ -220,10 +229,11 @@ export class Engine {
     const withVelocity = o.type === 'sgd' && o.momentum !== 0;
     const p0 = this.bankAt('params'), p1 = this.bankAt('params', t), a0 = this.bankAt('optA'), a1 = this.bankAt('optA', t);
     const b0 = this.bankAt('optB'), b1 = this.bankAt('optB', t), grads = this.at.grads;
+    const partials = this.summed ? 1 : chunks;
     for (let from = 0; from < n; from += UPDATE_BLOCK) {
       const len = Math.min(UPDATE_BLOCK, n - from), at = off + from * 4;
       const g = grads + at;
-      for (let c = 1; c < chunks; c++) k.addF32(g, g + c * P * 4, len);
+      for (let c = 1; c < partials; c++) k.addF32(g, g + c * P * 4, len);
       const p = p0 + at, pNext = p1 + at, a = a0 + at, aNext = a1 + at, b = b0 + at, bNext = b1 + at;
       if (o.type === 'sgd') {
         k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
@@ -264,8 +274,8 @@ export class Engine {
     this.transposeSlice(slice, this.paramsAt);
   }
 
-  /** Gradient of one chunk into chunk `c`'s partial-gradient buffer; records its loss sum. */
-  chunkGradient(ws: Workspace, c: number, first: number, rows: number, scale: number): void {
+  /** Gradient of chunk `c` into partial-gradient buffer `buffer` (its own by default); records its loss sum. */
+  chunkGradient(ws: Workspace, c: number, first: number, rows: number, scale: number, buffer = c): void {
     // Noise (corruption, variational draws) is keyed by the step and the row's place in its batch:
     // the same whichever thread computes it, and whether the batch was staged at row 0 (one
     // thread) or sits in a whole stored data set (threads).
@@ -273,7 +283,7 @@ export class Engine {
     const k = this.kernels, { spec } = this;
     const P = spec.paramCount;
     // Every layer writes its own dW and db of this chunk (layers.ts), so the buffer is not zeroed.
-    const grad = this.at.grads + c * P * 4;
+    const grad = this.at.grads + buffer * P * 4;
     const indices = this.at.indices + first * 4;
     // Clean images go straight to the input, or to the targets when the input differs from them.
     const labelFirst = spec.labelLayer === 0;
