@@ -198,7 +198,7 @@ export async function coreBench({ quick = false } = {}) {
   const mnist = await loadMnist(quick ? { trainLimit: 5000, testLimit: 1000 } : {});
   const kernels = await kernelBench(builds, { time: quick ? 100 : 400 });
   const denseFlops = flopsOf(networkOf(REFERENCE));
-  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 4, threadCounts: [1, 2], flops: denseFlops, rounds: quick ? 2 : 9 });
+  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 7, threadCounts: [1, 2], flops: denseFlops, rounds: quick ? 2 : 9 });
   const convSpec = networkOf(CONV);
   const convKernels = await kernelBench(builds, { time: quick ? 100 : 400, shapes: convGemmShapes(convSpec) });
   const conv = await trainingBench(builds, mnist, { epochs: quick ? 2 : 5, threadCounts: [1, 2], model: CONV, flops: flopsOf(convSpec), rounds: quick ? 2 : 3 });
