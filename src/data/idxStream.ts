@@ -15,6 +15,8 @@ const DEFAULT_CHUNK_ROWS = 256;
 const OUTPUT_CHUNK = 65536;
 /** Bytes read from a file at a time when inflating. */
 const READ_CHUNK = 1 << 20;
+/** Bytes of a plain file read ahead of the chunk in use (a few chunks of the default size). */
+const READ_AHEAD_BYTES = 1 << 20;
 
 export interface IdxChunk {
   /** chunk rows × values per image, row-major. */
@@ -46,8 +48,10 @@ export interface StreamIdxOptions {
 
 /** A file's bytes after its IDX header, read in exact amounts. */
 interface Reader {
-  /** Fills `out` with the next out.length bytes. */
+  /** Fills `out` with the next out.length bytes (the order of calls, not of completions). */
   read(out: Uint8Array): Promise<Uint8Array>;
+  /** Whether reads may be in flight together (a plain file's are positional; gunzip's are not). */
+  concurrent: boolean;
   /** Checks that nothing is left, then closes. */
   finish(): Promise<void>;
   close(): Promise<void>;
@@ -101,21 +105,23 @@ function checkHeader(path: string, what: string, header: { type: string; dims: n
   if (!Number.isFinite(header.dataBytes)) throw new Error(`${FN}: ${path} declares dims [${header.dims.join(', ')}] of u8, ${describeBytes(header.dataBytes)} bytes: more than any file holds`);
 }
 
-/** A plain file read from `position` on, the next read started before the last one's bytes are used. */
+/** A plain file read from `position` on. Each read takes its byte range when called, so several
+ *  may be in flight at once. */
 function fileReader(fh: FileHandle, position: number): Reader {
   let closed = false;
   const close = async (): Promise<void> => {
     if (!closed) { closed = true; await fh.close(); }
   };
   return {
+    concurrent: true,
     async read(out) {
-      const n = out.length;
+      const n = out.length, at = position;
+      position += n;
       let got = 0;
       while (got < n) {
-        const { bytesRead } = await fh.read(out, got, n - got, position);
+        const { bytesRead } = await fh.read(out, got, n - got, at + got);
         if (bytesRead === 0) throw new Error(`parseIdx: ${FN}: the file ended early (it changed while read?)`);
         got += bytesRead;
-        position += bytesRead;
       }
       return out;
     },
@@ -163,6 +169,7 @@ async function openGzip(path: string, what: string, minDims: number): Promise<Op
     pending = pending.subarray(header.headerBytes);
     const dims = header.dims;
     const reader: Reader = {
+      concurrent: false,
       async read(out) {
         const n = out.length;
         let got = 0;
@@ -227,8 +234,12 @@ export async function streamIdx(path: string, options: StreamIdxOptions = {}): P
 
 function pass(path: string, labelsPath: string | undefined, count: number, imageSize: number, chunkRows: number): AsyncIterator<IdxChunk> {
   let images: Reader | null = null, labels: Reader | null = null;
-  let done = 0;
-  let ahead: Promise<IdxChunk> | null = null;
+  let done = 0, scheduled = 0;
+  // Chunks being read ahead, in order. A plain file keeps about READ_AHEAD_BYTES in flight, so the
+  // chunks a trainer asks for one after another between its segments are mostly there already;
+  // gunzip's reads go one at a time.
+  const ahead: { rows: number; chunk: Promise<IdxChunk> }[] = [];
+  let depth = 1;
   let finished = false;
   const closeAll = async (): Promise<void> => {
     finished = true;
@@ -251,7 +262,15 @@ function pass(path: string, labelsPath: string | undefined, count: number, image
     };
     return lb ? { images: im, labels: lb, release } : { images: im, release };
   };
-  const nextRows = (): number => Math.min(chunkRows, count - done);
+  const fill = (): void => {
+    while (ahead.length < depth && scheduled < count) {
+      const rows = Math.min(chunkRows, count - scheduled);
+      scheduled += rows;
+      const chunk = readChunk(rows);
+      chunk.catch(() => {});
+      ahead.push({ rows, chunk });
+    }
+  };
   return {
     async next() {
       if (finished) return { done: true, value: undefined };
@@ -259,26 +278,28 @@ function pass(path: string, labelsPath: string | undefined, count: number, image
         if (!images) {
           images = (await openIdx(path, 'images', 2)).reader;
           if (labelsPath !== undefined) labels = (await openIdx(labelsPath, 'labels', 1)).reader;
+          const concurrent = images.concurrent && (labels?.concurrent ?? true);
+          depth = concurrent ? Math.max(1, Math.floor(READ_AHEAD_BYTES / (chunkRows * (imageSize + (labels ? 1 : 0))))) : 1;
         }
         if (done >= count) {
           await Promise.all([images.finish(), labels?.finish()]);
           finished = true;
           return { done: true, value: undefined };
         }
-        const rows = nextRows();
-        const chunk = await (ahead ?? readChunk(rows));
+        fill();
+        const { rows, chunk } = ahead.shift()!;
+        const value = await chunk;
         done += rows;
-        // The next chunk is read while this one is used.
-        ahead = done < count ? readChunk(nextRows()) : null;
-        ahead?.catch(() => {});
-        return { done: false, value: chunk };
+        // The next chunks are read while this one is used.
+        fill();
+        return { done: false, value };
       } catch (e) {
         await closeAll().catch(() => {});
         throw e;
       }
     },
     async return() {
-      await ahead?.catch(() => {});
+      await Promise.all(ahead.map((a) => a.chunk.catch(() => {})));
       await closeAll();
       return { done: true, value: undefined };
     },
