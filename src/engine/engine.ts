@@ -1,5 +1,5 @@
-// The engine: forward and backward passes of the network over the memory plan, a training step
-// split into the part each thread does, and inference over ranges of rows. It knows the kernels
+// The engine: forward and backward passes of the network over the memory plan, and a training step
+// split into the part each thread does (inference over ranges of rows is infer.ts). It knows the kernels
 // and the layout, nothing of the public model class or of workers, so the same code runs in the
 // caller (one thread) or in every worker.
 import type { Kernels } from '../runtime/wasm.js';
@@ -409,49 +409,5 @@ export class Engine {
       k.oneHotRows(ws.bottleneck + spec.latent * 4, width, labels.labels, labels.indices, rows, spec.classes);
     }
     return ws.bottleneck;
-  }
-
-  // ---- inference -----------------------------------------------------------------------------
-
-  /**
-   * Layers [first, last] over rows [from, to) of the inference input region, in blocks of
-   * CHUNK_ROWS through workspace `ws`. Hands the outputs of each block to `sink` when given, else
-   * writes them to the inference output region, when `keepOutputs`; and, when `rowErrors`, each
-   * row's summed squared error against its input.
-   */
-  inferRange(ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean,
-             sink?: (row: number, rows: number, output: number) => void): void {
-    const k = this.kernels, { spec } = this;
-    const conditional = spec.classes > 0, labelFirst = spec.labelLayer === 0;
-    // Rows of the inference region hold images (or codes, when starting at the decoder), without labels.
-    const width = first === 0 ? spec.imageSize : spec.latent;
-    const outWidth = spec.layers[last].outputs;
-    const u8 = this.layout.inferKind === 'u8';
-    for (let row = from; row < to; row += CHUNK_ROWS) {
-      const rows = Math.min(CHUNK_ROWS, to - row);
-      let input: number;
-      if (u8) {
-        input = first === 0 && labelFirst ? ws.target : ws.input;
-        k.u8ToF32(input, this.at.inferIn + row * width, rows * width);
-      } else {
-        input = this.at.inferIn + row * width * 4;
-      }
-      const labels = conditional ? { labels: this.at.inferLabels + row, indices: 0 } : undefined;
-      let x = input;
-      if (first === 0 && labelFirst) {
-        k.copyRows(ws.input, spec.inputSize, input, spec.imageSize, rows, spec.imageSize);
-        k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, labels!.labels, 0, rows, spec.classes);
-        x = ws.input;
-      }
-      this.forward(ws, rows, x, first, last, { labels });
-      const out = ws.acts[last];
-      if (keepOutputs && sink) {
-        sink(row, rows, out);
-      } else if (keepOutputs) {
-        const src = out >> 2, dst = (this.at.inferOut >> 2) + row * outWidth;
-        this.arena.f32.copyWithin(dst, src, src + rows * outWidth);
-      }
-      if (rowErrors) k.rowSquaredError(this.at.rowErrors + row * 4, out, input, rows, outWidth);
-    }
   }
 }

@@ -1,7 +1,9 @@
 // The public model: create or load, fit, encode/decode/reconstruct/evaluate, save, dispose, and
 // the uses built on them. Its parts live beside it: setup.ts (threads, kernels, memory, engine,
 // workers), fit.ts (the epochs), inference.ts (rows in rounds, shared with the workers), uses.ts,
-// summary.ts, options.ts (checks and the stored config).
+// summary.ts, options.ts (checks and the stored config), dataset.ts, quantized.ts (loaded lazily).
+// It is near 500 lines because the API is wide (some thirty public members, each with its doc
+// comment and argument checks), not because work happens here: every method delegates.
 import type { Engine } from '../engine/engine.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import type { ModelSource } from '../io/storage.js';

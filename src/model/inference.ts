@@ -2,6 +2,7 @@
 // shared with the worker threads (each takes whole chunks), the caller's own share written
 // straight into the result.
 import type { DataKind, Engine } from '../engine/engine.js';
+import { inferRange } from '../engine/infer.js';
 import { rowMeanErrors } from '../engine/metrics.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import { checkFinite, type Images } from './inputs.js';
@@ -47,7 +48,7 @@ export function runLayers(engine: Engine, pool: WorkerPool | null, data: Images,
     let own: [number, number] = [0, n];
     const ownShare = (from: number, to: number): void => {
       own = [from, to];
-      engine.inferRange(ws, from, to, first, last, keepOutputs, !keepOutputs, sink);
+      inferRange(engine, ws, from, to, first, last, keepOutputs, !keepOutputs, sink);
     };
     if (workers && n >= PARALLEL_MIN_ROWS) workers.infer(layout, engine.step, first, last, n, keepOutputs, !keepOutputs, ownShare);
     else ownShare(0, n);

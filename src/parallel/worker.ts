@@ -1,6 +1,7 @@
 // The worker body, the same for Node's worker_threads and browsers' module Workers: instantiate
 // the kernels over the shared memory, then run the commands the pool sends.
 import { Engine } from '../engine/engine.js';
+import { inferRange } from '../engine/infer.js';
 import { instantiateKernels } from '../runtime/wasm.js';
 import { Barrier, controlWords, Ctl } from './control.js';
 import { runEpoch } from './fitLoop.js';
@@ -59,7 +60,7 @@ function serve(port: Port): void {
           const e = ready();
           e.adopt(cmd.layout);
           e.step = cmd.step;
-          e.inferRange(e.workspaces[thread], cmd.from, cmd.to, cmd.first, cmd.last, cmd.keepOutputs, cmd.rowErrors);
+          inferRange(e, e.workspaces[thread], cmd.from, cmd.to, cmd.first, cmd.last, cmd.keepOutputs, cmd.rowErrors);
           const c = controlWords(e.arena.memory.buffer, cmd.layout.at.control);
           Atomics.add(c, Ctl.InferDone, 1);
           Atomics.notify(c, Ctl.InferDone);
