@@ -198,11 +198,7 @@ export class Engine {
       this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale, alone ? 1 : c);
       if (alone) this.kernels.addF32(this.at.grads, this.at.grads + this.spec.paramCount * 4, this.spec.paramCount);
     }
-    this.summed = threads === 1;
   }
-
-  /** Whether the partials of the last computeChunks are already summed into chunk 0's (one thread). */
-  private summed = false;
 
   /** Mean loss of a batch from its chunk loss sums, added in chunk order. */
   batchLoss(rows: number): number {
@@ -218,8 +214,9 @@ export class Engine {
    * order, step the optimizer from this bank into the next, transpose the updated rows. The sum and
    * the optimizer go block by block (UPDATE_BLOCK floats), so the summed gradient is read back
    * from L1 rather than from memory; both are element-wise, so the bits are those of whole passes.
+   * With one thread, computeChunks has already summed the partials into chunk 0's.
    */
-  updateSlice(slice: ParamSlice, rows: number): void {
+  updateSlice(slice: ParamSlice, rows: number, threads: number): void {
     const k = this.kernels, o = this.optimizer, P = this.spec.paramCount;
     const chunks = Engine.chunksOf(rows);
     const n = slice.to - slice.from, off = slice.from * 4;
@@ -229,7 +226,7 @@ export class Engine {
     const withVelocity = o.type === 'sgd' && o.momentum !== 0;
     const p0 = this.bankAt('params'), p1 = this.bankAt('params', t), a0 = this.bankAt('optA'), a1 = this.bankAt('optA', t);
     const b0 = this.bankAt('optB'), b1 = this.bankAt('optB', t), grads = this.at.grads;
-    const partials = this.summed ? 1 : chunks;
+    const partials = threads === 1 ? 1 : chunks;
     for (let from = 0; from < n; from += UPDATE_BLOCK) {
       const len = Math.min(UPDATE_BLOCK, n - from), at = off + from * 4;
       const g = grads + at;
@@ -241,7 +238,7 @@ export class Engine {
         k.adamStep(pNext, p, g, aNext, a, bNext, b, len, alpha, o.beta1, o.beta2, o.epsilon, decay);
       }
     }
-    const next = this.bankAt('params', this.step + 1);
+    const next = p1;
     // A non-finite weight in the new bank fails the step: the flag tells every thread, which then
     // keep the bank of the last good step (failedUpdate, restoreTransposed).
     if (n > 0 && !k.allFinite(next + off, n)) Atomics.store(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED, 1);

@@ -75,7 +75,7 @@ export function* epochSteps(engine: Engine, thread: number, threads: number, pla
     // Every thread reads the same chunk losses, so all take the same decision.
     const loss = engine.batchLoss(rows);
     const finite = Number.isFinite(loss);
-    if (finite) engine.updateSlice(slice, rows);
+    if (finite) engine.updateSlice(slice, rows, threads);
     const stop = yield;
     if (!finite) return end('diverged', { loss, batch: b + 1 });
     if (engine.failedUpdate()) {
