@@ -21,6 +21,10 @@ import { Dataset, isChunks, type DataStore, type ImageChunks, type StoredRows } 
 import { streamEpoch, streamPlan } from './stream.js';
 
 const FN = 'Autoencoder.fit';
+/** fit's defaults, the same as Keras's `fit` (also the CLI's `train` defaults): one pass over the
+ *  data in steps of 32 images. */
+export const fitDefaults: Readonly<{ epochs: number; batchSize: number }> = Object.freeze({ epochs: 1, batchSize: 32 });
+
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise',
   'earlyStopping', 'learningRateSchedule', 'shuffleBuffer'];
 const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
@@ -79,9 +83,9 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
   rejectUnknownOptions(FN, options, FIT_KEYS);
   if (store.building) throw new Error(`${FN}: a dataset() of this model is still reading its chunks; await it first`);
-  const epochs = options.epochs ?? 1;
+  const epochs = options.epochs ?? fitDefaults.epochs;
   if (!isPositiveInteger(epochs, 1e6)) throw argError(FN, 'epochs', 'a positive integer', epochs);
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = options.batchSize ?? fitDefaults.batchSize;
   if (!isPositiveInteger(batchSize, 1 << 16)) throw argError(FN, 'batchSize', 'an integer in [1, 65536]', batchSize);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError(FN, 'shuffle', 'true or false', shuffle);
