@@ -25,7 +25,7 @@ const FN = 'Autoencoder.fit';
  *  data in steps of 32 images. */
 export const fitDefaults: Readonly<{ epochs: number; batchSize: number }> = Object.freeze({ epochs: 1, batchSize: 32 });
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'signal', 'noise',
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'onWarning', 'signal', 'noise',
   'earlyStopping', 'learningRateSchedule', 'shuffleBuffer'];
 const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
 /** Float pixels fit takes: the output's range, which the loss compares them with. */
@@ -148,7 +148,27 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
   const earlyStopping = earlyStoppingOf(options.earlyStopping, validation !== undefined);
   const schedule = scheduleOf(options.learningRateSchedule, validation !== undefined, epochs);
   const batch = source.type === 'stream' ? batchSize : Math.min(batchSize, source.count);
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  if (typeof warn !== 'function') throw argError(FN, 'onWarning', 'a function', warn);
+  if (source.type !== 'stream') {
+    const message = fewStepsWarning(source.count, batchSize);
+    if (message !== null) warn(message);
+  }
   return { source, batch, epochs, shuffle, corruption, validation, earlyStopping, schedule, options };
+}
+
+/** Fewer steps per epoch than this and fit warns: each step is one update of the weights, so an
+ *  epoch of a handful of steps teaches the model almost nothing (200 images at batch 256 made
+ *  every reconstruction the same blurry digit, with no word said). */
+export const MIN_EPOCH_STEPS = 10;
+
+/** The warning for an epoch of fewer than MIN_EPOCH_STEPS steps, or null. */
+export function fewStepsWarning(count: number, batch: number): string | null {
+  const steps = Math.ceil(count / batch);
+  if (steps >= MIN_EPOCH_STEPS) return null;
+  const smaller = Math.max(1, Math.floor(count / MIN_EPOCH_STEPS));
+  return `${FN}: an epoch of ${count} images at batchSize ${batch} is ${steps} step${steps === 1 ? '' : 's'} ` +
+    `(each step updates the weights once); for at least ${MIN_EPOCH_STEPS} steps an epoch, use batchSize ≤ ${smaller}, or many more epochs`;
 }
 
 export async function runFit(host: FitHost, job: FitJob): Promise<History> {

@@ -85,6 +85,9 @@ export interface FitOptions {
   onEpochEnd?: (log: EpochLog, control: EpochControl) => unknown;
   /** After each step, with its loss (with threads, relayed after the step: the model is busy). */
   onBatchEnd?: (log: BatchLog) => void;
+  /** Called with a warning instead of console.warn: fit warns when an epoch makes fewer than 10
+   *  steps (images / batchSize), since each step updates the weights once. */
+  onWarning?: (message: string) => void;
   /** Aborting stops training after the step in progress; fit then rejects with the signal's
    *  reason (the epochs completed so far stay in `ae.history`). */
   signal?: AbortSignal;
