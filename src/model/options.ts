@@ -9,7 +9,9 @@ export type { Activation, Loss, Padding };
 
 /** A convolutional layer (tfjs names). Square kernels, channels-last. */
 export interface ConvLayerOptions {
+  /** 'conv2d' (in the encoder) or 'conv2dTranspose' (in the decoder). */
   type: 'conv2d' | 'conv2dTranspose';
+  /** Output channels. */
   filters: number;
   /** 1 to 7. Default 3. */
   kernelSize?: number;
@@ -24,19 +26,29 @@ export interface ConvLayerOptions {
 /** A layer as the model config stores it: a number is a dense layer of that width. */
 export type LayerConfig = number | { type: 'conv2d' | 'conv2dTranspose'; filters: number; kernelSize: number; strides: number; padding: Padding };
 
+/** The optimizer and its hyper-parameters; defaults are Keras 3's. An option the chosen type does
+ *  not use is refused. */
 export interface OptimizerOptions {
+  /** Default 'adam'. */
   type?: 'adam' | 'adamw' | 'sgd';
+  /** Default 0.001 (Adam, AdamW) or 0.01 (SGD). */
   learningRate?: number;
+  /** Adam's decay of the first moment (default 0.9). */
   beta1?: number;
+  /** Adam's decay of the second moment (default 0.999). */
   beta2?: number;
+  /** Adam's term against division by zero (default 1e-7, as Keras). */
   epsilon?: number;
   /** AdamW's decoupled weight decay (default 0.004, as Keras). */
   weightDecay?: number;
   /** SGD momentum (default 0). */
   momentum?: number;
+  /** SGD: Nesterov momentum (default false). */
   nesterov?: boolean;
 }
 
+/** What `Autoencoder.create` takes; every field is optional. The defaults make the dense
+ *  784-64-32-32-32-64-784 MNIST model. */
 export interface AutoencoderOptions {
   /** [height, width, channels] of one image, or the flat size. Default [28, 28, 1]. */
   inputShape?: readonly [number, number, number] | number;
@@ -62,6 +74,7 @@ export interface AutoencoderOptions {
   leakyReluAlpha?: number;
   /** 'mse' (mean over all elements, as Keras) or 'bce' (binary cross-entropy; needs a sigmoid output). Default 'mse'. */
   loss?: Loss;
+  /** The optimizer: a type name (with its defaults) or options. Default 'adam' (learning rate 0.001). */
   optimizer?: OptimizerOptions | 'adam' | 'adamw' | 'sgd';
   /** Seed of the weights and of the shuffles. Default 42. */
   seed?: number;

@@ -16,12 +16,15 @@ export interface EpochLog {
    *  (for 'mse' without a variational code it equals valMse; a variational model's uses the code's
    *  mean, so it is the deterministic part of the training loss). */
   valMse?: number;
+  /** See valMse. */
   valPsnr?: number;
+  /** See valMse. */
   valLoss?: number;
   /** The learning rate this epoch trained with (a schedule may change it). */
   learningRate: number;
   /** Training time of the epoch (without validation), and its throughput. */
   seconds: number;
+  /** Training images per second this epoch (wall clock, validation excluded). */
   samplesPerSec: number;
 }
 
@@ -101,13 +104,18 @@ export interface FitOptions {
   learningRateSchedule?: LearningRateSchedule;
 }
 
+/** Input corruption for denoising training (fit's `noise`). */
 export interface NoiseOptions {
+  /** gaussian: x + level·N(0, 1) (not clipped); masking: each value zeroed with probability
+   *  level; saltAndPepper: each value set to 0 or 1 (even odds) with probability level. */
   type: 'gaussian' | 'masking' | 'saltAndPepper';
+  /** The standard deviation (gaussian, 0 to 10) or the probability (masking, saltAndPepper, 0 to 1). */
   level: number;
 }
 
 /** Labels for the rows of a call, for conditional models. */
 export interface LabelOptions {
+  /** One class index (0 … classes − 1) per image. */
   labels?: Uint8Array;
 }
 
@@ -118,7 +126,9 @@ export interface OutputOptions extends LabelOptions {
   out?: Float32Array;
 }
 
+/** What fit resolves with (also `ae.history`: the last fit's). */
 export interface History {
+  /** One log per epoch trained by this call. */
   epochs: EpochLog[];
   /** Set when training ended before its last epoch: by a callback or by early stopping. */
   stopped?: { epoch: number; by: 'callback' | 'earlyStopping' };
