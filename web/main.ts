@@ -371,27 +371,29 @@ function vaeOptions(settings: Settings, threads: Settings['threads']) {
   };
 }
 
-/** The untrained VAE's samples, drawn at once: on one thread, so that no idle worker pool sits
- *  beside the main model's while it trains; its button trains one with the page's threads. */
+/** The untrained VAE's samples, drawn at once. The preview model is disposed right after, so that
+ *  no idle model (and worker pool) sits beside the main one while it trains; the button trains a
+ *  VAE with the same seed, so from the same start. */
 async function previewVae(settings: Settings): Promise<void> {
-  demo.vaeModel = await Autoencoder.create(vaeOptions(settings, 1));
-  setText('vae-status', 'untrained: its samples are noise');
-  el<HTMLButtonElement>('sample').disabled = false;
-  drawSamples();
+  const preview = await Autoencoder.create(vaeOptions(settings, settings.threads));
+  try {
+    drawSamples(preview);
+  } finally {
+    await preview.dispose();
+  }
+  setText('vae-status', 'untrained: its samples are noise until you train it');
 }
 
 async function trainVae(train: Uint8Array, count: number, settings: Settings): Promise<void> {
-  if (!demo.vaeModel || vaeTraining || demo.training) return;
+  if (vaeTraining || active !== null || demo.vae.done) return;
   const button = el<HTMLButtonElement>('train-vae');
   button.disabled = true;
   vaeTraining = true;
   updateButtons();
   try {
     setText('vae-status', 'training the VAE…');
-    const preview = demo.vaeModel;
     const vae = await Autoencoder.create(vaeOptions(settings, settings.threads));
     demo.vaeModel = vae;
-    await preview.dispose();
     demo.vae.threads = vae.backend.threads;
     const history = await vae.fit(train, {
       epochs: settings.vaeEpochs, batchSize: settings.batch,
@@ -402,7 +404,8 @@ async function trainVae(train: Uint8Array, count: number, settings: Settings): P
     setText('vae-status', `VAE trained on ${count} digits, ${settings.vaeEpochs} epochs (loss ${last.loss.toFixed(4)}), ${vae.backend.threads} thread(s)`);
     demo.vae.done = true;
     vaeTraining = false;
-    drawSamples();
+    el<HTMLButtonElement>('sample').disabled = false;
+    drawSamples(vae);
   } catch (error) {
     demo.vae.error = describe(error);
     setText('vae-status', `VAE failed: ${demo.vae.error}`);
@@ -413,8 +416,7 @@ async function trainVae(train: Uint8Array, count: number, settings: Settings): P
   }
 }
 
-function drawSamples(): void {
-  const vae = demo.vaeModel;
+function drawSamples(vae: Autoencoder | null = demo.vaeModel): void {
   if (!vae || vaeTraining) return;
   const seed = Number(el<HTMLInputElement>('seed').value);
   const images = vae.sample(16, { seed: Number.isInteger(seed) && seed >= 0 ? seed : 0 });
@@ -437,7 +439,7 @@ let epochsChosen = false;
 
 function updateButtons(): void {
   el<HTMLButtonElement>('retrain').disabled = vaeTraining;
-  el<HTMLButtonElement>('train-vae').disabled = vaeTraining || demo.training || demo.vae.done || !demo.vaeModel;
+  el<HTMLButtonElement>('train-vae').disabled = vaeTraining || active !== null || demo.vae.done;
 }
 
 /** The model and epochs the controls show, checked. */
@@ -479,6 +481,7 @@ async function retrain(data: PageData): Promise<void> {
   const abort = new AbortController();
   let settle!: () => void;
   active = { abort, settled: new Promise<void>((resolve) => { settle = resolve; }) };
+  updateButtons();
   try {
     await run(data, abort.signal);
   } catch (error) {
@@ -490,9 +493,9 @@ async function retrain(data: PageData): Promise<void> {
     }
   } finally {
     demo.training = false;
+    if (active?.abort === abort) active = null;
     updateButtons();
     settle();
-    if (active?.abort === abort) active = null;
   }
 }
 
@@ -642,7 +645,6 @@ async function main(): Promise<void> {
   });
   el('train-vae').addEventListener('click', () => void trainVae(train, base.n, base));
   el('sample').addEventListener('click', () => drawSamples());
-  updateButtons();
 
   await retrain(data);
   if (base.vae && demo.done) await trainVae(train, base.n, base);
