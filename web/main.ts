@@ -10,7 +10,7 @@
 // Progress is on window.__demo for the browser test (test/runtimes/browser.test.ts).
 import { Autoencoder, type EpochLog } from 'wasm-autoencoder';
 import { parseIdx } from 'wasm-autoencoder/idx';
-import { imageGrid, type PixelImage } from 'wasm-autoencoder/image';
+import { decodeImage, imageGrid, type PixelImage } from 'wasm-autoencoder/image';
 
 // ---- settings (query string) ----------------------------------------------------------------
 
@@ -121,7 +121,7 @@ const demo = {
   error: null as string | null,
   vae: { done: false, threads: null as number | null, losses: [] as number[], samples: 0, error: null as string | null },
   /** The library as the page loaded it, for tests that run their own calls in the page. */
-  lib: { Autoencoder, parseIdx },
+  lib: { Autoencoder, parseIdx, decodeImage },
   model: null as Autoencoder | null,
   vaeModel: null as Autoencoder | null,
 };

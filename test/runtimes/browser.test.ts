@@ -4,7 +4,8 @@
 // reconstructions that look like the originals, and that the bits agree with Node: the trained
 // weights (same seed, same data) and the codes of a model saved in Node and loaded in the page.
 // The controls: every canvas drawn while training runs, the model select, the epochs box and
-// Retrain (which stops the run in progress and trains the chosen model, with Node's bits).
+// Retrain (which stops the run in progress and trains the chosen model, with Node's bits); and
+// the image entry's decodeImage in the page giving Node's pixels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Autoencoder } from '../../dist/index.js';
+import { decodeImage, encodePng } from '../../dist/image.js';
+import jpeg from 'jpeg-js';
 import { loadMnist, type Mnist } from '../../dist/mnist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -66,7 +69,7 @@ interface DemoState {
   done: boolean;
   error: string | null;
   vae: { done: boolean; threads: number | null; losses: number[]; samples: number; error: string | null };
-  lib: { Autoencoder: typeof Autoencoder };
+  lib: { Autoencoder: typeof Autoencoder; decodeImage: typeof decodeImage };
   model: unknown;
   vaeModel: unknown;
 }
@@ -514,6 +517,20 @@ describe('the demo page in Chromium', () => {
     }, { model: b64(savedModel), images: b64(probe.images) });
     expect(stored.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
     expect(stored.missing).toBe("Autoencoder.loadFrom: IndexedDB holds no model named 'never-stored'");
+
+    // The image entry in the page: PNG (RGBA, converted) and JPEG bytes decode to Node's pixels.
+    const rgba = Uint8Array.from({ length: 9 * 5 * 4 }, (_, i) => (i * 37 + 11) & 0xff);
+    const files = { png: encodePng({ data: rgba, width: 9, height: 5, channels: 4 }), jpeg: new Uint8Array(jpeg.encode({ data: rgba, width: 9, height: 5 }, 90).data) };
+    const decoded = await page.evaluate(({ png, jpg }) => {
+      const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+      const { decodeImage: decode } = (globalThis as DemoWindow).__demo!.lib;
+      const shown = (img: { width: number; height: number; channels: number; data: Uint8Array }) => ({ ...img, data: Array.from(img.data) });
+      return { png: shown(decode(bytes(png), { channels: 1 })), jpeg: shown(decode(bytes(jpg))) };
+    }, { png: b64(files.png), jpg: b64(files.jpeg) });
+    for (const [got, want] of [[decoded.png, decodeImage(files.png, { channels: 1 })], [decoded.jpeg, decodeImage(files.jpeg)]] as const) {
+      expect(got).toEqual({ ...want, data: Array.from(want.data) });
+    }
+    expect(decoded.jpeg.channels).toBe(3);
 
     expect(errors).toEqual([]);
     console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
