@@ -1,11 +1,16 @@
-// The demo page: trains the reference model (or a convolutional one, ?model=conv) on MNIST in this page (worker threads when the page is
-// cross-origin isolated), shows the loss as it goes, redraws test digits and their
-// reconstructions after every epoch, decodes a code edited with sliders, and samples a small VAE.
+// The demo page: trains the reference model or a convolutional one (the model select, or ?model=conv)
+// on MNIST in this page (worker threads when the page is cross-origin isolated), for the epochs in
+// the epochs box (or ?epochs=); Retrain stops the training in progress and starts again with them.
+// It shows the loss and the progress as batches go, redraws test digits and their reconstructions
+// between epochs (at most every 250 ms, and after the last), decodes a code edited with sliders,
+// and samples a small VAE (untrained until its button is pressed). Every canvas is drawn from the
+// start: the originals as soon as the digits arrive, the reconstructions and the samples from the
+// untrained models.
 //
 // Progress is on window.__demo for the browser test (test/runtimes/browser.test.ts).
 import { Autoencoder, type EpochLog } from 'wasm-autoencoder';
 import { parseIdx } from 'wasm-autoencoder/idx';
-import { imageGrid, type GreyImage } from 'wasm-autoencoder/image';
+import { decodeImage, imageGrid, type PixelImage } from 'wasm-autoencoder/image';
 
 // ---- settings (query string) ----------------------------------------------------------------
 
@@ -21,6 +26,10 @@ function intParam(name: string, fallback: number, min: number, max: number): num
 
 type ModelChoice = 'dense' | 'conv';
 
+/** Epochs when neither ?epochs= nor the epochs box says otherwise, so that either model trains
+ *  long enough to watch (some seconds; a conv epoch takes several times a dense one). */
+const DEFAULT_EPOCHS: Record<ModelChoice, number> = { dense: 30, conv: 8 };
+
 function settingsFromQuery() {
   const model = query.get('model') || 'dense';
   if (model !== 'dense' && model !== 'conv') throw new Error(`?model= must be dense or conv, got ${model}`);
@@ -34,7 +43,8 @@ function settingsFromQuery() {
     n: intParam('n', 5000, 1, 60000),
     /** Test images: validation, the grid, the decoder. */
     test: intParam('test', 1000, 16, 10000),
-    epochs: intParam('epochs', 10, 1, 1000),
+    /** ?epochs=, or null for the model's default. */
+    epochs: query.get('epochs') ? intParam('epochs', 1, 1, 1000) : null,
     batch: intParam('batch', 64, 1, 65536),
     threads: threadsRaw === 'auto' ? ('auto' as const) : intParam('threads', 1, 1, 64),
     kernels: kernels as 'auto' | 'simd' | 'relaxed',
@@ -70,19 +80,30 @@ interface GridLayout {
   reconstructions: { x: number; y: number };
 }
 
+type Settings = ReturnType<typeof settingsFromQuery>;
+
 const demo = {
-  settings: null as ReturnType<typeof settingsFromQuery> | null,
+  /** The query's settings, with the model and epochs of the training in progress (or last). */
+  settings: null as (Omit<Settings, 'epochs'> & { epochs: number }) | null,
   isolated: globalThis.crossOriginIsolated === true,
   hardwareConcurrency: navigator.hardwareConcurrency,
   kernels: null as string | null,
   threads: null as number | null,
   note: null as string | null,
-  /** Loss of every batch, in order. */
+  /** Trainings started (the first, then one per Retrain). */
+  runs: 0,
+  /** True from the moment the current run starts fit() until it settles. */
+  training: false,
+  /** Loss of every batch of the current run, in order. */
   losses: [] as number[],
   lastBatch: null as { loss: number; batch: number; batches: number } | null,
   epochs: [] as EpochLog[],
-  /** How many times the grid was drawn (once before training, then after every epoch). */
+  /** How many times the grid was drawn with reconstructions in this run, and after which epoch
+   *  each time (0: the untrained model). */
   redraws: 0,
+  redrawEpochs: [] as number[],
+  /** The originals drawn before any model existed. */
+  originalsDrawn: false,
   grid: null as GridLayout | null,
   /** The chosen test image's code, as the decoder panel shows it. */
   codes: null as number[] | null,
@@ -93,11 +114,14 @@ const demo = {
    *  main-thread long tasks). */
   trainingStarted: null as number | null,
   trainingEnded: null as number | null,
+  /** The current run trained all its epochs. */
   done: false,
+  /** A run that ended because Retrain stopped it. */
+  stopped: 0,
   error: null as string | null,
   vae: { done: false, threads: null as number | null, losses: [] as number[], samples: 0, error: null as string | null },
   /** The library as the page loaded it, for tests that run their own calls in the page. */
-  lib: { Autoencoder, parseIdx },
+  lib: { Autoencoder, parseIdx, decodeImage },
   model: null as Autoencoder | null,
   vaeModel: null as Autoencoder | null,
 };
@@ -112,14 +136,15 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 const setText = (id: string, text: string): void => { el(id).textContent = text; };
 
-function drawGrey(ctx: CanvasRenderingContext2D, img: GreyImage, x: number, y: number): void {
+/** Puts a grey, RGB or RGBA image on a canvas at (x, y). */
+function drawImage(ctx: CanvasRenderingContext2D, img: PixelImage, x: number, y: number): void {
+  const channels = img.channels ?? 1;
   const rgba = new ImageData(img.width, img.height);
-  for (let i = 0; i < img.data.length; i++) {
-    const v = img.data[i];
-    rgba.data[4 * i] = v;
-    rgba.data[4 * i + 1] = v;
-    rgba.data[4 * i + 2] = v;
-    rgba.data[4 * i + 3] = 255;
+  for (let p = 0, s = 0; p < img.width * img.height; p++, s += channels) {
+    rgba.data[4 * p] = img.data[s];
+    rgba.data[4 * p + 1] = img.data[channels >= 3 ? s + 1 : s];
+    rgba.data[4 * p + 2] = img.data[channels >= 3 ? s + 2 : s];
+    rgba.data[4 * p + 3] = channels === 4 ? img.data[s + 3] : 255;
   }
   ctx.putImageData(rgba, x, y);
 }
@@ -139,10 +164,11 @@ async function fetchIdx(name: string, count: number): Promise<Uint8Array> {
   return idx.data as Uint8Array;
 }
 
-// ---- loss chart -------------------------------------------------------------------------------
+// ---- loss chart and progress ------------------------------------------------------------------
 
-/** The batch loss text and chart are redrawn at most this often: every frame would be work for the
- *  page's thread, which trains as thread 0 when the page is cross-origin isolated. */
+/** The batch loss text, the progress bar and the chart are redrawn at most this often: every frame
+ *  would be work for the page's thread, which trains as thread 0 when the page is cross-origin
+ *  isolated. The grid of reconstructions too (between epochs: the model is busy within one). */
 const PROGRESS_EVERY_MS = 250;
 let progressQueued = false;
 let lastProgress = -Infinity;
@@ -155,10 +181,22 @@ function queueProgress(): void {
   setTimeout(() => requestAnimationFrame(() => {
     progressQueued = false;
     lastProgress = performance.now();
-    const last = demo.lastBatch;
-    if (last) setText('loss', `${last.loss.toFixed(5)} (batch ${last.batch}/${last.batches})`);
-    drawLossChart();
+    drawProgress();
   }), Math.max(0, lastProgress + PROGRESS_EVERY_MS - performance.now()));
+}
+
+function drawProgress(): void {
+  const last = demo.lastBatch;
+  const epochs = demo.settings?.epochs ?? 1;
+  if (last) {
+    setText('loss', `${last.loss.toFixed(5)} (batch ${last.batch}/${last.batches})`);
+    // lastBatch belongs to the epoch after the last one logged, unless it ended that epoch.
+    const epochsDone = demo.epochs.length - (last.batch === last.batches && demo.epochs.length > 0 ? 1 : 0);
+    el<HTMLProgressElement>('progress').value = Math.min(1, (epochsDone + last.batch / last.batches) / epochs);
+  } else {
+    el<HTMLProgressElement>('progress').value = 0;
+  }
+  drawLossChart();
 }
 
 function drawLossChart(): void {
@@ -166,8 +204,18 @@ function drawLossChart(): void {
   const ctx = context(canvas);
   const { width, height } = canvas;
   ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = '#888';
+  ctx.font = '11px system-ui, sans-serif';
   const losses = demo.losses;
-  if (losses.length < 2) return;
+  if (losses.length < 2) {
+    ctx.fillText('loss per batch: drawn here as training runs', 6, 14);
+    ctx.strokeStyle = '#8888';
+    ctx.beginPath();
+    ctx.moveTo(4, height - 4);
+    ctx.lineTo(width - 4, height - 4);
+    ctx.stroke();
+    return;
+  }
   const max = Math.max(...losses), min = Math.min(...losses);
   const span = max - min || 1;
   ctx.strokeStyle = '#3b82f6';
@@ -180,8 +228,6 @@ function drawLossChart(): void {
     else ctx.lineTo(x, y);
   }
   ctx.stroke();
-  ctx.fillStyle = '#888';
-  ctx.font = '11px system-ui, sans-serif';
   ctx.fillText(max.toFixed(4), 6, 14);
   ctx.fillText(min.toFixed(4), 6, height - 6);
 }
@@ -190,12 +236,12 @@ function drawLossChart(): void {
 
 const GRID_COUNT = 10, GRID_SCALE = 3, GRID_PAD = 1, GRID_GAP = 8, SIZE = 28;
 
-function drawGrid(ae: Autoencoder, testImages: Uint8Array): void {
+/** The test digits (top) and, with a model, their reconstructions (bottom; empty cells without). */
+function drawGrid(ae: Autoencoder | null, testImages: Uint8Array, epoch: number): void {
   const originals = testImages.subarray(0, GRID_COUNT * SIZE * SIZE);
-  const reconstructions = ae.reconstruct(originals);
   const options = { count: GRID_COUNT, width: SIZE, height: SIZE, cols: GRID_COUNT, scale: GRID_SCALE, pad: GRID_PAD };
   const top = imageGrid(originals, options);
-  const bottom = imageGrid(reconstructions, options);
+  const bottom = imageGrid(ae ? ae.reconstruct(originals) : new Uint8Array(originals.length), options);
   const canvas = el<HTMLCanvasElement>('grid');
   if (canvas.width !== top.width || canvas.height !== top.height * 2 + GRID_GAP) {
     canvas.width = top.width;
@@ -204,13 +250,18 @@ function drawGrid(ae: Autoencoder, testImages: Uint8Array): void {
   const ctx = context(canvas);
   ctx.fillStyle = '#000';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  drawGrey(ctx, top, 0, 0);
-  drawGrey(ctx, bottom, 0, top.height + GRID_GAP);
+  drawImage(ctx, top, 0, 0);
+  drawImage(ctx, bottom, 0, top.height + GRID_GAP);
   demo.grid = {
     count: GRID_COUNT, cols: GRID_COUNT, scale: GRID_SCALE, pad: GRID_PAD, size: SIZE,
     originals: { x: 0, y: 0 }, reconstructions: { x: 0, y: top.height + GRID_GAP },
   };
-  demo.redraws++;
+  if (ae) {
+    demo.redraws++;
+    demo.redrawEpochs.push(epoch);
+  } else {
+    demo.originalsDrawn = true;
+  }
 }
 
 // ---- decode this code ---------------------------------------------------------------------------
@@ -252,8 +303,17 @@ class DecoderPanel {
     return Number.isInteger(v) && v >= 0 && v < this.count ? v : 0;
   }
 
+  /** The chosen test image on its canvas (needs no model). */
+  drawOriginal(): void {
+    const i = this.index();
+    const original = imageGrid(this.testImages.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE),
+                               { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 });
+    drawImage(context(el<HTMLCanvasElement>('decoder-original')), original, 0, 0);
+  }
+
   /** After an epoch (or a new image): slider ranges from the test codes, sliders at the image's code. */
   refresh(): void {
+    this.drawOriginal();
     const ae = this.model();
     if (!ae || this.busy()) return;
     const L = ae.latentSize;
@@ -279,9 +339,6 @@ class DecoderPanel {
       s.value = String(this.code[d]);
       s.disabled = false;
     }
-    const original = imageGrid(this.testImages.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE),
-                               { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 });
-    drawGrey(context(el<HTMLCanvasElement>('decoder-original')), original, 0, 0);
     this.render();
   }
 
@@ -295,8 +352,8 @@ class DecoderPanel {
       this.outputs[d].value = code[d].toFixed(3);
     }
     const image = ae.decode(code);
-    drawGrey(context(el<HTMLCanvasElement>('decoded')),
-             imageGrid(image, { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 }), 0, 0);
+    drawImage(context(el<HTMLCanvasElement>('decoded')),
+              imageGrid(image, { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 }), 0, 0);
     demo.codes = Array.from(code);
     demo.decodes++;
   }
@@ -304,16 +361,38 @@ class DecoderPanel {
 
 // ---- the variational model ------------------------------------------------------------------------
 
-async function trainVae(train: Uint8Array, count: number, settings: ReturnType<typeof settingsFromQuery>): Promise<void> {
+/** The VAE's options: its untrained preview and the model its button trains have the same
+ *  seed, so the same initial weights. */
+function vaeOptions(settings: Settings, threads: Settings['threads']) {
+  return {
+    inputShape: [28, 28, 1] as [number, number, number], encoder: [128, 64], latent: 8, decoder: [64, 128], activation: 'relu' as const,
+    output: 'sigmoid' as const, loss: 'bce' as const, variational: true, optimizer: { type: 'adam' as const, learningRate: 1e-3 },
+    seed: settings.seed, threads, kernels: settings.kernels,
+  };
+}
+
+/** The untrained VAE's samples, drawn at once. The preview model is disposed right after, so that
+ *  no idle model (and worker pool) sits beside the main one while it trains; the button trains a
+ *  VAE with the same seed, so from the same start. */
+async function previewVae(settings: Settings): Promise<void> {
+  const preview = await Autoencoder.create(vaeOptions(settings, settings.threads));
+  try {
+    drawSamples(preview);
+  } finally {
+    await preview.dispose();
+  }
+  setText('vae-status', 'untrained: its samples are noise until you train it');
+}
+
+async function trainVae(train: Uint8Array, count: number, settings: Settings): Promise<void> {
+  if (vaeTraining || active !== null || demo.vae.done) return;
   const button = el<HTMLButtonElement>('train-vae');
   button.disabled = true;
+  vaeTraining = true;
+  updateButtons();
   try {
     setText('vae-status', 'training the VAE…');
-    const vae = await Autoencoder.create({
-      inputShape: [28, 28, 1], encoder: [128, 64], latent: 8, decoder: [64, 128], activation: 'relu',
-      output: 'sigmoid', loss: 'bce', variational: true, optimizer: { type: 'adam', learningRate: 1e-3 },
-      seed: settings.seed, threads: settings.threads, kernels: settings.kernels,
-    });
+    const vae = await Autoencoder.create(vaeOptions(settings, settings.threads));
     demo.vaeModel = vae;
     demo.vae.threads = vae.backend.threads;
     const history = await vae.fit(train, {
@@ -324,26 +403,187 @@ async function trainVae(train: Uint8Array, count: number, settings: ReturnType<t
     const last = history.epochs[history.epochs.length - 1];
     setText('vae-status', `VAE trained on ${count} digits, ${settings.vaeEpochs} epochs (loss ${last.loss.toFixed(4)}), ${vae.backend.threads} thread(s)`);
     demo.vae.done = true;
+    vaeTraining = false;
     el<HTMLButtonElement>('sample').disabled = false;
-    drawSamples();
+    drawSamples(vae);
   } catch (error) {
     demo.vae.error = describe(error);
     setText('vae-status', `VAE failed: ${demo.vae.error}`);
     button.disabled = false;
+  } finally {
+    vaeTraining = false;
+    updateButtons();
   }
 }
 
-function drawSamples(): void {
-  const vae = demo.vaeModel;
-  if (!vae) return;
+function drawSamples(vae: Autoencoder | null = demo.vaeModel): void {
+  if (!vae || vaeTraining) return;
   const seed = Number(el<HTMLInputElement>('seed').value);
   const images = vae.sample(16, { seed: Number.isInteger(seed) && seed >= 0 ? seed : 0 });
   const grid = imageGrid(images, { count: 16, width: SIZE, height: SIZE, cols: 4, scale: 3, pad: 1 });
   const canvas = el<HTMLCanvasElement>('samples');
   canvas.width = grid.width;
   canvas.height = grid.height;
-  drawGrey(context(canvas), grid, 0, 0);
+  drawImage(context(canvas), grid, 0, 0);
   demo.vae.samples++;
+}
+
+// ---- training runs ------------------------------------------------------------------------------
+
+let vaeTraining = false;
+/** The run in progress: its abort controller and a promise that settles when it has ended. */
+let active: { abort: AbortController; settled: Promise<void> } | null = null;
+let runToken = 0;
+/** Whether the epochs box was set by hand (or by ?epochs=): then a model change keeps it. */
+let epochsChosen = false;
+
+function updateButtons(): void {
+  el<HTMLButtonElement>('retrain').disabled = vaeTraining;
+  el<HTMLButtonElement>('train-vae').disabled = vaeTraining || active !== null || demo.vae.done;
+}
+
+/** The model and epochs the controls show, checked. */
+function chosen(): { model: ModelChoice; epochs: number } {
+  const model = el<HTMLSelectElement>('model').value === 'conv' ? 'conv' : 'dense';
+  const box = el<HTMLInputElement>('epoch-count');
+  const epochs = Number(box.value);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000) {
+    box.value = String(DEFAULT_EPOCHS[model]);
+    return { model, epochs: DEFAULT_EPOCHS[model] };
+  }
+  return { model, epochs };
+}
+
+/** The controls' settings in the address (replaceState: a reload trains the same, no reload now). */
+function rememberInAddress(model: ModelChoice, epochs: number): void {
+  const next = new URLSearchParams(location.search);
+  next.set('model', model);
+  next.set('epochs', String(epochs));
+  history.replaceState(null, '', `?${next}`);
+  const toggle = el<HTMLAnchorElement>('toggle-isolation');
+  const other = new URLSearchParams(next);
+  if (other.get('isolated') === '0') other.delete('isolated');
+  else other.set('isolated', '0');
+  toggle.href = `?${other}`;
+}
+
+interface PageData { train: Uint8Array; testImages: Uint8Array; decoder: DecoderPanel; base: Settings }
+
+/** Stops the run in progress (after its current step) and starts one with the controls' settings. */
+async function retrain(data: PageData): Promise<void> {
+  const token = ++runToken;
+  const previous = active;
+  if (previous) {
+    previous.abort.abort(new Error('stopped by Retrain'));
+    await previous.settled;
+  }
+  if (token !== runToken) return; // a later click took over
+  const abort = new AbortController();
+  let settle!: () => void;
+  active = { abort, settled: new Promise<void>((resolve) => { settle = resolve; }) };
+  updateButtons();
+  try {
+    await run(data, abort.signal);
+  } catch (error) {
+    if (abort.signal.aborted) {
+      demo.stopped++;
+      setText('status', 'stopped; starting again…');
+    } else {
+      throw error;
+    }
+  } finally {
+    demo.training = false;
+    if (active?.abort === abort) active = null;
+    updateButtons();
+    settle();
+  }
+}
+
+async function run({ train, testImages, decoder, base }: PageData, signal: AbortSignal): Promise<void> {
+  const { model, epochs } = chosen();
+  rememberInAddress(model, epochs);
+  const settings = { ...base, model, epochs };
+  demo.settings = settings;
+  demo.runs++;
+  Object.assign(demo, {
+    losses: [], lastBatch: null, epochs: [], redraws: 0, redrawEpochs: [], modelId: null, seconds: null,
+    trainingStarted: null, trainingEnded: null, done: false,
+  });
+  el('epochs').replaceChildren();
+  setText('epoch', `– / ${epochs}`);
+  setText('loss', '–');
+  drawProgress();
+  setText('data', `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${epochs} epochs`);
+
+  const old = demo.model;
+  demo.model = null;
+  await old?.dispose();
+  setText('status', 'compiling the kernels and starting the workers…');
+  const ae = await Autoencoder.create({ ...MODELS[model], seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
+  demo.model = ae;
+  signal.throwIfAborted();
+  setText('params', ae.paramCount.toLocaleString('en'));
+  setText('summary', ae.summary());
+  demo.kernels = ae.backend.kernels;
+  demo.threads = ae.backend.threads;
+  demo.note = ae.backend.note ?? null;
+  setText('kernels', ae.backend.kernels);
+  setText('threads', String(ae.backend.threads));
+  if (ae.backend.note) showNotice(`ae.backend.note: ${ae.backend.note}`);
+
+  drawGrid(ae, testImages, 0);
+  decoder.refresh();
+  let lastGrid = performance.now();
+
+  const started = performance.now();
+  // One fit() call; the grid and the decoder are redrawn from onEpochEnd, where the model takes
+  // read-only calls between epochs.
+  setText('status', `training: epoch 1 of ${epochs}`);
+  demo.training = true;
+  updateButtons();
+  // A fresh task for fit(), so that the set-up above (drawing, encoding the test digits) is not
+  // counted as training in the page's long-task figures.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  signal.throwIfAborted();
+  demo.trainingStarted = performance.now();
+  try {
+    await ae.fit(train, {
+      epochs, batchSize: settings.batch, validation: testImages, signal,
+      onBatchEnd: (log) => {
+        demo.losses.push(log.loss);
+        demo.lastBatch = log;
+        queueProgress();
+      },
+      onEpochEnd: (log) => {
+        demo.epochs.push(log);
+        setText('epoch', `${log.epoch} / ${epochs}`);
+        const item = document.createElement('li');
+        item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
+          `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
+        el('epochs').append(item);
+        if (log.epoch === epochs || performance.now() - lastGrid >= PROGRESS_EVERY_MS) {
+          demo.training = false;
+          try {
+            drawGrid(ae, testImages, log.epoch);
+            decoder.refresh();
+          } finally {
+            demo.training = true;
+          }
+          lastGrid = performance.now();
+        }
+        queueProgress();
+        if (log.epoch < epochs) setText('status', `training: epoch ${log.epoch + 1} of ${epochs}`);
+      },
+    });
+  } finally {
+    demo.training = false;
+    demo.trainingEnded = performance.now();
+  }
+  demo.seconds = (performance.now() - started) / 1000;
+  demo.modelId = ae.modelId();
+  setText('status', `done: ${epochs} epochs in ${demo.seconds.toFixed(1)} s`);
+  drawProgress();
+  demo.done = true;
 }
 
 // ---- main -------------------------------------------------------------------------------------
@@ -358,21 +598,23 @@ function showNotice(text: string): void {
   notice.hidden = false;
 }
 
-/** The model select: shows the query's choice; a change reloads the page with ?model= set. */
-function modelSelect(): void {
+/** The controls, at the query's settings (or the defaults); a model change sets the epochs box to
+ *  that model's default unless it was chosen. */
+function setUpControls(): void {
   const select = el<HTMLSelectElement>('model');
   select.value = query.get('model') === 'conv' ? 'conv' : 'dense';
+  const box = el<HTMLInputElement>('epoch-count');
+  epochsChosen = Boolean(query.get('epochs'));
+  box.value = query.get('epochs') || String(DEFAULT_EPOCHS[select.value as ModelChoice]);
+  box.addEventListener('input', () => { epochsChosen = true; });
   select.addEventListener('change', () => {
-    const next = new URLSearchParams(query);
-    next.set('model', select.value);
-    location.search = `?${next}`;
+    if (!epochsChosen) box.value = String(DEFAULT_EPOCHS[select.value as ModelChoice]);
   });
 }
 
 async function main(): Promise<void> {
-  modelSelect(); // before the query is checked, so that it can still correct a bad ?model=
-  const settings = settingsFromQuery();
-  demo.settings = settings;
+  setUpControls(); // before the query is checked, so that the controls can still correct a bad ?model=
+  const base = settingsFromQuery();
   const toggle = el<HTMLAnchorElement>('toggle-isolation');
   const other = new URLSearchParams(query);
   if (query.get('isolated') === '0') {
@@ -383,85 +625,36 @@ async function main(): Promise<void> {
   }
   toggle.href = `?${other}`;
   setText('isolated', String(demo.isolated));
+  drawLossChart();
 
-  setText('status', `loading ${settings.n} training and ${settings.test} test digits…`);
+  setText('status', `loading ${base.n} training and ${base.test} test digits…`);
   const [train, testImages] = await Promise.all([
-    fetchIdx('train-images-idx3-ubyte', settings.n),
-    fetchIdx('t10k-images-idx3-ubyte', settings.test),
+    fetchIdx('train-images-idx3-ubyte', base.n),
+    fetchIdx('t10k-images-idx3-ubyte', base.test),
   ]);
-  setText('data', `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${settings.epochs} epochs`);
+  const decoder = new DecoderPanel(testImages, base.test, () => demo.training, () => demo.model);
+  drawGrid(null, testImages, 0);
+  decoder.drawOriginal();
 
   setText('status', 'compiling the kernels and starting the workers…');
-  const ae = await Autoencoder.create({ ...MODELS[settings.model], seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
-  demo.model = ae;
-  setText('params', ae.paramCount.toLocaleString('en'));
-  setText('summary', ae.summary());
-  demo.kernels = ae.backend.kernels;
-  demo.threads = ae.backend.threads;
-  demo.note = ae.backend.note ?? null;
-  setText('kernels', ae.backend.kernels);
-  setText('threads', String(ae.backend.threads));
-  if (ae.backend.note) showNotice(`ae.backend.note: ${ae.backend.note}`);
-
-  let training = false;
-  const decoder = new DecoderPanel(testImages, settings.test, () => training, () => demo.model);
-  drawGrid(ae, testImages);
-  decoder.refresh();
-
-  const started = performance.now();
-  // One fit() call; the grid and the decoder are redrawn from onEpochEnd, where the model takes
-  // read-only calls between epochs.
-  setText('status', `training: epoch 1 of ${settings.epochs}`);
-  training = true;
-  // A fresh task for fit(), so that the set-up above (drawing, encoding the test digits) is not
-  // counted as training in the page's long-task figures.
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  demo.trainingStarted = performance.now();
-  try {
-    await ae.fit(train, {
-      epochs: settings.epochs, batchSize: settings.batch, validation: testImages,
-      onBatchEnd: (log) => {
-        demo.losses.push(log.loss);
-        demo.lastBatch = log;
-        queueProgress();
-      },
-      onEpochEnd: (log) => {
-        demo.epochs.push(log);
-        setText('epoch', `${log.epoch} / ${settings.epochs}`);
-        const item = document.createElement('li');
-        item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
-          `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
-        el('epochs').append(item);
-        training = false;
-        try {
-          drawGrid(ae, testImages);
-          decoder.refresh();
-        } finally {
-          training = true;
-        }
-        queueProgress();
-        if (log.epoch < settings.epochs) setText('status', `training: epoch ${log.epoch + 1} of ${settings.epochs}`);
-      },
-    });
-  } finally {
-    training = false;
-    demo.trainingEnded = performance.now();
-  }
-  demo.seconds = (performance.now() - started) / 1000;
-  demo.modelId = ae.modelId();
-  setText('status', `done: ${settings.epochs} epochs in ${demo.seconds.toFixed(1)} s`);
-  demo.done = true;
-
-  const vaeButton = el<HTMLButtonElement>('train-vae');
-  vaeButton.disabled = false;
-  vaeButton.addEventListener('click', () => void trainVae(train, settings.n, settings));
+  await previewVae(base);
+  const data: PageData = { train, testImages, decoder, base };
+  el('controls').addEventListener('submit', (event) => {
+    event.preventDefault();
+    retrain(data).catch(fail);
+  });
+  el('train-vae').addEventListener('click', () => void trainVae(train, base.n, base));
   el('sample').addEventListener('click', () => drawSamples());
-  if (settings.vae) await trainVae(train, settings.n, settings);
+
+  await retrain(data);
+  if (base.vae && demo.done) await trainVae(train, base.n, base);
 }
 
-main().catch((error: unknown) => {
+function fail(error: unknown): void {
   demo.error = describe(error);
   console.error(error);
   setText('status', `failed: ${demo.error}`);
   showNotice(`Failed: ${demo.error}`);
-});
+}
+
+main().catch(fail);

@@ -26,9 +26,9 @@ export default defineConfig({
       { find: /^wasm-autoencoder\/image$/, replacement: resolve(project, 'dist/image.js') },
     ],
   },
-  // The library's own dependencies (dist/idx.js imports fflate, dist/image.js fast-png): bundled
-  // up front, so that a first visit never reloads the page to add them.
-  optimizeDeps: { include: ['fflate', 'fast-png'] },
+  // The library's own dependencies (dist/idx.js imports fflate, dist/image.js fast-png and
+  // jpeg-js): bundled up front, so that a first visit never reloads the page to add them.
+  optimizeDeps: { include: ['fflate', 'fast-png', 'jpeg-js'] },
   server: {
     host: '127.0.0.1',
     headers: {

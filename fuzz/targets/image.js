@@ -1,13 +1,14 @@
-// Target `image`: decodeImage(bytes, path), the command line's reader of one PNG or JPEG file
-// (src/cli/images.ts; fast-png and jpeg-js underneath). Its errors are CliErrors whose message
-// starts with the file's path. Structure-aware ops edit PNG chunks (IHDR fields, IDAT contents
+// Target `image`: decodeImage(bytes, { name }), the image entry's reader of PNG and JPEG bytes
+// (src/image/decode.ts; fast-png and jpeg-js underneath), which the command line uses for its
+// image files. Its errors are Errors whose message starts with "decodeImage: " and the name.
+// Structure-aware ops edit PNG chunks (IHDR fields, IDAT contents
 // re-deflated, PLTE/tRNS, chunk order; every chunk CRC recomputed) and JPEG segments (SOF sizes
 // and components, tables, restart intervals, the scan).
 import fc from 'fast-check';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { decodeImage } from '../../dist/cli/images.js';
+import { decodeImage } from '../../dist/image.js';
 import { crc32 } from '../../dist/util/crc32.js';
 import { buildPlan, planArb, BOUNDARY_INTS, writeUint } from '../mutate.js';
 import { accepted, judgeThrown, wrong, sameBytes } from '../oracle.js';
@@ -284,9 +285,9 @@ export const imageTarget = {
   seeds: (ctx) => ctx.seeds,
   mutate: (ctx) => planArb({ seedCount: ctx.seeds.length, docOp: (seed) => (ctx.seeds[seed].kind === 'png' ? pngOp : jpegOp), fields: IMAGE_FIELDS }),
   build: (plan, ctx) => buildPlan(plan, ctx.seeds, imageFormat),
-  run: (input) => decodeImage(input, PATH),
+  run: (input) => decodeImage(input, { name: PATH }),
   oracle(outcome, bytes, ctx) {
-    if ('thrown' in outcome) return judgeThrown(outcome.thrown, PATH, ['CliError']);
+    if ('thrown' in outcome) return judgeThrown(outcome.thrown, `decodeImage: ${PATH}`);
     const { width, height, channels, data } = outcome.value;
     if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) return wrong('silent wrong image: width or height not a positive integer', `${width}×${height}`);
     if (channels !== 1 && channels !== 3) return wrong('silent wrong image: channels not 1 or 3', String(channels));

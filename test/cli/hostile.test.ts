@@ -14,7 +14,7 @@ import { createDeflate, deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { checkWritable, readBytes, writeAtomic } from '../../dist/cli/files.js';
-import { decodeImage } from '../../dist/cli/images.js';
+import { decodeImageFile as decodeImage } from '../../dist/cli/images.js';
 import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

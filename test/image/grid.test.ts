@@ -28,7 +28,7 @@ describe('imageGrid', () => {
   });
 
   it('scales each pixel up by nearest neighbour', () => {
-    const g = imageGrid(images, { count: 1, width: 2, height: 2, cols: 4, pad: 0, scale: 3 });
+    const g = imageGrid(images.subarray(0, 4), { count: 1, width: 2, height: 2, cols: 4, pad: 0, scale: 3 });
     expect(g.width).toBe(6);
     expect(g.height).toBe(6);
     expect(at(g, 0, 0)).toBe(10);
@@ -51,15 +51,18 @@ describe('imageGrid', () => {
     expect(Array.from(g.data)).toEqual([0, 128, 255, 0, 255, 0, 26, 255]);
   });
 
-  it('accepts more images than count', () => {
-    const g = imageGrid(images, { count: 1, width: 2, height: 2, cols: 1, pad: 0 });
-    expect(Array.from(g.data)).toEqual([10, 11, 12, 13]);
+  it('refuses data of another length than count × width × height × channels (RGB data drawn as grey)', () => {
+    // 12 values are one 2×2 RGB image, or three grey ones: never one grey image and spare values.
+    expect(() => imageGrid(images, { count: 1, width: 2, height: 2, cols: 1, pad: 0 })).toThrow(
+      'imageGrid: images must be count × width × height × channels = 1 × 2 × 2 × 1 = 4 values, got Uint8Array(12)',
+    );
+    expect(imageGrid(images, { count: 1, width: 2, height: 2, cols: 1, pad: 0, channels: 3 }).channels).toBe(3);
   });
 
   it('rejects bad arguments', () => {
     const base = { count: 3, width: 2, height: 2, cols: 2 };
     expect(() => imageGrid(images, { ...base, count: 4 })).toThrow(
-      /imageGrid: images must be at least count × width × height = 16 pixels, got Uint8Array\(12\)/,
+      'imageGrid: images must be count × width × height × channels = 4 × 2 × 2 × 1 = 16 values, got Uint8Array(12)',
     );
     expect(() => imageGrid([1, 2] as unknown as Uint8Array, base)).toThrow(/images must be a Float32Array or Uint8Array, got Array\(2\)/);
     expect(() => imageGrid(images, { ...base, cols: 0 })).toThrow(/opts\.cols must be a positive integer, got 0/);
@@ -67,6 +70,7 @@ describe('imageGrid', () => {
     expect(() => imageGrid(images, { ...base, scale: 0 })).toThrow(/opts\.scale/);
     expect(() => imageGrid(images, { ...base, pad: -1 })).toThrow(/opts\.pad must be a non-negative integer, got -1/);
     expect(() => imageGrid(images, { ...base, background: 256 })).toThrow(/opts\.background must be an integer in 0\.\.255, got 256/);
+    expect(() => imageGrid(images, { ...base, channels: 2 as never })).toThrow('imageGrid: opts.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got 2');
   });
 });
 
@@ -159,7 +163,10 @@ describe('labelledPanels', () => {
   it('rejects bad arguments', () => {
     expect(() => labelledPanels([])).toThrow(/labelledPanels: panels must be a non-empty array, got Array\(0\)/);
     expect(() => labelledPanels([{ title: 'x', image: { data: new Uint8Array(5), width: 2, height: 2 } }])).toThrow(
-      /panels\[0\]\.image\.data must be a Uint8Array of width × height = 4 pixels, got Uint8Array\(5\)/,
+      'labelledPanels: panels[0].image.data must be a Uint8Array of width × height × channels = 2 × 2 × 1 = 4 bytes, got Uint8Array(5)',
+    );
+    expect(() => labelledPanels([{ title: 'x', image: { data: new Uint8Array(4), width: 2, height: 2, channels: 3 } }])).toThrow(
+      'labelledPanels: panels[0].image.data must be a Uint8Array of width × height × channels = 2 × 2 × 3 = 12 bytes, got Uint8Array(4)',
     );
     expect(() => labelledPanels([{ title: 7 as unknown as string, image: panelA }])).toThrow(/panels\[0\]\.title must be a string, got 7/);
     expect(() => labelledPanels([{ title: 'x', image: panelA }], { gap: -2 })).toThrow(/opts\.gap must be a non-negative integer, got -2/);

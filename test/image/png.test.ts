@@ -29,10 +29,16 @@ describe('encodePng', () => {
 
   it('rejects bad images', () => {
     expect(() => encodePng({ data: new Uint8Array(3), width: 2, height: 2 })).toThrow(
-      /encodePng: img\.data must be a Uint8Array of width × height = 4 pixels, got Uint8Array\(3\)/,
+      'encodePng: img.data must be a Uint8Array of width × height × channels = 2 × 2 × 1 = 4 bytes, got Uint8Array(3)',
+    );
+    expect(() => encodePng({ data: new Uint8Array(4), width: 2, height: 2, channels: 3 })).toThrow(
+      'encodePng: img.data must be a Uint8Array of width × height × channels = 2 × 2 × 3 = 12 bytes, got Uint8Array(4)',
+    );
+    expect(() => encodePng({ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as never })).toThrow(
+      'encodePng: img.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got 2',
     );
     expect(() => encodePng({ data: new Uint8Array(0), width: 0, height: 2 })).toThrow(/img\.width must be a positive integer, got 0/);
-    expect(() => encodePng(undefined as never)).toThrow(/img must be a GreyImage object, got undefined/);
+    expect(() => encodePng(undefined as never)).toThrow('encodePng: img must be an image object { data, width, height, channels? }, got undefined');
   });
 });
 
@@ -79,7 +85,7 @@ describe('comparisonPng', () => {
   it('rejects bad arguments', () => {
     const opts = { count, width: side, height: side };
     expect(() => comparisonPng(originals, reconstructions.subarray(10), opts)).toThrow(
-      /comparisonPng: reconstructions must be at least count × width × height = 5488 pixels, got Uint8Array\(5478\)/,
+      'comparisonPng: reconstructions must be count × width × height × channels = 7 × 28 × 28 × 1 = 5488 values, got Uint8Array(5478)',
     );
     expect(() => comparisonPng(new Float64Array(5488) as never, reconstructions, opts)).toThrow(
       /comparisonPng: originals must be a Float32Array or Uint8Array, got Float64Array\(5488\)/,

@@ -3,6 +3,9 @@
 // train the reference model on MNIST in the page; the test checks the loss falls, the canvas shows
 // reconstructions that look like the originals, and that the bits agree with Node: the trained
 // weights (same seed, same data) and the codes of a model saved in Node and loaded in the page.
+// The controls: every canvas drawn while training runs, the model select, the epochs box and
+// Retrain (which stops the run in progress and trains the chosen model, with Node's bits); and
+// the image entry's decodeImage in the page giving Node's pixels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Autoencoder } from '../../dist/index.js';
+import { decodeImage, encodePng } from '../../dist/image.js';
+import jpeg from 'jpeg-js';
 import { loadMnist, type Mnist } from '../../dist/mnist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,7 +44,12 @@ const CONV = {
 
 /** The part of web/main.ts's window.__demo that the test reads. */
 interface DemoState {
-  settings: { model: string } | null;
+  settings: { model: string; epochs: number } | null;
+  runs: number;
+  training: boolean;
+  stopped: number;
+  redrawEpochs: number[];
+  originalsDrawn: boolean;
   isolated: boolean;
   hardwareConcurrency: number;
   kernels: string | null;
@@ -59,7 +69,7 @@ interface DemoState {
   done: boolean;
   error: string | null;
   vae: { done: boolean; threads: number | null; losses: number[]; samples: number; error: string | null };
-  lib: { Autoencoder: typeof Autoencoder };
+  lib: { Autoencoder: typeof Autoencoder; decodeImage: typeof decodeImage };
   model: unknown;
   vaeModel: unknown;
 }
@@ -187,6 +197,30 @@ function readState(page: Page): Promise<DemoState> {
   });
 }
 
+/** The grid was drawn from the untrained model, then between epochs, last after the final one. */
+function expectRedraws(state: DemoState): void {
+  expect(state.redrawEpochs[0]).toBe(0);
+  expect(state.redrawEpochs[state.redrawEpochs.length - 1]).toBe(state.settings!.epochs);
+  for (let i = 1; i < state.redrawEpochs.length; i++) expect(state.redrawEpochs[i]).toBeGreaterThan(state.redrawEpochs[i - 1]);
+  expect(state.redraws).toBe(state.redrawEpochs.length);
+  expect(state.originalsDrawn).toBe(true);
+}
+
+/** The canvases of the page that show nothing: fewer than two colours (a flat fill, or untouched). */
+function blankCanvases(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const blank: string[] = [];
+    for (const id of ['loss-chart', 'grid', 'decoder-original', 'decoded', 'samples']) {
+      const c = document.getElementById(id) as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set<number>();
+      for (let i = 0; i < d.length && colours.size < 2; i += 4) colours.add(((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]) >>> 0);
+      if (colours.size < 2) blank.push(id);
+    }
+    return blank;
+  });
+}
+
 function expectLossFalls(state: DemoState): void {
   expect(state.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
   expect(state.losses).toHaveLength(EPOCHS * Math.ceil(N / BATCH));
@@ -292,7 +326,7 @@ describe('the demo page in Chromium', () => {
     // Two workers, one fit() redrawing from onEpochEnd, validation: the same weights as one fit() in Node.
     expect(state.modelId).toBe(nodeModelId);
 
-    expect(state.redraws).toBe(EPOCHS + 1);
+    expectRedraws(state);
     const grid = await canvasReconstructions(page);
     expect(grid.reconMax).toBeGreaterThan(100);
     expect(grid.reconStd).toBeGreaterThan(20);
@@ -311,7 +345,8 @@ describe('the demo page in Chromium', () => {
     expect(after.codes![0]).toBeCloseTo(Number(await page.locator('#dim-0').getAttribute('min')), 4);
     expect(await canvasBytes(page, 'decoded')).not.toBe(decodedBefore);
 
-    // The VAE (?vae=1): trained after the main model, then sample(16, { seed }) on the canvas.
+    // The VAE (?vae=1): its untrained samples drawn at once, trained after the main model, then
+    // sample(16, { seed }) on the canvas.
     await page.waitForFunction(() => {
       const d = (globalThis as DemoWindow).__demo!;
       return d.vae.done || d.vae.error !== null;
@@ -319,12 +354,12 @@ describe('the demo page in Chromium', () => {
     const vae = (await readState(page)).vae;
     expect(vae.error).toBeNull();
     expect(vae.threads).toBe(state.threads);
-    expect(vae.samples).toBe(1);
+    expect(vae.samples).toBe(2);
     const samplesBefore = await canvasBytes(page, 'samples');
     expect(samplesBefore.startsWith('341x341:')).toBe(true);
     await page.fill('#seed', '2');
     await page.click('#sample');
-    expect((await readState(page)).vae.samples).toBe(2);
+    expect((await readState(page)).vae.samples).toBe(3);
     expect(await canvasBytes(page, 'samples')).not.toBe(samplesBefore);
 
     // A model saved in Node, loaded in the page: bit-identical codes and reconstructions, on one
@@ -356,21 +391,85 @@ describe('the demo page in Chromium', () => {
 
     expectLossFalls(state);
     expect(state.modelId).toBe(nodeConvModelId);
-    expect(state.redraws).toBe(EPOCHS + 1);
+    expectRedraws(state);
+    expect(await page.locator('#epoch-count').inputValue()).toBe(String(EPOCHS));
     const grid = await canvasReconstructions(page);
     expect(grid.reconMax).toBeGreaterThan(100);
     expect(grid.correlation).toBeGreaterThan(0.3);
 
-    // Choosing the other model reloads the page with it, the other settings kept.
-    await Promise.all([page.waitForURL(/[?&]model=dense/), page.selectOption('#model', 'dense')]);
-    const query = new URL(page.url()).searchParams;
-    expect([query.get('n'), query.get('epochs'), query.get('seed')]).toEqual([String(N), String(EPOCHS), String(SEED)]);
-    await page.waitForFunction(() => (globalThis as DemoWindow).__demo?.settings?.model === 'dense');
-    expect(await page.locator('#model').inputValue()).toBe('dense');
-
     expect(errors).toEqual([]);
     console.log(`conv page: ${state.threads} threads, loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
       `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; modelId = Node's`);
+    await page.close();
+  });
+
+  it('the controls: every canvas drawn while training runs; Retrain stops it and trains the chosen model and epochs with Node\'s bits', async () => {
+    ready();
+    const errors: string[] = [];
+    // Without ?epochs=, the epochs box shows each model's default, and follows the model select.
+    const first = await context.newPage();
+    first.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await first.goto(`${base}/?n=${N}&test=${TEST}&kernels=simd&threads=1`);
+    await first.waitForFunction(() => (globalThis as DemoWindow).__demo?.settings !== null);
+    const defaults = { dense: await first.locator('#epoch-count').inputValue(), conv: '' };
+    await first.selectOption('#model', 'conv');
+    defaults.conv = await first.locator('#epoch-count').inputValue();
+    expect(Number(defaults.dense)).toBeGreaterThan(EPOCHS);
+    expect(Number(defaults.conv)).toBeGreaterThan(EPOCHS);
+    expect(defaults.conv).not.toBe(defaults.dense);
+    await first.close();
+
+    // A run far too long to end during the test: every canvas must show something while it trains.
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    await page.goto(`${base}/?n=${N}&test=${TEST}&batch=${BATCH}&seed=${SEED}&kernels=simd&epochs=1000`);
+    await page.waitForFunction(() => {
+      const d = (globalThis as DemoWindow).__demo!;
+      return (d.training && d.losses.length >= 2) || d.error !== null;
+    }, null, { timeout: 60_000 });
+    const blank = await blankCanvases(page);
+    const during = await readState(page);
+    expect(during.error).toBeNull();
+    expect(blank).toEqual([]);
+    expect([during.done, during.training, during.runs, during.settings!.epochs]).toEqual([false, true, 1, 1000]);
+    expect(during.redrawEpochs[0]).toBe(0); // reconstructions of the untrained model
+    expect(during.originalsDrawn).toBe(true);
+    expect(during.vae.samples).toBe(1); // the untrained VAE's samples
+    const untrained = await canvasReconstructions(page);
+    expect(untrained.reconStd).toBeGreaterThan(0);
+    expect(await page.locator('#retrain').isEnabled()).toBe(true);
+    expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBeLessThan(1);
+
+    // conv, EPOCHS epochs, Retrain: the run in progress stops, the page does not reload, and the
+    // conv model trains from its seed as in Node.
+    await page.evaluate(() => { (globalThis as { __sameDocument?: boolean }).__sameDocument = true; });
+    await page.selectOption('#model', 'conv');
+    expect(await page.locator('#epoch-count').inputValue()).toBe('1000'); // chosen by the query: kept
+    await page.fill('#epoch-count', String(EPOCHS));
+    await page.click('#retrain');
+    await page.waitForFunction(() => {
+      const d = (globalThis as DemoWindow).__demo!;
+      return (d.runs === 2 && d.done) || d.error !== null;
+    }, null, { timeout: 120_000 });
+    const state = await readState(page);
+    expect(state.error).toBeNull();
+    expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(state.stopped).toBe(1);
+    expect([state.settings!.model, state.settings!.epochs]).toEqual(['conv', EPOCHS]);
+    expect(await page.locator('#summary').textContent()).toMatch(/encoder\/conv2d_2 \(Conv2D, relu\)/);
+    expectLossFalls(state);
+    expect(state.modelId).toBe(nodeConvModelId);
+    expectRedraws(state);
+    expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBe(1);
+    const grid = await canvasReconstructions(page);
+    expect(grid.correlation).toBeGreaterThan(0.3);
+    // The address keeps the choice (a reload trains the same); the other settings stay.
+    const query = new URL(page.url()).searchParams;
+    expect([query.get('model'), query.get('epochs'), query.get('n'), query.get('seed')]).toEqual(['conv', String(EPOCHS), String(N), String(SEED)]);
+    expect(errors).toEqual([]);
+    console.log(`controls: default epochs dense ${defaults.dense}, conv ${defaults.conv}; every canvas drawn after ${during.losses.length} batches; ` +
+      `Retrain stopped run 1 and trained conv for ${EPOCHS} epochs (modelId = Node's), grid drawn after epochs ${state.redrawEpochs.join(', ')}`);
     await page.close();
   });
 
@@ -390,7 +489,7 @@ describe('the demo page in Chromium', () => {
 
     expectLossFalls(state);
     expect(state.modelId).toBe(nodeModelId);
-    expect(state.redraws).toBe(EPOCHS + 1);
+    expectRedraws(state);
     const grid = await canvasReconstructions(page);
     expect(grid.reconMax).toBeGreaterThan(100);
     expect(grid.correlation).toBeGreaterThan(0.3);
@@ -418,6 +517,20 @@ describe('the demo page in Chromium', () => {
     }, { model: b64(savedModel), images: b64(probe.images) });
     expect(stored.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
     expect(stored.missing).toBe("Autoencoder.loadFrom: IndexedDB holds no model named 'never-stored'");
+
+    // The image entry in the page: PNG (RGBA, converted) and JPEG bytes decode to Node's pixels.
+    const rgba = Uint8Array.from({ length: 9 * 5 * 4 }, (_, i) => (i * 37 + 11) & 0xff);
+    const files = { png: encodePng({ data: rgba, width: 9, height: 5, channels: 4 }), jpeg: new Uint8Array(jpeg.encode({ data: rgba, width: 9, height: 5 }, 90).data) };
+    const decoded = await page.evaluate(({ png, jpg }) => {
+      const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+      const { decodeImage: decode } = (globalThis as DemoWindow).__demo!.lib;
+      const shown = (img: { width: number; height: number; channels: number; data: Uint8Array }) => ({ ...img, data: Array.from(img.data) });
+      return { png: shown(decode(bytes(png), { channels: 1 })), jpeg: shown(decode(bytes(jpg))) };
+    }, { png: b64(files.png), jpg: b64(files.jpeg) });
+    for (const [got, want] of [[decoded.png, decodeImage(files.png, { channels: 1 })], [decoded.jpeg, decodeImage(files.jpeg)]] as const) {
+      expect(got).toEqual({ ...want, data: Array.from(want.data) });
+    }
+    expect(decoded.jpeg.channels).toBe(3);
 
     expect(errors).toEqual([]);
     console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
