@@ -123,14 +123,22 @@
   return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
 }
 
-// Activation by code: 0 linear, 1 relu, 2 leaky relu (slope alpha), 3 sigmoid, 4 tanh. Every
-// kernel that applies one (the activations, biasActivation, gemmNN's stores) goes through this,
-// so fusing an activation into another pass changes no bit.
+// Activation codes, for every kernel that takes one. Exported by the module as globals;
+// test/kernels/codes.test.ts pins src/engine/codes.ts (the TypeScript side's table) to them.
+export const ACTIVATION_LINEAR: i32 = 0;
+export const ACTIVATION_RELU: i32 = 1;
+export const ACTIVATION_LEAKY_RELU: i32 = 2;
+export const ACTIVATION_SIGMOID: i32 = 3;
+export const ACTIVATION_TANH: i32 = 4;
+
+// Activation by code (alpha: leaky relu's slope). Every kernel that applies one (the
+// activations, biasActivation, gemmNN's stores) goes through this, so fusing an activation into
+// another pass changes no bit.
 // @ts-ignore: decorator
 @inline export function vactivate(x: v128, kind: i32, alpha: v128): v128 {
-  if (kind == 1) return vrelu(x);
-  if (kind == 2) return vleaky(x, alpha);
-  if (kind == 3) return vsigmoid(x);
-  if (kind == 4) return vtanh(x);
+  if (kind == ACTIVATION_RELU) return vrelu(x);
+  if (kind == ACTIVATION_LEAKY_RELU) return vleaky(x, alpha);
+  if (kind == ACTIVATION_SIGMOID) return vsigmoid(x);
+  if (kind == ACTIVATION_TANH) return vtanh(x);
   return x;
 }

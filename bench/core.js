@@ -71,7 +71,8 @@ export function gemmShapes() {
     shapes.push({ kind: 'TN', label: `L${l + 1} dW (${inp}×${BATCH})·(${BATCH}×${out})`, M: inp, K: BATCH, N: out });
   });
   LAYERS.forEach(([inp, out], l) => {
-    // dX of layer 1 is never needed in training; its shape is listed because it is the
+    // dX = dZ·Wᵀ as the engine computes it: Wᵀ by transpose (once per step in training), then
+    // gemmNN. dX of layer 1 is never needed in training; its shape is listed because it is the
     // backward shape of the largest layer.
     shapes.push({ kind: 'NT', label: `L${l + 1} dX (${BATCH}×${out})·(${out}×${inp})`, M: BATCH, K: out, N: inp });
   });
@@ -89,7 +90,7 @@ export async function kernelBench(builds, { time, shapes = gemmShapes() }) {
     for (const s of shapes) {
       const run = s.kind === 'NN' ? () => k.gemmNN(c, a, b, b, s.M, s.K, s.N, 0, 0)
         : s.kind === 'TN' ? () => k.gemmTN(c, a, b, s.M, s.K, s.N, 1)
-          : () => k.gemmNT(c, a, b, scratch, s.M, s.K, s.N);
+          : () => { k.transpose(scratch, b, s.N, s.K); k.gemmNN(c, a, scratch, 0, s.M, s.K, s.N, 0, 0); };
       bench.add(`${build} ${s.kind} ${s.label}`, run);
     }
     await bench.run();

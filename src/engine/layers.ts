@@ -11,6 +11,7 @@
 // forward to backward), Wᵀ in the transposed-weights buffer (kept in step with W after every update).
 import type { Kernels } from '../runtime/wasm.js';
 import type { ConvGeometry, LayerSpec } from './network.js';
+import { ACTIVATION_CODES } from './codes.js';
 
 /** Where a layer's tensors are: the current parameters, the transposed weights, and each layer's
  *  patch matrix for one chunk (a conv2d layer's holds its forward im2col until its backward). */
@@ -51,8 +52,6 @@ export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x
   }
 }
 
-const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
-
 /**
  * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: writes dW and db
  * into `grad` (each chunk's gradient holds every parameter once, so nothing zeroes it first), and writes dX to `dx` unless it is 0 (the first layer needs none). Runs after the
@@ -85,13 +84,7 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
   }
 }
 
-/** d ← d ⊙ f'(y), in place, from the layer's output y. */
+/** d ← d ⊙ f'(y), in place, from the layer's output y (nothing to do for a linear layer). */
 export function activationBackward(k: Kernels, L: LayerSpec, d: number, y: number, n: number): void {
-  switch (L.activation) {
-    case 'relu': k.reluBackward(d, d, y, n); break;
-    case 'leakyRelu': k.leakyReluBackward(d, d, y, n, L.alpha); break;
-    case 'sigmoid': k.sigmoidBackward(d, d, y, n); break;
-    case 'tanh': k.tanhBackward(d, d, y, n); break;
-    case 'linear': break;
-  }
+  if (L.activation !== 'linear') k.activationBackward(d, d, y, n, ACTIVATION_CODES[L.activation], L.alpha);
 }

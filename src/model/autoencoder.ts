@@ -5,6 +5,7 @@
 // It is near 500 lines because the API is wide (some thirty public members, each with its doc
 // comment and argument checks), not because work happens here: every method delegates.
 import type { Engine } from '../engine/engine.js';
+import { ACTIVATION_CODES } from '../engine/codes.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import type { ModelSource } from '../io/storage.js';
 import type { QuantizedAutoencoder, QuantizedHost } from './quantized.js';
@@ -494,4 +495,5 @@ const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
 /** What the lazily loaded int8 chunk uses from the main entry's modules (see QuantizedHost). */
 const quantizedHost = (): QuantizedHost => ({
   networkOf, configFromFile, imagesOf, resultLength, loadKernels, instantiateKernels, rejectUnknownOptions, Arena, crc32, argError, describeValue,
+  activationCodes: ACTIVATION_CODES,
 });

@@ -1,5 +1,6 @@
-// Element-wise activations, their gradients, expForward and biasBackward against independent
-// references, at sizes that hit the 4-wide body, every tail length and n = 0.
+// Element-wise activations (activationForward / activationBackward by code), their gradients,
+// biasActivation and biasBackward against independent references, at sizes that hit the 4-wide
+// body, every tail length and n = 0.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   KernelHarness, U32, buildsToTest, expectClose, expectExact, expectSameBits, mulberry32, randomF32,
@@ -7,10 +8,7 @@ import {
 
 const SIZES = [0, 1, 3, 4, 5, 17, 783, 785];
 const f = Math.fround;
-
-// Accuracy of the exp-based kernels, from the measurements in exp.test.ts (max relative error
-// of vexp < 4e-7, and a few f32 roundings on top): 1e-6 relative.
-const EXP_REL = 1e-6;
+const ACT = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 // The sigmoid has a cheaper e^-x of its own (simd.ts vsigmoid), bounded in absolute error, which is
 // what matters for outputs in [0, 1].
 const SIGMOID_ABS = 1e-6;
@@ -39,67 +37,68 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     return { g: g.data, got: h.readF32(dinp, n) };
   }
 
-  it.each(SIZES)('reluForward / reluBackward, n = %i (exact)', (n) => {
-    const { x, got } = forward(n, n + 1, -1, 1, (o, i, m) => h.k.reluForward(o, i, m));
-    expectExact(got, x.map((v) => Math.max(v, 0)), 'relu');
-    const { g, got: dx } = backward(got, n + 2, (d, g2, y, m) => h.k.reluBackward(d, g2, y, m));
+  const fwdOf = (act: number, alpha = 0) => (o: number, i: number, m: number) => h.k.activationForward(o, i, m, act, alpha);
+  const bwdOf = (act: number, alpha = 0) => (d: number, g: number, y: number, m: number) => h.k.activationBackward(d, g, y, m, act, alpha);
+
+  it.each(SIZES)('linear: a copy both ways, n = %i (exact)', (n) => {
+    const { x, got } = forward(n, n + 21, -1e6, 1e6, fwdOf(ACT.linear));
+    expectSameBits(got, x, 'linear');
+    const { g, got: dx } = backward(got, n + 22, bwdOf(ACT.linear));
+    expectSameBits(dx, g, 'linear grad');
+  });
+
+  it.each(SIZES)('relu forward / backward, n = %i (exact)', (n) => {
+    const { x, got } = forward(n, n + 1, -1, 1, fwdOf(ACT.relu));
+    // max(x, 0) + 0: -0 → +0, as the kernel's pmax(x, 0) + 0.
+    expectSameBits(got, x.map((v) => Math.max(v, 0) + 0), 'relu');
+    const { g, got: dx } = backward(got, n + 2, bwdOf(ACT.relu));
     expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : 0)), 'relu grad');
   });
 
-  it.each([0.3, 0])('leakyReluForward / leakyReluBackward, alpha = %s (exact)', (alpha) => {
+  it.each([0.3, 0])('leaky relu forward / backward, alpha = %s (exact)', (alpha) => {
     for (const n of SIZES) {
       const a = f(alpha);
-      const { x, got } = forward(n, n + 3, -1, 1, (o, i, m) => h.k.leakyReluForward(o, i, m, alpha));
+      const { x, got } = forward(n, n + 3, -1, 1, fwdOf(ACT.leakyRelu, alpha));
       expectExact(got, x.map((v) => (v > 0 ? v : f(v * a))), `leaky relu n=${n}`);
-      const { g, got: dx } = backward(got, n + 4, (d, g2, y, m) => h.k.leakyReluBackward(d, g2, y, m, alpha));
+      const { g, got: dx } = backward(got, n + 4, bwdOf(ACT.leakyRelu, alpha));
       expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : f(v * a))), `leaky relu grad n=${n}`);
       h.reset();
     }
   });
 
-  it.each(SIZES)('sigmoidForward / sigmoidBackward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 5, -12, 12, (o, i, m) => h.k.sigmoidForward(o, i, m));
+  it.each(SIZES)('sigmoid forward / backward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 5, -12, 12, fwdOf(ACT.sigmoid));
     const ref = Array.from(x, (v) => 1 / (1 + Math.exp(-v)));
     expectClose(got, ref, () => SIGMOID_ABS, 'sigmoid');
     // g·y·(1-y): three f32 roundings, 1 - y exact in the reference's f64, so ≤ 4·2^-24 relative.
-    const { g, got: dx } = backward(got, n + 6, (d, g2, y, m) => h.k.sigmoidBackward(d, g2, y, m));
+    const { g, got: dx } = backward(got, n + 6, bwdOf(ACT.sigmoid));
     const r = Array.from(g, (v, i) => v * got[i] * (1 - got[i]));
     expectClose(dx, r, (i) => 4 * U32 * Math.abs(r[i]) + 1e-38, 'sigmoid grad');
   });
 
-  it.each(SIZES)('tanhForward / tanhBackward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 7, -6, 6, (o, i, m) => h.k.tanhForward(o, i, m));
+  it.each(SIZES)('tanh forward / backward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 7, -6, 6, fwdOf(ACT.tanh));
     const ref = Array.from(x, Math.tanh);
     // (1 - e)/(1 + e) loses relative accuracy near 0 where 1 - e cancels, so the bound is
     // absolute, at the level measured in exp.test.ts (max abs error ≈ 1.2e-7) with margin.
     expectClose(got, ref, (i) => 3e-7 + 2 * U32 * Math.abs(ref[i]), 'tanh');
     // g·(1 - y²): y² rounds (2^-24·y²), then 1 - y² and the product round: relative to the
     // terms' magnitude |g|·(y² + |1 - y²|).
-    const { g, got: dx } = backward(got, n + 8, (d, g2, y, m) => h.k.tanhBackward(d, g2, y, m));
+    const { g, got: dx } = backward(got, n + 8, bwdOf(ACT.tanh));
     const r = Array.from(g, (v, i) => v * (1 - got[i] * got[i]));
     expectClose(dx, r, (i) => 4 * U32 * Math.abs(g[i]) * (got[i] ** 2 + Math.abs(1 - got[i] ** 2)) + 1e-38, 'tanh grad');
   });
 
-  it.each(SIZES)('expForward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 9, -20, 20, (o, i, m) => h.k.expForward(o, i, m));
-    const ref = Array.from(x, Math.exp);
-    expectClose(got, ref, (i) => EXP_REL * ref[i], 'exp');
-  });
-
-  it('biasActivation gives the bits of adding the bias (f32) and then the activation kernel', () => {
-    const KINDS = [['linear', 0], ['relu', 1], ['leakyRelu', 2], ['sigmoid', 3], ['tanh', 4]] as const;
+  it('biasActivation gives the bits of adding the bias (f32) and then activationForward', () => {
     let seed = 700;
-    for (const [name, kind] of KINDS) {
+    for (const [name, kind] of Object.entries(ACT)) {
       for (const [rows, cols] of [[0, 3], [1, 1], [7, 1], [5, 3], [3, 4], [4, 16], [2, 17], [9, 33]]) {
         const rng = mulberry32(seed++);
         const out = h.randomF32(rows * cols, rng, -6, 6), bias = h.randomF32(cols, rng, -2, 2);
         h.k.biasActivation(out.ptr, bias.ptr, rows, cols, kind, 0.3);
         const sum = Float32Array.from(out.data, (x, i) => Math.fround(x + bias.data[i % cols]));
         const ref = h.putF32(sum);
-        if (name === 'relu') h.k.reluForward(ref, ref, sum.length);
-        if (name === 'leakyRelu') h.k.leakyReluForward(ref, ref, sum.length, 0.3);
-        if (name === 'sigmoid') h.k.sigmoidForward(ref, ref, sum.length);
-        if (name === 'tanh') h.k.tanhForward(ref, ref, sum.length);
+        h.k.activationForward(ref, ref, sum.length, kind, 0.3);
         expectSameBits(h.readF32(out.ptr, rows * cols), h.readF32(ref, sum.length), `biasActivation ${name} ${rows}×${cols}`);
         expectSameBits(h.readF32(bias.ptr, cols), bias.data, 'bias unchanged');
         h.reset();
@@ -107,24 +106,12 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     }
   });
 
-  it('expForward clamps to [-87, 88]: finite and positive far outside', () => {
-    const xs = [-1000, -104, -88, -87, 0, 88, 89, 100, 1000];
-    const inp = h.putF32(xs);
-    const out = h.allocF32(xs.length);
-    h.k.expForward(out, inp, xs.length);
-    const got = h.readF32(out, xs.length);
-    for (const v of got) expect(Number.isFinite(v) && v > 0).toBe(true);
-    expect(got[0]).toBe(got[3]); // below -87 behaves like -87
-    expect(got[6]).toBe(got[5]); // above 88 behaves like 88
-    expect(got[4]).toBe(1);
-  });
-
   it('sigmoid and tanh saturate cleanly for large |x|', () => {
     const xs = [-1000, -100, -50, 50, 100, 1000, -0, 0];
     const inp = h.putF32(xs);
     const s = h.allocF32(xs.length), t = h.allocF32(xs.length);
-    h.k.sigmoidForward(s, inp, xs.length);
-    h.k.tanhForward(t, inp, xs.length);
+    h.k.activationForward(s, inp, xs.length, ACT.sigmoid, 0);
+    h.k.activationForward(t, inp, xs.length, ACT.tanh, 0);
     const sg = h.readF32(s, xs.length), th = h.readF32(t, xs.length);
     for (let i = 0; i < 3; i++) { expect(sg[i]).toBeGreaterThanOrEqual(0); expect(sg[i]).toBeLessThan(1e-20); expect(th[i]).toBe(-1); }
     for (let i = 3; i < 6; i++) { expect(sg[i]).toBe(1); expect(th[i]).toBe(1); }
@@ -160,14 +147,8 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
   });
 
   describe('in place gives the same bits as out of place', () => {
-    const cases: [string, (out: number, inp: number, n: number) => void][] = [
-      ['reluForward', (o, i, n) => h.k.reluForward(o, i, n)],
-      ['leakyReluForward', (o, i, n) => h.k.leakyReluForward(o, i, n, 0.3)],
-      ['sigmoidForward', (o, i, n) => h.k.sigmoidForward(o, i, n)],
-      ['tanhForward', (o, i, n) => h.k.tanhForward(o, i, n)],
-      ['expForward', (o, i, n) => h.k.expForward(o, i, n)],
-    ];
-    it.each(cases)('%s with out == inp', (_name, fwd) => {
+    const cases = Object.entries(ACT).map(([name, act]) => [name, fwdOf(act, 0.3)] as const);
+    it.each(cases)('%s forward with out == inp', (_name, fwd) => {
       for (const n of SIZES) {
         const x = randomF32(n, mulberry32(n + 11), -5, 5);
         const inp = h.putF32(x), out = h.allocF32(n);
@@ -178,13 +159,8 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
       }
     });
 
-    const bcases: [string, (dinp: number, dout: number, out: number, n: number) => void][] = [
-      ['reluBackward', (d, g, y, n) => h.k.reluBackward(d, g, y, n)],
-      ['leakyReluBackward', (d, g, y, n) => h.k.leakyReluBackward(d, g, y, n, 0.3)],
-      ['sigmoidBackward', (d, g, y, n) => h.k.sigmoidBackward(d, g, y, n)],
-      ['tanhBackward', (d, g, y, n) => h.k.tanhBackward(d, g, y, n)],
-    ];
-    it.each(bcases)('%s with dinp == dout', (_name, bwd) => {
+    const bcases = Object.entries(ACT).map(([name, act]) => [name, bwdOf(act, 0.3)] as const);
+    it.each(bcases)('%s backward with dinp == dout', (_name, bwd) => {
       for (const n of SIZES) {
         const rng = mulberry32(n + 13);
         const y = h.randomF32(n, rng, -1, 1), g = h.randomF32(n, rng, -2, 2);
