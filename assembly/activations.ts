@@ -1,23 +1,46 @@
-// Activations, forward and backward, over n contiguous floats, by code (simd.ts ACTIVATION_*).
-// Forward may run in place (out == inp). Backward takes the forward *output*: each derivative
-// here is a function of it, so the pre-activations need not be kept. Also the conv2dTranspose
-// bias with its activation, and the bias gradient.
+// Activations, forward and backward, over n contiguous floats. Forward may run in place
+// (out == inp). Backward takes the forward *output*: each derivative here is a function of it,
+// so the pre-activations need not be kept. Also the conv2dTranspose bias with its activation
+// (by code, simd.ts ACTIVATION_*), and the bias gradient.
 import { ACTIVATION_LEAKY_RELU, ACTIVATION_RELU, ACTIVATION_SIGMOID, ACTIVATION_TANH, loadPartial, storePartial,
   vactivate } from './simd';
 
-// out = act(inp) over n floats, act by its code (simd.ts: ACTIVATION_*); alpha is leaky relu's
-// slope. The quantized model runs it after its integer GEMM, and gemmNN over each block of rows
-// it has just stored. Each kind gets a loop of its own (vactivate is inlined with a constant
-// code, so no branch is left per vector); linear is a copy.
-export function activationForward(out: usize, inp: usize, n: i32, kind: i32, alpha: f32): void {
-  const a = f32x4.splat(alpha);
-  if (kind == ACTIVATION_RELU) mapForward(out, inp, n, ACTIVATION_RELU, a);
-  else if (kind == ACTIVATION_LEAKY_RELU) mapForward(out, inp, n, ACTIVATION_LEAKY_RELU, a);
-  else if (kind == ACTIVATION_SIGMOID) mapForward(out, inp, n, ACTIVATION_SIGMOID, a);
-  else if (kind == ACTIVATION_TANH) mapForward(out, inp, n, ACTIVATION_TANH, a);
-  else if (out != inp) memory.copy(out, inp, <usize>n << 2);
+// One kernel per activation and direction, each its own loop from the two templates below (one
+// kernel that took the activation's code and held all four loops measured slower for sigmoid in
+// V8, with the same loop code). Forward: the quantized model runs these after its integer
+// GEMM (relu it applies as it stores). Backward (dinp = dout ⊙ act'(·), from the forward output
+// `out`: relu out > 0; leaky relu 1 where out > 0, else alpha, for alpha ≥ 0; sigmoid out(1 - out);
+// tanh 1 - out²): the engine's, after each layer's output gradient. dinp may equal dout.
+export function leakyReluForward(out: usize, inp: usize, n: i32, alpha: f32): void {
+  mapForward(out, inp, n, ACTIVATION_LEAKY_RELU, f32x4.splat(alpha));
 }
 
+export function sigmoidForward(out: usize, inp: usize, n: i32): void {
+  mapForward(out, inp, n, ACTIVATION_SIGMOID, f32x4.splat(0));
+}
+
+export function tanhForward(out: usize, inp: usize, n: i32): void {
+  mapForward(out, inp, n, ACTIVATION_TANH, f32x4.splat(0));
+}
+
+export function reluBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_RELU, f32x4.splat(0));
+}
+
+export function leakyReluBackward(dinp: usize, dout: usize, out: usize, n: i32, alpha: f32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_LEAKY_RELU, f32x4.splat(alpha));
+}
+
+export function sigmoidBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_SIGMOID, f32x4.splat(0));
+}
+
+export function tanhBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_TANH, f32x4.splat(0));
+}
+
+// out = act(inp) in place or not; `kind` a constant where inlined, so vactivate folds to one
+// activation's code. With a variable kind (activateRows) it branches per vector.
 // @ts-ignore: decorator
 @inline function mapForward(out: usize, inp: usize, n: i32, kind: i32, a: v128): void {
   const n4 = n & ~3;
@@ -32,16 +55,10 @@ export function activationForward(out: usize, inp: usize, n: i32, kind: i32, alp
   }
 }
 
-// dinp = dout ⊙ act'(·), from the forward *output* `out` (relu: out > 0; leaky relu: 1 where
-// out > 0, else alpha, for alpha ≥ 0; sigmoid: out(1 - out); tanh: 1 - out²). dinp may equal
-// dout. Linear copies dout.
-export function activationBackward(dinp: usize, dout: usize, out: usize, n: i32, kind: i32, alpha: f32): void {
-  const a = f32x4.splat(alpha);
-  if (kind == ACTIVATION_RELU) mapBackward(dinp, dout, out, n, ACTIVATION_RELU, a);
-  else if (kind == ACTIVATION_LEAKY_RELU) mapBackward(dinp, dout, out, n, ACTIVATION_LEAKY_RELU, a);
-  else if (kind == ACTIVATION_SIGMOID) mapBackward(dinp, dout, out, n, ACTIVATION_SIGMOID, a);
-  else if (kind == ACTIVATION_TANH) mapBackward(dinp, dout, out, n, ACTIVATION_TANH, a);
-  else if (dinp != dout) memory.copy(dinp, dout, <usize>n << 2);
+// act(x) in place over n floats, act by its code: gemmNN's activation over each block of rows it
+// has just stored (the same vactivate as the kernels above, so the same bits).
+export function activateRows(ptr: usize, n: i32, kind: i32, alpha: f32): void {
+  mapForward(ptr, ptr, n, kind, f32x4.splat(alpha));
 }
 
 // @ts-ignore: decorator
@@ -69,8 +86,8 @@ export function activationBackward(dinp: usize, dout: usize, out: usize, n: i32,
   return g;
 }
 
-// out[r][c] = act(out[r][c] + bias[c]) in place, act by code: the same vector functions as
-// activationForward, so this gives the bits of adding the bias and then calling it. A conv2dTranspose output is col2im'd onto
+// out[r][c] = act(out[r][c] + bias[c]) in place, act by code: the same vector functions as the
+// kernels above, so this gives the bits of adding the bias and then calling one of them. A conv2dTranspose output is col2im'd onto
 // zeros and finished by this one pass, instead of a bias broadcast before and an activation after.
 export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, kind: i32, alpha: f32): void {
   const a = f32x4.splat(alpha);

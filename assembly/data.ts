@@ -28,7 +28,7 @@ export function u8ToF32(out: usize, inp: usize, n: i32): void {
 // out[r][c] = pixels[indices[r]][c] / 255, indices are u32. The rows of a shuffled batch lie
 // anywhere in the stored set (47 MB for MNIST), so each is a run of cache and TLB misses: a first
 // pass touches every 64-byte line of every row, independent loads the CPU overlaps, and the
-// conversion then reads from cache (random rows measured 25-33 µs per 64 before, in a warm loop).
+// conversion then reads from cache.
 export function gatherRowsU8(out: usize, pixels: usize, indices: usize, rows: i32, rowLen: i32): void {
   if (rows <= 0 || rowLen <= 0) return;
   let touched: u32 = 0;

@@ -10,7 +10,7 @@
 // the 4-row tile with its row pointers clamped to the last row: duplicate rows compute the same
 // values from the same loads and store them to the same place, which is harmless even for the
 // accumulating gemmTN, since every tile loads its outputs before it stores any.
-import { activationForward } from './activations';
+import { activateRows } from './activations';
 import { ACTIVATION_RELU, madd, vrelu } from './simd';
 
 // @ts-ignore: decorator
@@ -20,7 +20,7 @@ import { ACTIVATION_RELU, madd, vrelu } from './simd';
 
 // ---- NN ------------------------------------------------------------------------------------
 
-// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (vrelu, as activationForward:
+// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (vrelu, as the activation kernels:
 // fusing changes no bit). a0..a3 point at the rows' first element.
 export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
                           a0: usize, a1: usize, a2: usize, a3: usize,
@@ -103,7 +103,7 @@ function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
 
 // out = f(a·b (+ bias)), f the activation of code `act` (simd.ts ACTIVATION_*, alpha: leaky
 // relu's slope). A relu is applied by the tiles as they store; any other activation by
-// activationForward over each block of 4 rows just after its tiles, while it is in L1 (inside the
+// activateRows over each block of 4 rows just after its tiles, while it is in L1 (inside the
 // tile, its code made V8 spill the accumulators).
 export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32, act: i32, alpha: f32): void {
   if (M <= 0 || N <= 0) return;
@@ -129,7 +129,7 @@ export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i
       tileNN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
     }
     // The block's distinct rows (the last block's clamped duplicates are the same row).
-    if (act > ACTIVATION_RELU) activationForward(o0, o0, (M - i < 4 ? M - i : 4) * N, act, alpha);
+    if (act > ACTIVATION_RELU) activateRows(o0, (M - i < 4 ? M - i : 4) * N, act, alpha);
   }
 }
 

@@ -11,7 +11,10 @@
 // Codes (activations, noise kinds) are exported as constant globals; the TypeScript side's table
 // (src/engine/codes.ts) is pinned to them by test/kernels/codes.test.ts.
 export { gemmNN, gemmTN, transpose, transposeInto } from './gemm';
-export { activationForward, activationBackward, biasBackward, biasActivation } from './activations';
+export {
+  leakyReluForward, sigmoidForward, tanhForward, reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward,
+  biasBackward, biasActivation,
+} from './activations';
 export {
   ACTIVATION_LINEAR, ACTIVATION_RELU, ACTIVATION_LEAKY_RELU, ACTIVATION_SIGMOID, ACTIVATION_TANH,
 } from './simd';

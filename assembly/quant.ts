@@ -7,7 +7,7 @@
 //   f32ToI16Rows:      integer-valued floats (im2col of such an image) to int16 rows
 //   quantizeU8Rows:    q[r][k] = pixel, scale[r] = 1/255 (exact: bytes need no rounding)
 //   qgemm:             out[r][c] = act(f32(Σ_k q[r][k]·w[k][c]) · (scale[r / rowsPerScale]·wScale[c]) + bias[c])
-//                      act: 0 none, 1 relu (a fused sigmoid measured slower than activationForward after)
+//                      act: 0 none, 1 relu (a fused sigmoid measured slower than sigmoidForward after)
 //
 // Rows of q hold K values (K even, a zero after an odd count). Weights are packed per block of 8
 // columns, k in pairs: for pair p the 16 bytes are w[2p][j], w[2p+1][j] for j = j0..j0+3, then

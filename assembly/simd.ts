@@ -35,7 +35,8 @@
 // e^x for four lanes. Range reduction x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 Taylor
 // polynomial for e^r, and 2^n built in the exponent bits. Inputs are clamped to [-87, 88] so
 // 2^n stays a normal float: below e^-87 the result is 1.6e-38, above e^88 it is 1.7e38.
-// Measured maximum relative error against Math.exp: see test/kernels/exp.test.ts (< 4e-7).
+// Only ever called with x ≤ 0 (the BCE loss's e^-|z|, tanh's e^-2|x|); its maximum relative
+// error there against Math.exp is measured by test/kernels/exp.test.ts (< 4e-7).
 // Written for V8's x64 code: the clamp uses pmin/pmax (one instruction each; f32x4.min/max are
 // sequences of eight, for their NaN and signed-zero rules, which a clamp does not need: NaN still
 // comes out NaN), and n is rounded by adding 1.5·2^23, which leaves n in the low mantissa bits:
@@ -89,9 +90,8 @@
 // σ(x) = 1 / (1 + e^-x), with a cheaper e^-x than vexp's: one-step range reduction (its rounding
 // error grows with |n|, where σ(1-σ) makes it vanish) and a degree-4 polynomial fitted for
 // relative error on |r| ≤ ln2/2 with its constant term 1 (2.9e-6 there in f32, so |Δσ| ≤
-// σ(1-σ)·2.9e-6 plus rounding). Maximum
-// absolute error against the exact σ: see test/kernels/activations.test.ts (< 1e-6). NaN stays
-// NaN; ±Infinity give 1 and 0.
+// σ(1-σ)·2.9e-6 plus rounding). Maximum absolute error against the exact σ: measured by
+// test/kernels/exp.test.ts (< 1e-6). NaN stays NaN; ±Infinity give 1 and 0.
 // @ts-ignore: decorator
 @inline export function vsigmoid(x: v128): v128 {
   const one = f32x4.splat(1.0);

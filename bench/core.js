@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadKernels, instantiateKernels, supportsRelaxedSimd } from '../dist/runtime/wasm.js';
 import { Autoencoder } from '../dist/index.js';
+import { measureBarrier } from '../dist/model/internal.js';
 import { loadMnist } from '../dist/mnist.js';
 
 import { normalizeOptions, layerPlan } from '../dist/model/options.js';
@@ -173,13 +174,10 @@ export async function trainingBench(builds, mnist, { epochs, threadCounts, model
 /** Microseconds per meeting of two training threads at a barrier, spinning first and not. */
 export async function barrierBench(threads, iterations) {
   const ae = await Autoencoder.create({ ...REFERENCE, kernels: 'simd', threads });
-  // The pool is internal; the benchmark reaches it on purpose.
-  const pool = ae.pool;
-  const engine = ae.engine;
-  if (!pool) throw new Error('barrier benchmark: no worker pool (threads unavailable?)');
-  await pool.measureBarrier(engine.layout, 2000, 20000);
-  const spin = await pool.measureBarrier(engine.layout, iterations, 20000);
-  const futex = await pool.measureBarrier(engine.layout, Math.ceil(iterations / 10), 0);
+  // The pool is internal: dist/model/internal.js is the benchmarks' seam to it.
+  await measureBarrier(ae, 2000, 20000);
+  const spin = await measureBarrier(ae, iterations, 20000);
+  const futex = await measureBarrier(ae, Math.ceil(iterations / 10), 0);
   await ae.dispose();
   return { threads, spinMicros: spin, futexMicros: futex, perStep: 2 };
 }

@@ -5,7 +5,5 @@ import type { Activation } from './network.js';
 
 export const ACTIVATION_CODES: Readonly<Record<Activation, number>> = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 };
 
-/** Noise kinds of a denoising fit, as `FitOptions.noise.type` names them. */
-export type NoiseType = 'gaussian' | 'masking' | 'saltAndPepper';
-
-export const NOISE_CODES: Readonly<Record<'none' | NoiseType, number>> = { none: 0, gaussian: 1, masking: 2, saltAndPepper: 3 };
+/** Noise kinds of a denoising fit, named as `FitOptions.noise.type` names them. */
+export const NOISE_CODES: Readonly<Record<'none' | 'gaussian' | 'masking' | 'saltAndPepper', number>> = { none: 0, gaussian: 1, masking: 2, saltAndPepper: 3 };

@@ -21,7 +21,8 @@ const UPDATE_BLOCK = 2048;
 
 export class Engine {
   readonly spec: NetworkSpec;
-  readonly kernels: Kernels;
+  /** Replaced only by the benchmarks' instrumentKernels (model/internal.ts). */
+  kernels: Kernels;
   readonly arena: Arena;
   layout!: Layout;
   optimizer: OptimizerConfig;

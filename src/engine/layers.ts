@@ -84,7 +84,13 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
   }
 }
 
-/** d ← d ⊙ f'(y), in place, from the layer's output y (nothing to do for a linear layer). */
+/** d ← d ⊙ f'(y), in place, from the layer's output y. */
 export function activationBackward(k: Kernels, L: LayerSpec, d: number, y: number, n: number): void {
-  if (L.activation !== 'linear') k.activationBackward(d, d, y, n, ACTIVATION_CODES[L.activation], L.alpha);
+  switch (L.activation) {
+    case 'relu': k.reluBackward(d, d, y, n); break;
+    case 'leakyRelu': k.leakyReluBackward(d, d, y, n, L.alpha); break;
+    case 'sigmoid': k.sigmoidBackward(d, d, y, n); break;
+    case 'tanh': k.tanhBackward(d, d, y, n); break;
+    case 'linear': break;
+  }
 }

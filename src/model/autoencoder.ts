@@ -34,6 +34,20 @@ export { Dataset } from './dataset.js';
 export type { ImageChunks } from './dataset.js';
 export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
+/** What model/internal.ts (the benchmarks' seam) reaches inside a model; no part of the API. */
+export interface ModelInternals {
+  engine: Engine;
+  pool: WorkerPool | null;
+}
+const internals = new WeakMap<Autoencoder, () => ModelInternals>();
+
+/** The engine and pool of `ae`, for model/internal.ts only. */
+export function internalsOf(ae: Autoencoder): ModelInternals {
+  const get = internals.get(ae);
+  if (!get) throw new Error('internalsOf: not an Autoencoder');
+  return get();
+}
+
 export class Autoencoder {
   readonly config: ModelConfig;
   readonly backend: Backend;
@@ -55,6 +69,7 @@ export class Autoencoder {
     this.module = parts.module;
     this.pool = parts.pool;
     this.shuffler = parts.shuffler;
+    internals.set(this, () => ({ engine: this.idleEngine('internalsOf', false), pool: this.pool }));
   }
 
   /** A new model with Glorot-uniform weights drawn from `seed`. */

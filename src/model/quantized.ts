@@ -69,7 +69,7 @@ function roundHalfAway(v: number): number {
 
 /** int8 weights of every layer from the float parameter vector: per GEMM column, scale =
  *  max |w| / 127 (f32) and q = round(w / scale), ties away from zero. */
-export function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLayer[] {
+function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLayer[] {
   return spec.layers.map((L, l) => {
     const { K, N, biasLength } = gemmShape(spec, L, l);
     const W = params.subarray(L.weightOffset, L.weightOffset + L.weightRows * L.weightCols);
@@ -348,6 +348,9 @@ export class QuantizedAutoencoder {
         return;
       }
     }
-    if (L.activation !== 'relu' && L.activation !== 'linear') k.activationForward(out, out, n * layer.N * p.rowsPer, code, L.alpha);
+    const size = n * layer.N * p.rowsPer;
+    if (L.activation === 'sigmoid') k.sigmoidForward(out, out, size);
+    else if (L.activation === 'leakyRelu') k.leakyReluForward(out, out, size, L.alpha);
+    else if (L.activation === 'tanh') k.tanhForward(out, out, size);
   }
 }

@@ -7,15 +7,20 @@
 export interface Kernels {
   heapBase(): number;
   /** out = f(a·b (+ bias)), f the activation of code `act` (alpha: leaky relu's slope) applied as
-   *  it stores: the same bits as activationForward. */
+   *  it stores: the same bits as the activation kernels. */
   gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, act: number, alpha: number): void;
   /** out = aᵀ·b, or out += aᵀ·b when `accumulate` ≠ 0 (the same bits as zeroing out first). */
   gemmTN(out: number, a: number, b: number, M: number, K: number, N: number, accumulate: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;
   transposeInto(out: number, outStride: number, inp: number, rows: number, cols: number): void;
-  activationForward(out: number, inp: number, n: number, act: number, alpha: number): void;
-  /** dinp = dout ⊙ act'(·), from the forward output `out`. */
-  activationBackward(dinp: number, dout: number, out: number, n: number, act: number, alpha: number): void;
+  leakyReluForward(out: number, inp: number, n: number, alpha: number): void;
+  sigmoidForward(out: number, inp: number, n: number): void;
+  tanhForward(out: number, inp: number, n: number): void;
+  /** dinp = dout ⊙ f'(·), from the forward output `out`. */
+  reluBackward(dinp: number, dout: number, out: number, n: number): void;
+  leakyReluBackward(dinp: number, dout: number, out: number, n: number, alpha: number): void;
+  sigmoidBackward(dinp: number, dout: number, out: number, n: number): void;
+  tanhBackward(dinp: number, dout: number, out: number, n: number): void;
   biasBackward(db: number, dz: number, rows: number, cols: number, accumulate: number): void;
   /** out[r][c] = act(out[r][c] + bias[c]). */
   biasActivation(out: number, bias: number, rows: number, cols: number, act: number, alpha: number): void;

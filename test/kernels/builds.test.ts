@@ -6,8 +6,8 @@ import {
 } from '../helpers/kernel-harness.js';
 
 const EXPORTS = [
-  'heapBase', 'gemmNN', 'gemmTN', 'transpose', 'transposeInto', 'activationForward', 'activationBackward',
-  'biasBackward', 'biasActivation', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
+  'heapBase', 'gemmNN', 'gemmTN', 'transpose', 'transposeInto', 'leakyReluForward', 'sigmoidForward', 'tanhForward',
+  'reluBackward', 'leakyReluBackward', 'sigmoidBackward', 'tanhBackward', 'biasBackward', 'biasActivation', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
   'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'copyRows', 'oneHotRows', 'addF32', 'zeroF32',
   'allFinite', 'peakProbe', 'peakProbeFlops',
   'quantizeRows', 'quantizeRowsToF32', 'f32ToI16Rows', 'quantizeU8Rows', 'qgemm',

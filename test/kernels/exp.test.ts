@@ -63,18 +63,18 @@ describe.each(buildsToTest())('%s build: exp accuracy', (build) => {
   // polynomial with relative error 2.9e-6 in f32 on |r| ≤ ln2/2). Bound: σ(1-σ) ≤ 1/4 times that,
   // plus the roundings of 1 + e and the quotient (≤ 2^-24 each for results in [0.5, 1)): 8.5e-7;
   // checked against 1e-6, what outputs in [0, 1] need (issue #13). Measured: see the log line.
-  it('sigmoid (activationForward): max absolute error on [-30, 30] below 1e-6', () => {
+  it('sigmoidForward: max absolute error on [-30, 30] below 1e-6', () => {
     const x = grid(-30, 30);
-    const got = run((o, i, n) => h.k.activationForward(o, i, n, 3, 0), x);
+    const got = run((o, i, n) => h.k.sigmoidForward(o, i, n), x);
     expect(maxError(x, got, sigmoid, false)).toBeLessThan(1e-6);
   });
 
   // Measured: simd 1.19e-7 (at x ≈ -0.86), relaxed 1.23e-7. Bound: 2e/(1+e)² ≤ 1/2 times
   // exp's relative error (1.25e-7) plus the roundings of 1 + e, the quotient and the result
   // (≤ 2^-24 each below 1): 2.5e-7.
-  it('tanh (activationForward): max absolute error on [-30, 30] below 2.5e-7', () => {
+  it('tanhForward: max absolute error on [-30, 30] below 2.5e-7', () => {
     const x = grid(-30, 30);
-    const got = run((o, i, n) => h.k.activationForward(o, i, n, 4, 0), x);
+    const got = run((o, i, n) => h.k.tanhForward(o, i, n), x);
     expect(maxError(x, got, Math.tanh, false)).toBeLessThan(2.5e-7);
   });
 });

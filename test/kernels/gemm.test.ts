@@ -40,14 +40,19 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const plain = h.readF32(out.ptr, M * N);
     expectClose(plain, ref, tol, `gemmNN ${M}x${K}x${N}${withBias ? '+bias' : ''}`);
     // An activation code: the same products, the activation applied as they are stored: the bits of
-    // gemmNN then activationForward (relu also against max(x, 0) below).
+    // gemmNN then the activation's own kernel (relu, which has none, against max(x, 0)).
     const separate = h.allocF32(M * N);
-    const activations: [number, string][] = [[1, 'relu'], [2, 'leaky relu'], [3, 'sigmoid'], [4, 'tanh']];
-    for (const [code, name] of activations) {
+    const activations: [number, string, (at: number, n: number) => void][] = [
+      [1, 'relu', (at, n) => h.writeF32(at, h.readF32(at, n).map((v) => Math.max(v, 0) + 0))],
+      [2, 'leaky relu', (at, n) => h.k.leakyReluForward(at, at, n, 0.2)],
+      [3, 'sigmoid', (at, n) => h.k.sigmoidForward(at, at, n)],
+      [4, 'tanh', (at, n) => h.k.tanhForward(at, at, n)],
+    ];
+    for (const [code, name, apply] of activations) {
       const fused = h.randomF32(M * N, rng);
       h.k.gemmNN(fused.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, code, 0.2);
       h.k.gemmNN(separate, a.ptr, b.ptr, bias.ptr, M, K, N, 0, 0);
-      h.k.activationForward(separate, separate, M * N, code, 0.2);
+      apply(separate, M * N);
       expectSameBits(h.readF32(fused.ptr, M * N), h.readF32(separate, M * N), `gemmNN ${name} ${M}x${K}x${N}`);
       if (code === 1) expect(h.readF32(fused.ptr, M * N).every((v, i) => Object.is(v, Math.max(plain[i], 0)))).toBe(true);
     }

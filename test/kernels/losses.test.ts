@@ -36,12 +36,12 @@ describe.each(buildsToTest())('%s build: losses', (build) => {
     const g = Array.from(y.data, (v, i) => 2 * scale * (v - t.data[i]));
     expectClose(h.readF32(dout, n), g, (i) => 2 * U32 * Math.abs(g[i]), 'mse grad');
     // sigmoidOut = 1 (y in (0, 1), an output sigmoid's): the same loss, and the bits of this
-    // gradient followed by the sigmoid's activationBackward.
+    // gradient followed by sigmoidBackward.
     const ys = h.randomF32(n, rng, 0.001, 0.999);
     const fused = h.allocF32(n), separate = h.allocF32(n);
     const lossFused = h.k.mseLoss(fused, ys.ptr, t.ptr, n, scale, 1);
     expect(lossFused).toBe(h.k.mseLoss(separate, ys.ptr, t.ptr, n, scale, 0));
-    h.k.activationBackward(separate, separate, ys.ptr, n, 3, 0);
+    h.k.sigmoidBackward(separate, separate, ys.ptr, n);
     expectSameBits(h.readF32(fused, n), h.readF32(separate, n), 'mse grad through the sigmoid');
   });
 

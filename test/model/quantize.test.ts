@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoencoder, type AutoencoderOptions, type QuantizedAutoencoder } from '../../src/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
+import { internalsOf } from '../../src/model/autoencoder.js';
 import { packWeights, activationRange, type QuantizedLayer } from '../../src/model/quantized.js';
 import { crc32 } from '../../src/util/crc32.js';
 import { buildsToTest, KernelHarness, mulberry32 } from '../helpers/kernel-harness.js';
@@ -182,7 +183,7 @@ describe('the quantized forward', () => {
       const q = await ae.quantize();
       const D = q.inputSize, rows = 7, rng = mulberry32(2);
       const x = new Float32Array(rows * D).map(() => rng());
-      const layers = layersOf(q), codeLayer = (ae as unknown as { engine: { spec: { codeLayer: number } } }).engine.spec.codeLayer;
+      const layers = layersOf(q), codeLayer = internalsOf(ae).engine.spec.codeLayer;
       const codes = q.encode(x);
       expect(maxDiff(codes, floatForward(layers, x, rows, 0, codeLayer))).toBeLessThan(2e-3);
       expect(maxDiff(q.decode(codes), floatForward(layers, codes, rows, codeLayer + 1, layers.length - 1))).toBeLessThan(2e-3);
