@@ -1,132 +1,93 @@
 // Activations, forward and backward, over n contiguous floats. Forward may run in place
-// (out == inp). Backward takes the forward *output*: each derivative here is a function of it
-// (relu: y > 0, leaky relu: y > 0 or alpha with alpha ≥ 0, sigmoid: y(1-y), tanh: 1-y²), so the
-// pre-activations need not be kept. dinp may equal dout.
-import { loadPartial, storePartial, vactivate, vexp, vleaky, vrelu, vsigmoid, vtanh } from './simd';
+// (out == inp). Backward takes the forward *output*: each derivative here is a function of it,
+// so the pre-activations need not be kept. Also the conv2dTranspose bias with its activation
+// (by code, simd.ts ACTIVATION_*), and the bias gradient.
+import { ACTIVATION_LEAKY_RELU, ACTIVATION_RELU, ACTIVATION_SIGMOID, ACTIVATION_TANH, loadPartial, storePartial,
+  vactivate } from './simd';
 
-export function reluForward(out: usize, inp: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, vrelu(v128.load(inp + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(out + o, vrelu(loadPartial(inp + o, n - i)), n - i);
-  }
-}
-
-export function reluBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
-  const zero = f32x4.splat(0);
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dinp + o, v128.and(v128.load(dout + o), f32x4.gt(v128.load(out + o), zero)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    const g = v128.and(loadPartial(dout + o, n - i), f32x4.gt(loadPartial(out + o, n - i), zero));
-    storePartial(dinp + o, g, n - i);
-  }
-}
-
+// One kernel per activation and direction, each its own loop from the two templates below (one
+// kernel that took the activation's code and held all four loops measured slower for sigmoid in
+// V8, with the same loop code). Forward: the quantized model runs these after its integer
+// GEMM (relu it applies as it stores). Backward (dinp = dout ⊙ act'(·), from the forward output
+// `out`: relu out > 0; leaky relu 1 where out > 0, else alpha, for alpha ≥ 0; sigmoid out(1 - out);
+// tanh 1 - out²): the engine's, after each layer's output gradient. dinp may equal dout.
 export function leakyReluForward(out: usize, inp: usize, n: i32, alpha: f32): void {
-  const a = f32x4.splat(alpha);
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, vleaky(v128.load(inp + o), a));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(out + o, vleaky(loadPartial(inp + o, n - i), a), n - i);
-  }
-}
-
-export function leakyReluBackward(dinp: usize, dout: usize, out: usize, n: i32, alpha: f32): void {
-  const a = f32x4.splat(alpha), one = f32x4.splat(1), zero = f32x4.splat(0);
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    const slope = v128.bitselect(one, a, f32x4.gt(v128.load(out + o), zero));
-    v128.store(dinp + o, f32x4.mul(v128.load(dout + o), slope));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    const slope = v128.bitselect(one, a, f32x4.gt(loadPartial(out + o, n - i), zero));
-    storePartial(dinp + o, f32x4.mul(loadPartial(dout + o, n - i), slope), n - i);
-  }
+  mapForward(out, inp, n, ACTIVATION_LEAKY_RELU, f32x4.splat(alpha));
 }
 
 export function sigmoidForward(out: usize, inp: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, vsigmoid(v128.load(inp + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(out + o, vsigmoid(loadPartial(inp + o, n - i)), n - i);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function sigmoidGrad(g: v128, y: v128): v128 {
-  return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
-}
-
-export function sigmoidBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dinp + o, sigmoidGrad(v128.load(dout + o), v128.load(out + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(dinp + o, sigmoidGrad(loadPartial(dout + o, n - i), loadPartial(out + o, n - i)), n - i);
-  }
+  mapForward(out, inp, n, ACTIVATION_SIGMOID, f32x4.splat(0));
 }
 
 export function tanhForward(out: usize, inp: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, vtanh(v128.load(inp + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(out + o, vtanh(loadPartial(inp + o, n - i)), n - i);
-  }
+  mapForward(out, inp, n, ACTIVATION_TANH, f32x4.splat(0));
 }
 
-// @ts-ignore: decorator
-@inline function tanhGrad(g: v128, y: v128): v128 {
-  return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+export function reluBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_RELU, f32x4.splat(0));
+}
+
+export function leakyReluBackward(dinp: usize, dout: usize, out: usize, n: i32, alpha: f32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_LEAKY_RELU, f32x4.splat(alpha));
+}
+
+export function sigmoidBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_SIGMOID, f32x4.splat(0));
 }
 
 export function tanhBackward(dinp: usize, dout: usize, out: usize, n: i32): void {
+  mapBackward(dinp, dout, out, n, ACTIVATION_TANH, f32x4.splat(0));
+}
+
+// out = act(inp) in place or not; `kind` a constant where inlined, so vactivate folds to one
+// activation's code. With a variable kind (activateRows) it branches per vector.
+// @ts-ignore: decorator
+@inline function mapForward(out: usize, inp: usize, n: i32, kind: i32, a: v128): void {
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
-    v128.store(dinp + o, tanhGrad(v128.load(dout + o), v128.load(out + o)));
+    v128.store(out + o, vactivate(v128.load(inp + o), kind, a));
   }
   if (i < n) {
     const o = <usize>i << 2;
-    storePartial(dinp + o, tanhGrad(loadPartial(dout + o, n - i), loadPartial(out + o, n - i)), n - i);
+    storePartial(out + o, vactivate(loadPartial(inp + o, n - i), kind, a), n - i);
   }
 }
 
-// out[r][c] = act(out[r][c] + bias[c]) in place, act by code (0 linear, 1 relu, 2 leaky relu,
-// 3 sigmoid, 4 tanh): the same vector functions as the activations above, so this gives the bits
-// of adding the bias and then calling one of them. A conv2dTranspose output is col2im'd onto
+// act(x) in place over n floats, act by its code: gemmNN's activation over each block of rows it
+// has just stored (the same vactivate as the kernels above, so the same bits).
+export function activateRows(ptr: usize, n: i32, kind: i32, alpha: f32): void {
+  mapForward(ptr, ptr, n, kind, f32x4.splat(alpha));
+}
+
+// @ts-ignore: decorator
+@inline function mapBackward(dinp: usize, dout: usize, out: usize, n: i32, kind: i32, a: v128): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dinp + o, vgrad(v128.load(dout + o), v128.load(out + o), kind, a));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(dinp + o, vgrad(loadPartial(dout + o, n - i), loadPartial(out + o, n - i), kind, a), n - i);
+  }
+}
+
+// g ⊙ act'(·) from the output y.
+// @ts-ignore: decorator
+@inline function vgrad(g: v128, y: v128, kind: i32, a: v128): v128 {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  if (kind == ACTIVATION_RELU) return v128.and(g, f32x4.gt(y, zero));
+  if (kind == ACTIVATION_LEAKY_RELU) return f32x4.mul(g, v128.bitselect(one, a, f32x4.gt(y, zero)));
+  if (kind == ACTIVATION_SIGMOID) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(one, y)));
+  if (kind == ACTIVATION_TANH) return f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y)));
+  return g;
+}
+
+// out[r][c] = act(out[r][c] + bias[c]) in place, act by code: the same vector functions as the
+// kernels above, so this gives the bits of adding the bias and then calling one of them. A conv2dTranspose output is col2im'd onto
 // zeros and finished by this one pass, instead of a bias broadcast before and an activation after.
 export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, kind: i32, alpha: f32): void {
   const a = f32x4.splat(alpha);
@@ -158,20 +119,6 @@ export function biasActivation(out: usize, bias: usize, rows: i32, cols: i32, ki
       const o = <usize>j << 2;
       storePartial(row + o, vactivate(f32x4.add(loadPartial(row + o, cols - j), loadPartial(bias + o, cols - j)), kind, a), cols - j);
     }
-  }
-}
-
-// e^x element-wise; exported so the tests can measure the approximation's error.
-export function expForward(out: usize, inp: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, vexp(v128.load(inp + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storePartial(out + o, vexp(loadPartial(inp + o, n - i)), n - i);
   }
 }
 

@@ -86,48 +86,38 @@
 }
 
 // im2col and col2imAdd walk the patches the same way and differ in what one patch does (copy
-// out of the image, add back into it). The walk stays written twice: sharing it would put an
-// indirect call or a branch per patch in both kernels.
-export function im2col(cols: usize, image: usize, images: i32, H: i32, W: i32, C: i32,
-                       OH: i32, OW: i32, kernel: i32, stride: i32, padTop: i32, padLeft: i32): void {
-  if (C < SMALL_C) {
-    im2colSmallC(cols, image, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
-    return;
-  }
+// out of the image, add back into it). The walk is inlined into each with a constant `add`, so
+// neither kernel keeps a branch per patch.
+// @ts-ignore: decorator
+@inline function eachPatch(add: bool, cols: usize, image: usize, images: i32, H: i32, W: i32, C: i32,
+                           OH: i32, OW: i32, kernel: i32, stride: i32, padTop: i32, padLeft: i32): void {
   const pixelBytes = <usize>C << 2;
   const rowBytes = <usize>W * pixelBytes;
   const imageBytes = <usize>H * rowBytes;
   const patchBytes = <usize>(kernel * kernel * C) << 2;
-  let dst = cols;
+  let patch = cols;
   for (let n = 0; n < images; n++) {
     const img = image + <usize>n * imageBytes;
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++, dst += patchBytes) {
-        im2colPatch(dst, img, oh * stride - padTop, ow * stride - padLeft, H, W, C, kernel, rowBytes, pixelBytes);
+      for (let ow = 0; ow < OW; ow++, patch += patchBytes) {
+        const ih0 = oh * stride - padTop, iw0 = ow * stride - padLeft;
+        if (add) col2imAddPatch(img, patch, ih0, iw0, H, W, C, kernel, rowBytes, pixelBytes);
+        else im2colPatch(patch, img, ih0, iw0, H, W, C, kernel, rowBytes, pixelBytes);
       }
     }
   }
 }
 
+export function im2col(cols: usize, image: usize, images: i32, H: i32, W: i32, C: i32,
+                       OH: i32, OW: i32, kernel: i32, stride: i32, padTop: i32, padLeft: i32): void {
+  if (C < SMALL_C) im2colSmallC(cols, image, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
+  else eachPatch(false, cols, image, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
+}
+
 export function col2imAdd(image: usize, cols: usize, images: i32, H: i32, W: i32, C: i32,
                           OH: i32, OW: i32, kernel: i32, stride: i32, padTop: i32, padLeft: i32): void {
-  if (C < SMALL_C) {
-    col2imAddSmallC(image, cols, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
-    return;
-  }
-  const pixelBytes = <usize>C << 2;
-  const rowBytes = <usize>W * pixelBytes;
-  const imageBytes = <usize>H * rowBytes;
-  const patchBytes = <usize>(kernel * kernel * C) << 2;
-  let src = cols;
-  for (let n = 0; n < images; n++) {
-    const img = image + <usize>n * imageBytes;
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++, src += patchBytes) {
-        col2imAddPatch(img, src, oh * stride - padTop, ow * stride - padLeft, H, W, C, kernel, rowBytes, pixelBytes);
-      }
-    }
-  }
+  if (C < SMALL_C) col2imAddSmallC(image, cols, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
+  else eachPatch(true, cols, image, images, H, W, C, OH, OW, kernel, stride, padTop, padLeft);
 }
 
 // Small C (1 to 3 channels: the image side of a network's first and last layers). A tap row is

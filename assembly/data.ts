@@ -1,5 +1,6 @@
 // Moving data into the float buffers the layers read: pixels u8 → f32 in [0, 1], rows picked by
-// an index list (a shuffled batch), partial sums of gradients, zeroing.
+// an index list (a shuffled batch), strided row copies and one-hot labels (a conditional model's
+// label beside its image or code), partial sums of gradients, zeroing, the finiteness check.
 import { loadPartial, storePartial } from './simd';
 
 // @ts-ignore: decorator
@@ -27,7 +28,7 @@ export function u8ToF32(out: usize, inp: usize, n: i32): void {
 // out[r][c] = pixels[indices[r]][c] / 255, indices are u32. The rows of a shuffled batch lie
 // anywhere in the stored set (47 MB for MNIST), so each is a run of cache and TLB misses: a first
 // pass touches every 64-byte line of every row, independent loads the CPU overlaps, and the
-// conversion then reads from cache (random rows measured 25-33 µs per 64 before, in a warm loop).
+// conversion then reads from cache.
 export function gatherRowsU8(out: usize, pixels: usize, indices: usize, rows: i32, rowLen: i32): void {
   if (rows <= 0 || rowLen <= 0) return;
   let touched: u32 = 0;
@@ -97,4 +98,24 @@ export function allFinite(ptr: usize, n: i32): i32 {
     if (v - v != 0) return 0;
   }
   return i32(i32x4.all_true(ok));
+}
+
+// out[r][0..classes) = one-hot of labels[indices[r]] (u8 labels, u32 indices; indices 0 means
+// labels[r]), rows `outStride` floats apart. A label ≥ classes gives a row of zeros (the caller
+// validates labels).
+export function oneHotRows(out: usize, outStride: i32, labels: usize, indices: usize, rows: i32, classes: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const dst = out + ((<usize>r * <usize>outStride) << 2);
+    memory.fill(dst, 0, <usize>classes << 2);
+    const at = indices ? <usize>load<u32>(indices + (<usize>r << 2)) : <usize>r;
+    const label = <i32>load<u8>(labels + at);
+    if (label < classes) store<f32>(dst + (<usize>label << 2), 1);
+  }
+}
+
+// out[r][0..cols) = inp[r][0..cols), with each side's own row stride.
+export function copyRows(out: usize, outStride: i32, inp: usize, inStride: i32, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(out + ((<usize>r * <usize>outStride) << 2), inp + ((<usize>r * <usize>inStride) << 2), <usize>cols << 2);
+  }
 }

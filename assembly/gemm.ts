@@ -2,7 +2,7 @@
 //
 //   gemmNN: out[M×N]  = f(a[M×K] · b[K×N] (+ bias[N]))  forward  Y = f(X·W + b), f by code
 //   gemmTN: out[M×N] (+)= a[K×M]ᵀ · b[K×N]              weights  dW (+)= Xᵀ·dZ
-//   gemmNT: out[M×N]  = a[M×K] · b[N×K]ᵀ                inputs   dX = dZ·Wᵀ (via transpose)
+//   transpose, transposeInto: Wᵀ, so that the input gradient dX = dZ·Wᵀ is a gemmNN too
 //
 // Register blocking: a tile of 4 rows × 8 columns keeps 8 f32x4 accumulators, 2 vectors of b
 // and 4 broadcasts of a in 14 of V8's 15 usable xmm registers. Larger tiles or K-unrolling
@@ -10,7 +10,8 @@
 // the 4-row tile with its row pointers clamped to the last row: duplicate rows compute the same
 // values from the same loads and store them to the same place, which is harmless even for the
 // accumulating gemmTN, since every tile loads its outputs before it stores any.
-import { loadPartial, madd, storePartial, vactivate, vrelu } from './simd';
+import { activateRows } from './activations';
+import { ACTIVATION_RELU, madd, vrelu } from './simd';
 
 // @ts-ignore: decorator
 @inline function clampRow(i: i32, M: i32): usize {
@@ -19,8 +20,8 @@ import { loadPartial, madd, storePartial, vactivate, vrelu } from './simd';
 
 // ---- NN ------------------------------------------------------------------------------------
 
-// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (vrelu, as reluForward: fusing
-// changes no bit). a0..a3 point at the rows' first element.
+// 4×8 tile of out = a·b (+ bias), then max(·, 0) when `relu` (vrelu, as the activation kernels:
+// fusing changes no bit). a0..a3 point at the rows' first element.
 export function tileNN4x8(o0: usize, o1: usize, o2: usize, o3: usize,
                           a0: usize, a1: usize, a2: usize, a3: usize,
                           b: usize, bias: usize, K: i32, rowB: usize, relu: i32): void {
@@ -100,15 +101,15 @@ function tileNN4x1(o0: usize, o1: usize, o2: usize, o3: usize,
   return a * b + c;
 }
 
-// out = f(a·b (+ bias)), f the activation of code `act` (simd.ts vactivate: 0 linear, 1 relu,
-// 2 leaky relu with slope alpha, 3 sigmoid, 4 tanh). A relu is applied by the tiles as they store;
-// any other activation over each block of 4 rows just after its tiles, while it is in L1 (inside
-// the tile, its code made V8 spill the accumulators: 15-20 % slower tiles, measured).
+// out = f(a·b (+ bias)), f the activation of code `act` (simd.ts ACTIVATION_*, alpha: leaky
+// relu's slope). A relu is applied by the tiles as they store; any other activation by
+// activateRows over each block of 4 rows just after its tiles, while it is in L1 (inside the
+// tile, its code made V8 spill the accumulators).
 export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32, act: i32, alpha: f32): void {
   if (M <= 0 || N <= 0) return;
   const rowA = <usize>K << 2, rowB = <usize>N << 2;
   const N8 = N & ~7, N4 = N & ~3;
-  const relu = act == 1 ? 1 : 0;
+  const relu = act == ACTIVATION_RELU ? 1 : 0;
   for (let i = 0; i < M; i += 4) {
     const r0 = clampRow(i, M), r1 = clampRow(i + 1, M), r2 = clampRow(i + 2, M), r3 = clampRow(i + 3, M);
     const a0 = a + r0 * rowA, a1 = a + r1 * rowA, a2 = a + r2 * rowA, a3 = a + r3 * rowA;
@@ -128,22 +129,7 @@ export function gemmNN(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i
       tileNN4x1(o0 + off, o1 + off, o2 + off, o3 + off, a0, a1, a2, a3, b + off, bias ? bias + off : 0, K, rowB, relu);
     }
     // The block's distinct rows (the last block's clamped duplicates are the same row).
-    if (act > 1) activateSpan(o0, (M - i < 4 ? M - i : 4) * N, act, alpha);
-  }
-}
-
-// f(x) in place over n contiguous floats, vector tails as the activation kernels do.
-function activateSpan(ptr: usize, n: i32, act: i32, alpha: f32): void {
-  const al = f32x4.splat(alpha);
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const p = ptr + (<usize>i << 2);
-    v128.store(p, vactivate(v128.load(p), act, al));
-  }
-  if (i < n) {
-    const p = ptr + (<usize>i << 2);
-    storePartial(p, vactivate(loadPartial(p, n - i), act, al), n - i);
+    if (act > ACTIVATION_RELU) activateRows(o0, (M - i < 4 ? M - i : 4) * N, act, alpha);
   }
 }
 
@@ -236,29 +222,23 @@ export function gemmTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, a
   }
 }
 
-// ---- NT ------------------------------------------------------------------------------------
-// out[i][j] = Σ_k a[i][k]·b[j][k]. Done as a transpose of b into `scratch` (K×N floats, the
-// caller's) followed by gemmNN. Dot products along k were measured first: with separate mul and
-// add they issue ~40 % more instructions per flop than the NN tile and reached 60-65 % of peak,
-// against ~95 % for transpose + NN (the transpose moves K·N floats once; the product does M·K·N
-// multiply-adds). The engine transposes each weight matrix once per step and calls gemmNN itself.
-
-export function gemmNT(out: usize, a: usize, b: usize, scratch: usize, M: i32, K: i32, N: i32): void {
-  if (M <= 0 || N <= 0) return;
-  transpose(scratch, b, N, K);
-  gemmNN(out, a, scratch, 0, M, K, N, 0, 0);
-}
+// ---- Transposes ---------------------------------------------------------------------------
+// The input gradient dX = dZ·Wᵀ is a gemmNN over Wᵀ, which the engine keeps beside W (each
+// thread transposes the rows of the weights it has just updated). Dot-product tiles along k were
+// tried first and measured slower than transpose + NN (they need a horizontal sum per output and
+// cannot fuse the multiply-add; the transpose moves K·N floats once, the product does M·K·N
+// multiply-adds).
 
 // out[cols×rows] = inp[rows×cols]ᵀ.
 export function transpose(out: usize, inp: usize, rows: i32, cols: i32): void {
-  transposeInto(out, inp, rows, cols, rows);
+  transposeInto(out, rows, inp, rows, cols);
 }
 
 // out[j][i] = inp[i][j] for i < rows, j < cols, where out's rows are `outStride` floats apart:
 // transposes a band of rows of a matrix into the matching band of columns of its transpose (a
 // thread transposes the rows of the weights it just updated). 4×4 blocks of shuffles; edges
 // element by element.
-export function transposeInto(out: usize, inp: usize, rows: i32, cols: i32, outStride: i32): void {
+export function transposeInto(out: usize, outStride: i32, inp: usize, rows: i32, cols: i32): void {
   const inRow = <usize>cols << 2, outRow = <usize>outStride << 2;
   const R4 = rows & ~3, C4 = cols & ~3;
   for (let i = 0; i < R4; i += 4) {

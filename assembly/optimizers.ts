@@ -17,7 +17,7 @@ import { loadPartial, storePartial } from './simd';
 
 // SGD as Keras: v = μ·v - lr·g; p += v (Nesterov: p += μ·v - lr·g). With μ = 0 the velocity
 // is neither read nor written (its pointers may be 0).
-export function sgdStep(paramsOut: usize, params: usize, grads: usize, velocityOut: usize, velocity: usize,
+export function sgdStep(paramsOut: usize, velocityOut: usize, params: usize, velocity: usize, grads: usize,
                         n: i32, lr: f32, momentum: f32, nesterov: i32): void {
   const vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
   for (let i = 0; i < n; i += 4) {
@@ -41,7 +41,7 @@ export function sgdStep(paramsOut: usize, params: usize, grads: usize, velocityO
 //   p -= decay·p                       (decay = lr·weight_decay, decoupled)
 //   m += (g - m)(1 - β1);  v += (g² - v)(1 - β2)
 //   p -= alpha·m / (√v + ε)            (alpha = lr·√(1 - β2^t) / (1 - β1^t))
-export function adamStep(paramsOut: usize, params: usize, grads: usize, mOut: usize, m: usize, vOut: usize, v: usize,
+export function adamStep(paramsOut: usize, mOut: usize, vOut: usize, params: usize, m: usize, v: usize, grads: usize,
                          n: i32, alpha: f32, beta1: f32, beta2: f32, epsilon: f32, decay: f32): void {
   const va = f32x4.splat(alpha), vb1 = f32x4.splat(1 - beta1), vb2 = f32x4.splat(1 - beta2);
   const veps = f32x4.splat(epsilon), vdecay = f32x4.splat(decay);

@@ -1,8 +1,7 @@
 // Peak arithmetic probe for the benchmarks: twelve independent multiply-add chains and no memory
 // traffic. Each chain step is a multiply then an add (plain build, ~6 cycles of latency) or one
 // fused multiply-add (relaxed build); twelve chains cover that latency on two vector pipes.
-// (Six multiply chains beside six add chains were also tried: V8 schedules them worse, ~10 %
-// lower.) peakProbeFlops() says how many flops one iteration does: 12 chains × 4 lanes × 2.
+// (Six multiply chains beside six add chains were also tried: V8 scheduled them worse.) peakProbeFlops() says how many flops one iteration does: 12 chains × 4 lanes × 2.
 import { madd } from './simd';
 
 export function peakProbeFlops(): i32 {

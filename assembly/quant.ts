@@ -2,6 +2,7 @@
 // dot products, rescaled to f32 as they are stored.
 //
 //   quantizeRows:      q[r][k] = round(x[r][k] · qmax / max_k |x[r][k]|), scale[r] = max|x| / qmax
+//                      (q's rows are Kpad ≥ K int16s apart, zero after K; so for the others)
 //   quantizeRowsToF32: the same integers, written as floats (an image quantized before im2col)
 //   f32ToI16Rows:      integer-valued floats (im2col of such an image) to int16 rows
 //   quantizeU8Rows:    q[r][k] = pixel, scale[r] = 1/255 (exact: bytes need no rounding)
@@ -45,7 +46,7 @@
   return i32x4.sub(f32x4.add(y, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
 }
 
-export function quantizeRows(out: usize, scales: usize, inp: usize, rows: i32, K: i32, Kpad: i32, qmax: f32): void {
+export function quantizeRows(out: usize, Kpad: i32, scales: usize, inp: usize, rows: i32, K: i32, qmax: f32): void {
   const K8 = K & ~7;
   for (let r = 0; r < rows; r++) {
     const x = inp + (<usize>r * <usize>K << 2);
@@ -77,7 +78,7 @@ export function quantizeRowsToF32(out: usize, scales: usize, inp: usize, rows: i
   }
 }
 
-export function f32ToI16Rows(out: usize, inp: usize, rows: i32, K: i32, Kpad: i32): void {
+export function f32ToI16Rows(out: usize, Kpad: i32, inp: usize, rows: i32, K: i32): void {
   const K8 = K & ~7;
   for (let r = 0; r < rows; r++) {
     const x = inp + (<usize>r * <usize>K << 2);
@@ -93,7 +94,7 @@ export function f32ToI16Rows(out: usize, inp: usize, rows: i32, K: i32, Kpad: i3
   }
 }
 
-export function quantizeU8Rows(out: usize, scales: usize, inp: usize, rows: i32, K: i32, Kpad: i32): void {
+export function quantizeU8Rows(out: usize, Kpad: i32, scales: usize, inp: usize, rows: i32, K: i32): void {
   const K8 = K & ~7;
   for (let r = 0; r < rows; r++) {
     const x = inp + <usize>r * <usize>K;

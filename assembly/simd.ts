@@ -35,7 +35,8 @@
 // e^x for four lanes. Range reduction x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 Taylor
 // polynomial for e^r, and 2^n built in the exponent bits. Inputs are clamped to [-87, 88] so
 // 2^n stays a normal float: below e^-87 the result is 1.6e-38, above e^88 it is 1.7e38.
-// Measured maximum relative error against Math.exp: see test/kernels/exp.test.ts (< 4e-7).
+// Only ever called with x ≤ 0 (the BCE loss's e^-|z|, tanh's e^-2|x|); its maximum relative
+// error there against Math.exp is measured by test/kernels/exp.test.ts (< 4e-7).
 // Written for V8's x64 code: the clamp uses pmin/pmax (one instruction each; f32x4.min/max are
 // sequences of eight, for their NaN and signed-zero rules, which a clamp does not need: NaN still
 // comes out NaN), and n is rounded by adding 1.5·2^23, which leaves n in the low mantissa bits:
@@ -89,9 +90,8 @@
 // σ(x) = 1 / (1 + e^-x), with a cheaper e^-x than vexp's: one-step range reduction (its rounding
 // error grows with |n|, where σ(1-σ) makes it vanish) and a degree-4 polynomial fitted for
 // relative error on |r| ≤ ln2/2 with its constant term 1 (2.9e-6 there in f32, so |Δσ| ≤
-// σ(1-σ)·2.9e-6 plus rounding). Maximum
-// absolute error against the exact σ: see test/kernels/activations.test.ts (< 1e-6). NaN stays
-// NaN; ±Infinity give 1 and 0.
+// σ(1-σ)·2.9e-6 plus rounding). Maximum absolute error against the exact σ: measured by
+// test/kernels/exp.test.ts (< 1e-6). NaN stays NaN; ±Infinity give 1 and 0.
 // @ts-ignore: decorator
 @inline export function vsigmoid(x: v128): v128 {
   const one = f32x4.splat(1.0);
@@ -123,14 +123,22 @@
   return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
 }
 
-// Activation by code: 0 linear, 1 relu, 2 leaky relu (slope alpha), 3 sigmoid, 4 tanh. Every
-// kernel that applies one (the activations, biasActivation, gemmNN's stores) goes through this,
-// so fusing an activation into another pass changes no bit.
+// Activation codes, for every kernel that takes one. Exported by the module as globals;
+// test/kernels/codes.test.ts pins src/engine/codes.ts (the TypeScript side's table) to them.
+export const ACTIVATION_LINEAR: i32 = 0;
+export const ACTIVATION_RELU: i32 = 1;
+export const ACTIVATION_LEAKY_RELU: i32 = 2;
+export const ACTIVATION_SIGMOID: i32 = 3;
+export const ACTIVATION_TANH: i32 = 4;
+
+// Activation by code (alpha: leaky relu's slope). Every kernel that applies one (the
+// activations, biasActivation, gemmNN's stores) goes through this, so fusing an activation into
+// another pass changes no bit.
 // @ts-ignore: decorator
 @inline export function vactivate(x: v128, kind: i32, alpha: v128): v128 {
-  if (kind == 1) return vrelu(x);
-  if (kind == 2) return vleaky(x, alpha);
-  if (kind == 3) return vsigmoid(x);
-  if (kind == 4) return vtanh(x);
+  if (kind == ACTIVATION_RELU) return vrelu(x);
+  if (kind == ACTIVATION_LEAKY_RELU) return vleaky(x, alpha);
+  if (kind == ACTIVATION_SIGMOID) return vsigmoid(x);
+  if (kind == ACTIVATION_TANH) return vtanh(x);
   return x;
 }

@@ -5,8 +5,8 @@
 //   training set, rounds interleaved (A B C … A B C …); samples/s is the median over the rounds
 //   after the first (wall clock around the call; "steps only" is the library's own timer).
 // - Training, TF.js: the same trainOnBatch loop as the dense comparison (tfjs-model.js). The cpu
-//   backend trains this model at about 13 samples/s, so each of its rounds is one batch of 256
-//   images; the first round is the warm-up. A backend that throws (TF.js 4.22's wasm backend
+//   backend trains this model far slower than the others (its samples/s: docs/benchmarks.md), so
+//   each of its rounds is one batch of 256 images; the first round is the warm-up. A backend that throws (TF.js 4.22's wasm backend
 //   registers no `Conv2DBackpropFilter`) is recorded as "cannot train: <the error's first line>"
 //   and still measured for inference.
 // - Inference: after each round, a short tinybench run per engine over the inference sample in

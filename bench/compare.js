@@ -37,8 +37,8 @@ const numberArg = (name, fallback) => {
   return n;
 };
 
-// Full mode: every engine trains 4 epochs on the 60,000 images, except TF.js cpu (~40 s an
-// epoch here), which trains 3; so the test MSE of every engine is compared after 3 epochs (and
+// Full mode: every engine trains 4 epochs on the 60,000 images, except TF.js cpu (the slowest
+// by far: its samples/s in docs/benchmarks.md), which trains 3; so the test MSE of every engine is compared after 3 epochs (and
 // after 4 for the others). Quick mode: 2,000 images, 2 epochs, 2,000 test images.
 const CONFIG = quick
   ? { trainLimit: 2000, testLimit: 2000, epochs: numberArg('epochs', 2), cpuEpochs: numberArg('cpu-epochs', 2), inferMs: 40 }

@@ -23,7 +23,7 @@ for (const build of supportsRelaxedSimd() ? ['simd', 'relaxed'] : ['simd']) {
     const time = (key, fn) => { const t0 = performance.now(); fn(); t[key] = Math.min(t[key], performance.now() - t0); };
     for (let r = 0; r < 40; r++) {
       time('float', () => k.gemmNN(out, a, w, bias, M, K, N, 1));
-      time('quantize', () => k.quantizeRows(q, scales, a, M, K, Kp, 32767));
+      time('quantize', () => k.quantizeRows(q, Kp, scales, a, M, K, 32767));
       time('int8', () => k.qgemm(out, q, scales, 1, wq, ws, bias, M, Kp, N, 1));
     }
     rows.push({ build, shape: `${M}×${K}×${N}`, 'float ms': t.float.toFixed(3), 'int8 ms': t.int8.toFixed(3), 'int8 ×': (t.float / t.int8).toFixed(2), 'quantizeRows ms': t.quantize.toFixed(3) });

@@ -1,37 +1,38 @@
 // `node bench/step-profile.js [simd|relaxed]`: where one thread's training epoch goes, kernel by
 // kernel. Trains the reference model one epoch on full MNIST (a Dataset), then wraps every kernel
-// export in a timer (each call pays ~0.1 µs for it) and trains one more epoch; prints each kernel's
+// export in a timer (each call pays for it: small kernels look slower) and trains one more epoch; prints each kernel's
 // total time, each GEMM shape's GFLOP/s in context, and the peak probe's best of 20 beside it.
 // A diagnostic for the next change, not a benchmark: docs/benchmarks.md takes its figures from
 // npm run bench.
 import { Autoencoder } from '../dist/index.js';
 import { loadMnist } from '../dist/mnist.js';
+import { instrumentKernels } from '../dist/model/internal.js';
 import { REFERENCE, BATCH } from './reference.js';
 const mnist = await loadMnist();
 const ae = await Autoencoder.create({ ...REFERENCE, threads: 1, kernels: process.argv[2] ?? 'simd' });
 const train = await ae.dataset(mnist.train);
 await ae.fit(train, { epochs: 1, batchSize: BATCH });
-const engine = ae.engine;
-const k = engine.kernels;
 const stats = new Map();
-const wrapped = {};
-for (const name of Object.keys(k)) {
-  const f = k[name];
-  if (typeof f !== 'function') { wrapped[name] = f; continue; }
-  wrapped[name] = (...args) => {
-    const t0 = performance.now();
-    const r = f(...args);
-    const dt = performance.now() - t0;
-    let key = name;
-    let flops = 0;
-    if (name === 'gemmNN') { key = `NN ${args[4]}x${args[5]}x${args[6]} act${args[7]}`; flops = 2 * args[4] * args[5] * args[6]; }
-    if (name === 'gemmTN') { key = `TN ${args[3]}x${args[4]}x${args[5]}`; flops = 2 * args[3] * args[4] * args[5]; }
-    const s = stats.get(key) ?? { t: 0, n: 0, flops: 0 };
-    s.t += dt; s.n++; s.flops += flops; stats.set(key, s);
-    return r;
-  };
-}
-engine.kernels = wrapped;
+const k = instrumentKernels(ae, (k) => {
+  const wrapped = {};
+  for (const name of Object.keys(k)) {
+    const f = k[name];
+    if (typeof f !== 'function') { wrapped[name] = f; continue; }
+    wrapped[name] = (...args) => {
+      const t0 = performance.now();
+      const r = f(...args);
+      const dt = performance.now() - t0;
+      let key = name;
+      let flops = 0;
+      if (name === 'gemmNN') { key = `NN ${args[4]}x${args[5]}x${args[6]} act${args[7]}`; flops = 2 * args[4] * args[5] * args[6]; }
+      if (name === 'gemmTN') { key = `TN ${args[3]}x${args[4]}x${args[5]}`; flops = 2 * args[3] * args[4] * args[5]; }
+      const s = stats.get(key) ?? { t: 0, n: 0, flops: 0 };
+      s.t += dt; s.n++; s.flops += flops; stats.set(key, s);
+      return r;
+    };
+  }
+  return wrapped;
+});
 const t0 = performance.now();
 const h = await ae.fit(train, { epochs: 1, batchSize: BATCH });
 const total = performance.now() - t0;

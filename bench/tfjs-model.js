@@ -83,8 +83,8 @@ export function buildConvModel(tf, tfl, seed = 42) {
  * Training is a trainOnBatch loop over shuffled batches gathered from `x` (each epoch shuffles
  * an index array, each batch is tf.gather(x, indices), then model.trainOnBatch(batch, batch)).
  * It is what model.fit(x, x, { batchSize: 256, shuffle: true }) does, minus fit's callback and
- * logging machinery, and measured faster here (wasm ~7,450 against ~6,500 samples/s, cpu
- * ~1,450 against ~1,370 on 10k/5k-image probes), so TF.js gets its best throughput.
+ * logging machinery, and measured faster than fit here for both backends (on 10k- and 5k-image
+ * probes), so TF.js gets its best throughput.
  */
 export class TfEngine {
   constructor(tf, model, train) {

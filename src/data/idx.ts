@@ -47,7 +47,7 @@ export type Gunzip = (bytes: Uint8Array, name: string) => Uint8Array;
  * loadMnist refuse a header that declares more before inflating the data; plain IDX has no such
  * bound, its size is the input's.
  */
-export const MAX_INFLATED_IDX_BYTES = 2 ** 31;
+const MAX_INFLATED_IDX_BYTES = 2 ** 31;
 
 interface IdxHeader {
   info: TypeInfo;
@@ -151,6 +151,13 @@ export function inflatesPastHeader(fn: string, name: string, fileBytes: number):
   return new Error(`${fn}: ${name} decompresses to more than the ${fileBytes} bytes its IDX header implies`);
 }
 
+/** out[i] = read(at + i·size): IDX's big-endian values, one element per `size` bytes. */
+function bigEndian<T extends Int16Array | Int32Array | Float32Array | Float64Array>(out: T, at: number, size: number,
+                                                                                    read: (p: number) => number): T {
+  for (let i = 0, p = at; i < out.length; i++, p += size) out[i] = read(p);
+  return out;
+}
+
 /**
  * Decode an IDX file (the MNIST format). Gzipped input (the gzip magic) goes through `gunzip`,
  * which the caller provides: `parseIdx` (./parseIdx.ts) passes a portable one, the Node MNIST
@@ -189,30 +196,18 @@ export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip)
     case 'i8':
       data = new Int8Array(buf.buffer, buf.byteOffset + headerBytes, count);
       break;
-    case 'i16': {
-      const out = new Int16Array(count);
-      for (let i = 0, p = headerBytes; i < count; i++, p += 2) out[i] = view.getInt16(p, false);
-      data = out;
+    case 'i16':
+      data = bigEndian(new Int16Array(count), headerBytes, 2, (p) => view.getInt16(p, false));
       break;
-    }
-    case 'i32': {
-      const out = new Int32Array(count);
-      for (let i = 0, p = headerBytes; i < count; i++, p += 4) out[i] = view.getInt32(p, false);
-      data = out;
+    case 'i32':
+      data = bigEndian(new Int32Array(count), headerBytes, 4, (p) => view.getInt32(p, false));
       break;
-    }
-    case 'f32': {
-      const out = new Float32Array(count);
-      for (let i = 0, p = headerBytes; i < count; i++, p += 4) out[i] = view.getFloat32(p, false);
-      data = out;
+    case 'f32':
+      data = bigEndian(new Float32Array(count), headerBytes, 4, (p) => view.getFloat32(p, false));
       break;
-    }
-    case 'f64': {
-      const out = new Float64Array(count);
-      for (let i = 0, p = headerBytes; i < count; i++, p += 8) out[i] = view.getFloat64(p, false);
-      data = out;
+    case 'f64':
+      data = bigEndian(new Float64Array(count), headerBytes, 8, (p) => view.getFloat64(p, false));
       break;
-    }
   }
   return { dims, type: info.type, data };
 }

@@ -7,12 +7,12 @@ import { Arena } from '../runtime/memory.js';
 import type { NetworkSpec } from './network.js';
 import { activationBackward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
 import { CHUNK_ROWS, CONTROL_UPDATE_FAILED, MAX_MEMORY_BYTES, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
-import { stepSeed, type Corruption, type OptimizerConfig, type SampleOptions } from './training.js';
+import { NO_CORRUPTION, stepSeed, type Corruption, type OptimizerConfig, type SampleOptions } from './training.js';
 import type { Prng } from '../util/prng.js';
 
 export { CHUNK_ROWS, CONTROL_BYTES } from './layout.js';
 export type { DataKind, Layout, LayoutRequest, ParamSlice, Workspace } from './layout.js';
-export { stepSeed, type Corruption, type OptimizerConfig, type SampleOptions };
+export { NO_CORRUPTION, stepSeed, type Corruption, type OptimizerConfig, type SampleOptions };
 
 /** Floats per block of the update (sum of partials, then the optimizer): 8 KB per stream, so the
  *  ten streams of an Adam block (four partials, p, m, v and their next banks) stay in L1/L2. A
@@ -21,7 +21,8 @@ const UPDATE_BLOCK = 2048;
 
 export class Engine {
   readonly spec: NetworkSpec;
-  readonly kernels: Kernels;
+  /** Replaced only by the benchmarks' instrumentKernels (model/internal.ts). */
+  kernels: Kernels;
   readonly arena: Arena;
   layout!: Layout;
   optimizer: OptimizerConfig;
@@ -30,7 +31,7 @@ export class Engine {
   /** Seed of the per-step noise (corruption, variational samples). */
   seed = 0;
   /** Input corruption while training (denoising); none by default. */
-  corruption: Corruption = { kind: 0, level: 0 };
+  corruption: Corruption = NO_CORRUPTION;
 
   constructor(kernels: Kernels, memory: WebAssembly.Memory, spec: NetworkSpec, optimizer: OptimizerConfig) {
     this.kernels = kernels;
@@ -233,9 +234,9 @@ export class Engine {
       for (let c = 1; c < partials; c++) k.addF32(g, g + c * P * 4, len);
       const p = p0 + at, pNext = p1 + at, a = a0 + at, aNext = a1 + at, b = b0 + at, bNext = b1 + at;
       if (o.type === 'sgd') {
-        k.sgdStep(pNext, p, g, withVelocity ? aNext : 0, withVelocity ? a : 0, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
+        k.sgdStep(pNext, withVelocity ? aNext : 0, p, withVelocity ? a : 0, g, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
       } else {
-        k.adamStep(pNext, p, g, aNext, a, bNext, b, len, alpha, o.beta1, o.beta2, o.epsilon, decay);
+        k.adamStep(pNext, aNext, bNext, p, a, b, g, len, alpha, o.beta1, o.beta2, o.epsilon, decay);
       }
     }
     const next = p1;
@@ -251,8 +252,8 @@ export class Engine {
     for (const { layer, rowFrom, rowTo } of slice.bands) {
       const L = this.spec.layers[layer];
       if (L.transposedOffset < 0) continue;
-      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, bank + (L.weightOffset + rowFrom * L.weightCols) * 4,
-        rowTo - rowFrom, L.weightCols, L.weightRows);
+      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, L.weightRows,
+        bank + (L.weightOffset + rowFrom * L.weightCols) * 4, rowTo - rowFrom, L.weightCols);
     }
   }
 
@@ -284,13 +285,13 @@ export class Engine {
     const indices = this.at.indices + first * 4;
     // Clean images go straight to the input, or to the targets when the input differs from them.
     const labelFirst = spec.labelLayer === 0;
-    const separate = this.corruption.kind !== 0 || labelFirst;
+    const separate = this.corruption.kind !== NO_CORRUPTION.kind || labelFirst;
     const images = separate ? ws.target : ws.input;
     if (this.layout.datasetKind === 'u8') k.gatherRowsU8(images, this.at.dataset, indices, rows, spec.imageSize);
     else k.gatherRowsF32(images, this.at.dataset, indices, rows, spec.imageSize);
     const seed = stepSeed(this.seed, this.step + 1);
     if (separate) {
-      k.corruptRows(ws.input, ws.target, rows, spec.imageSize, spec.inputSize, this.corruption.kind, this.corruption.level, seed, key);
+      k.corruptRows(ws.input, spec.inputSize, ws.target, rows, spec.imageSize, this.corruption.kind, this.corruption.level, seed, key);
       if (labelFirst) k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
     }
     const labels = spec.classes > 0 ? { labels: this.at.labels, indices } : undefined;

@@ -11,6 +11,7 @@
 // forward to backward), Wᵀ in the transposed-weights buffer (kept in step with W after every update).
 import type { Kernels } from '../runtime/wasm.js';
 import type { ConvGeometry, LayerSpec } from './network.js';
+import { ACTIVATION_CODES } from './codes.js';
 
 /** Where a layer's tensors are: the current parameters, the transposed weights, and each layer's
  *  patch matrix for one chunk (a conv2d layer's holds its forward im2col until its backward). */
@@ -50,8 +51,6 @@ export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x
     k.biasActivation(out, bias, rows * g.H * g.W, g.C, act, L.alpha);
   }
 }
-
-const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 
 /**
  * Given dZ (`d`, the gradient of the pre-activation) and the layer's input `x`: writes dW and db

@@ -11,10 +11,3 @@ export function rowMeanErrors(engine: Engine, count: number, into = new Float32A
   return into;
 }
 
-/** Mean over images of the per-image MSE, summed in row order in f64. */
-export function meanRowError(engine: Engine, count: number): number {
-  const errors = rowMeanErrors(engine, count);
-  let sum = 0;
-  for (let r = 0; r < count; r++) sum += errors[r];
-  return sum / count;
-}

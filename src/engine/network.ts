@@ -104,7 +104,7 @@ export const MAX_PARAMS = 1 << 25;
 const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Output size along one axis, as Keras computes it. */
-export function convOutputLength(kind: 'conv2d' | 'conv2dTranspose', input: number, kernel: number, stride: number, padding: Padding): number {
+function convOutputLength(kind: 'conv2d' | 'conv2dTranspose', input: number, kernel: number, stride: number, padding: Padding): number {
   if (kind === 'conv2d') return padding === 'same' ? Math.ceil(input / stride) : Math.floor((input - kernel) / stride) + 1;
   return padding === 'same' ? input * stride : input * stride + Math.max(kernel - stride, 0);
 }

@@ -1,5 +1,6 @@
 // What a training step is configured with, apart from the network: the optimizer, the input
 // corruption of a denoising fit, and the seeds of the per-step noise.
+import { NOISE_CODES } from './codes.js';
 
 export interface OptimizerConfig {
   type: 'adam' | 'adamw' | 'sgd';
@@ -12,11 +13,13 @@ export interface OptimizerConfig {
   nesterov: boolean;
 }
 
-/** Input corruption for denoising (kernel codes: 0 none, 1 gaussian, 2 masking, 3 salt and pepper). */
+/** Input corruption for denoising: `kind` is a kernel noise code (codes.ts NOISE_CODES). */
 export interface Corruption {
-  kind: 0 | 1 | 2 | 3;
+  kind: number;
   level: number;
 }
+
+export const NO_CORRUPTION: Readonly<Corruption> = { kind: NOISE_CODES.none, level: 0 };
 
 /** A 32-bit seed for step `step` of a model seeded with `seed` (noise and samples per step). */
 export function stepSeed(seed: number, step: number): number {

@@ -13,8 +13,8 @@ import { crc32 } from '../util/crc32.js';
 import { MAX_PARAMS } from '../engine/network.js';
 import { argError, describeValue } from '../util/errors.js';
 
-export const MODEL_MAGIC = 'WAAE';
-export const MODEL_FORMAT_VERSION = 2;
+const MODEL_MAGIC = 'WAAE';
+const MODEL_FORMAT_VERSION = 2;
 /** Versions this library reads: the layout is the same, version 1 configs hold dense layers only. */
 const READABLE_VERSIONS = [1, 2];
 const FLAG_OPTIMIZER = 1;

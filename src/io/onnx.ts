@@ -83,24 +83,23 @@ function valueInfo(name: string, dims: number[], doc: string): ProtoWriter {
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType)).string(3, doc);
 }
 
-/** Conv W [M, C, kH, kW] from ours [kh][kw][cin][cout]. */
-function convKernel(L: LayerSpec, kernel: Float32Array): Float32Array {
-  const k = L.conv!.kernel, cin = L.inShape[2], cout = L.outShape[2];
+/** out[x][y][kh][kw] = kernel[kh][kw][y][x], for x < X, y < Y: the spatial axes moved last. */
+function spatialLast(kernel: Float32Array, k: number, X: number, Y: number): Float32Array {
   const out = new Float32Array(kernel.length);
-  for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * k + kh) * k + kw] = kernel[((kh * k + kw) * cin + i) * cout + o];
+  for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
+    out[((x * Y + y) * k + kh) * k + kw] = kernel[((kh * k + kw) * Y + y) * X + x];
   }
   return out;
 }
 
+/** Conv W [M, C, kH, kW] from ours [kh][kw][cin][cout]. */
+function convKernel(L: LayerSpec, kernel: Float32Array): Float32Array {
+  return spatialLast(kernel, L.conv!.kernel, L.outShape[2], L.inShape[2]);
+}
+
 /** ConvTranspose W [C, M, kH, kW] (C the layer's input channels) from ours [kh][kw][cout][cin]. */
 function convTransposeKernel(L: LayerSpec, kernel: Float32Array): Float32Array {
-  const k = L.conv!.kernel, cin = L.inShape[2], cout = L.outShape[2];
-  const out = new Float32Array(kernel.length);
-  for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) {
-    out[((i * cout + o) * k + kh) * k + kw] = kernel[((kh * k + kw) * cout + o) * cin + i];
-  }
-  return out;
+  return spatialLast(kernel, L.conv!.kernel, L.inShape[2], L.outShape[2]);
 }
 
 /** ONNX pads [top, left, bottom, right] and output_padding for a conv layer: ours pad as

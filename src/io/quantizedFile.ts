@@ -23,7 +23,7 @@ export interface FileHelpers {
   describeValue(v: unknown): string;
 }
 
-export const QUANTIZED_MAGIC = 'WAAQ';
+const QUANTIZED_MAGIC = 'WAAQ';
 const VERSION = 1;
 const HEADER_KEYS = ['library', 'config'];
 

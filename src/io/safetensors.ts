@@ -15,7 +15,7 @@ export interface SafetensorsContents {
 }
 
 /** Largest header a file may claim (the reference implementation's limit). */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 
 const FN = 'fromSafetensors';
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

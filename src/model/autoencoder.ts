@@ -5,6 +5,7 @@
 // It is near 500 lines because the API is wide (some thirty public members, each with its doc
 // comment and argument checks), not because work happens here: every method delegates.
 import type { Engine } from '../engine/engine.js';
+import { ACTIVATION_CODES } from '../engine/codes.js';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile.js';
 import type { ModelSource } from '../io/storage.js';
 import type { QuantizedAutoencoder, QuantizedHost } from './quantized.js';
@@ -33,6 +34,20 @@ export { Dataset } from './dataset.js';
 export type { ImageChunks } from './dataset.js';
 export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
+/** What model/internal.ts (the benchmarks' seam) reaches inside a model; no part of the API. */
+export interface ModelInternals {
+  engine: Engine;
+  pool: WorkerPool | null;
+}
+const internals = new WeakMap<Autoencoder, () => ModelInternals>();
+
+/** The engine and pool of `ae`, for model/internal.ts only. */
+export function internalsOf(ae: Autoencoder): ModelInternals {
+  const get = internals.get(ae);
+  if (!get) throw new Error('internalsOf: not an Autoencoder');
+  return get();
+}
+
 export class Autoencoder {
   readonly config: ModelConfig;
   readonly backend: Backend;
@@ -54,6 +69,7 @@ export class Autoencoder {
     this.module = parts.module;
     this.pool = parts.pool;
     this.shuffler = parts.shuffler;
+    internals.set(this, () => ({ engine: this.idleEngine('internalsOf', false), pool: this.pool }));
   }
 
   /** A new model with Glorot-uniform weights drawn from `seed`. */
@@ -494,4 +510,5 @@ const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
 /** What the lazily loaded int8 chunk uses from the main entry's modules (see QuantizedHost). */
 const quantizedHost = (): QuantizedHost => ({
   networkOf, configFromFile, imagesOf, resultLength, loadKernels, instantiateKernels, rejectUnknownOptions, Arena, crc32, argError, describeValue,
+  activationCodes: ACTIVATION_CODES,
 });

@@ -5,7 +5,8 @@
 // buffer in the memory, trained in segments). One thread steps engine/epoch.ts's generator in the
 // caller; with threads every thread, the caller's too, steps it under barriers (runners.ts). Every epoch
 // ends the same way: the log, validation, the callback, a turn of the event loop.
-import type { Corruption, DataKind, Engine, Layout, LayoutRequest } from '../engine/engine.js';
+import { NO_CORRUPTION, type Corruption, type DataKind, type Engine, type Layout, type LayoutRequest } from '../engine/engine.js';
+import { NOISE_CODES } from '../engine/codes.js';
 import type { EpochEnd } from '../engine/epoch.js';
 import { runnerFor, type EpochEndLike } from './runners.js';
 import type { WorkerPool } from '../parallel/pool.js';
@@ -27,7 +28,6 @@ export const fitDefaults: Readonly<{ epochs: number; batchSize: number }> = Obje
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'onWarning', 'signal', 'noise',
   'earlyStopping', 'learningRateSchedule', 'shuffleBuffer'];
-const NOISE_KINDS = { gaussian: 1, masking: 2, saltAndPepper: 3 } as const;
 /** Float pixels fit takes: the output's range, which the loss compares them with. */
 const PIXELS: [number, number] = [0, 1];
 
@@ -195,7 +195,7 @@ export async function runFit(host: FitHost, job: FitJob): Promise<History> {
     return history;
   } finally {
     if (!host.disposed) {
-      host.engine().corruption = { kind: 0, level: 0 };
+      host.engine().corruption = NO_CORRUPTION;
       host.engine().optimizer = base;
     }
   }
@@ -400,12 +400,12 @@ function validate(host: FitHost, v: ValidationSource): { mse: number; loss: numb
 }
 
 function noiseOf(noise: unknown): Corruption {
-  if (noise === undefined) return { kind: 0, level: 0 };
+  if (noise === undefined) return NO_CORRUPTION;
   if (typeof noise !== 'object' || noise === null) throw argError(FN, 'noise', "an object { type, level }", noise);
   rejectUnknownOptions(FN, noise, ['type', 'level'], 'noise.', 'noise');
   const { type, level } = noise as NoiseOptions;
-  if (!(type in NOISE_KINDS)) throw argError(FN, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
+  if (type !== 'gaussian' && type !== 'masking' && type !== 'saltAndPepper') throw argError(FN, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
   const max = type === 'gaussian' ? 10 : 1;
   if (typeof level !== 'number' || !(level >= 0 && level <= max)) throw argError(FN, 'noise.level', `a number in [0, ${max}]`, level);
-  return { kind: NOISE_KINDS[type], level };
+  return { kind: NOISE_CODES[type], level };
 }

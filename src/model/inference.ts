@@ -14,8 +14,8 @@ const PARALLEL_MIN_ROWS = 512;
 /**
  * Layers [first, last] over `count` rows of `data`. Returns the outputs (`keepOutputs`), or each
  * row's mean squared error against its input. With `check`, float rows are checked to be finite
- * as each round lands in the model's memory (a kernel pass over data in cache, where a loop over
- * the caller's array cost ~1 ms per 1,000 MNIST images); the error names `check.fn`, `check.arg`
+ * as each round lands in the model's memory (a kernel pass over data in cache, cheaper than a
+ * JavaScript loop over the caller's array); the error names `check.fn`, `check.arg`
  * and the index. A round after the first that fails leaves the rows before it written in `out`.
  */
 export function runLayers(engine: Engine, pool: WorkerPool | null, data: Images, count: number, first: number, last: number,

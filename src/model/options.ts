@@ -150,7 +150,7 @@ export const OPTIMIZER_OPTIONS: Record<OptimizerConfig['type'], readonly string[
   sgd: ['type', 'learningRate', 'momentum', 'nesterov'],
 };
 
-export function normalizeOptimizer(opt: AutoencoderOptions['optimizer'], fn = FN): OptimizerConfig {
+function normalizeOptimizer(opt: AutoencoderOptions['optimizer'], fn = FN): OptimizerConfig {
   const o: OptimizerOptions = typeof opt === 'string' ? { type: opt } : opt ?? {};
   if (typeof o !== 'object' || o === null) throw argError(fn, 'optimizer', "an object like { type: 'adam', learningRate: 1e-3 }", opt);
   rejectUnknownKeys(o, OPTIMIZER_KEYS, 'optimizer.', fn);

@@ -12,6 +12,7 @@
 // A variational model keeps its mean path (encode gives the mean). Conditional models are refused.
 import { encodeQuantizedFile, readQuantizedHeader, readQuantizedTensors, type FileHelpers, type QuantizedShape, type QuantizedTensors } from '../io/quantizedFile.js';
 import type { LayerSpec, NetworkSpec } from '../engine/network.js';
+import type { ACTIVATION_CODES } from '../engine/codes.js';
 import type { Arena } from '../runtime/memory.js';
 import type { Kernels, KernelBuildName, instantiateKernels, loadKernels } from '../runtime/wasm.js';
 import type { rejectUnknownOptions } from '../util/errors.js';
@@ -35,6 +36,7 @@ export interface QuantizedHost extends FileHelpers {
   instantiateKernels: typeof instantiateKernels;
   rejectUnknownOptions: typeof rejectUnknownOptions;
   Arena: typeof Arena;
+  activationCodes: typeof ACTIVATION_CODES;
 }
 
 const alignUp = (n: number): number => Math.ceil(n / 64) * 64;
@@ -67,7 +69,7 @@ function roundHalfAway(v: number): number {
 
 /** int8 weights of every layer from the float parameter vector: per GEMM column, scale =
  *  max |w| / 127 (f32) and q = round(w / scale), ties away from zero. */
-export function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLayer[] {
+function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLayer[] {
   return spec.layers.map((L, l) => {
     const { K, N, biasLength } = gemmShape(spec, L, l);
     const W = params.subarray(L.weightOffset, L.weightOffset + L.weightRows * L.weightCols);
@@ -107,7 +109,6 @@ export function packWeights(q: Int8Array, K: number, N: number): Int8Array {
   return out;
 }
 
-const ACTIVATION_CODES = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 /** Bytes of workspace a call may plan for its block of rows. */
 const BLOCK_BYTES = 8 << 20;
 const MAX_BLOCK_ROWS = 256;
@@ -303,7 +304,7 @@ export class QuantizedAutoencoder {
 
   private quantizeInput(k: Kernels, p: Placed, x: number, rows: number, K: number, kind: 'u8' | 'f32'): void {
     if (kind === 'u8' && p.qmax >= 255) {
-      k.quantizeU8Rows(this.at.q, this.at.rowScales, x, rows, K, p.Kp);
+      k.quantizeU8Rows(this.at.q, p.Kp, this.at.rowScales, x, rows, K);
       return;
     }
     if (kind === 'u8') {
@@ -311,12 +312,14 @@ export class QuantizedAutoencoder {
       k.u8ToF32(this.at.b, x, rows * K);
       x = this.at.b;
     }
-    k.quantizeRows(this.at.q, this.at.rowScales, x, rows, K, p.Kp, p.qmax);
+    k.quantizeRows(this.at.q, p.Kp, this.at.rowScales, x, rows, K, p.qmax);
   }
 
   private layerForward(k: Kernels, p: Placed, out: number, x: number, n: number, kind: 'u8' | 'f32'): void {
     const { layer } = p, L = layer.spec, g = L.conv;
-    const act = L.activation === 'relu' ? 1 : 0;
+    const code = this.host.activationCodes[L.activation];
+    // qgemm applies a relu as it stores; the other activations run after it.
+    const act = L.activation === 'relu' ? code : 0;
     const { q, rowScales } = this.at;
     if (!g) {
       this.quantizeInput(k, p, x, n, layer.K, kind);
@@ -332,16 +335,16 @@ export class QuantizedAutoencoder {
         // patches are integers already.
         k.quantizeRowsToF32(x, rowScales, x, n, L.inputs, p.qmax);
         k.im2col(this.at.patches, x, n, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
-        k.f32ToI16Rows(q, this.at.patches, M, layer.K, p.Kp);
+        k.f32ToI16Rows(q, p.Kp, this.at.patches, M, layer.K);
         k.qgemm(out, q, rowScales, g.OH * g.OW, p.w, p.scales, p.bias, M, p.Kp, layer.N, act);
       } else {
         // Even channel counts: each example is one row of M/n rows of K (no padding between them).
-        if (layer.K === p.Kp) k.quantizeRows(q, rowScales, x, n, L.inputs, L.inputs, p.qmax);
-        else k.quantizeRows(q, rowScales, x, M, layer.K, p.Kp, p.qmax);
+        if (layer.K === p.Kp) k.quantizeRows(q, L.inputs, rowScales, x, n, L.inputs, p.qmax);
+        else k.quantizeRows(q, p.Kp, rowScales, x, M, layer.K, p.qmax);
         k.qgemm(this.at.patches, q, rowScales, layer.K === p.Kp ? g.OH * g.OW : 1, p.w, p.scales, 0, M, p.Kp, layer.N, 0);
         k.zeroF32(out, n * L.outputs);
         k.col2imAdd(out, this.at.patches, n, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
-        k.biasActivation(out, p.bias, n * g.H * g.W, g.C, ACTIVATION_CODES[L.activation], L.alpha);
+        k.biasActivation(out, p.bias, n * g.H * g.W, g.C, code, L.alpha);
         return;
       }
     }

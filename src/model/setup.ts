@@ -37,7 +37,7 @@ async function resolveThreads(wanted: 'auto' | number, custom: boolean): Promise
   return { threads: asked };
 }
 
-export function inferencePlan(threads: number, inferKind: DataKind): LayoutRequest {
+function inferencePlan(threads: number, inferKind: DataKind): LayoutRequest {
   return { batchSize: 64, datasetRows: 0, datasetKind: 'u8', inferRows: INFER_ROWS, inferKind, workspaces: threads };
 }
 

@@ -11,7 +11,7 @@ import type { Images, ImagesInput } from './inputs.js';
 import type { Prng } from '../util/prng.js';
 
 /** A buffer of this many bytes of rows unless fit's shuffleBuffer says otherwise. */
-export const DEFAULT_SHUFFLE_BUFFER_BYTES = 32 * 2 ** 20;
+const DEFAULT_SHUFFLE_BUFFER_BYTES = 32 * 2 ** 20;
 /** Rows trained per segment (rounded to whole batches): the workers meet the caller once per
  *  segment, and the caller reads the next chunks between segments. */
 const SEGMENT_ROWS = 8192;

@@ -22,11 +22,11 @@ export const enum Ctl {
   UpdateFailed = 7,
 }
 
-/** Spin this many polls before sleeping in Atomics.wait (~8 µs: 20,000 took 0.26-0.32 ms in a
- *  Chromium worker). Threads that arrive together meet in ~1 µs spinning against ~25 µs through
- *  the futex (docs/benchmarks.md), but a long spin (20,000 polls) lost more than it saved on a
- *  shared 2-core machine: the spinning thread used CPU time that the thread it waited for needed
- *  (bench/browser-threads.js, bench/threads-ab.js). */
+/** Spin this many polls before sleeping in Atomics.wait. Threads that arrive together meet in a
+ *  few µs spinning against tens of µs through the futex (`npm run bench`: the barrier line of
+ *  docs/benchmarks.md), but a long spin (20,000 polls) lost more than it saved on a shared 2-core
+ *  machine: the spinning thread used CPU time that the thread it waited for needed
+ *  (bench/browser-threads.js, bench/threads-ab.js; docs/benchmarks.md). */
 const SPINS = 500;
 /** Sleep in slices this long, so a fault set without a notify is still seen. */
 const WAIT_SLICE_MS = 100;

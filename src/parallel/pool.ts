@@ -26,7 +26,8 @@ function workerUrl(): URL {
 /**
  * Whether the caller's thread computes as thread 0, with T − 1 workers: wherever it can wait at a
  * barrier without blocking its event loop (Atomics.waitAsync), a browser page's main thread
- * included. It saves a worker (~10 MB in Node). A page that only relayed progress for T workers
+ * included. It saves a worker (a V8 isolate of its own: compare the peak RSS of one and two
+ * threads, `npm run bench`, docs/benchmarks.md). A page that only relayed progress for T workers
  * scaled poorly in Chromium: each worker waited at the barriers about as long as it computed
  * (bench/browser-threads.js; docs/architecture.md, Threads). Without waitAsync the page could only
  * poll, so it keeps T workers.

@@ -61,7 +61,3 @@ export class Arena {
     this.u8 = new Uint8Array(buffer);
   }
 }
-
-export function pagesFor(bytes: number): number {
-  return Math.ceil(bytes / PAGE);
-}

@@ -1,40 +1,42 @@
 // Loading the kernels: pick the build the runtime can run, compile it once, and instantiate it
 // over a memory the caller owns (the kernels import their memory and never allocate).
 
-/** The kernels' exports. Pointers are byte offsets into the imported memory. */
+/** The kernels' exports. Pointers are byte offsets into the imported memory. Argument order
+ *  (assembly/index.ts): outputs, then inputs, each pointer followed by its own row stride when
+ *  it has one; then sizes; then scalars and flags. Activation and noise codes: engine/codes.ts. */
 export interface Kernels {
   heapBase(): number;
-  /** out = f(a·b (+ bias)), f the activation of code `act` (0 linear, 1 relu, 2 leaky relu with
-   *  slope `alpha`, 3 sigmoid, 4 tanh) applied as it stores: the same bits as the activation kernels. */
+  /** out = f(a·b (+ bias)), f the activation of code `act` (alpha: leaky relu's slope) applied as
+   *  it stores: the same bits as the activation kernels. */
   gemmNN(out: number, a: number, b: number, bias: number, M: number, K: number, N: number, act: number, alpha: number): void;
   /** out = aᵀ·b, or out += aᵀ·b when `accumulate` ≠ 0 (the same bits as zeroing out first). */
   gemmTN(out: number, a: number, b: number, M: number, K: number, N: number, accumulate: number): void;
-  gemmNT(out: number, a: number, b: number, scratch: number, M: number, K: number, N: number): void;
   transpose(out: number, inp: number, rows: number, cols: number): void;
-  transposeInto(out: number, inp: number, rows: number, cols: number, outStride: number): void;
-  reluForward(out: number, inp: number, n: number): void;
-  reluBackward(dinp: number, dout: number, out: number, n: number): void;
+  transposeInto(out: number, outStride: number, inp: number, rows: number, cols: number): void;
   leakyReluForward(out: number, inp: number, n: number, alpha: number): void;
-  leakyReluBackward(dinp: number, dout: number, out: number, n: number, alpha: number): void;
   sigmoidForward(out: number, inp: number, n: number): void;
-  sigmoidBackward(dinp: number, dout: number, out: number, n: number): void;
   tanhForward(out: number, inp: number, n: number): void;
+  /** dinp = dout ⊙ f'(·), from the forward output `out`. */
+  reluBackward(dinp: number, dout: number, out: number, n: number): void;
+  leakyReluBackward(dinp: number, dout: number, out: number, n: number, alpha: number): void;
+  sigmoidBackward(dinp: number, dout: number, out: number, n: number): void;
   tanhBackward(dinp: number, dout: number, out: number, n: number): void;
-  expForward(out: number, inp: number, n: number): void;
   biasBackward(db: number, dz: number, rows: number, cols: number, accumulate: number): void;
-  /** out[r][c] = act(out[r][c] + bias[c]); act: 0 linear, 1 relu, 2 leaky relu (alpha), 3 sigmoid, 4 tanh. */
-  biasActivation(out: number, bias: number, rows: number, cols: number, kind: number, alpha: number): void;
+  /** out[r][c] = act(out[r][c] + bias[c]). */
+  biasActivation(out: number, bias: number, rows: number, cols: number, act: number, alpha: number): void;
   /** Σ(y − t)²; dout = 2·scale·(y − t), times y(1 − y) when `sigmoidOut` ≠ 0. */
   mseLoss(dout: number, y: number, t: number, n: number, scale: number, sigmoidOut: number): number;
   bceSigmoidLoss(dz: number, y: number, z: number, t: number, n: number, scale: number): number;
   rowSquaredError(out: number, y: number, t: number, rows: number, cols: number): void;
-  sgdStep(paramsOut: number, params: number, grads: number, velocityOut: number, velocity: number, n: number,
+  sgdStep(paramsOut: number, velocityOut: number, params: number, velocity: number, grads: number, n: number,
           lr: number, momentum: number, nesterov: number): void;
-  adamStep(paramsOut: number, params: number, grads: number, mOut: number, m: number, vOut: number, v: number, n: number,
+  adamStep(paramsOut: number, mOut: number, vOut: number, params: number, m: number, v: number, grads: number, n: number,
            alpha: number, beta1: number, beta2: number, epsilon: number, decay: number): void;
   u8ToF32(out: number, inp: number, n: number): void;
   gatherRowsU8(out: number, pixels: number, indices: number, rows: number, rowLen: number): void;
   gatherRowsF32(out: number, src: number, indices: number, rows: number, rowLen: number): void;
+  copyRows(out: number, outStride: number, inp: number, inStride: number, rows: number, cols: number): void;
+  oneHotRows(out: number, outStride: number, labels: number, indices: number, rows: number, classes: number): void;
   addF32(dst: number, src: number, n: number): void;
   zeroF32(dst: number, n: number): void;
   allFinite(ptr: number, n: number): number;
@@ -42,18 +44,15 @@ export interface Kernels {
          kernel: number, stride: number, padTop: number, padLeft: number): void;
   col2imAdd(image: number, cols: number, images: number, H: number, W: number, C: number, OH: number, OW: number,
             kernel: number, stride: number, padTop: number, padLeft: number): void;
-  corruptRows(out: number, clean: number, rows: number, cols: number, outStride: number,
+  corruptRows(out: number, outStride: number, clean: number, rows: number, cols: number,
               kind: number, level: number, seed: number, firstRow: number): void;
-  oneHotRows(out: number, outStride: number, labels: number, indices: number, rows: number, classes: number): void;
-  copyRows(out: number, outStride: number, inp: number, inStride: number, rows: number, cols: number): void;
   vaeSample(z: number, zStride: number, eps: number, codes: number, rows: number, latent: number, seed: number, firstRow: number): number;
   vaeBackward(dcodes: number, dz: number, dzStride: number, eps: number, codes: number, rows: number, latent: number, klScale: number): void;
-  normalRows(out: number, rows: number, cols: number, seed: number): void;
   /** int8 inference (assembly/quant.ts): rows to int16 with a scale per row; the integer GEMM. */
-  quantizeRows(out: number, scales: number, inp: number, rows: number, K: number, Kpad: number, qmax: number): void;
+  quantizeRows(out: number, Kpad: number, scales: number, inp: number, rows: number, K: number, qmax: number): void;
   quantizeRowsToF32(out: number, scales: number, inp: number, rows: number, K: number, qmax: number): void;
-  f32ToI16Rows(out: number, inp: number, rows: number, K: number, Kpad: number): void;
-  quantizeU8Rows(out: number, scales: number, inp: number, rows: number, K: number, Kpad: number): void;
+  f32ToI16Rows(out: number, Kpad: number, inp: number, rows: number, K: number): void;
+  quantizeU8Rows(out: number, Kpad: number, scales: number, inp: number, rows: number, K: number): void;
   /** act: 0 none, 1 relu. */
   qgemm(out: number, xq: number, xScale: number, rowsPerScale: number, wq: number, wScale: number, bias: number,
         M: number, K: number, N: number, act: number): void;

@@ -1,5 +1,7 @@
-// Element-wise activations, their gradients, expForward and biasBackward against independent
-// references, at sizes that hit the 4-wide body, every tail length and n = 0.
+// Element-wise activations and their gradients, biasActivation and biasBackward against
+// independent references, at sizes that hit the 4-wide body, every tail length and n = 0. Relu
+// forward has no kernel of its own (gemmNN and qgemm apply it as they store, biasActivation after
+// col2im): it is checked through biasActivation with a zero bias.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   KernelHarness, U32, buildsToTest, expectClose, expectExact, expectSameBits, mulberry32, randomF32,
@@ -7,10 +9,7 @@ import {
 
 const SIZES = [0, 1, 3, 4, 5, 17, 783, 785];
 const f = Math.fround;
-
-// Accuracy of the exp-based kernels, from the measurements in exp.test.ts (max relative error
-// of vexp < 4e-7, and a few f32 roundings on top): 1e-6 relative.
-const EXP_REL = 1e-6;
+const ACT = { linear: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4 } as const;
 // The sigmoid has a cheaper e^-x of its own (simd.ts vsigmoid), bounded in absolute error, which is
 // what matters for outputs in [0, 1].
 const SIGMOID_ABS = 1e-6;
@@ -39,84 +38,84 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
     return { g: g.data, got: h.readF32(dinp, n) };
   }
 
-  it.each(SIZES)('reluForward / reluBackward, n = %i (exact)', (n) => {
-    const { x, got } = forward(n, n + 1, -1, 1, (o, i, m) => h.k.reluForward(o, i, m));
-    expectExact(got, x.map((v) => Math.max(v, 0)), 'relu');
-    const { g, got: dx } = backward(got, n + 2, (d, g2, y, m) => h.k.reluBackward(d, g2, y, m));
+  type Fwd = (out: number, inp: number, n: number) => void;
+  type Bwd = (dinp: number, dout: number, out: number, n: number) => void;
+  /** act(x) by biasActivation over one column with a zero bias (x + 0 changes only -0 to +0). */
+  const viaBias = (act: number, alpha = 0): Fwd => (o, i, m) => {
+    h.writeF32(o, h.readF32(i, m));
+    h.k.biasActivation(o, h.allocF32(1), m, 1, act, alpha);
+  };
+  const fwdOf = (act: number, alpha = 0): Fwd => {
+    if (act === ACT.leakyRelu) return (o, i, m) => h.k.leakyReluForward(o, i, m, alpha);
+    if (act === ACT.sigmoid) return (o, i, m) => h.k.sigmoidForward(o, i, m);
+    if (act === ACT.tanh) return (o, i, m) => h.k.tanhForward(o, i, m);
+    return viaBias(act, alpha);
+  };
+  const bwdOf = (act: number, alpha = 0): Bwd => {
+    if (act === ACT.relu) return (d, g, y, m) => h.k.reluBackward(d, g, y, m);
+    if (act === ACT.leakyRelu) return (d, g, y, m) => h.k.leakyReluBackward(d, g, y, m, alpha);
+    if (act === ACT.sigmoid) return (d, g, y, m) => h.k.sigmoidBackward(d, g, y, m);
+    return (d, g, y, m) => h.k.tanhBackward(d, g, y, m);
+  };
+
+  it.each(SIZES)('relu forward / backward, n = %i (exact)', (n) => {
+    const { x, got } = forward(n, n + 1, -1, 1, fwdOf(ACT.relu));
+    // max(x, 0) + 0: -0 → +0, as the kernel's pmax(x, 0) + 0.
+    expectSameBits(got, x.map((v) => Math.max(v, 0) + 0), 'relu');
+    const { g, got: dx } = backward(got, n + 2, bwdOf(ACT.relu));
     expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : 0)), 'relu grad');
   });
 
-  it.each([0.3, 0])('leakyReluForward / leakyReluBackward, alpha = %s (exact)', (alpha) => {
+  it.each([0.3, 0])('leaky relu forward / backward, alpha = %s (exact)', (alpha) => {
     for (const n of SIZES) {
       const a = f(alpha);
-      const { x, got } = forward(n, n + 3, -1, 1, (o, i, m) => h.k.leakyReluForward(o, i, m, alpha));
+      const { x, got } = forward(n, n + 3, -1, 1, fwdOf(ACT.leakyRelu, alpha));
       expectExact(got, x.map((v) => (v > 0 ? v : f(v * a))), `leaky relu n=${n}`);
-      const { g, got: dx } = backward(got, n + 4, (d, g2, y, m) => h.k.leakyReluBackward(d, g2, y, m, alpha));
+      const { g, got: dx } = backward(got, n + 4, bwdOf(ACT.leakyRelu, alpha));
       expectExact(dx, g.map((v, i) => (got[i] > 0 ? v : f(v * a))), `leaky relu grad n=${n}`);
       h.reset();
     }
   });
 
-  it.each(SIZES)('sigmoidForward / sigmoidBackward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 5, -12, 12, (o, i, m) => h.k.sigmoidForward(o, i, m));
+  it.each(SIZES)('sigmoid forward / backward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 5, -12, 12, fwdOf(ACT.sigmoid));
     const ref = Array.from(x, (v) => 1 / (1 + Math.exp(-v)));
     expectClose(got, ref, () => SIGMOID_ABS, 'sigmoid');
     // g·y·(1-y): three f32 roundings, 1 - y exact in the reference's f64, so ≤ 4·2^-24 relative.
-    const { g, got: dx } = backward(got, n + 6, (d, g2, y, m) => h.k.sigmoidBackward(d, g2, y, m));
+    const { g, got: dx } = backward(got, n + 6, bwdOf(ACT.sigmoid));
     const r = Array.from(g, (v, i) => v * got[i] * (1 - got[i]));
     expectClose(dx, r, (i) => 4 * U32 * Math.abs(r[i]) + 1e-38, 'sigmoid grad');
   });
 
-  it.each(SIZES)('tanhForward / tanhBackward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 7, -6, 6, (o, i, m) => h.k.tanhForward(o, i, m));
+  it.each(SIZES)('tanh forward / backward, n = %i', (n) => {
+    const { x, got } = forward(n, n + 7, -6, 6, fwdOf(ACT.tanh));
     const ref = Array.from(x, Math.tanh);
     // (1 - e)/(1 + e) loses relative accuracy near 0 where 1 - e cancels, so the bound is
     // absolute, at the level measured in exp.test.ts (max abs error ≈ 1.2e-7) with margin.
     expectClose(got, ref, (i) => 3e-7 + 2 * U32 * Math.abs(ref[i]), 'tanh');
     // g·(1 - y²): y² rounds (2^-24·y²), then 1 - y² and the product round: relative to the
     // terms' magnitude |g|·(y² + |1 - y²|).
-    const { g, got: dx } = backward(got, n + 8, (d, g2, y, m) => h.k.tanhBackward(d, g2, y, m));
+    const { g, got: dx } = backward(got, n + 8, bwdOf(ACT.tanh));
     const r = Array.from(g, (v, i) => v * (1 - got[i] * got[i]));
     expectClose(dx, r, (i) => 4 * U32 * Math.abs(g[i]) * (got[i] ** 2 + Math.abs(1 - got[i] ** 2)) + 1e-38, 'tanh grad');
   });
 
-  it.each(SIZES)('expForward, n = %i', (n) => {
-    const { x, got } = forward(n, n + 9, -20, 20, (o, i, m) => h.k.expForward(o, i, m));
-    const ref = Array.from(x, Math.exp);
-    expectClose(got, ref, (i) => EXP_REL * ref[i], 'exp');
-  });
-
   it('biasActivation gives the bits of adding the bias (f32) and then the activation kernel', () => {
-    const KINDS = [['linear', 0], ['relu', 1], ['leakyRelu', 2], ['sigmoid', 3], ['tanh', 4]] as const;
     let seed = 700;
-    for (const [name, kind] of KINDS) {
+    for (const [name, kind] of Object.entries(ACT)) {
       for (const [rows, cols] of [[0, 3], [1, 1], [7, 1], [5, 3], [3, 4], [4, 16], [2, 17], [9, 33]]) {
         const rng = mulberry32(seed++);
         const out = h.randomF32(rows * cols, rng, -6, 6), bias = h.randomF32(cols, rng, -2, 2);
         h.k.biasActivation(out.ptr, bias.ptr, rows, cols, kind, 0.3);
         const sum = Float32Array.from(out.data, (x, i) => Math.fround(x + bias.data[i % cols]));
         const ref = h.putF32(sum);
-        if (name === 'relu') h.k.reluForward(ref, ref, sum.length);
-        if (name === 'leakyRelu') h.k.leakyReluForward(ref, ref, sum.length, 0.3);
-        if (name === 'sigmoid') h.k.sigmoidForward(ref, ref, sum.length);
-        if (name === 'tanh') h.k.tanhForward(ref, ref, sum.length);
+        if (name === 'relu') h.writeF32(ref, sum.map((v) => Math.max(v, 0) + 0));
+        else if (name !== 'linear') fwdOf(kind, 0.3)(ref, ref, sum.length);
         expectSameBits(h.readF32(out.ptr, rows * cols), h.readF32(ref, sum.length), `biasActivation ${name} ${rows}×${cols}`);
         expectSameBits(h.readF32(bias.ptr, cols), bias.data, 'bias unchanged');
         h.reset();
       }
     }
-  });
-
-  it('expForward clamps to [-87, 88]: finite and positive far outside', () => {
-    const xs = [-1000, -104, -88, -87, 0, 88, 89, 100, 1000];
-    const inp = h.putF32(xs);
-    const out = h.allocF32(xs.length);
-    h.k.expForward(out, inp, xs.length);
-    const got = h.readF32(out, xs.length);
-    for (const v of got) expect(Number.isFinite(v) && v > 0).toBe(true);
-    expect(got[0]).toBe(got[3]); // below -87 behaves like -87
-    expect(got[6]).toBe(got[5]); // above 88 behaves like 88
-    expect(got[4]).toBe(1);
   });
 
   it('sigmoid and tanh saturate cleanly for large |x|', () => {
@@ -160,14 +159,8 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
   });
 
   describe('in place gives the same bits as out of place', () => {
-    const cases: [string, (out: number, inp: number, n: number) => void][] = [
-      ['reluForward', (o, i, n) => h.k.reluForward(o, i, n)],
-      ['leakyReluForward', (o, i, n) => h.k.leakyReluForward(o, i, n, 0.3)],
-      ['sigmoidForward', (o, i, n) => h.k.sigmoidForward(o, i, n)],
-      ['tanhForward', (o, i, n) => h.k.tanhForward(o, i, n)],
-      ['expForward', (o, i, n) => h.k.expForward(o, i, n)],
-    ];
-    it.each(cases)('%s with out == inp', (_name, fwd) => {
+    const cases = (['leakyRelu', 'sigmoid', 'tanh'] as const).map((name) => [name, fwdOf(ACT[name], 0.3)] as const);
+    it.each(cases)('%s forward with out == inp', (_name, fwd) => {
       for (const n of SIZES) {
         const x = randomF32(n, mulberry32(n + 11), -5, 5);
         const inp = h.putF32(x), out = h.allocF32(n);
@@ -178,13 +171,8 @@ describe.each(buildsToTest())('%s build: activations', (build) => {
       }
     });
 
-    const bcases: [string, (dinp: number, dout: number, out: number, n: number) => void][] = [
-      ['reluBackward', (d, g, y, n) => h.k.reluBackward(d, g, y, n)],
-      ['leakyReluBackward', (d, g, y, n) => h.k.leakyReluBackward(d, g, y, n, 0.3)],
-      ['sigmoidBackward', (d, g, y, n) => h.k.sigmoidBackward(d, g, y, n)],
-      ['tanhBackward', (d, g, y, n) => h.k.tanhBackward(d, g, y, n)],
-    ];
-    it.each(bcases)('%s with dinp == dout', (_name, bwd) => {
+    const bcases = (['relu', 'leakyRelu', 'sigmoid', 'tanh'] as const).map((name) => [name, bwdOf(ACT[name], 0.3)] as const);
+    it.each(bcases)('%s backward with dinp == dout', (_name, bwd) => {
       for (const n of SIZES) {
         const rng = mulberry32(n + 13);
         const y = h.randomF32(n, rng, -1, 1), g = h.randomF32(n, rng, -2, 2);

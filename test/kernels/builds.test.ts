@@ -6,13 +6,15 @@ import {
 } from '../helpers/kernel-harness.js';
 
 const EXPORTS = [
-  'heapBase', 'gemmNN', 'gemmTN', 'gemmNT', 'transpose', 'reluForward', 'reluBackward',
-  'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward', 'tanhForward',
-  'tanhBackward', 'expForward', 'transposeInto', 'biasBackward', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
-  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'addF32', 'zeroF32', 'allFinite', 'peakProbe', 'peakProbeFlops',
+  'heapBase', 'gemmNN', 'gemmTN', 'transpose', 'transposeInto', 'leakyReluForward', 'sigmoidForward', 'tanhForward',
+  'reluBackward', 'leakyReluBackward', 'sigmoidBackward', 'tanhBackward', 'biasBackward', 'biasActivation', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
+  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'copyRows', 'oneHotRows', 'addF32', 'zeroF32',
+  'allFinite', 'peakProbe', 'peakProbeFlops',
   'quantizeRows', 'quantizeRowsToF32', 'f32ToI16Rows', 'quantizeU8Rows', 'qgemm',
-  'corruptRows', 'oneHotRows', 'copyRows', 'vaeSample', 'vaeBackward', 'normalRows',
-  'im2col', 'col2imAdd', 'biasActivation',
+  'corruptRows', 'vaeSample', 'vaeBackward', 'im2col', 'col2imAdd',
+  // Codes, as constant globals (codes.test.ts).
+  'ACTIVATION_LINEAR', 'ACTIVATION_RELU', 'ACTIVATION_LEAKY_RELU', 'ACTIVATION_SIGMOID', 'ACTIVATION_TANH',
+  'NOISE_NONE', 'NOISE_GAUSSIAN', 'NOISE_MASKING', 'NOISE_SALT_AND_PEPPER',
 ];
 
 describe('builds', () => {
@@ -26,7 +28,7 @@ describe('builds', () => {
 });
 
 describe.each(buildsToTest())('%s build', (build) => {
-  it('exports every kernel and imports only its memory', () => {
+  it('exports every kernel and code and imports only its memory', () => {
     const module = compileBuild(build);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual([...EXPORTS].sort());
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);

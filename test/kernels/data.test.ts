@@ -101,4 +101,23 @@ describe.each(buildsToTest())('%s build: data', (build) => {
     new Float32Array(h.memory.buffer, dst.ptr, n + 4)[n] = NaN;
     expect(h.k.allFinite(dst.ptr, n)).toBe(1);
   });
+
+  it('oneHotRows (by indices and by row) and copyRows with strides', () => {
+    const labels = h.putU8([3, 0, 2, 1, 9]);
+    const indices = h.putU32([4, 0, 2]);
+    const out = h.allocF32(3 * 6);
+    h.k.oneHotRows(out + 4, 6, labels, indices, 3, 4);
+    // Rows start one float in and are 6 apart: label 9 (out of range) → zeros, 3 → float 7+3, 2 → float 13+2.
+    const expected = new Array(18).fill(0);
+    expected[10] = 1;
+    expected[15] = 1;
+    expect([...h.readF32(out, 18)]).toEqual(expected);
+    const direct = h.allocF32(2 * 4);
+    h.k.oneHotRows(direct, 4, labels, 0, 2, 4);
+    expect([...h.readF32(direct, 8)]).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+    const src = h.putF32([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const dst = h.allocF32(3 * 2);
+    h.k.copyRows(dst, 2, src, 3, 3, 2);
+    expect([...h.readF32(dst, 6)]).toEqual([1, 2, 4, 5, 7, 8]);
+  });
 });

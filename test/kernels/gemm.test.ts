@@ -40,10 +40,10 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const plain = h.readF32(out.ptr, M * N);
     expectClose(plain, ref, tol, `gemmNN ${M}x${K}x${N}${withBias ? '+bias' : ''}`);
     // An activation code: the same products, the activation applied as they are stored: the bits of
-    // gemmNN then the activation's own kernel.
+    // gemmNN then the activation's own kernel (relu, which has none, against max(x, 0)).
     const separate = h.allocF32(M * N);
     const activations: [number, string, (at: number, n: number) => void][] = [
-      [1, 'relu', (at, n) => h.k.reluForward(at, at, n)],
+      [1, 'relu', (at, n) => h.writeF32(at, h.readF32(at, n).map((v) => Math.max(v, 0) + 0))],
       [2, 'leaky relu', (at, n) => h.k.leakyReluForward(at, at, n, 0.2)],
       [3, 'sigmoid', (at, n) => h.k.sigmoidForward(at, at, n)],
       [4, 'tanh', (at, n) => h.k.tanhForward(at, at, n)],
@@ -77,14 +77,16 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     h.reset();
   }
 
+  // The input gradient's product dX = dZ·Wᵀ, as the engine computes it: Wᵀ by transpose, then gemmNN.
   function checkNT(M: number, K: number, N: number, seed: number) {
     const rng = mulberry32(seed);
     const a = h.randomF32(M * K, rng), b = h.randomF32(N * K, rng);
-    const scratch = h.allocF32(K * N);
+    const transposed = h.allocF32(K * N);
     const out = h.randomF32(M * N, rng);
-    h.k.gemmNT(out.ptr, a.ptr, b.ptr, scratch, M, K, N);
+    h.k.transpose(transposed, b.ptr, N, K);
+    h.k.gemmNN(out.ptr, a.ptr, transposed, 0, M, K, N, 0, 0);
     const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[i * K + k], (k, j) => b.data[j * K + k]);
-    expectClose(h.readF32(out.ptr, M * N), ref, tol, `gemmNT ${M}x${K}x${N}`);
+    expectClose(h.readF32(out.ptr, M * N), ref, tol, `transpose + gemmNN ${M}x${K}x${N}`);
     expectSameBits(h.readF32(b.ptr, N * K), b.data, 'b unchanged');
     h.reset();
   }
@@ -128,12 +130,12 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     checkTN(17, 783, 5, 4);
   });
 
-  it('gemmNT through its scratch, every M, K, N in {1,3,4,5,12,17}', () => {
+  it('a·bᵀ by transpose + gemmNN, every M, K, N in {1,3,4,5,12,17}', () => {
     let seed = 3000;
     for (const M of SMALL) for (const K of SMALL) for (const N of SMALL) checkNT(M, K, N, seed++);
   });
 
-  it('gemmNT on input-gradient shapes (256×64×784, 64×256×784) and odd ones (5×785×3, 17×3×783)', () => {
+  it('a·bᵀ by transpose + gemmNN on input-gradient shapes (256×64×784, 64×256×784) and odd ones (5×785×3, 17×3×783)', () => {
     checkNT(256, 64, 784, 1);
     checkNT(64, 256, 784, 2);
     checkNT(5, 785, 3, 3);
@@ -183,7 +185,7 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     h.k.transpose(whole, inp.ptr, rows, cols);
     h.writeF32(banded, new Float32Array(rows * cols).fill(-7));
     for (const [from, to] of [[0, 5], [5, 12], [12, 17]]) {
-      h.k.transposeInto(banded + from * 4, inp.ptr + from * cols * 4, to - from, cols, rows);
+      h.k.transposeInto(banded + from * 4, rows, inp.ptr + from * cols * 4, to - from, cols);
       const got = h.readF32(banded, rows * cols);
       for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) {
         const expected = i < to ? inp.data[i * cols + j] : -7;

@@ -20,7 +20,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
     const p = h.randomF32(n, rng), g = h.randomF32(n, rng);
     const lr = f(0.01);
     const before = h.snapshot();
-    h.k.sgdStep(p.ptr, p.ptr, g.ptr, 0, 0, n, lr, 0, 0);
+    h.k.sgdStep(p.ptr, 0, p.ptr, 0, g.ptr, n, lr, 0, 0);
     const got = h.readF32(p.ptr, n);
     const ref = Array.from(p.data, (v, i) => v - lr * g.data[i]);
     expectClose(got, ref, (i) => REL * (Math.abs(p.data[i]) + Math.abs(lr * g.data[i])), 'params');
@@ -30,7 +30,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
     expect(after).toEqual(before);
     // The Nesterov flag makes no difference without momentum.
     h.writeF32(p.ptr, p.data);
-    h.k.sgdStep(p.ptr, p.ptr, g.ptr, 0, 0, n, lr, 0, 1);
+    h.k.sgdStep(p.ptr, 0, p.ptr, 0, g.ptr, n, lr, 0, 1);
     expectSameBits(h.readF32(p.ptr, n), got, 'nesterov without momentum');
   });
 
@@ -39,7 +39,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
       const rng = mulberry32(100 + n);
       const p = h.randomF32(n, rng), g = h.randomF32(n, rng), v = h.randomF32(n, rng, -0.1, 0.1);
       const lr = f(0.01), mu = f(0.9);
-      h.k.sgdStep(p.ptr, p.ptr, g.ptr, v.ptr, v.ptr, n, lr, mu, nesterov);
+      h.k.sgdStep(p.ptr, v.ptr, p.ptr, v.ptr, g.ptr, n, lr, mu, nesterov);
       // Keras: v = μ·v - lr·g; p += v, or with Nesterov p += μ·v - lr·g (the new v).
       const vRef = Array.from(v.data, (vi, i) => mu * vi - lr * g.data[i]);
       const vMag = Array.from(v.data, (vi, i) => Math.abs(mu * vi) + Math.abs(lr * g.data[i]));
@@ -57,7 +57,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
     const pRef = Float64Array.from(p.data), vRef = new Float64Array(n);
     for (let step = 0; step < 3; step++) {
       const g = h.randomF32(n, rng);
-      h.k.sgdStep(p.ptr, p.ptr, g.ptr, v, v, n, lr, mu, 0);
+      h.k.sgdStep(p.ptr, v, p.ptr, v, g.ptr, n, lr, mu, 0);
       for (let i = 0; i < n; i++) { vRef[i] = mu * vRef[i] - lr * g.data[i]; pRef[i] += vRef[i]; }
     }
     expectClose(h.readF32(p.ptr, n), pRef, 1e-6 * 4, 'params after 3 steps'); // |p| ≤ 1.2, ~4 ops/step
@@ -72,7 +72,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
       const m = h.randomF32(n, rng, -0.1, 0.1), v = h.randomF32(n, rng, 0, 0.01);
       const lr = 1e-3, b1 = f(0.9), b2 = f(0.999), eps = f(1e-7), t = 3;
       const alpha = f(lr * Math.sqrt(1 - b2 ** t) / (1 - b1 ** t));
-      h.k.adamStep(p.ptr, p.ptr, g.ptr, m.ptr, m.ptr, v.ptr, v.ptr, n, alpha, b1, b2, eps, decay);
+      h.k.adamStep(p.ptr, m.ptr, v.ptr, p.ptr, m.ptr, v.ptr, g.ptr, n, alpha, b1, b2, eps, decay);
       const mRef = [], vRef = [], pRef = [], pTol = [];
       for (let i = 0; i < n; i++) {
         const gi = g.data[i];
@@ -93,7 +93,7 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
   it('adamStep weight decay moves parameters toward 0 when the gradient is 0', () => {
     const n = 5;
     const p = h.putF32([1, -2, 0.5, 3, -4]), g = h.allocF32(n), m = h.allocF32(n), v = h.allocF32(n);
-    h.k.adamStep(p, p, g, m, m, v, v, n, 0.1, 0.9, 0.999, 1e-7, 0.25);
+    h.k.adamStep(p, m, v, p, m, v, g, n, 0.1, 0.9, 0.999, 1e-7, 0.25);
     expect([...h.readF32(p, n)]).toEqual([0.75, -1.5, 0.375, 2.25, -3]);
     expect([...h.readF32(m, n)]).toEqual([0, 0, 0, 0, 0]);
     expect([...h.readF32(v, n)]).toEqual([0, 0, 0, 0, 0]);
@@ -104,18 +104,18 @@ describe.each(buildsToTest())('%s build: optimizers', (build) => {
     const p = h.randomF32(n, rng), g = h.randomF32(n, rng);
     const m = h.randomF32(n, rng, -0.1, 0.1), v = h.randomF32(n, rng, 0, 0.01);
     const pOut = h.allocF32(n), mOut = h.allocF32(n), vOut = h.allocF32(n);
-    h.k.adamStep(pOut, p.ptr, g.ptr, mOut, m.ptr, vOut, v.ptr, n, 1e-3, 0.9, 0.999, 1e-7, 4e-6);
+    h.k.adamStep(pOut, mOut, vOut, p.ptr, m.ptr, v.ptr, g.ptr, n, 1e-3, 0.9, 0.999, 1e-7, 4e-6);
     expectSameBits(h.readF32(p.ptr, n), p.data, 'params in');
     expectSameBits(h.readF32(m.ptr, n), m.data, 'm in');
     expectSameBits(h.readF32(v.ptr, n), v.data, 'v in');
-    h.k.adamStep(p.ptr, p.ptr, g.ptr, m.ptr, m.ptr, v.ptr, v.ptr, n, 1e-3, 0.9, 0.999, 1e-7, 4e-6);
+    h.k.adamStep(p.ptr, m.ptr, v.ptr, p.ptr, m.ptr, v.ptr, g.ptr, n, 1e-3, 0.9, 0.999, 1e-7, 4e-6);
     expectSameBits(h.readF32(pOut, n), h.readF32(p.ptr, n), 'params');
     expectSameBits(h.readF32(mOut, n), h.readF32(m.ptr, n), 'm');
     expectSameBits(h.readF32(vOut, n), h.readF32(v.ptr, n), 'v');
     const q = h.randomF32(n, rng), vel = h.randomF32(n, rng), qOut = h.allocF32(n), velOut = h.allocF32(n);
-    h.k.sgdStep(qOut, q.ptr, g.ptr, velOut, vel.ptr, n, 0.1, 0.9, 1);
+    h.k.sgdStep(qOut, velOut, q.ptr, vel.ptr, g.ptr, n, 0.1, 0.9, 1);
     expectSameBits(h.readF32(q.ptr, n), q.data, 'sgd params in');
-    h.k.sgdStep(q.ptr, q.ptr, g.ptr, vel.ptr, vel.ptr, n, 0.1, 0.9, 1);
+    h.k.sgdStep(q.ptr, vel.ptr, q.ptr, vel.ptr, g.ptr, n, 0.1, 0.9, 1);
     expectSameBits(h.readF32(qOut, n), h.readF32(q.ptr, n), 'sgd params');
     expectSameBits(h.readF32(velOut, n), h.readF32(vel.ptr, n), 'sgd velocity');
   });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoencoder, type AutoencoderOptions, type QuantizedAutoencoder } from '../../src/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
+import { internalsOf } from '../../src/model/autoencoder.js';
 import { packWeights, activationRange, type QuantizedLayer } from '../../src/model/quantized.js';
 import { crc32 } from '../../src/util/crc32.js';
 import { buildsToTest, KernelHarness, mulberry32 } from '../helpers/kernel-harness.js';
@@ -57,12 +58,12 @@ describe.each(buildsToTest())('int8 kernels (%s build)', (build) => {
       data.set(h.readF32(ptr, rows * K));
       const q = h.alloc(2 * rows * Kpad), s = h.allocF32(rows);
       const qmax = activationRange(Kpad);
-      h.k.quantizeRows(q, s, ptr, rows, K, Kpad, qmax);
+      h.k.quantizeRows(q, Kpad, s, ptr, rows, K, qmax);
       const ref = refQuantizeRows(data, rows, K, Kpad, qmax);
       expect(Array.from(new Int16Array(h.memory.buffer, q, rows * Kpad))).toEqual(Array.from(ref.q));
       expect(Array.from(h.readF32(s, rows))).toEqual(Array.from(ref.scales));
       const px = h.randomU8(rows * K, rng);
-      h.k.quantizeU8Rows(q, s, px.ptr, rows, K, Kpad);
+      h.k.quantizeU8Rows(q, Kpad, s, px.ptr, rows, K);
       const expected = new Int16Array(rows * Kpad);
       for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) expected[r * Kpad + k] = px.data[r * K + k];
       expect(Array.from(new Int16Array(h.memory.buffer, q, rows * Kpad))).toEqual(Array.from(expected));
@@ -73,7 +74,7 @@ describe.each(buildsToTest())('int8 kernels (%s build)', (build) => {
       const ints = h.readF32(asFloats, rows * K);
       for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) expect(ints[r * K + k]).toBe(ref.q[r * Kpad + k]);
       expect(Array.from(h.readF32(s, rows))).toEqual(Array.from(ref.scales));
-      h.k.f32ToI16Rows(q, asFloats, rows, K, Kpad);
+      h.k.f32ToI16Rows(q, Kpad, asFloats, rows, K);
       expect(Array.from(new Int16Array(h.memory.buffer, q, rows * Kpad))).toEqual(Array.from(ref.q));
       h.checkGuards();
     }
@@ -182,7 +183,7 @@ describe('the quantized forward', () => {
       const q = await ae.quantize();
       const D = q.inputSize, rows = 7, rng = mulberry32(2);
       const x = new Float32Array(rows * D).map(() => rng());
-      const layers = layersOf(q), codeLayer = (ae as unknown as { engine: { spec: { codeLayer: number } } }).engine.spec.codeLayer;
+      const layers = layersOf(q), codeLayer = internalsOf(ae).engine.spec.codeLayer;
       const codes = q.encode(x);
       expect(maxDiff(codes, floatForward(layers, x, rows, 0, codeLayer))).toBeLessThan(2e-3);
       expect(maxDiff(q.decode(codes), floatForward(layers, codes, rows, codeLayer + 1, layers.length - 1))).toBeLessThan(2e-3);
