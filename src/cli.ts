@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `wasm-autoencoder` command (package.json "bin"); `wasm-autoencoder --help` lists the commands.
 import { main, report } from './cli/main.js';
+import { relaxedRestart } from './cli/relaxed.js';
 
 // Whatever escapes the commands still ends as one line and exit code 1.
 process.on('uncaughtException', (error) => {
@@ -19,4 +20,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+const restart = relaxedRestart(args);
+process.exitCode = restart ? await restart() : await main(args);

@@ -3,6 +3,7 @@ import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, intOption, optionsOrHel
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, shapeOf, sourceChoice, sourceGroup } from './common.js';
 import { checkWritable, writeAtomic } from './files.js';
 import { firstImages } from './images.js';
+import { outputFormat } from './formats.js';
 import { autoScale, imagesIdx, panelsPng } from './output.js';
 
 export const PICTURE_OPTIONS: OptionGroup['options'] = {
@@ -57,6 +58,8 @@ export async function reconstruct(args: string[]): Promise<number> {
   sourceChoice(values);
   const modelPath = str(values, 'model') ?? 'model.wae';
   const out = str(values, 'out') ?? 'reconstructions.png';
+  outputFormat('reconstruct', '--out', out, ['png'] as const);
+  if (picture.idx !== undefined) outputFormat('reconstruct', '--idx', picture.idx, ['idx'] as const);
   await checkWritable(out, '--out');
   if (picture.idx !== undefined) await checkWritable(picture.idx, '--idx');
   const model = await loadModel(modelPath, runtime);
@@ -66,9 +69,10 @@ export async function reconstruct(args: string[]): Promise<number> {
     const shown = Math.min(picture.count, batch.count);
     let evaluation, all: Float32Array | undefined, some: Float32Array;
     try {
-      evaluation = model.evaluate(batch.images);
-      if (picture.idx !== undefined) all = model.reconstruct(batch.images);
-      some = all ?? model.reconstruct(firstImages(batch, shown).images);
+      const labels = batch.labels;
+      evaluation = model.evaluate(batch.images, { labels });
+      if (picture.idx !== undefined) all = model.reconstruct(batch.images, { labels });
+      some = all ?? model.reconstruct(firstImages(batch, shown).images, { labels: labels?.subarray(0, shown) });
     } catch (error) {
       throw libraryError(error);
     }
