@@ -108,10 +108,11 @@ export function readCodeStreamHeader(bytes: Uint8Array, fn: string): CodeStreamH
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bits = bytes[5], latent = view.getUint16(6, true), count = view.getUint32(8, true);
   const flags = bytes[28], reserved = bytes[29] | bytes[30] | bytes[31];
-  const bitsOk = (bits >= 1 && bits <= 8) || (bits === EXACT_BITS && version >= 2);
+  const bitsOk = (bits >= 1 && bits <= 8) || bits === EXACT_BITS;
   if (!bitsOk || latent < 1 || count < 1 || flags > 1 || reserved !== 0) {
-    throw new Error(`${fn}: the stream's header is corrupted (version ${version}, bits ${bits}, latent ${latent}, count ${count}, flags ${flags}, reserved bytes ${reserved === 0 ? 'zero' : 'not zero'})`);
+    throw new Error(`${fn}: the stream's header is corrupted (bits ${bits}, latent ${latent}, count ${count}, flags ${flags}, reserved bytes ${reserved === 0 ? 'zero' : 'not zero'})`);
   }
+  if (bits === EXACT_BITS && version === 1) throw new Error(`${fn}: the stream's header is corrupted (bits 32, f32 codes, in a version 1 stream, which has 1 to 8)`);
   const labelled = flags === 1;
   // The length must match to the byte, so a count can never claim more codes than the stream holds.
   const { table, codes } = sizes(count, latent, bits);
