@@ -97,12 +97,13 @@ export interface CodeStreamHeader {
  */
 export function readCodeStreamHeader(bytes: Uint8Array, fn: string): CodeStreamHeader {
   if (!(bytes instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array from compress()`);
-  if (bytes.length < HEADER + 4) throw new Error(`${fn}: the stream is truncated: ${bytes.length} bytes, a stream has at least ${HEADER + 4}`);
-  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  // The magic first (when there are 4 bytes): a file of another kind is named as such, not as truncated.
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (magic === 'WAEC') {
     throw new Error(`${fn}: this is a code file of wasm-autoencoder 0.1's encode (magic 'WAEC'), a format no longer read; encode the images again`);
   }
-  if (magic !== MAGIC) throw new Error(`${fn}: not a wasm-autoencoder code stream (expected magic '${MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
+  if (bytes.length >= 4 && magic !== MAGIC) throw new Error(`${fn}: not a wasm-autoencoder code stream (expected magic '${MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
+  if (bytes.length < HEADER + 4) throw new Error(`${fn}: the stream is truncated: ${bytes.length} bytes, a stream has at least ${HEADER + 4}`);
   const version = bytes[4];
   if (version !== 1 && version !== VERSION) throw new Error(`${fn}: stream format version ${version} is not supported (this library reads versions 1 and ${VERSION})`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
