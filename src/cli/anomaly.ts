@@ -1,6 +1,6 @@
 // `wasm-autoencoder anomaly`: one anomaly score per image, and with a reference set of normal
 // images a threshold above which an image is called anomalous.
-import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, numberOption, optionsOrHelp, str, type OptionGroup } from './args.js';
+import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, intOption, numberOption, optionsOrHelp, str, type OptionGroup } from './args.js';
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, checkFits, checkLabels, imagesForModel, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, writeAtomic } from './files.js';
@@ -51,8 +51,7 @@ export async function anomaly(args: string[]): Promise<number> {
   if (quantile === undefined && (refRaw !== undefined || refLimitRaw !== undefined)) {
     throw new UsageError('--reference and --reference-limit set the threshold: give --threshold-quantile too');
   }
-  const refLimit = refLimitRaw === undefined ? undefined : numberOption('--reference-limit', refLimitRaw, 1, Number.MAX_SAFE_INTEGER);
-  if (refLimit !== undefined && !Number.isInteger(refLimit)) throw new UsageError(`--reference-limit must be a positive integer, got '${refLimitRaw}'`);
+  const refLimit = refLimitRaw === undefined ? undefined : intOption('--reference-limit', refLimitRaw, 1, Number.MAX_SAFE_INTEGER);
   const out = str(values, 'out');
   const format = out === undefined ? 'text' : outputFormat('anomaly', '--out', out, ['csv', 'json', 'text'] as const);
   const runtime = runtimeChoice(values);
