@@ -36,3 +36,18 @@ export function outputFormat<F extends OutputFormat>(command: string, flag: stri
   throw new UsageError(`${flag} ${path}: ${command} writes ${describeFormats(formats)}, chosen by the name's ending; ` +
     `${extensionOf(path)} is none of them`);
 }
+
+/** Names of formats no command writes, refused where a command writes a file of its own kind. */
+const OTHER_IMAGE = /\.(jpe?g|gif|bmp|webp|tiff?)$/i;
+
+/**
+ * For outputs of one kind whose name is free (model files): refuses a name that asks for another
+ * format (m.png, m.json), so that the bytes never contradict the name.
+ */
+export function refuseOtherFormat(command: string, flag: string, path: string, what: string): void {
+  const claimed = (Object.keys(ENDINGS) as OutputFormat[]).find((f) => ENDINGS[f].pattern.test(path));
+  if (claimed !== undefined || OTHER_IMAGE.test(path)) {
+    throw new UsageError(`${flag} ${path}: ${command} writes ${what}, and ${extensionOf(path)} names ` +
+      `${claimed !== undefined ? ENDINGS[claimed].what : 'an image format'}; give another name (like model.wae)`);
+  }
+}

@@ -7,6 +7,7 @@ import {
 import { IMAGES_HELP, RUNTIME_GROUP, checkFits, checkLabels, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
+import { refuseOtherFormat } from './formats.js';
 import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom } from './images.js';
 import { MNIST_CLASSES, labelledTrainingSource, type LabelledBatch } from './labelled.js';
 import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
@@ -247,6 +248,7 @@ export async function train(args: string[]): Promise<number> {
   if (p.conditional && choice.images !== undefined && p.labels === undefined) {
     throw new UsageError('--conditional needs a label per image: give --labels FILE (an IDX file of u8 labels) with --images');
   }
+  refuseOtherFormat('train', '--out', p.out, 'a model file');
   await checkWritable(p.out, '--out');
   const source = await labelledTrainingSource(choice, p.labels);
   let train = source.set, validation: LabelledBatch | undefined;

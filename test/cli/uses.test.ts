@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { Autoencoder, fitDefaults } from '../../dist/index.js';
+import { Autoencoder, fitDefaults, supportsRelaxedSimd } from '../../dist/index.js';
 import { loadMnist } from '../../dist/mnist.js';
 import { wantsRelaxedRestart } from '../../dist/cli/relaxed.js';
 import { expectOneLineError, readIdxFile, runCli, type CliResult } from '../helpers/cli.js';
@@ -155,6 +155,33 @@ describe('relaxed SIMD on Node 20', () => {
     expect(wantsRelaxedRestart(['train'], { WASM_AUTOENCODER_NO_RELAXED: '1' }, false, true)).toBe(false);
     expect(wantsRelaxedRestart(['train'], env, true, true)).toBe(false);
     expect(wantsRelaxedRestart(['train'], env, false, false)).toBe(false);
+  });
+
+  it('passes a signal through the restart both ways: SIGTERM ends the restarted command, and the command ends by it', async () => {
+    const child = spawn(process.execPath, [CLI, 'train', '--limit', '500', '--epochs', '100000', '--batch-size', '50', '--threads', '1', '--out', 'never.wae'], { cwd: dir });
+    let stderr = '';
+    const started = new Promise<void>((done) => child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      if (/^epoch 1\//m.test(stderr)) done();
+    }));
+    const ended = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
+    await started;
+    const restarted = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim();
+    // Node 20 and 21 restart (this process runs without the flag, as a user's would); later ones need not.
+    const major = Number(process.versions.node.split('.')[0]);
+    if (wantsRelaxedRestart(['train'], {}, supportsRelaxedSimd(), major === 20 || major === 21)) {
+      expect(restarted).toMatch(/--experimental-wasm-relaxed-simd .*cli\.js train/);
+    } else {
+      expect(restarted).not.toMatch(/cli\.js train/);
+    }
+    child.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
+    for (const line of restarted.split('\n').filter((l) => /cli\.js train/.test(l))) {
+      const pid = Number(line.trim().split(/\s+/)[0]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    }
+    expect(existsSync(join(dir, 'never.wae'))).toBe(false);
   });
 
   it('passes the exit code through the restart', async () => {
@@ -373,10 +400,12 @@ describe('output formats come from the file name', () => {
       [['denoise', '--model', 'denoise.wae', '--out', 'd.bmp'], /--out d\.bmp: denoise writes PNG/],
       [['anomaly', '--model', 'dense.wae', '--out', 'scores.png'], /--out scores\.png: anomaly writes CSV \(\.csv\), JSON \(\.json\) or text \(\.txt\)/],
       [['reconstruct', '--model', 'dense.wae', '--out', 'r.idx'], /--out r\.idx: reconstruct writes PNG \(\.png\)/],
+      [['train', '--limit', '10', '--out', 'model.png'], /--out model\.png: train writes a model file, and '\.png' names PNG; give another name/],
+      [['train', '--limit', '10', '--out', 'model.jpg'], /--out model\.jpg: train writes a model file, and '\.jpg' names an image format/],
     ];
     const results = await Promise.all(cases.map(([args]) => run([...args, '--threads', '1'])));
     results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
-    for (const name of ['d.jpg', 's.gif', 'strip', 'c.png', 'codes.txt', 'd.jpeg', 'd.bmp', 'scores.png', 'r.idx']) expect(existsSync(join(dir, name))).toBe(false);
+    for (const name of ['d.jpg', 's.gif', 'strip', 'c.png', 'codes.txt', 'd.jpeg', 'd.bmp', 'scores.png', 'r.idx', 'model.png', 'model.jpg']) expect(existsSync(join(dir, name))).toBe(false);
   });
 
   it('decode writes a PNG or a gzipped IDX by the name', async () => {
