@@ -60,7 +60,8 @@ export function decodeCodesJson(bytes: Uint8Array, path: string): Codes {
     const row = codes[r] as unknown[];
     for (let j = 0; j < latent; j++) {
       const v: unknown = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`codes[${r}][${j}] must be a finite number, got ${JSON.stringify(v)}`);
+      // Finite as an f32 too: 1e39 is a finite double that becomes Infinity in a Float32Array.
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw bad(`codes[${r}][${j}] must be a finite number within the f32 range, got ${JSON.stringify(v)}`);
       values[r * latent + j] = v;
     }
   }
