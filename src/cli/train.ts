@@ -284,7 +284,7 @@ export async function train(args: string[]): Promise<number> {
         'optimizer starts afresh (its moments and step count from zero), so training does not continue exactly where it stopped\n');
     }
   } else {
-    const conditional = p.conditional ? { conditional: { classes: classesOf(train, choice.images === undefined) } } : {};
+    const conditional = p.conditional ? { conditional: { classes: classesOf(source.set, choice.images === undefined) } } : {};
     try {
       model = await Autoencoder.create({ ...p.model, ...conditional, inputShape: [train.height, train.width, train.channels], ...runtime });
     } catch (error) {
