@@ -26,7 +26,7 @@ try {
   execFileSync(process.execPath, [CLI, 'train', '--limit', '1000', '--threads', '1', '--out', 'm.wae'], { cwd: dir, stdio: 'ignore' });
   const jobs = {
     'anomaly, 100 images (short)': ['anomaly', '--model', 'm.wae', '--limit', '100', '--threads', '1', '--out', 'a.csv'],
-    'train, 10,000 images, 2 epochs': ['train', '--limit', '10000', '--epochs', '2', '--threads', '1', '--out', 't.wae'],
+    'train, 20,000 images, 3 epochs': ['train', '--limit', '20000', '--epochs', '3', '--threads', '1', '--out', 't.wae'],
   };
   for (const [name, args] of Object.entries(jobs)) {
     const restart = [], plain = [];
