@@ -431,16 +431,6 @@ describe('optimizer options that would do nothing', () => {
 });
 
 describe('code files whose headers claim more than they hold', () => {
-  /** CRC-32/ISO-HDLC bit by bit, apart from the library's. */
-  function crc32(bytes: Uint8Array): number {
-    let c = 0xffffffff;
-    for (const byte of bytes) {
-      c ^= byte;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    }
-    return (c ^ 0xffffffff) >>> 0;
-  }
-
   /** A code stream's header (src/io/codeStream.ts: version 2, f32 codes) claiming `count` codes of
    *  `latent` values, with only `valueBytes` bytes after it and a valid CRC-32. */
   function claimingStream(count: number, latent: number, valueBytes: number, modelId: string): Uint8Array {
