@@ -13,7 +13,7 @@ const SAMPLING: OptionGroup = {
   options: {
     count: { type: 'string', value: 'N', help: 'images to draw (all of them are in the PNG)', default: '64' },
     seed: { type: 'string', value: 'N', help: 'seed of the draws: the same seed gives the same images', default: '0' },
-    label: { type: 'string', value: 'K', help: 'conditional models: draw images of class K', default: 'every class in turn, one row per class' },
+    label: { type: 'string', value: 'K', help: 'conditional models: draw images of class K', default: 'every class in turn, one column per class' },
   },
 };
 

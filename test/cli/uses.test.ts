@@ -209,7 +209,13 @@ describe('sample', () => {
     ok(await run(['sample', '--model', 'cvae.wae', '--label', '3', '--count', '5', ...EXACT, '--out', 'threes.idx', '--idx-type', 'f32']));
     const cvae = await load('cvae.wae');
     expect(Array.from(readIdxFile(await file('threes.idx')).values)).toEqual(Array.from(cvae.sample(5, { label: 3 })));
+    // Without --label: the classes in turn, a column each in the PNG.
+    ok(await run(['sample', '--model', 'cvae.wae', '--count', '20', ...EXACT, '--out', 'classes.idx', '--idx-type', 'f32']));
+    const labels = Uint8Array.from({ length: 20 }, (_, i) => i % 10);
+    expect(Array.from(readIdxFile(await file('classes.idx')).values)).toEqual(Array.from(cvae.sample(20, { labels })));
     await cvae.dispose();
+    ok(await run(['sample', '--model', 'cvae.wae', '--count', '20', ...EXACT, '--out', 'classes.png']));
+    expect(decodePng(await file('classes.png')).width).toBe(gridWidth(10, 3));
     const [plain, notConditional] = await Promise.all([
       run(['sample', '--model', 'dense.wae', '--out', 'never.png']),
       run(['sample', '--model', 'vae.wae', '--label', '3', '--out', 'never.png']),
