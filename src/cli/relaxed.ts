@@ -4,6 +4,7 @@
 // exit code (or signal) passed through. WASM_AUTOENCODER_RELAXED_RESTART marks the second run, so
 // it never restarts again; --no-relaxed, --kernels simd or WASM_AUTOENCODER_NO_RELAXED=1 opt out.
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { supportsRelaxedSimd } from '../index.js';
 
 export const RESTART_ENV = 'WASM_AUTOENCODER_RELAXED_RESTART';
@@ -44,9 +45,10 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function restart(args: readonly string[]): Promise<number> {
   // Its own process group, so that a terminal's Ctrl-C reaches it once (forwarded from here), not
-  // twice (train reads a second Ctrl-C as "quit without saving").
+  // twice (train reads a second Ctrl-C as "quit without saving"). Not on Windows, where a detached
+  // child gets a console window of its own.
   const child = spawn(process.execPath, [...process.execArgv, RELAXED_FLAG, process.argv[1], ...args],
-    { stdio: 'inherit', env: { ...process.env, [RESTART_ENV]: '1' }, detached: true });
+    { stdio: 'inherit', env: { ...process.env, [RESTART_ENV]: '1' }, detached: process.platform !== 'win32' });
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };
@@ -67,7 +69,7 @@ function restart(args: readonly string[]): Promise<number> {
       if (signal !== null) {
         // Ended by a signal: end the same way, so that a caller sees what the user's shell would.
         process.kill(process.pid, signal);
-        resolve(128 + 1);
+        resolve(128 + (osConstants.signals as Partial<Record<NodeJS.Signals, number>>)[signal]!); // where that did not end it (Windows)
         return;
       }
       resolve(code ?? 1);

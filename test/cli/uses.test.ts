@@ -190,6 +190,28 @@ describe('relaxed SIMD on Node 20', () => {
   });
 });
 
+describe('reconstruct and encode on MNIST', () => {
+  it('reconstruct prints the MSE ae.evaluate gives and writes ae.reconstruct\'s images; encode writes ae.encode\'s codes', async () => {
+    const [rec, enc] = await Promise.all([
+      run(['reconstruct', '--model', 'dense.wae', '--limit', '60', ...EXACT, '--out', 'rec.png', '--idx', 'rec.idx', '--idx-type', 'f32']),
+      run(['encode', '--model', 'dense.wae', '--limit', '60', ...EXACT, '--out', 'codes.json']),
+    ]);
+    const model = await load('dense.wae');
+    const images = clean.subarray(0, 60 * IMAGE);
+    const { mse: expectedMse } = model.evaluate(images);
+    const m = /MSE (\S+)\s+PSNR (\S+) dB\s+over 60 images of MNIST test set/.exec(ok(rec).stdout);
+    expect(m, rec.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeCloseTo(expectedMse, 6);
+    expect(Array.from(readIdxFile(await file('rec.idx')).values)).toEqual(Array.from(model.reconstruct(images)));
+    expect(decodePng(await file('rec.png')).width).toBe(2 * gridWidth(5, 3) - 8);
+    const doc = JSON.parse(await readFile(join(dir, 'codes.json'), 'utf8')) as { latent: number; codes: number[][] };
+    ok(enc);
+    expect(doc.latent).toBe(16);
+    expect(doc.codes.flat()).toEqual(Array.from(model.encode(images)));
+    await model.dispose();
+  });
+});
+
 describe('sample', () => {
   it('draws --count images from the prior, as ae.sample does with the same seed', async () => {
     ok(await run(['sample', '--model', 'vae.wae', '--count', '12', '--seed', '7', ...EXACT, '--out', 'samples.idx', '--idx-type', 'f32']));
