@@ -41,7 +41,7 @@ function uniform(seed: number): () => number {
 }
 
 /** Pixels as [0, 1] values with `noise` added (gaussian clipped to [0, 1]). */
-export function addNoise(pixels: Uint8Array, noise: NoiseOptions, seed: number): Float32Array {
+function addNoise(pixels: Uint8Array, noise: NoiseOptions, seed: number): Float32Array {
   const next = uniform(seed);
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) {

@@ -15,7 +15,7 @@ const ENDINGS: Record<OutputFormat, { pattern: RegExp; shown: string; what: stri
 };
 
 /** "PNG (.png) or IDX (.idx, .idx.gz, -ubyte, -ubyte.gz)". */
-export function describeFormats(formats: readonly OutputFormat[]): string {
+function describeFormats(formats: readonly OutputFormat[]): string {
   const parts = formats.map((f) => `${ENDINGS[f].what} (${ENDINGS[f].shown})`);
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }

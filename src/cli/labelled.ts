@@ -28,7 +28,7 @@ async function mnist(trainLimit: number, testLimit: number): Promise<{ train: La
 }
 
 /** The first `count` labels of an IDX labels file (u8, dims [n], n ≥ count). */
-export async function readLabels(path: string, count: number): Promise<Uint8Array> {
+async function readLabels(path: string, count: number): Promise<Uint8Array> {
   const bytes = await readBytes(path, '--labels');
   let idx;
   try {

@@ -6,7 +6,7 @@ import { firstImages } from './images.js';
 import { outputFormat } from './formats.js';
 import { autoScale, imagesIdx, panelsPng } from './output.js';
 
-export const PICTURE_OPTIONS: OptionGroup['options'] = {
+const PICTURE_OPTIONS: OptionGroup['options'] = {
   count: { type: 'string', value: 'N', help: 'images shown in the PNG (the first N)', default: '25' },
   scale: { type: 'string', value: 'N', help: 'upscaling of each image in the PNG (1 to 16)', default: '4 for 16 px, 3 for 28 px, 1 from 64 px' },
   idx: { type: 'string', value: 'FILE', help: 'also write every image to an IDX file (gzipped if FILE ends in .gz)' },
@@ -33,14 +33,14 @@ Examples:
   ${PROGRAM} reconstruct --model mnist.wae
   ${PROGRAM} reconstruct --model faces.wae --images faces/ --count 16 --out faces.png --idx faces-out.idx`);
 
-export interface PictureChoice {
+interface PictureChoice {
   count: number;
   scale?: number;
   idx?: string;
   idxType: 'u8' | 'f32';
 }
 
-export function pictureChoice(values: ParsedOptions): PictureChoice {
+function pictureChoice(values: ParsedOptions): PictureChoice {
   const count = str(values, 'count'), scale = str(values, 'scale'), idxType = str(values, 'idx-type');
   return {
     count: count === undefined ? 25 : intOption('--count', count, 1, 10000),

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { supportsRelaxedSimd } from '../index.js';
 
-export const RESTART_ENV = 'WASM_AUTOENCODER_RELAXED_RESTART';
-export const NO_RELAXED_ENV = 'WASM_AUTOENCODER_NO_RELAXED';
-export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const RESTART_ENV = 'WASM_AUTOENCODER_RELAXED_RESTART';
+const NO_RELAXED_ENV = 'WASM_AUTOENCODER_NO_RELAXED';
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 /** The commands that run kernels (bench starts its own node with the flag). */
 const COMPUTING = new Set(['train', 'reconstruct', 'encode', 'decode', 'sample', 'interpolate', 'compress', 'decompress', 'denoise', 'anomaly']);
 

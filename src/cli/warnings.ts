@@ -4,7 +4,7 @@ import { PROGRAM } from './args.js';
 
 /** Steps per epoch below which a model barely trains (200 images at batch 256: one step, every
  *  reconstruction the same blur). */
-export const MIN_STEPS_PER_EPOCH = 10;
+const MIN_STEPS_PER_EPOCH = 10;
 
 /** The warning for an epoch of `images` images at `batchSize` (fit makes ⌈images / batch⌉ steps),
  *  or null when it has enough steps. */
