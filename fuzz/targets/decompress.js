@@ -1,6 +1,6 @@
 // Target `decompress`: ae.decompress(bytes) on streams from ae.compress(images)
-// (src/io/codeStream.ts): magic, version, bits, latent, count, model id, flags, per-dimension
-// offset and step, packed codes, labels, CRC-32. Structure-aware ops set the header fields to
+// (src/io/codeStream.ts): magic, version, bits (1-8, or 32: f32 codes without the table), latent,
+// count, model id, flags, per-dimension offset and step, packed codes, labels, CRC-32. Structure-aware ops set the header fields to
 // boundary values (alone, or with the payload resized to match), write NaN/∞ into the offsets and
 // steps, labels out of range, other model ids; the CRC is recomputed so that they reach past it.
 import fc from 'fast-check';
@@ -30,18 +30,19 @@ function inspectStream(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bits = bytes[5], latent = view.getUint16(6, true), count = view.getUint32(8, true), flags = bytes[28];
   const packed = Math.ceil((count * latent * bits) / 8);
-  const labelsAt = HEADER + 8 * latent + packed;
+  const table = bits === 32 ? 0 : 8 * latent;
+  const labelsAt = HEADER + table + packed;
   const withLabels = (flags & 1) !== 0;
   if (bytes.length !== labelsAt + (withLabels ? count : 0) + 4) return undefined;
-  const offsets = new Float32Array(latent), steps = new Float32Array(latent);
-  for (let j = 0; j < latent; j++) {
+  const offsets = new Float32Array(table / 8), steps = new Float32Array(table / 8);
+  for (let j = 0; j < table / 8; j++) {
     offsets[j] = view.getFloat32(HEADER + 4 * j, true);
     steps[j] = view.getFloat32(HEADER + 4 * (latent + j), true);
   }
   return {
     version: bytes[4], bits, latent, count, flags, modelId: new TextDecoder().decode(bytes.subarray(12, 28)),
     reserved: bytes.slice(29, 32), offsets, steps,
-    payload: bytes.slice(HEADER + 8 * latent, labelsAt),
+    payload: bytes.slice(HEADER + table, labelsAt),
     labels: withLabels ? bytes.slice(labelsAt, labelsAt + count) : undefined,
   };
 }
@@ -49,6 +50,11 @@ function inspectStream(bytes) {
 /** The codes an independent unpacking gives (value = offset + q·step, rounded to f32). */
 function referenceCodes(s) {
   const codes = new Float32Array(s.count * s.latent);
+  if (s.bits === 32) {
+    const view = new DataView(s.payload.buffer, s.payload.byteOffset, s.payload.byteLength);
+    for (let i = 0; i < codes.length; i++) codes[i] = view.getFloat32(4 * i, true);
+    return codes;
+  }
   let bit = 0;
   for (let i = 0; i < codes.length; i++) {
     let q = 0;
@@ -61,7 +67,8 @@ function referenceCodes(s) {
 
 function encodeStream(d) {
   const packed = d.payload.length;
-  const total = HEADER + 8 * d.offsets.length + packed + (d.labels ? d.labels.length : 0) + 4;
+  const table = 8 * d.offsets.length;
+  const total = HEADER + table + packed + (d.labels ? d.labels.length : 0) + 4;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set([0x57, 0x41, 0x45, 0x5a], 0);
@@ -76,8 +83,8 @@ function encodeStream(d) {
     view.setFloat32(HEADER + 4 * j, d.offsets[j], true);
     view.setFloat32(HEADER + 4 * (L + j), d.steps[j], true);
   }
-  out.set(d.payload, HEADER + 8 * L);
-  if (d.labels) out.set(d.labels, HEADER + 8 * L + packed);
+  out.set(d.payload, HEADER + table);
+  if (d.labels) out.set(d.labels, HEADER + table + packed);
   return fixCrc(out);
 }
 
@@ -95,14 +102,15 @@ function resizeTo(d, { count = d.count, latent = d.latent, bits = d.bits }, imag
   if (values > MAX_CRAFTED_VALUES && values <= MAX_TYPED_ARRAY) return false;
   d.count = count; d.latent = latent; d.bits = bits;
   const grow = (v, n, fill) => { const out = new Float32Array(n).fill(fill); out.set(v.subarray(0, n)); return out; };
-  d.offsets = grow(d.offsets, latent, 0);
-  d.steps = grow(d.steps, latent, 0.01);
+  // f32 codes (bits 32) have no offset/step table.
+  d.offsets = grow(d.offsets, bits === 32 ? 0 : latent, 0);
+  d.steps = grow(d.steps, bits === 32 ? 0 : latent, 0.01);
   d.payload = pattern(packed);
   if (d.labels) d.labels = new Uint8Array(count);
   return true;
 }
 
-const FIELD_VALUES = [...BOUNDARY_INTS, 2, 3, 8, 9, 255, 65535, 1 << 16, 1 << 20, 1 << 23, 1 << 24];
+const FIELD_VALUES = [...BOUNDARY_INTS, 2, 3, 8, 9, 32, 255, 65535, 1 << 16, 1 << 20, 1 << 23, 1 << 24];
 const SPECIAL_FLOATS = [NaN, Infinity, -Infinity, 3.4e38, -3.4e38, -0, 1e-45, 1e30];
 
 const docOp = fc.oneof(
@@ -140,8 +148,8 @@ const FORMAT = { parse: (bytes) => inspectStream(bytes), encode: encodeStream, a
 const FIELDS = [{ at: 5, width: 1, le: true }, { at: 6, width: 2, le: true }, { at: 8, width: 4, le: true }, { at: 28, width: 1, le: true }, { at: -4, width: 4, le: true }];
 
 const MODELS = [
-  { options: { inputShape: [4, 4, 1], encoder: [8], latent: 3, seed: 11 }, streams: [[1, 8], [3, 1], [5, 4], [2, 7]] },
-  { options: { inputShape: 6, encoder: [5], latent: 2, variational: true, conditional: { classes: 3 }, seed: 12 }, streams: [[3, 8], [1, 2]] },
+  { options: { inputShape: [4, 4, 1], encoder: [8], latent: 3, seed: 11 }, streams: [[1, 8], [3, 1], [5, 4], [2, 7], [3, 32]] },
+  { options: { inputShape: 6, encoder: [5], latent: 2, variational: true, conditional: { classes: 3 }, seed: 12 }, streams: [[3, 8], [1, 2], [2, 32]] },
   // MNIST-sized images from 2-bit codes: ~1,500 bytes out per byte in, so a small stream can claim
   // more images than memory holds.
   { options: { inputShape: [28, 28, 1], encoder: [8], latent: 2, seed: 13 }, streams: [[4, 1]] },
@@ -177,6 +185,9 @@ export const decompressTarget = {
     const { images, count, labels } = outcome.value;
     const s = inspectStream(bytes);
     if (!s) return wrong('silent wrong result: accepted a stream whose layout does not hold together', '');
+    if (s.version !== 1 && s.version !== 2) return wrong('silent wrong result: accepted an unknown format version', String(s.version));
+    if (s.bits === 32 && s.version !== 2) return wrong('silent wrong result: accepted f32 codes in a version 1 stream', '');
+    if (!allFinite(referenceCodes(s))) return wrong('silent wrong result: accepted codes that are not finite', '');
     if (count !== s.count) return wrong('silent wrong result: count differs from the stream', `${count} for ${s.count}`);
     if (!(images instanceof Float32Array) || images.length !== count * imageSizeOf(ae)) {
       return wrong('silent wrong result: images are not count × imageSize values', `${images?.length} for ${count} × ${imageSizeOf(ae)}`);

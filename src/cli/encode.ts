@@ -1,24 +1,29 @@
 // `wasm-autoencoder encode`: images → a code file.
 import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, optionsOrHelp, str, type OptionGroup } from './args.js';
-import { encodeCodesBinary, encodeCodesJson } from './codes.js';
+import { encodeCodesJson } from './codes.js';
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
+import { UsageError } from './errors.js';
 import { checkWritable, writeAtomic } from './files.js';
+import { outputFormat } from './formats.js';
 
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: { type: 'string', short: 'o', value: 'FILE', help: 'the code file', default: 'codes.waec' },
-    format: { type: 'string', value: 'binary|json', help: 'binary (f32, exact) or JSON (exact too, larger)', default: 'json if FILE ends in .json, else binary' },
+    out: { type: 'string', short: 'o', value: 'FILE', help: 'the code file: a code stream (.waez, .bin) or JSON (.json), by its name', default: 'codes.waez' },
+    format: { type: 'string', value: 'binary|json', help: 'must agree with the name of --out when given (kept for scripts)', default: 'from the name of --out' },
   },
 };
 
 const GROUPS = [MODEL_GROUP, sourceGroup('the 10,000 test images'), OUTPUT, RUNTIME_GROUP, HELP_OPTION];
 
 export const CODES_HELP = `Code files:
-  binary  16-byte header, little-endian: 'WAEC', u16 version (1), u16 dims (2), u32 count,
-          u32 latent; then count × latent f32 values, one code after the other.
-  json    { "latent": k, "codes": [[k numbers], ...] }
-  Both keep every f32 exactly: decode(encode(images)) gives the same values as reconstruct.`;
+  binary  the library's code stream (ae.compress with bits 32; 'WAEZ', versioned, CRC-32 checked):
+          the codes as f32, exactly, with the model's id, so that only that model decodes them
+          (compress writes the same format with codes of 1 to 8 bits).
+  json    { "latent": k, "codes": [[k numbers], ...] } (and "labels" for conditional models);
+          any model with codes of k values decodes it.
+  Both keep every f32 exactly: decode(encode(images)) gives the same values as reconstruct.
+  Files of wasm-autoencoder 0.1's encode ('WAEC') are no longer read: encode the images again.`;
 
 export const ENCODE_HELP = formatHelp(`${PROGRAM} encode [options]`,
   "Runs images through a model's encoder and writes their codes (one per image) to a code file.",
@@ -28,7 +33,7 @@ export const ENCODE_HELP = formatHelp(`${PROGRAM} encode [options]`,
 ${IMAGES_HELP}
 
 Examples:
-  ${PROGRAM} encode --model mnist.wae --out codes.waec
+  ${PROGRAM} encode --model mnist.wae --limit 100 --out codes.waez
   ${PROGRAM} encode --model faces.wae --images faces/ --out faces.json`);
 
 export async function encode(args: string[]): Promise<number> {
@@ -36,22 +41,26 @@ export async function encode(args: string[]): Promise<number> {
   if (!values) return 0;
   const runtime = runtimeChoice(values);
   sourceChoice(values);
-  const out = str(values, 'out') ?? 'codes.waec';
+  const out = str(values, 'out') ?? 'codes.waez';
+  const format = outputFormat('encode', '--out', out, ['codes', 'json'] as const) === 'json' ? 'json' : 'binary';
   const formatRaw = str(values, 'format');
-  const format = formatRaw === undefined ? (/\.json$/i.test(out) ? 'json' : 'binary') : choiceOption('--format', formatRaw, ['binary', 'json'] as const);
+  if (formatRaw !== undefined && choiceOption('--format', formatRaw, ['binary', 'json'] as const) !== format) {
+    throw new UsageError(`--format ${formatRaw} disagrees with --out ${out}, whose name asks for ${format}`);
+  }
   await checkWritable(out, '--out');
   const modelPath = str(values, 'model') ?? 'model.wae';
   const model = await loadModel(modelPath, runtime);
   try {
     const batch = await imagesForModel(values, model, modelPath);
-    let codes: Float32Array;
+    let bytes: Uint8Array | string;
     try {
-      codes = model.encode(batch.images);
+      bytes = format === 'json'
+        ? encodeCodesJson({ count: batch.count, latent: model.latentSize, values: model.encode(batch.images, { labels: batch.labels }), labels: batch.labels })
+        : model.compress(batch.images, { bits: 32, labels: batch.labels });
     } catch (error) {
       throw libraryError(error);
     }
-    const file = { count: batch.count, latent: model.latentSize, values: codes };
-    await writeAtomic(out, format === 'json' ? encodeCodesJson(file) : encodeCodesBinary(file));
+    await writeAtomic(out, bytes);
     process.stdout.write(`wrote ${out} (${batch.count.toLocaleString('en-US')} codes of ${model.latentSize} values, ${format}) from ${batch.name}\n`);
     return 0;
   } finally {

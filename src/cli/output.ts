@@ -3,6 +3,9 @@ import { gzipSync } from 'node:zlib';
 import { encode as encodePngRgb } from 'fast-png';
 import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../image.js';
 import { encodeIdx } from '../idx.js';
+import { choiceOption, intOption, str, type OptionGroup, type ParsedOptions } from './args.js';
+import { writeAtomic } from './files.js';
+import { outputFormat } from './formats.js';
 
 export interface Shape {
   height: number;
@@ -35,8 +38,7 @@ function plane(images: Uint8Array | Float32Array, count: number, shape: Shape, c
  * one-channel images, RGB for three or more (the first three channels), grey from the first
  * channel for two.
  */
-export function panelsPng(panels: Panel[], count: number, shape: Shape, scale = autoScale(shape)): Uint8Array {
-  const cols = Math.ceil(Math.sqrt(count));
+export function panelsPng(panels: Panel[], count: number, shape: Shape, scale = autoScale(shape), cols = Math.ceil(Math.sqrt(count))): Uint8Array {
   const shown = shape.channels >= 3 ? [0, 1, 2] : [0];
   const figures: GreyImage[] = shown.map((c) => labelledPanels(
     panels.map((p) => ({
@@ -80,4 +82,55 @@ export function imagesIdx(values: Float32Array, count: number, shape: Shape, typ
   if (!/\.gz$/i.test(path)) return bytes;
   const gz = gzipSync(bytes);
   return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength);
+}
+
+/** How a command's images go out: a PNG grid of the first `count` (in `cols` columns) or an IDX
+ *  file of them all, by the name of `path`. */
+export interface ImagesOut {
+  path: string;
+  format: 'png' | 'idx';
+  count: number;
+  scale?: number;
+  idxType: 'u8' | 'f32';
+}
+
+/** The format `path` asks for among a PNG grid and an IDX file; refuses any other name. */
+export function imagesOutFormat(command: string, flag: string, path: string): 'png' | 'idx' {
+  return outputFormat(command, flag, path, ['png', 'idx'] as const);
+}
+
+/** Writes `images` as `out` says; returns what was written, for the command's line on stdout. */
+export async function writeImages(out: ImagesOut, panels: Panel[], total: number, shape: Shape, cols?: number): Promise<string> {
+  if (out.format === 'idx') {
+    await writeAtomic(out.path, imagesIdx(panels[0].images as Float32Array, total, shape, out.idxType, out.path));
+    return `${total.toLocaleString('en-US')} images: ${panels[0].title}, IDX ${out.idxType}`;
+  }
+  const shown = Math.min(out.count, total);
+  await writeAtomic(out.path, panelsPng(panels, shown, shape, out.scale ?? autoScale(shape), cols));
+  return `${shown === total ? shown : `${shown} of ${total.toLocaleString('en-US')}`} images: ${panels.map((p) => p.title).join(' / ')}, PNG`;
+}
+
+/** --out, --count, --scale and --idx-type of a command that writes images. */
+export function imagesOutGroup(defaultOut: string, what: string, countDefault = 25): OptionGroup {
+  return {
+    title: 'Output',
+    options: {
+      out: { type: 'string', short: 'o', value: 'FILE', help: `${what}: a PNG grid (.png) or every image in an IDX file (.idx, -ubyte; gzipped if it ends in .gz)`, default: defaultOut },
+      count: { type: 'string', value: 'N', help: 'images shown in the PNG (the first N)', default: String(countDefault) },
+      scale: { type: 'string', value: 'N', help: 'upscaling of each image in the PNG (1 to 16)', default: '4 for 16 px, 3 for 28 px, 1 from 64 px' },
+      'idx-type': { type: 'string', value: 'u8|f32', help: 'IDX values: u8 (× 255, rounded as in the PNG) or f32 (the exact [0, 1] values)', default: 'u8' },
+    },
+  };
+}
+
+export function imagesOutChoice(values: ParsedOptions, command: string, defaultOut: string, countDefault = 25): ImagesOut {
+  const path = str(values, 'out') ?? defaultOut;
+  const count = str(values, 'count'), scale = str(values, 'scale'), idxType = str(values, 'idx-type');
+  return {
+    path,
+    format: imagesOutFormat(command, '--out', path),
+    count: count === undefined ? countDefault : intOption('--count', count, 1, 10000),
+    scale: scale === undefined ? undefined : intOption('--scale', scale, 1, 16),
+    idxType: idxType === undefined ? 'u8' : choiceOption('--idx-type', idxType, ['u8', 'f32'] as const),
+  };
 }

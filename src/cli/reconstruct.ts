@@ -3,9 +3,10 @@ import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, intOption, optionsOrHel
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, shapeOf, sourceChoice, sourceGroup } from './common.js';
 import { checkWritable, writeAtomic } from './files.js';
 import { firstImages } from './images.js';
+import { outputFormat } from './formats.js';
 import { autoScale, imagesIdx, panelsPng } from './output.js';
 
-export const PICTURE_OPTIONS: OptionGroup['options'] = {
+const PICTURE_OPTIONS: OptionGroup['options'] = {
   count: { type: 'string', value: 'N', help: 'images shown in the PNG (the first N)', default: '25' },
   scale: { type: 'string', value: 'N', help: 'upscaling of each image in the PNG (1 to 16)', default: '4 for 16 px, 3 for 28 px, 1 from 64 px' },
   idx: { type: 'string', value: 'FILE', help: 'also write every image to an IDX file (gzipped if FILE ends in .gz)' },
@@ -32,14 +33,14 @@ Examples:
   ${PROGRAM} reconstruct --model mnist.wae
   ${PROGRAM} reconstruct --model faces.wae --images faces/ --count 16 --out faces.png --idx faces-out.idx`);
 
-export interface PictureChoice {
+interface PictureChoice {
   count: number;
   scale?: number;
   idx?: string;
   idxType: 'u8' | 'f32';
 }
 
-export function pictureChoice(values: ParsedOptions): PictureChoice {
+function pictureChoice(values: ParsedOptions): PictureChoice {
   const count = str(values, 'count'), scale = str(values, 'scale'), idxType = str(values, 'idx-type');
   return {
     count: count === undefined ? 25 : intOption('--count', count, 1, 10000),
@@ -57,6 +58,8 @@ export async function reconstruct(args: string[]): Promise<number> {
   sourceChoice(values);
   const modelPath = str(values, 'model') ?? 'model.wae';
   const out = str(values, 'out') ?? 'reconstructions.png';
+  outputFormat('reconstruct', '--out', out, ['png'] as const);
+  if (picture.idx !== undefined) outputFormat('reconstruct', '--idx', picture.idx, ['idx'] as const);
   await checkWritable(out, '--out');
   if (picture.idx !== undefined) await checkWritable(picture.idx, '--idx');
   const model = await loadModel(modelPath, runtime);
@@ -66,9 +69,10 @@ export async function reconstruct(args: string[]): Promise<number> {
     const shown = Math.min(picture.count, batch.count);
     let evaluation, all: Float32Array | undefined, some: Float32Array;
     try {
-      evaluation = model.evaluate(batch.images);
-      if (picture.idx !== undefined) all = model.reconstruct(batch.images);
-      some = all ?? model.reconstruct(firstImages(batch, shown).images);
+      const labels = batch.labels;
+      evaluation = model.evaluate(batch.images, { labels });
+      if (picture.idx !== undefined) all = model.reconstruct(batch.images, { labels });
+      some = all ?? model.reconstruct(firstImages(batch, shown).images, { labels: labels?.subarray(0, shown) });
     } catch (error) {
       throw libraryError(error);
     }

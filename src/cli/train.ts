@@ -1,15 +1,18 @@
 // `wasm-autoencoder train`: images → a trained model file.
-import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../index.js';
+import { Autoencoder, fitDefaults, type Activation, type AutoencoderOptions, type Loss, type NoiseOptions } from '../index.js';
 import {
   HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, numberOption, optionsOrHelp, str,
   type OptionGroup, type ParsedOptions,
 } from './args.js';
-import { IMAGES_HELP, RUNTIME_GROUP, checkFits, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
+import { IMAGES_HELP, RUNTIME_GROUP, checkFits, checkLabels, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
-import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom, trainingSource, type ImageBatch } from './images.js';
+import { refuseOtherFormat } from './formats.js';
+import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom } from './images.js';
+import { MNIST_CLASSES, labelledTrainingSource, type LabelledBatch } from './labelled.js';
 import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
 import { Progress } from './progress.js';
+import { smallEpochWarning, warn } from './warnings.js';
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
 const ACTIVATION_ALIASES: Record<string, Activation> = { 'leaky-relu': 'leakyRelu', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu' };
@@ -35,6 +38,8 @@ const ARCHITECTURE: OptionGroup = {
     'leaky-relu-alpha': { type: 'string', value: 'X', help: 'slope of leakyRelu below 0', default: '0.3' },
     loss: { type: 'string', value: 'mse|bce', help: 'mean squared error, or binary cross-entropy (needs --output sigmoid)', default: 'mse' },
     seed: { type: 'string', value: 'N', help: 'seed of the initial weights and of the shuffles', default: '42' },
+    variational: { type: 'string', value: '[BETA]', help: 'a variational autoencoder (for sample, interpolate, anomaly --method elbo): the code is a mean and a log-variance, the loss adds BETA × KL', default: 'not variational; BETA 1' },
+    conditional: { type: 'boolean', help: "a conditional model: each image's label goes to the encoder and the decoder (MNIST's labels, or --labels FILE; classes: the largest label + 1)" },
   },
 };
 
@@ -55,8 +60,9 @@ const OPTIMIZER: OptionGroup = {
 const TRAINING: OptionGroup = {
   title: 'Training',
   options: {
-    epochs: { type: 'string', value: 'N', help: 'passes over the training images', default: '5' },
-    'batch-size': { type: 'string', value: 'N', help: 'images per optimizer step', default: '256' },
+    epochs: { type: 'string', value: 'N', help: 'passes over the training images', default: `${fitDefaults.epochs}, as the library's fit` },
+    'batch-size': { type: 'string', value: 'N', help: 'images per optimizer step (a warning when an epoch makes fewer than 10 steps)', default: `${fitDefaults.batchSize}, as the library's fit` },
+    noise: { type: 'string', value: 'TYPE:LEVEL', help: 'denoising training: corrupt each input (fresh noise every step) and learn the clean image; TYPE gaussian (x + LEVEL·N(0, 1)), masking or salt-and-pepper (each value with probability LEVEL), like gaussian:0.3' },
     'validation-split': { type: 'string', value: 'F', help: 'hold out the last fraction F (0 ≤ F < 1) of the images to report validation MSE/PSNR after each epoch', default: "0; --data mnist: MNIST's test set is the validation set" },
     'no-shuffle': { type: 'boolean', help: 'keep the images in order (default: shuffled every epoch)' },
     summary: { type: 'boolean', help: "print the model's layers (a Keras-style table) before training (default: when stderr is a terminal)" },
@@ -67,7 +73,8 @@ const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
     out: { type: 'string', short: 'o', value: 'FILE', help: 'the model file to write (replaced atomically)', default: 'model.wae; with --resume, that file' },
-    'keep-optimizer': { type: 'boolean', help: "also store the optimizer's state, so that --resume continues exactly (the file is about 3 times larger)" },
+    'no-optimizer-state': { type: 'boolean', help: "leave the optimizer's state out of the file (about 3 times smaller; --resume then starts the optimizer afresh)" },
+    'keep-optimizer': { type: 'boolean', help: "store the optimizer's state, so that --resume continues exactly (the default)" },
     resume: { type: 'string', value: 'FILE', help: 'continue training this model file (its architecture and optimizer; model and optimizer options are not allowed)' },
   },
 };
@@ -86,8 +93,11 @@ ${IMAGES_HELP}
 Examples:
   ${PROGRAM} train --epochs 5 --out mnist.wae
   ${PROGRAM} train --model conv --epochs 5 --out mnist-conv.wae
+  ${PROGRAM} train --variational --encoder 256,128 --latent 16 --loss bce --epochs 10 --batch-size 128 --out vae.wae
+  ${PROGRAM} train --variational 4 --conditional --loss bce --epochs 10 --out cvae.wae
+  ${PROGRAM} train --noise gaussian:0.3 --epochs 5 --out denoise.wae
   ${PROGRAM} train --encoder c16k3s2,c32k3s2,128 --latent 16 --decoder 128,t16k3s2 --summary --out conv.wae
-  ${PROGRAM} train --images faces/ --encoder 256,64 --latent 16 --epochs 50 --validation-split 0.1 --out faces.wae
+  ${PROGRAM} train --images faces/ --encoder 256,64 --latent 16 --epochs 50 --batch-size 16 --validation-split 0.1 --out faces.wae
   ${PROGRAM} train --resume faces.wae --images faces/ --epochs 20`);
 
 interface TrainPlan {
@@ -100,6 +110,30 @@ interface TrainPlan {
   out: string;
   resume?: string;
   keepOptimizer: boolean;
+  noise?: NoiseOptions;
+  conditional: boolean;
+  labels?: string;
+}
+
+const NOISE_TYPES = ['gaussian', 'masking', 'saltAndPepper'] as const;
+const NOISE_ALIASES: Record<string, (typeof NOISE_TYPES)[number]> = { 'salt-and-pepper': 'saltAndPepper', saltandpepper: 'saltAndPepper', salt_and_pepper: 'saltAndPepper' };
+
+/** --noise TYPE:LEVEL (also used by denoise). */
+export function noiseOption(flagName: string, raw: string): NoiseOptions {
+  const m = /^([A-Za-z_-]+):(.+)$/.exec(raw.trim());
+  if (!m) throw new UsageError(`${flagName} must be TYPE:LEVEL with TYPE gaussian, masking or salt-and-pepper, like gaussian:0.3; got '${raw}'`);
+  const type = choiceOption(`${flagName} type`, m[1], NOISE_TYPES, NOISE_ALIASES);
+  const level = type === 'gaussian' ? numberOption(`${flagName} level`, m[2], 0, 10, true) : numberOption(`${flagName} level`, m[2], 0, 1, true, true);
+  return { type, level };
+}
+
+/** `--variational` with no value is `--variational=` BETA 1; parseArgs has no optional values. */
+function optionalVariational(args: string[]): string[] {
+  return args.flatMap((a, i) => {
+    if (a !== '--variational') return [a];
+    const next = args[i + 1];
+    return next === undefined || next.startsWith('-') || !/^[\d.]/.test(next) ? ['--variational=1'] : [a];
+  });
 }
 
 function activationList(flagName: string, raw: string): Activation | Activation[] {
@@ -115,8 +149,10 @@ function numberFlag(values: ParsedOptions, name: string): number | undefined {
 /** Every value checked before anything is read. */
 function plan(values: ParsedOptions): TrainPlan {
   const given = (name: string): string | undefined => str(values, name);
-  const epochs = given('epochs') === undefined ? 5 : intOption('--epochs', given('epochs')!, 1, 1e6);
-  const batchSize = given('batch-size') === undefined ? 256 : intOption('--batch-size', given('batch-size')!, 1, 65536);
+  const epochs = given('epochs') === undefined ? fitDefaults.epochs : intOption('--epochs', given('epochs')!, 1, 1e6);
+  const batchSize = given('batch-size') === undefined ? fitDefaults.batchSize : intOption('--batch-size', given('batch-size')!, 1, 65536);
+  const noise = given('noise') === undefined ? undefined : noiseOption('--noise', given('noise')!);
+  if (flag(values, 'no-optimizer-state') && flag(values, 'keep-optimizer')) throw new UsageError('give --keep-optimizer or --no-optimizer-state, not both');
   const split = given('validation-split');
   const validationSplit = split === undefined ? undefined : numberOption('--validation-split', split, 0, 1, false, true);
   const resume = given('resume');
@@ -144,6 +180,7 @@ function plan(values: ParsedOptions): TrainPlan {
     if (given('leaky-relu-alpha') !== undefined) m.leakyReluAlpha = numberFlag(values, 'leaky-relu-alpha');
     if (given('loss') !== undefined) m.loss = choiceOption('--loss', given('loss')!, LOSSES);
     if (given('seed') !== undefined) m.seed = intOption('--seed', given('seed')!, 0, 0xffffffff);
+    if (given('variational') !== undefined) m.variational = { beta: numberOption('--variational', given('variational')!, 0, 1000) };
     const type = given('optimizer') === undefined ? 'adam' : choiceOption('--optimizer', given('optimizer')!, OPTIMIZERS);
     for (const [name, types] of Object.entries(OPTIMIZER_FLAGS)) {
       if (values[name] !== undefined && !types.includes(type)) {
@@ -170,7 +207,8 @@ function plan(values: ParsedOptions): TrainPlan {
     shuffle: !flag(values, 'no-shuffle'),
     summary: flag(values, 'summary') || process.stderr.isTTY === true,
     out: given('out') ?? resume ?? 'model.wae',
-    keepOptimizer: flag(values, 'keep-optimizer'),
+    keepOptimizer: !flag(values, 'no-optimizer-state'),
+    noise, conditional: flag(values, 'conditional'), labels: given('labels'),
   };
 }
 
@@ -181,22 +219,39 @@ function architecture(model: Autoencoder): string {
   return [size, ...c.encoder.map(layerText)].join('-') + ` → code ${c.latent} → ` + [...c.decoder.map(layerText), size].join('-');
 }
 
-function split(set: ImageBatch, fraction: number): { train: ImageBatch; validation?: ImageBatch } {
+function split(set: LabelledBatch, fraction: number): { train: LabelledBatch; validation?: LabelledBatch } {
   if (fraction === 0) return { train: set };
   const at = Math.floor(set.count * (1 - fraction));
   if (at === set.count) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no validation images; use a larger fraction or more images`);
   if (at === 0) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no training images`);
-  return { train: firstImages(set, at, `${set.name} (first ${at})`), validation: imagesFrom(set, at, `${set.name} (last ${set.count - at})`) };
+  return {
+    train: { ...firstImages(set, at, `${set.name} (first ${at})`), labels: set.labels?.subarray(0, at) },
+    validation: { ...imagesFrom(set, at, `${set.name} (last ${set.count - at})`), labels: set.labels?.subarray(at) },
+  };
+}
+
+/** The classes of a conditional model: MNIST's 10, or the largest label + 1 (at least 2). */
+function classesOf(set: LabelledBatch, mnist: boolean): number {
+  if (mnist) return MNIST_CLASSES;
+  let top = 0;
+  for (const l of set.labels!) if (l > top) top = l;
+  return Math.max(2, top + 1);
 }
 
 export async function train(args: string[]): Promise<number> {
-  const values = optionsOrHelp('train', args, GROUPS, TRAIN_HELP);
+  const values = optionsOrHelp('train', optionalVariational(args), GROUPS, TRAIN_HELP);
   if (!values) return 0;
   const p = plan(values);
   const runtime = runtimeChoice(values);
+  if (p.labels !== undefined && !p.conditional && p.resume === undefined) throw new UsageError('--labels is for --conditional models (or --resume of one)');
+  const choice = sourceChoice(values);
+  if (p.conditional && choice.images !== undefined && p.labels === undefined) {
+    throw new UsageError('--conditional needs a label per image: give --labels FILE (an IDX file of u8 labels) with --images');
+  }
+  refuseOtherFormat('train', '--out', p.out, 'a model file');
   await checkWritable(p.out, '--out');
-  const source = await trainingSource(sourceChoice(values));
-  let train = source.set, validation: ImageBatch | undefined;
+  const source = await labelledTrainingSource(choice, p.labels);
+  let train = source.set, validation: LabelledBatch | undefined;
   if (p.validationSplit !== undefined) ({ train, validation } = split(source.set, p.validationSplit));
   else validation = source.mnistTest;
 
@@ -208,20 +263,37 @@ export async function train(args: string[]): Promise<number> {
   let model: Autoencoder;
   if (p.resume !== undefined) {
     model = await loadModel(p.resume, runtime);
-    // A file saved with the optimizer's state loads with its step count: keep the state on saving.
-    if (model.steps > 0) p.keepOptimizer = true;
     try {
       checkFits(train, model, p.resume);
+      const classes = model.config.classes;
+      if (classes > 0) {
+        if (!train.labels) throw new UsageError(`model ${p.resume} is conditional (${classes} classes): give --labels FILE with --images`);
+        checkLabels(train.labels, classes, p.labels ?? train.name, `model ${p.resume}`);
+        if (validation?.labels) checkLabels(validation.labels, classes, p.labels ?? validation.name, `model ${p.resume}`);
+      } else if (p.labels !== undefined) {
+        throw new UsageError(`--labels is for conditional models, and model ${p.resume} is not one`);
+      }
     } catch (error) {
       await model.dispose();
       throw error;
     }
+    // A file saved with the optimizer's state loads with its step count (the state of a model
+    // never trained is zeros, as a fresh optimizer's).
+    if (model.steps === 0 && model.epochs > 0) {
+      process.stderr.write(`${PROGRAM}: warning: ${p.resume} was saved without the optimizer's state: the ${model.config.optimizer.type} ` +
+        'optimizer starts afresh (its moments and step count from zero), so training does not continue exactly where it stopped\n');
+    }
   } else {
+    const conditional = p.conditional ? { conditional: { classes: classesOf(source.set, choice.images === undefined) } } : {};
     try {
-      model = await Autoencoder.create({ ...p.model, inputShape: [train.height, train.width, train.channels], ...runtime });
+      model = await Autoencoder.create({ ...p.model, ...conditional, inputShape: [train.height, train.width, train.channels], ...runtime });
     } catch (error) {
       throw libraryError(error);
     }
+  }
+  if (model.config.classes === 0) {
+    train = { ...train, labels: undefined };
+    if (validation) validation = { ...validation, labels: undefined };
   }
   try {
     return await run(model, p, train, validation);
@@ -230,7 +302,7 @@ export async function train(args: string[]): Promise<number> {
   }
 }
 
-async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validation: ImageBatch | undefined): Promise<number> {
+async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, validation: LabelledBatch | undefined): Promise<number> {
   const err = process.stderr;
   const b = model.backend;
   err.write(`training on ${train.count.toLocaleString('en-US')} images (${describeShape(train.height, train.width, train.channels)}) of ${train.name}` +
@@ -241,6 +313,7 @@ async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validati
   if (p.summary) err.write(`${model.summary()}\n`);
 
   const batchSize = Math.min(p.batchSize, train.count);
+  warn(smallEpochWarning(train.count, p.batchSize));
   const progress = new Progress(err, p.epochs, train.count, batchSize, model.epochs + 1);
   const controller = new AbortController();
   const interrupted = new Error('interrupted');
@@ -260,9 +333,10 @@ async function run(model: Autoencoder, p: TrainPlan, train: ImageBatch, validati
   try {
     let stopped = false;
     try {
-      await model.fit(train.images, {
+      await model.fit(train.labels ? { images: train.images, labels: train.labels } : train.images, {
         epochs: p.epochs, batchSize, shuffle: p.shuffle,
-        ...(validation ? { validation: validation.images } : {}),
+        ...(p.noise ? { noise: p.noise } : {}),
+        ...(validation ? { validation: validation.labels ? { images: validation.images, labels: validation.labels } : validation.images } : {}),
         onEpochEnd: progress.onEpochEnd,
         ...(progress.interactive ? { onBatchEnd: progress.onBatchEnd } : {}),
         signal: controller.signal,

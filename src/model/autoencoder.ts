@@ -386,8 +386,8 @@ export class Autoencoder {
     return uses.anomalyThreshold(this, normal, options);
   }
 
-  /** Compresses images to bytes: codes quantized to `bits` bits per dimension (io/codeStream.ts);
-   *  at most 2^28 values of images per stream (about 342,000 MNIST digits). */
+  /** Compresses images to bytes: codes quantized to `bits` bits per dimension (1 to 8, default 8),
+   *  or with `bits: 32` the codes as f32, exactly (io/codeStream.ts); at most 2^28 values of images per stream (about 342,000 MNIST digits). */
   compress(images: ImagesInput, options: { bits?: number; labels?: Uint8Array } = {}): Uint8Array {
     this.idleEngine('Autoencoder.compress');
     rejectUnknownOptions('Autoencoder.compress', options, ['bits', 'labels']);

@@ -1,7 +1,7 @@
 // The uses built on a trained model, written over its public methods: sampling and interpolation
 // (variational), anomaly scores and thresholds, compression to bytes, and the model id that ties a
 // compressed stream to its model.
-import { decodeCodes, encodeCodes, readCodeHeader } from '../io/codeStream.js';
+import { EXACT_BITS, readCodeStreamCodes, readCodeStreamHeader, writeCodeStream } from '../io/codeStream.js';
 import { crc32 } from '../util/crc32.js';
 import { argError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
@@ -125,7 +125,7 @@ const MAX_STREAM_LATENT = 0xffff;
 export function compress(ae: Autoencoder, images: ImagesInput, options: { bits?: number; labels?: Uint8Array }): Uint8Array {
   const fn = 'Autoencoder.compress';
   const bits = options.bits ?? 8;
-  if (!isPositiveInteger(bits, 8)) throw argError(fn, 'bits', 'an integer in [1, 8]', bits);
+  if (!isPositiveInteger(bits, 8) && bits !== EXACT_BITS) throw argError(fn, 'bits', 'an integer in [1, 8], or 32 for exact f32 codes', bits);
   const size = imageSizeOf(ae);
   const { count } = imagesOf(images, fn, 'images', size);
   if (count * size > MAX_DECOMPRESSED_VALUES) {
@@ -136,14 +136,14 @@ export function compress(ae: Autoencoder, images: ImagesInput, options: { bits?:
   }
   const labels = labelsOf(images, count, ae.config.classes, fn, 'images', options.labels);
   const codes = ae.encode(images, { labels });
-  return encodeCodes({ codes, count, latent: ae.latentSize, bits, modelId: ae.modelId(), labels });
+  return writeCodeStream({ codes, count, latent: ae.latentSize, bits, modelId: ae.modelId(), labels });
 }
 
 export function decompress(ae: Autoencoder, bytes: Uint8Array): { images: Float32Array; count: number; labels?: Uint8Array } {
   const fn = 'Autoencoder.decompress';
   // Every field is checked against this model before codes or images are allocated: the header is
   // outside data, and its CRC-32 guards against accidents, not against a crafted stream.
-  const header = readCodeHeader(bytes, fn);
+  const header = readCodeStreamHeader(bytes, fn);
   const id = ae.modelId();
   if (header.modelId !== id) {
     throw new Error(`${fn}: these bytes were compressed by another model (model id ${header.modelId}, this model is ${id})`);
@@ -159,7 +159,7 @@ export function decompress(ae: Autoencoder, bytes: Uint8Array): { images: Float3
   if (header.count * size > MAX_DECOMPRESSED_VALUES) {
     throw new Error(`${fn}: the stream holds ${header.count} images of ${size} values, more than the ${MAX_DECOMPRESSED_VALUES} values one stream decompresses to`);
   }
-  const { codes, labels } = decodeCodes(bytes, header);
+  const { codes, labels } = readCodeStreamCodes(bytes, header, fn);
   if (labels) {
     for (let i = 0; i < labels.length; i++) {
       if (labels[i] >= classes) throw new Error(`${fn}: the stream's label ${labels[i]} of image ${i} is not a class of this model (0 to ${classes - 1})`);

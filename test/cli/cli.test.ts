@@ -180,25 +180,26 @@ describe('train, reconstruct, encode, decode', () => {
 
   it('encode → decode gives reconstruct\'s values bit for bit, in binary and in JSON', async () => {
     const encoded = await Promise.all([
-      run(['encode', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--out', 'codes.waec']),
+      run(['encode', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--out', 'codes.waez']),
       run(['encode', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--out', 'codes.json']),
     ]);
     for (const r of encoded) expect(r.code, r.stderr).toBe(0);
 
-    const bin = new Uint8Array(await readFile(join(dir, 'codes.waec')));
+    const bin = new Uint8Array(await readFile(join(dir, 'codes.waez')));
     const view = new DataView(bin.buffer, bin.byteOffset, bin.length);
-    expect(String.fromCharCode(...bin.subarray(0, 4))).toBe('WAEC');
-    expect([view.getUint16(4, true), view.getUint16(6, true), view.getUint32(8, true), view.getUint32(12, true)]).toEqual([1, 2, COUNT, 8]);
-    expect(bin.length).toBe(16 + 4 * COUNT * 8);
+    // The code stream's documented layout (src/io/codeStream.ts): version 2, bits 32, no table.
+    expect(String.fromCharCode(...bin.subarray(0, 4))).toBe('WAEZ');
+    expect([bin[4], bin[5], view.getUint16(6, true), view.getUint32(8, true), bin[28]]).toEqual([2, 32, 8, COUNT, 0]);
+    expect(bin.length).toBe(32 + 4 * COUNT * 8 + 4);
     const json = JSON.parse(await readFile(join(dir, 'codes.json'), 'utf8')) as { latent: number; codes: number[][] };
     expect(json.latent).toBe(8);
     expect(json.codes).toHaveLength(COUNT);
-    for (let i = 0; i < 16; i++) expect(json.codes[Math.floor(i / 8)][i % 8]).toBe(view.getFloat32(16 + 4 * i, true));
+    for (let i = 0; i < 16; i++) expect(json.codes[Math.floor(i / 8)][i % 8]).toBe(view.getFloat32(32 + 4 * i, true));
 
     const decoded = await Promise.all([
-      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waec', '--threads', '1', '--idx', 'dec-f32.idx', '--idx-type', 'f32']),
+      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waez', '--threads', '1', '--idx', 'dec-f32.idx', '--idx-type', 'f32']),
       run(['decode', '--model', 'grey.wae', '--codes', 'codes.json', '--threads', '1', '--idx', 'dec-json.idx', '--idx-type', 'f32']),
-      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waec', '--threads', '1', '--idx', 'dec-u8.idx.gz', '--out', 'dec.png']),
+      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waez', '--threads', '1', '--idx', 'dec-u8.idx.gz', '--out', 'dec.png']),
     ]);
     for (const r of decoded) expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'decoded.png'))).toBe(false); // only --idx given: no PNG
@@ -216,10 +217,10 @@ describe('train, reconstruct, encode, decode', () => {
 
   it('reads the same images from gzipped and 4-dim IDX files as from the folder', async () => {
     const runs = await Promise.all(['grey.idx.gz', 'grey4.idx'].map((file, i) =>
-      run(['encode', '--model', 'grey.wae', '--images', file, '--threads', '1', '--out', `idx${i}.waec`])));
+      run(['encode', '--model', 'grey.wae', '--images', file, '--threads', '1', '--out', `idx${i}.waez`])));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const fromFolder = await readFile(join(dir, 'codes.waec'));
-    for (let i = 0; i < 2; i++) expect((await readFile(join(dir, `idx${i}.waec`))).equals(fromFolder)).toBe(true);
+    const fromFolder = await readFile(join(dir, 'codes.waez'));
+    for (let i = 0; i < 2; i++) expect((await readFile(join(dir, `idx${i}.waez`))).equals(fromFolder)).toBe(true);
   });
 
   it('--resume continues a --keep-optimizer model exactly where it stopped', async () => {
@@ -354,34 +355,37 @@ describe('errors: one line on stderr, exit code 2 for usage and 1 for the rest',
   });
 
   it('missing, corrupt and mismatched files', async () => {
-    const [images, model, corrupt, mixed, notModel, notCodes, codesMismatch] = await Promise.all([
+    const [images, model, corrupt, mixed, notModel, notCodes, codesMismatch, otherModel] = await Promise.all([
       run(['train', '--images', 'nowhere']),
       run(['reconstruct', '--model', 'missing.wae', '--images', 'grey']),
       run(['train', '--images', 'corrupt', '--threads', '1']),
       run(['train', '--images', 'mixed', '--threads', '1']),
       run(['reconstruct', '--model', join('grey', 'shape0.png'), '--images', 'grey', '--threads', '1']),
       run(['decode', '--model', 'grey.wae', '--codes', join('grey', 'notes.txt'), '--threads', '1']),
-      run(['decode', '--model', 'rgb.wae', '--codes', 'codes.waec', '--threads', '1']),
+      run(['decode', '--model', 'rgb.wae', '--codes', 'codes.json', '--threads', '1']),
+      run(['decode', '--model', 'rgb.wae', '--codes', 'codes.waez', '--threads', '1']),
     ]);
     expectOneLineError(images, 1, /cannot read --images nowhere: no such file/);
     expectOneLineError(model, 1, /cannot read model file missing\.wae: no such file/);
     expectOneLineError(corrupt, 1, /corrupt[/\\]b\.png is not a readable PNG image/);
     expectOneLineError(mixed, 1, /mixed[/\\]c\.png is 12×16 grey but mixed[/\\]a\.png \(the first image\) is 16×16 grey/);
     expectOneLineError(notModel, 1, /cannot load model .*shape0\.png: not a wasm-autoencoder model file/);
-    expectOneLineError(notCodes, 1, /notes\.txt is not a code file/);
+    expectOneLineError(notCodes, 1, /cannot decode grey[/\\]notes\.txt with model grey\.wae: not a wasm-autoencoder code stream \(expected magic 'WAEZ'/);
     expectOneLineError(codesMismatch, 1, /codes of 8 values, but model rgb\.wae has codes of 4/);
+    expectOneLineError(otherModel, 1, /cannot decode codes\.waez with model rgb\.wae: these bytes were compressed by another model/);
   });
 
   it('an output that cannot be written fails before any work', async () => {
     await mkdir(join(dir, 'occupied'));
+    await mkdir(join(dir, 'occupied.idx'));
     const [folder, noFolder, idx] = await Promise.all([
       run(['train', '--images', 'grey', '--threads', '1', '--epochs', '1', '--out', 'occupied']),
       run(['train', '--images', 'grey', '--threads', '1', '--epochs', '1', '--out', join('no-such-folder', 'm.wae')]),
-      run(['reconstruct', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--idx', 'occupied']),
+      run(['reconstruct', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--idx', 'occupied.idx']),
     ]);
     expectOneLineError(folder, 1, /cannot write --out occupied: it is a folder/);
     expectOneLineError(noFolder, 1, /cannot write --out .*m\.wae: folder no-such-folder does not exist/);
-    expectOneLineError(idx, 1, /cannot write --idx occupied: it is a folder/);
+    expectOneLineError(idx, 1, /cannot write --idx occupied\.idx: it is a folder/);
   });
 
   it('bench says so when bench/compare.js is not there (an installed package)', async () => {

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDeflate, deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { Autoencoder } from '../../dist/index.js';
 import { checkWritable, readBytes, writeAtomic } from '../../dist/cli/files.js';
 import { decodeImageFile as decodeImage } from '../../dist/cli/images.js';
 import { expectOneLineError, type CliResult } from '../helpers/cli.js';
@@ -212,18 +213,19 @@ describe('outputs that are not regular files', () => {
 
   it('encode --out, decode --idx and reconstruct --idx refuse them too', async () => {
     await writeFile(join(dir, 'kept2.txt'), 'kept');
-    await symlink('kept2.txt', join(dir, 'link2.waec'));
+    await symlink('kept2.txt', join(dir, 'link2.waez'));
+    await symlink('kept2.txt', join(dir, 'link3.idx'));
     expect(spawnSync('mkfifo', [join(dir, 'fifo2.idx')]).status).toBe(0);
-    await writeFile(join(dir, 'codes-ok.waec'), new Uint8Array(0));
+    await writeFile(join(dir, 'codes-ok.waez'), new Uint8Array(0));
     const [encoded, decoded, reconstructed] = await Promise.all([
-      run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'link2.waec']),
-      run(['decode', '--model', 'm.wae', '--codes', 'codes-ok.waec', '--threads', '1', '--out', 'dec.png', '--idx', 'fifo2.idx']),
-      run(['reconstruct', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'rec.png', '--idx', 'link2.waec']),
+      run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'link2.waez']),
+      run(['decode', '--model', 'm.wae', '--codes', 'codes-ok.waez', '--threads', '1', '--out', 'dec.png', '--idx', 'fifo2.idx']),
+      run(['reconstruct', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'rec.png', '--idx', 'link3.idx']),
     ]);
-    expectOneLineError(encoded, 1, /cannot write --out link2\.waec: it is a symbolic link/);
+    expectOneLineError(encoded, 1, /cannot write --out link2\.waez: it is a symbolic link/);
     expectOneLineError(decoded, 1, /cannot write --idx fifo2\.idx: it is a FIFO/);
-    expectOneLineError(reconstructed, 1, /cannot write --idx link2\.waec: it is a symbolic link/);
-    expect(lstatSync(join(dir, 'link2.waec')).isSymbolicLink()).toBe(true);
+    expectOneLineError(reconstructed, 1, /cannot write --idx link3\.idx: it is a symbolic link/);
+    expect(lstatSync(join(dir, 'link2.waez')).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(dir, 'fifo2.idx')).isFIFO()).toBe(true);
     expect(existsSync(join(dir, 'dec.png')) || existsSync(join(dir, 'rec.png'))).toBe(false);
   });
@@ -259,22 +261,22 @@ describe('temporary files', () => {
     const folder = join(dir, 'stale');
     await mkdir(folder);
     const dead = deadPid();
-    const stale = `.codes.waec.${dead}.0123abcd.tmp`;
-    const live = `.codes.waec.${process.pid}.89abcdef.tmp`;
-    const other = `.other.waec.${dead}.0badf00d.tmp`;
+    const stale = `.codes.waez.${dead}.0123abcd.tmp`;
+    const live = `.codes.waez.${process.pid}.89abcdef.tmp`;
+    const other = `.other.waez.${dead}.0badf00d.tmp`;
     for (const name of [stale, live, other]) {
       await writeFile(join(folder, name), new Uint8Array(1000));
       const hourAgo = new Date(Date.now() - 3600_000);
       await utimes(join(folder, name), hourAgo, hourAgo);
     }
-    const r = await run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', join('stale', 'codes.waec')]);
+    const r = await run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', join('stale', 'codes.waez')]);
     expect(r.code, r.stderr).toBe(0);
     expect(temporaries(folder)).toEqual([live, other].sort());
-    const codes = await readFile(join(folder, 'codes.waec'));
-    expect(codes.subarray(0, 4).toString('latin1')).toBe('WAEC');
+    const codes = await readFile(join(folder, 'codes.waez'));
+    expect(codes.subarray(0, 4).toString('latin1')).toBe('WAEZ');
     expect(codes.readUInt32LE(8)).toBe(COUNT);
-    expect(codes.readUInt32LE(12)).toBe(2);
-    expect(codes.length).toBe(16 + 4 * COUNT * 2);
+    expect(codes.readUInt16LE(6)).toBe(2);
+    expect(codes.length).toBe(32 + 4 * COUNT * 2 + 4);
   });
 
   it('SIGTERM during a write removes the temporary file and leaves the old file as it was', async () => {
@@ -429,28 +431,36 @@ describe('optimizer options that would do nothing', () => {
 });
 
 describe('code files whose headers claim more than they hold', () => {
-  function binaryCodes(count: number, latent: number, valueBytes: number): Uint8Array {
-    const out = new Uint8Array(16 + valueBytes);
+  /** A code stream's header (src/io/codeStream.ts: version 2, f32 codes) claiming `count` codes of
+   *  `latent` values, with only `valueBytes` bytes after it and a valid CRC-32. */
+  function claimingStream(count: number, latent: number, valueBytes: number, modelId: string): Uint8Array {
+    const out = new Uint8Array(32 + valueBytes + 4);
     const view = new DataView(out.buffer);
-    out.set([0x57, 0x41, 0x45, 0x43]); // WAEC
-    view.setUint16(4, 1, true);
-    view.setUint16(6, 2, true);
+    out.set([0x57, 0x41, 0x45, 0x5a]); // WAEZ
+    out[4] = 2;
+    out[5] = 32;
+    view.setUint16(6, latent, true);
     view.setUint32(8, count, true);
-    view.setUint32(12, latent, true);
+    out.set(new TextEncoder().encode(modelId), 12);
+    view.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
     return out;
   }
 
   it('are refused from the file length, quickly, naming the file and the claim', async () => {
-    await writeFile(join(dir, 'claims-2e31.waec'), binaryCodes(2 ** 31, 1, 4));
-    await writeFile(join(dir, 'claims-max.waec'), binaryCodes(0xffffffff, 0xffffffff, 64));
+    const model = await Autoencoder.load(new Uint8Array(await readFile(join(dir, 'm.wae'))), { threads: 1 });
+    const id = model.modelId();
+    await model.dispose();
+    await writeFile(join(dir, 'claims-2e31.waez'), claimingStream(2 ** 31, 2, 4, id));
+    await writeFile(join(dir, 'claims-max.waez'), claimingStream(0xffffffff, 0xffff, 64, id));
     await writeFile(join(dir, 'claims-latent.json'), '{ "latent": 1099511627776, "codes": [[0.5]] }');
     await writeFile(join(dir, 'ragged.json'), '{ "latent": 2, "codes": [[0.5, 0.25], [1]] }');
     const started = Date.now();
-    const [count, both, latent, ragged] = await Promise.all(['claims-2e31.waec', 'claims-max.waec', 'claims-latent.json', 'ragged.json'].map((codes) =>
+    const [count, both, latent, ragged] = await Promise.all(['claims-2e31.waez', 'claims-max.waez', 'claims-latent.json', 'ragged.json'].map((codes) =>
       run(['decode', '--model', 'm.wae', '--codes', codes, '--threads', '1', '--out', 'never.png'])));
     expect(Date.now() - started).toBeLessThan(20_000);
-    expectOneLineError(count, 1, /claims-2e31\.waec claims 2147483648 codes of 1 values \(8589934592 bytes\) but holds 4 bytes of values \(truncated\)/);
-    expectOneLineError(both, 1, /claims-max\.waec claims 4294967295 codes of 4294967295 values .* but holds 64 bytes of values \(truncated\)/);
+    const bytesFor = (n: number, l: number): string => String(32n + 4n * BigInt(n) * BigInt(l) + 4n);
+    expectOneLineError(count, 1, new RegExp(`cannot decode claims-2e31\\.waez with model m\\.wae: the stream should be ${bytesFor(2 ** 31, 2)} bytes for 2147483648 codes of 2×32 bits, got 40$`));
+    expectOneLineError(both, 1, new RegExp(`claims-max\\.waez with model m\\.wae: the stream should be ${bytesFor(0xffffffff, 0xffff)} bytes for 4294967295 codes of 65535×32 bits, got 100$`));
     expectOneLineError(latent, 1, /claims-latent\.json: codes\[0\] must be an array of 1099511627776 numbers, got 1 values/);
     expectOneLineError(ragged, 1, /ragged\.json: codes\[1\] must be an array of 2 numbers, got 1 values/);
     expect(existsSync(join(dir, 'never.png'))).toBe(false);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const TARGETS = ['load', 'idx', 'decompress', 'image', 'cli-file', 'safetensors', 'tfjs', 'load-quantized'];
+const TARGETS = ['load', 'idx', 'decompress', 'image', 'cli-file', 'cli-codes', 'safetensors', 'tfjs', 'load-quantized'];
 const CASES = 200;
 const SEED = 1;
 const RSS_CAP_MB = 300;

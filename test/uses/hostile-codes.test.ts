@@ -37,25 +37,35 @@ interface Fields {
 /** A stream in the documented layout, its CRC-32 computed over whatever the fields say. */
 function buildStream(f: Fields): Uint8Array {
   const L = f.latent;
+  // f32 codes (bits 32) have no offset/step table.
+  const table = f.bits === 32 ? 0 : 8 * L;
   const packed = f.packed ?? new Uint8Array(Math.ceil((f.count * L * f.bits) / 8));
   const labels = f.labels ?? new Uint8Array(0);
-  const out = new Uint8Array(32 + 8 * L + packed.length + labels.length + 4);
+  const out = new Uint8Array(32 + table + packed.length + labels.length + 4);
   const view = new DataView(out.buffer);
   out.set([0x57, 0x41, 0x45, 0x5a], 0); // 'WAEZ'
-  out[4] = f.version ?? 1;
+  out[4] = f.version ?? 2;
   out[5] = f.bits;
   view.setUint16(6, L, true);
   view.setUint32(8, f.count, true);
   for (let i = 0; i < 16; i++) out[12 + i] = f.modelId.charCodeAt(i);
   out[28] = f.flags ?? (f.labels ? 1 : 0);
   out[30] = f.reserved ?? 0;
-  for (let j = 0; j < L; j++) {
+  for (let j = 0; j < table / 8; j++) {
     view.setFloat32(32 + 4 * j, f.offsets?.[j] ?? 0, true);
     view.setFloat32(32 + 4 * (L + j), f.steps?.[j] ?? 1, true);
   }
-  out.set(packed, 32 + 8 * L);
-  out.set(labels, 32 + 8 * L + packed.length);
+  out.set(packed, 32 + table);
+  out.set(labels, 32 + table + packed.length);
   view.setUint32(out.length - 4, referenceCrc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** `n` little-endian f32 values 0.25, but `value` at index `at`. */
+function f32Bytes(n: number, at: number, value: number): Uint8Array {
+  const out = new Uint8Array(4 * n);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) view.setFloat32(4 * i, i === at ? value : 0.25, true);
   return out;
 }
 
@@ -64,6 +74,10 @@ function readCodes(bytes: Uint8Array): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bits = bytes[5], L = view.getUint16(6, true), count = view.getUint32(8, true);
   const codes = new Float32Array(count * L);
+  if (bits === 32) {
+    for (let k = 0; k < count * L; k++) codes[k] = view.getFloat32(32 + 4 * k, true);
+    return codes;
+  }
   for (let k = 0; k < count * L; k++) {
     let q = 0;
     for (let b = 0; b < bits; b++) {
@@ -150,7 +164,12 @@ describe('decompress on fields that do not fit the model', () => {
     ['0 bits', () => buildStream({ count: 2, latent: 8, bits: 0, modelId: id() }), 'plain', /header is corrupted \(bits 0,/],
     ['9 bits', () => buildStream({ count: 2, latent: 8, bits: 9, modelId: id() }), 'plain', /header is corrupted \(bits 9,/],
     ['latent 0', () => buildStream({ count: 2, latent: 0, bits: 4, modelId: id() }), 'plain', /header is corrupted \(bits 4, latent 0[,)]/],
-    ['version 2', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), version: 2 }), 'plain', /stream format version 2 is not supported/],
+    ['version 3', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), version: 3 }), 'plain', /stream format version 3 is not supported \(this library reads versions 1 and 2\)/],
+    ['16 bits', () => buildStream({ count: 2, latent: 8, bits: 16, modelId: id() }), 'plain', /header is corrupted \(bits 16,/],
+    ['f32 codes in a version 1 stream', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), version: 1 }), 'plain', /header is corrupted \(bits 32, f32 codes, in a version 1 stream/],
+    ['a NaN among f32 codes', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 11, NaN) }), 'plain', /code 1 has a value that is not finite \(NaN\) in dimension 3$/],
+    ['an infinite f32 code', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 0, -Infinity) }), 'plain', /code 0 has a value that is not finite \(-Infinity\) in dimension 0$/],
+    ['an old encode file', () => { const s = buildStream({ count: 2, latent: 8, bits: 4, modelId: id() }); s.set([0x57, 0x41, 0x45, 0x43]); return s; }, 'plain', /a code file of wasm-autoencoder 0\.1's encode \(magic 'WAEC'\), a format no longer read/],
     ['unknown flags', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), flags: 2 }), 'plain', /header is corrupted \(.*flags 2,/],
     ['reserved bytes', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), reserved: 1 }), 'plain', /header is corrupted \(.*reserved bytes not zero\)/],
     ['another model', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: '0123456789abcdef' }), 'plain', /compressed by another model \(model id 0123456789abcdef, this model is [0-9a-f]{16}\)/],
@@ -216,6 +235,21 @@ describe('decompress on honest streams', () => {
       expect(out.labels).toBeUndefined();
       expect(sameFloats(out.images, model.decode(readCodes(bytes)))).toBe(true);
     }
+  });
+
+  it('bits 32 keeps the codes exactly: decompress gives reconstruct\'s bits, version 1 streams still read', () => {
+    const images = pixels(5 * IMAGE, 6);
+    const bytes = model.compress(images, { bits: 32 });
+    expect(bytes[4]).toBe(2);
+    expect(bytes.length).toBe(32 + 5 * 8 * 4 + 4);
+    expect(sameFloats(readCodes(bytes), model.encode(images))).toBe(true);
+    const out = model.decompress(bytes);
+    expect(sameFloats(out.images, model.reconstruct(images))).toBe(true);
+    // A version-1 stream (quantized, the same layout) as the library wrote it before bits 32.
+    const old = model.compress(images, { bits: 5 });
+    old[4] = 1;
+    new DataView(old.buffer, old.byteOffset).setUint32(old.length - 4, referenceCrc32(old.subarray(0, old.length - 4)), true);
+    expect(sameFloats(model.decompress(old).images, model.decode(readCodes(old)))).toBe(true);
   });
 
   it('returns the labels of a conditional model', () => {
