@@ -3,7 +3,7 @@
 // (`wasm-autoencoder/mnist`, Node) are entries of their own.
 export { Autoencoder, Dataset } from './model/autoencoder.js';
 export type { ImageChunks } from './model/autoencoder.js';
-export type { EpochLog, BatchLog, FitOptions, History, Evaluation, Backend, RuntimeOptions, QuantizedAutoencoder } from './model/autoencoder.js';
+export type { EpochLog, BatchLog, FitOptions, FitWarning, History, Evaluation, Backend, RuntimeOptions, QuantizedAutoencoder } from './model/autoencoder.js';
 export type { AutoencoderOptions, OptimizerOptions, ModelConfig, Activation, Loss } from './model/options.js';
 export type { Images, ImagesInput } from './model/inputs.js';
 export type { ModelSource } from './io/storage.js';

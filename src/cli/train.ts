@@ -12,7 +12,7 @@ import { MAX_IMAGE_VALUES, describeShape, firstImages, imagesFrom } from './imag
 import { MNIST_CLASSES, labelledTrainingSource, type LabelledBatch } from './labelled.js';
 import { LAYERS_HELP, MODEL_PRESETS, decoderOption, encoderOption, layerText } from './layers.js';
 import { Progress } from './progress.js';
-import { smallEpochWarning, warn } from './warnings.js';
+import { printFitWarning } from './warnings.js';
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
 const ACTIVATION_ALIASES: Record<string, Activation> = { 'leaky-relu': 'leakyRelu', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu' };
@@ -313,7 +313,6 @@ async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, valid
   if (p.summary) err.write(`${model.summary()}\n`);
 
   const batchSize = Math.min(p.batchSize, train.count);
-  warn(smallEpochWarning(train.count, p.batchSize));
   const progress = new Progress(err, p.epochs, train.count, batchSize, model.epochs + 1);
   const controller = new AbortController();
   const interrupted = new Error('interrupted');
@@ -334,7 +333,7 @@ async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, valid
     let stopped = false;
     try {
       await model.fit(train.labels ? { images: train.images, labels: train.labels } : train.images, {
-        epochs: p.epochs, batchSize, shuffle: p.shuffle,
+        epochs: p.epochs, batchSize: p.batchSize, shuffle: p.shuffle, onWarning: printFitWarning,
         ...(p.noise ? { noise: p.noise } : {}),
         ...(validation ? { validation: validation.labels ? { images: validation.images, labels: validation.labels } : validation.images } : {}),
         onEpochEnd: progress.onEpochEnd,

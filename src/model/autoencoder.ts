@@ -32,7 +32,7 @@ export type { LayerWeights } from './weights.js';
 export type { QuantizedAutoencoder } from './quantized.js';
 export { Dataset } from './dataset.js';
 export type { ImageChunks } from './dataset.js';
-export type { BatchLog, EpochLog, FitOptions, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
+export type { BatchLog, EpochLog, FitOptions, FitWarning, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
 
 /** What model/internal.ts (the benchmarks' seam) reaches inside a model; no part of the API. */
 export interface ModelInternals {

@@ -16,7 +16,7 @@ import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
 import { INFER_ROWS } from './setup.js';
-import type { EarlyStoppingOptions, EpochLog, FitOptions, History, LearningRateSchedule, NoiseOptions } from './types.js';
+import type { EarlyStoppingOptions, EpochLog, FitOptions, FitWarning, History, LearningRateSchedule, NoiseOptions } from './types.js';
 import { EarlyStopper, earlyStoppingOf, LearningRates, scheduleOf } from './control.js';
 import { Dataset, isChunks, type DataStore, type ImageChunks, type StoredRows } from './dataset.js';
 import { streamEpoch, streamPlan } from './stream.js';
@@ -148,11 +148,11 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
   const earlyStopping = earlyStoppingOf(options.earlyStopping, validation !== undefined);
   const schedule = scheduleOf(options.learningRateSchedule, validation !== undefined, epochs);
   const batch = source.type === 'stream' ? batchSize : Math.min(batchSize, source.count);
-  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  const warn = options.onWarning ?? ((message: string): void => console.warn(message));
   if (typeof warn !== 'function') throw argError(FN, 'onWarning', 'a function', warn);
   if (source.type !== 'stream') {
-    const message = fewStepsWarning(source.count, batchSize);
-    if (message !== null) warn(message);
+    const warning = fewStepsWarning(source.count, batchSize);
+    if (warning !== null) warn(warning.message, warning);
   }
   return { source, batch, epochs, shuffle, corruption, validation, earlyStopping, schedule, options };
 }
@@ -162,13 +162,15 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
  *  every reconstruction the same blurry digit, with no word said). */
 export const MIN_EPOCH_STEPS = 10;
 
-/** The warning for an epoch of fewer than MIN_EPOCH_STEPS steps, or null. */
-export function fewStepsWarning(count: number, batch: number): string | null {
-  const steps = Math.ceil(count / batch);
+/** The warning for an epoch of fewer than MIN_EPOCH_STEPS steps (as the epoch loop counts them:
+ *  a last partial batch is a step), or null. */
+export function fewStepsWarning(images: number, batchSize: number): FitWarning | null {
+  const steps = Math.ceil(images / batchSize);
   if (steps >= MIN_EPOCH_STEPS) return null;
-  const smaller = Math.max(1, Math.floor(count / MIN_EPOCH_STEPS));
-  return `${FN}: an epoch of ${count} images at batchSize ${batch} is ${steps} step${steps === 1 ? '' : 's'} ` +
-    `(each step updates the weights once); for at least ${MIN_EPOCH_STEPS} steps an epoch, use batchSize ≤ ${smaller}, or many more epochs`;
+  const suggestedBatchSize = Math.max(1, Math.floor(images / MIN_EPOCH_STEPS));
+  const message = `${FN}: an epoch of ${images} images at batchSize ${batchSize} is ${steps} step${steps === 1 ? '' : 's'} ` +
+    `(each step updates the weights once); for at least ${MIN_EPOCH_STEPS} steps an epoch, use batchSize ≤ ${suggestedBatchSize}, or many more epochs`;
+  return { code: 'fewSteps', message, images, batchSize, steps, suggestedBatchSize };
 }
 
 export async function runFit(host: FitHost, job: FitJob): Promise<History> {

@@ -90,7 +90,7 @@ export interface FitOptions {
   onBatchEnd?: (log: BatchLog) => void;
   /** Called with a warning instead of console.warn: fit warns when an epoch makes fewer than 10
    *  steps (images / batchSize), since each step updates the weights once. */
-  onWarning?: (message: string) => void;
+  onWarning?: (message: string, warning: FitWarning) => void;
   /** Aborting stops training after the step in progress; fit then rejects with the signal's
    *  reason (the epochs completed so far stay in `ae.history`). */
   signal?: AbortSignal;
@@ -102,6 +102,20 @@ export interface FitOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Change the learning rate between epochs. */
   learningRateSchedule?: LearningRateSchedule;
+}
+
+/** A warning of fit's, as `onWarning` receives it besides its message. */
+export interface FitWarning {
+  /** 'fewSteps': an epoch makes fewer than 10 steps; the model learns little per epoch. */
+  code: 'fewSteps';
+  /** The text console.warn would print. */
+  message: string;
+  /** Images per epoch, the batch size asked, and the steps an epoch makes (⌈images / batchSize⌉). */
+  images: number;
+  batchSize: number;
+  steps: number;
+  /** The largest batch size that gives 10 steps an epoch (at least 1). */
+  suggestedBatchSize: number;
 }
 
 /** Input corruption for denoising training (fit's `noise`). */

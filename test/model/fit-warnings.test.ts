@@ -22,18 +22,20 @@ describe('fit warns when an epoch makes fewer than 10 steps', () => {
 
   it('counts steps as the epoch loop does (a last partial batch is a step)', () => {
     expect(MIN_EPOCH_STEPS).toBe(10);
-    expect(fewStepsWarning(200, 256)).toMatch(/^Autoencoder.fit: an epoch of 200 images at batchSize 256 is 1 step \(.*use batchSize ≤ 20/);
-    expect(fewStepsWarning(288, 32)).toMatch(/is 9 steps/);
+    expect(fewStepsWarning(200, 256)).toEqual({ code: 'fewSteps', images: 200, batchSize: 256, steps: 1, suggestedBatchSize: 20,
+      message: expect.stringMatching(/^Autoencoder.fit: an epoch of 200 images at batchSize 256 is 1 step \(.*use batchSize ≤ 20,/) });
+    expect(fewStepsWarning(288, 32)).toMatchObject({ steps: 9, suggestedBatchSize: 28, message: expect.stringMatching(/is 9 steps/) });
     expect(fewStepsWarning(289, 32)).toBeNull(); // ⌈289 / 32⌉ = 10
     expect(fewStepsWarning(320, 32)).toBeNull();
-    expect(fewStepsWarning(5, 32)).toMatch(/5 images at batchSize 32 is 1 step .*batchSize ≤ 1,/);
+    expect(fewStepsWarning(5, 32)).toMatchObject({ steps: 1, suggestedBatchSize: 1 });
   });
 
   it('calls onWarning once per fit call, before training, and trains all the same', async () => {
-    const messages: string[] = [];
+    const calls: unknown[][] = [];
     const before = ae.steps;
-    await ae.fit(rows(200), { epochs: 2, batchSize: 64, onWarning: (m) => messages.push(m) });
-    expect(messages).toEqual([fewStepsWarning(200, 64)]);
+    await ae.fit(rows(200), { epochs: 2, batchSize: 64, onWarning: (...args) => calls.push(args) });
+    const want = fewStepsWarning(200, 64)!;
+    expect(calls).toEqual([[want.message, want]]);
     expect(ae.steps - before).toBe(2 * 4);
   });
 
@@ -47,7 +49,7 @@ describe('fit warns when an epoch makes fewer than 10 steps', () => {
     const spy = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       await ae.fit(rows(40), { batchSize: 8 });
-      expect(spy).toHaveBeenCalledWith(fewStepsWarning(40, 8));
+      expect(spy).toHaveBeenCalledWith(fewStepsWarning(40, 8)!.message);
     } finally {
       spy.mockRestore();
     }
