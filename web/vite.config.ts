@@ -21,12 +21,12 @@ export default defineConfig({
   clearScreen: false,
   resolve: {
     alias: [
-      { find: /^wasm-autoencoder$/, replacement: resolve(project, 'dist/index.js') },
-      { find: /^wasm-autoencoder\/idx$/, replacement: resolve(project, 'dist/idx.js') },
-      { find: /^wasm-autoencoder\/image$/, replacement: resolve(project, 'dist/image.js') },
+      { find: /^wasm-autoencoder$/, replacement: resolve(project, 'dist/entries/index.js') },
+      { find: /^wasm-autoencoder\/idx$/, replacement: resolve(project, 'dist/entries/idx.js') },
+      { find: /^wasm-autoencoder\/image$/, replacement: resolve(project, 'dist/entries/image.js') },
     ],
   },
-  // The library's own dependencies (dist/idx.js imports fflate, dist/image.js fast-png): bundled
+  // The library's own dependencies (dist/entries/idx.js imports fflate, dist/entries/image.js fast-png): bundled
   // up front, so that a first visit never reloads the page to add them.
   optimizeDeps: { include: ['fflate', 'fast-png'] },
   server: {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { convertIndexedToRgb, decode as decodePng, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import jpeg from 'jpeg-js';
-import { parseIdx } from '../idx.js';
-import { loadMnist } from '../mnist.js';
+import { parseIdx } from '../entries/idx.js';
+import { loadMnist } from '../entries/mnist.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { kindOf, readBytes } from './files.js';
 

@@ -1,8 +1,8 @@
 // Pictures and IDX files the commands write.
 import { gzipSync } from 'node:zlib';
 import { encode as encodePngRgb } from 'fast-png';
-import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../image.js';
-import { encodeIdx } from '../idx.js';
+import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../entries/image.js';
+import { encodeIdx } from '../entries/idx.js';
 
 export interface Shape {
   height: number;

@@ -1,5 +1,5 @@
 // `wasm-autoencoder train`: images → a trained model file.
-import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../index.js';
+import { Autoencoder, type Activation, type AutoencoderOptions, type Loss } from '../entries/index.js';
 import {
   HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, numberOption, optionsOrHelp, str,
   type OptionGroup, type ParsedOptions,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
