@@ -11,8 +11,8 @@ export async function cores(): Promise<number> {
 }
 
 export async function fileSystem(fn: string, what: string): Promise<FileSystem> {
-  throw new Error(`${fn}: ${what} needs a file system: this is the package's web build (browsers, workers); ` +
-    "in a browser use 'indexeddb://name', a URL, a Blob or a Response (Node, Bun and Deno get the build with files)");
+  throw new Error(`${fn}: ${what} needs a file system, which the package's web build (browsers, workers) has not; ` +
+    "save to 'indexeddb://name', load from it, a URL, a Blob or a Response (Node, Bun and Deno get the build with files)");
 }
 
 /** Browsers fetch file: URLs themselves where they may. */
