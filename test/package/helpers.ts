@@ -72,7 +72,8 @@ export function printedMse(output: string): number {
 }
 
 /** Largest MSE the example may print: well below what predicting each pixel's mean over the
- *  example's images gives (0.114 for the README's 500 bars), so a model that learnt nothing fails. */
+ *  example's images gives (their mean per-pixel variance), so a model that learnt nothing fails.
+ *  Set for the README's 500 bars; a rewritten example with harder images may need its own. */
 export const MAX_EXAMPLE_MSE = 0.03;
 
 /** A stranger's smallest Vite app around the example: index.html and main.js, no vite config. */
