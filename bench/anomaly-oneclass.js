@@ -6,8 +6,8 @@
 // version (2 epochs, 2,000 test images) that checks the harness; neither writes the doc.
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 
 const argValue = (name) => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1]; };
 const quick = process.argv.includes('--quick');

@@ -4,8 +4,8 @@ import { readFile, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
 import jpeg from 'jpeg-js';
 import { encode as encodePng } from 'fast-png';
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 
 const quick = process.argv.includes('--quick');
 const { train, test } = await loadMnist(quick ? { trainLimit: 5000, testLimit: 500 } : {});

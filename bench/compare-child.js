@@ -20,7 +20,7 @@ const t0 = performance.now();
 const started = () => { coldStartMs ??= performance.now() - t0; };
 
 if (spec.kind === 'ours') {
-  const { Autoencoder } = await import('../dist/index.js');
+  const { Autoencoder } = await import('../dist/entries/index.js');
   const ae = await Autoencoder.create({ ...REFERENCE, kernels: spec.kernels, threads: spec.threads });
   await ae.fit(train.images, { epochs: 1, batchSize: BATCH, onBatchEnd: started });
   spec.actualThreads = ae.backend.threads;

@@ -23,7 +23,7 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
-import { Autoencoder, supportsRelaxedSimd } from '../dist/index.js';
+import { Autoencoder, supportsRelaxedSimd } from '../dist/entries/index.js';
 import { loadMnistF32, PIXELS } from './mnist-f32.js';
 import { CONV, BATCH } from './reference.js';
 import { TfEngine, buildConvModel } from './tfjs-model.js';

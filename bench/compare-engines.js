@@ -29,7 +29,7 @@ function batchesOf(images, rows) {
 
 /** This library: Autoencoder.create({ ...REFERENCE, kernels, threads }) from the built package. */
 export async function createOurs({ kernels, threads }, data) {
-  const { Autoencoder } = await import('../dist/index.js');
+  const { Autoencoder } = await import('../dist/entries/index.js');
   const ae = await Autoencoder.create({ ...REFERENCE, kernels, threads });
   // The training set is checked and copied into the model's memory once, here; every epoch's
   // fit() then starts at once (per-call work is what bench:compare reports beside the epochs).

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { supportsRelaxedSimd } from '../dist/index.js';
+import { supportsRelaxedSimd } from '../dist/entries/index.js';
 import { loadMnistF32 } from './mnist-f32.js';
 import { createEngine, ourId, INFER_BATCH } from './compare-engines.js';
 import { compareConv } from './compare-conv.js';

@@ -4,8 +4,8 @@
 // thread count, so this runs on every core. Writes the conv-seeds block of docs/benchmarks.md.
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 import { CONV, BATCH } from './reference.js';
 import { median } from './stats.js';
 

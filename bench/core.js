@@ -5,9 +5,9 @@ import { Bench } from 'tinybench';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadKernels, instantiateKernels, supportsRelaxedSimd } from '../dist/runtime/wasm.js';
-import { Autoencoder } from '../dist/index.js';
+import { Autoencoder } from '../dist/entries/index.js';
 import { measureBarrier } from '../dist/model/internal.js';
-import { loadMnist } from '../dist/mnist.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 
 import { normalizeOptions, layerPlan } from '../dist/model/options.js';
 import { buildNetwork } from '../dist/engine/network.js';

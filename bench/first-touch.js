@@ -5,8 +5,8 @@
 //   - copying the results into a new array, and into one array kept across calls;
 //   - the reconstruct call itself (reference model, one thread, simd build) into a kept array,
 // so the first cost can be read against the arithmetic.
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 import { REFERENCE } from './reference.js';
 
 const N = 1000 * 784;

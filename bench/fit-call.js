@@ -4,7 +4,7 @@
 // are interleaved, --rounds times (default 5); medians in ms.
 //
 //   npm run build && node bench/fit-call.js [--rounds N]
-import { Autoencoder } from '../dist/index.js';
+import { Autoencoder } from '../dist/entries/index.js';
 import { loadMnistF32 } from './mnist-f32.js';
 import { REFERENCE, BATCH } from './reference.js';
 

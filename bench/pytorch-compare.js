@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 import { CONV, BATCH } from './reference.js';
 import { fmt, median } from './stats.js';
 

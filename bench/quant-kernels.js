@@ -3,7 +3,7 @@
 // `node --experimental-wasm-relaxed-simd bench/quant-kernels.js`. Also the cost of quantizing the
 // GEMM's input rows (quantizeRows), which a layer pays before its integer GEMM.
 import { readFileSync } from 'node:fs';
-import { supportsRelaxedSimd } from '../dist/index.js';
+import { supportsRelaxedSimd } from '../dist/entries/index.js';
 
 for (const build of supportsRelaxedSimd() ? ['simd', 'relaxed'] : ['simd']) {
   const module = new WebAssembly.Module(readFileSync(new URL(`../build/kernels-${build}.wasm`, import.meta.url)));

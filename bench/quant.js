@@ -9,8 +9,8 @@
 // docs/benchmarks.md between the quant markers.
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
-import { Autoencoder, supportsRelaxedSimd } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder, supportsRelaxedSimd } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : fallback; };

@@ -1,8 +1,8 @@
 // Child of the benchmark: read full MNIST from its IDX files straight into the model's memory
 // (Autoencoder.dataset of streamMnist: no copy of the set in JavaScript), train the reference
 // model for one epoch with the test set as validation, print peak RSS.
-import { Autoencoder } from '../dist/index.js';
-import { streamMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { streamMnist } from '../dist/entries/mnist.js';
 import { REFERENCE, BATCH } from './reference.js';
 
 const threads = Number(process.argv[2] ?? 1);

@@ -4,8 +4,8 @@
 // total time, each GEMM shape's GFLOP/s in context, and the peak probe's best of 20 beside it.
 // A diagnostic for the next change, not a benchmark: docs/benchmarks.md takes its figures from
 // npm run bench.
-import { Autoencoder } from '../dist/index.js';
-import { loadMnist } from '../dist/mnist.js';
+import { Autoencoder } from '../dist/entries/index.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 import { instrumentKernels } from '../dist/model/internal.js';
 import { REFERENCE, BATCH } from './reference.js';
 const mnist = await loadMnist();

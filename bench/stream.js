@@ -27,8 +27,8 @@ const ROWS = 28, COLS = 28, SIZE = ROWS * COLS;
 // ---- child: one run, one JSON line ----------------------------------------------------------------
 if (argv[0] === '--child') {
   const mode = argv[1];
-  const { Autoencoder } = await import('../dist/index.js');
-  const { streamIdx, streamMnist } = await import('../dist/mnist.js');
+  const { Autoencoder } = await import('../dist/entries/index.js');
+  const { streamIdx, streamMnist } = await import('../dist/entries/mnist.js');
   const ae = await Autoencoder.create({ ...REFERENCE, kernels: 'simd', threads: 1 });
   let result;
   if (mode === 'memory') {
@@ -111,7 +111,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.len
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const path = join(os.tmpdir(), `wasm-autoencoder-stream-mnist-x${variants}.idx`);
-const { loadMnist } = await import('../dist/mnist.js');
+const { loadMnist } = await import('../dist/entries/mnist.js');
 const expected = 16 + 60000 * variants * SIZE;
 let generatedSeconds = null;
 if (!existsSync(path) || statSync(path).size !== expected) {

@@ -9,14 +9,14 @@
 // node_modules link), B this one.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadMnist } from '../dist/mnist.js';
+import { loadMnist } from '../dist/entries/mnist.js';
 import { REFERENCE } from './reference.js';
 
 const [other, ...rest] = process.argv.slice(2);
 if (!other) throw new Error('usage: node bench/threads-ab.js <other built checkout> [rounds] [n] [epochs] [batch] [threads]');
 const [rounds = 6, n = 8192, epochs = 3, batch = 256, threads = 2] = rest.map(Number);
-const A = await import(pathToFileURL(resolve(other, 'dist/index.js')).href);
-const B = await import('../dist/index.js');
+const A = await import(pathToFileURL(resolve(other, 'dist/entries/index.js')).href);
+const B = await import('../dist/entries/index.js');
 const mnist = await loadMnist({ trainLimit: n, testLimit: 16 });
 
 const runs = { A: [], B: [], one: [] };

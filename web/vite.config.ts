@@ -1,8 +1,9 @@
 // The demo page: `npm run demo:web`. It imports the library as a user would
 // ('wasm-autoencoder', '/idx', '/image'), aliased to the built package in dist/ (run
 // `npm run build` first), which is served as it is: dist/runtime/wasm.js finds the kernels at
-// ../../build/*.wasm and dist/parallel/pool.js starts dist/parallel/worker.js, both relative to
-// their own URLs.
+// ../../build/*.wasm and dist/platform/web-workers.js starts dist/parallel/worker.js, both relative
+// to their own URLs; '#platform' is dist/platform/web.js by package.json "imports" (the browser
+// condition).
 //
 // Every response carries COOP same-origin and COEP require-corp, so the page is cross-origin
 // isolated and trains on worker threads; open it with ?isolated=0 to get it without them (one
@@ -21,12 +22,12 @@ export default defineConfig({
   clearScreen: false,
   resolve: {
     alias: [
-      { find: /^wasm-autoencoder$/, replacement: resolve(project, 'dist/index.js') },
-      { find: /^wasm-autoencoder\/idx$/, replacement: resolve(project, 'dist/idx.js') },
-      { find: /^wasm-autoencoder\/image$/, replacement: resolve(project, 'dist/image.js') },
+      { find: /^wasm-autoencoder$/, replacement: resolve(project, 'dist/entries/index.js') },
+      { find: /^wasm-autoencoder\/idx$/, replacement: resolve(project, 'dist/entries/idx.js') },
+      { find: /^wasm-autoencoder\/image$/, replacement: resolve(project, 'dist/entries/image.js') },
     ],
   },
-  // The library's own dependencies (dist/idx.js imports fflate, dist/image.js fast-png and
+  // The library's own dependencies (dist/entries/idx.js imports fflate, dist/entries/image.js fast-png and
   // jpeg-js): bundled up front, so that a first visit never reloads the page to add them.
   optimizeDeps: { include: ['fflate', 'fast-png', 'jpeg-js'] },
   server: {

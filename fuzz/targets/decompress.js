@@ -4,7 +4,7 @@
 // boundary values (alone, or with the payload resized to match), write NaN/∞ into the offsets and
 // steps, labels out of range, other model ids; the CRC is recomputed so that they reach past it.
 import fc from 'fast-check';
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { buildPlan, fixCrc, planArb, BOUNDARY_INTS } from '../mutate.js';
 import { accepted, judgeThrown, wrong, allFinite, sameBits, probeImages } from '../oracle.js';
 

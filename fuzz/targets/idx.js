@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { gzipSync, gunzipSync, inflateRawSync } from 'node:zlib';
 import { gunzipSync as gunzipFflate } from 'fflate';
-import { parseIdx } from '../../dist/idx.js';
+import { parseIdx } from '../../dist/entries/idx.js';
 import { crc32 } from '../../dist/util/crc32.js';
 import { buildPlan, planArb, BOUNDARY_INTS, writeUint } from '../mutate.js';
 import { accepted, judgeThrown, wrong, sameBits } from '../oracle.js';

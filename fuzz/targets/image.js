@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { decodeImage } from '../../dist/image.js';
+import { decodeImage } from '../../dist/entries/image.js';
 import { crc32 } from '../../dist/util/crc32.js';
 import { buildPlan, planArb, BOUNDARY_INTS, writeUint } from '../mutate.js';
 import { accepted, judgeThrown, wrong, sameBytes } from '../oracle.js';

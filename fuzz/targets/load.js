@@ -5,7 +5,7 @@
 // checks past the checksum.
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { normalizeOptions, layerPlan } from '../../dist/model/options.js';
 import { buildNetwork } from '../../dist/engine/network.js';
 import { buildPlan, fixCrc, planArb, BOUNDARY_INTS } from '../mutate.js';

@@ -4,7 +4,7 @@
 // ops only (the config's own checks are the `load` target's); the CRC is recomputed on most plans
 // so that mutations reach the checks behind it. Oracle: an Error from loadQuantized, or a model
 // whose reconstructions are finite and, for an unmutated seed, the seed model's bits.
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { buildPlan, fixCrc, planArb } from '../mutate.js';
 import { accepted, judgeThrown, wrong, allFinite, sameBits, sameBytes, probeImages } from '../oracle.js';
 

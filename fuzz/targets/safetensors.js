@@ -1,4 +1,4 @@
-// Target `safetensors`: fromSafetensors(bytes, options) on safetensors files (src/safetensors.ts,
+// Target `safetensors`: fromSafetensors(bytes, options) on safetensors files (src/entries/safetensors.ts,
 // src/io/safetensors.ts): a u64 LE header length, a JSON header of tensors { dtype, shape,
 // data_offsets } and `__metadata__` (our config under 'wasm-autoencoder.config'), then raw f32
 // data. Structure-aware ops edit the header (dtypes, shapes, offsets overlapping, past the end,
@@ -7,8 +7,8 @@
 // values (2^64−1 included, written as two u32s).
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { Autoencoder } from '../../dist/index.js';
-import { fromSafetensors, toSafetensors } from '../../dist/safetensors.js';
+import { Autoencoder } from '../../dist/entries/index.js';
+import { fromSafetensors, toSafetensors } from '../../dist/entries/safetensors.js';
 import { buildPlan, planArb, BOUNDARY_INTS } from '../mutate.js';
 import { accepted, judgeThrown, wrong, sameBits, sameBytes, probeImages } from '../oracle.js';
 

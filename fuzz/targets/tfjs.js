@@ -13,8 +13,8 @@
 // duplicate and swap layers, edit the weightSpecs (shapes, dtypes, names, quantization), truncate
 // or extend the weight bytes, and set encoderLayers to boundary values; n is then recomputed.
 import fc from 'fast-check';
-import { Autoencoder } from '../../dist/index.js';
-import { fromTfjs, toTfjs } from '../../dist/tfjs.js';
+import { Autoencoder } from '../../dist/entries/index.js';
+import { fromTfjs, toTfjs } from '../../dist/entries/tfjs.js';
 import { buildPlan, planArb, BOUNDARY_INTS } from '../mutate.js';
 import { accepted, judgeThrown, wrong, sameBits, sameBytes, deepEqual, probeImages } from '../oracle.js';
 

@@ -1,6 +1,6 @@
 // Option groups several commands share (images, runtime), model loading, and the mapping of the
 // library's option errors to the flags that set them.
-import { Autoencoder, type AutoencoderOptions } from '../index.js';
+import { Autoencoder, type AutoencoderOptions } from '../entries/index.js';
 import { choiceOption, intOption, str, threadsOption, type OptionGroup, type ParsedOptions } from './args.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { readBytes } from './files.js';

@@ -1,6 +1,6 @@
 // `wasm-autoencoder denoise`: noisy images in, the model's clean versions out; --noise adds noise
 // to clean images first, to show what a denoising model (train --noise) does.
-import type { NoiseOptions } from '../index.js';
+import type { NoiseOptions } from '../entries/index.js';
 import { HELP_OPTION, PROGRAM, formatHelp, intOption, optionsOrHelp, str, type OptionGroup } from './args.js';
 import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, shapeOf, sourceChoice, sourceGroup } from './common.js';
 import { checkWritable } from './files.js';

@@ -3,10 +3,10 @@
 // interleaved (height × width × channels), 1 (grey) or 3 (RGB) channels for PNG and JPEG. The
 // decoding and the folder reading are the image entry's (decodeImage, loadImages); here their
 // errors become one-line CliErrors that start with the file's path.
-import { parseIdx } from '../idx.js';
+import { parseIdx } from '../entries/idx.js';
 import { decodeImage, isJpeg, isPng } from '../image/decode.js';
 import { loadImages } from '../image/node.js';
-import { loadMnist } from '../mnist.js';
+import { loadMnist } from '../entries/mnist.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { kindOf, readBytes } from './files.js';
 

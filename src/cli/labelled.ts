@@ -1,7 +1,7 @@
 // Images with their labels, for conditional models: MNIST's come with its label files; any other
 // source takes them from an IDX labels file (--labels, as MNIST's: u8, dims [count]).
-import { parseIdx } from '../idx.js';
-import { loadMnist } from '../mnist.js';
+import { parseIdx } from '../entries/idx.js';
+import { loadMnist } from '../entries/mnist.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { readBytes } from './files.js';
 import { checkSource, readImages, type ImageBatch, type SourceChoice } from './images.js';

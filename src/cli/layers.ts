@@ -1,7 +1,7 @@
 // The layer syntax of --encoder and --decoder: dense widths and conv layers in one comma-separated
 // list (64,32 or c16k3s2,c32k3s2), parsed with errors that name the flag, and written back the
 // same way for the model line train prints.
-import type { AutoencoderOptions, ModelConfig } from '../index.js';
+import type { AutoencoderOptions, ModelConfig } from '../entries/index.js';
 import { UsageError } from './errors.js';
 
 type LayerOption = NonNullable<AutoencoderOptions['encoder']>[number];

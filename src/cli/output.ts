@@ -1,8 +1,8 @@
 // Pictures and IDX files the commands write.
 import { gzipSync } from 'node:zlib';
 import { encode as encodePngRgb } from 'fast-png';
-import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../image.js';
-import { encodeIdx } from '../idx.js';
+import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../entries/image.js';
+import { encodeIdx } from '../entries/idx.js';
 import { choiceOption, intOption, str, type OptionGroup, type ParsedOptions } from './args.js';
 import { writeAtomic } from './files.js';
 import { outputFormat } from './formats.js';

@@ -1,6 +1,6 @@
 // Training progress on stderr: on a terminal, a one-line bar redrawn in place (at most ~10 times
 // a second) and a line per finished epoch; elsewhere (a pipe, a file, CI logs), one line per epoch.
-import type { BatchLog, EpochLog } from '../index.js';
+import type { BatchLog, EpochLog } from '../entries/index.js';
 
 const REDRAW_MS = 100;
 const BAR_WIDTH = 20;

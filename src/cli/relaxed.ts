@@ -5,7 +5,7 @@
 // it never restarts again; --no-relaxed, --kernels simd or WASM_AUTOENCODER_NO_RELAXED=1 opt out.
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { supportsRelaxedSimd } from '../index.js';
+import { supportsRelaxedSimd } from '../entries/index.js';
 
 const RESTART_ENV = 'WASM_AUTOENCODER_RELAXED_RESTART';
 const NO_RELAXED_ENV = 'WASM_AUTOENCODER_NO_RELAXED';

@@ -1,5 +1,5 @@
 // `wasm-autoencoder train`: images → a trained model file.
-import { Autoencoder, fitDefaults, type Activation, type AutoencoderOptions, type Loss, type NoiseOptions } from '../index.js';
+import { Autoencoder, fitDefaults, type Activation, type AutoencoderOptions, type Loss, type NoiseOptions } from '../entries/index.js';
 import {
   HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, numberOption, optionsOrHelp, str,
   type OptionGroup, type ParsedOptions,

@@ -1,6 +1,6 @@
 // Warnings the commands print on stderr. fit decides when to warn (its onWarning); the CLI only
 // words it in its own flags.
-import type { FitWarning } from '../index.js';
+import type { FitWarning } from '../entries/index.js';
 import { PROGRAM } from './args.js';
 
 /** fit's onWarning for the command line: the same facts, named by the flags that change them. */

@@ -1,7 +1,9 @@
 // Where a model file's bytes go and come from besides a Uint8Array: a file path (Node, Deno, Bun;
-// written atomically), IndexedDB (browsers), an http(s) URL, a Blob or File, a Response. Node's
-// modules are imported on first use through a specifier bundlers leave alone, so the main entry
-// still imports no `node:` module and a browser build pulls none in.
+// written atomically), IndexedDB (browsers), an http(s) URL, a Blob or File, a Response. Files go
+// through the platform module ('#platform', chosen by package.json's conditions): the web build
+// has no file system and imports no `node:` module.
+import { fileSystem, processId } from '#platform';
+import type { FileSystem } from '../platform/types.js';
 
 /** Largest model file read from anywhere: 2^25 parameters with their optimizer state are
  *  402,653,184 bytes; the rest is header. */
@@ -12,16 +14,6 @@ const IDB_STORE = 'models';
 
 export type ModelSource = string | URL | Blob | Response;
 
-type Fs = typeof import('node:fs/promises');
-
-async function nodeFs(fn: string, what: string): Promise<Fs> {
-  const specifier = 'node:fs/promises';
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as Fs;
-  } catch {
-    throw new Error(`${fn}: ${what} needs Node, Deno or Bun (a file system); in a browser use 'indexeddb://name'`);
-  }
-}
 
 const tooLarge = (fn: string, what: string, size: string): Error =>
   new Error(`${fn}: ${what} is ${size}, more than the ${MAX_MODEL_FILE_BYTES} bytes a model file can be`);
@@ -49,7 +41,7 @@ export async function writeModel(target: unknown, bytes: Uint8Array, fn: string)
   if (url && url.protocol !== 'file:') throw new Error(`${fn}: cannot write to a ${url.protocol} URL; give a file path or 'indexeddb://name'`);
   const path = url ? fileUrlPath(url) : text;
   if (path === '') throw new Error(`${fn}: target must be a file path or 'indexeddb://name', got ''`);
-  await writeFileAtomic(await nodeFs(fn, 'a file path'), path, bytes, fn);
+  await writeFileAtomic(await fileSystem(fn, 'a file path'), path, bytes, fn);
 }
 
 /**
@@ -58,7 +50,7 @@ export async function writeModel(target: unknown, bytes: Uint8Array, fn: string)
  * `.<name>.<pid>.<hex>.tmp`) is never read as a model. Only a regular file is replaced: a
  * symbolic link, a FIFO or a device would be swapped for a file by the rename.
  */
-async function writeFileAtomic(fs: Fs, path: string, bytes: Uint8Array, fn: string): Promise<void> {
+async function writeFileAtomic(fs: FileSystem, path: string, bytes: Uint8Array, fn: string): Promise<void> {
   const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const folder = cut >= 0 ? path.slice(0, cut + 1) : '';
   const name = path.slice(cut + 1);
@@ -74,7 +66,7 @@ async function writeFileAtomic(fs: Fs, path: string, bytes: Uint8Array, fn: stri
   const kind = await notRegular();
   if (kind) throw new Error(`${fn}: cannot write ${path}: it is ${kind}`);
   const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+  const pid = processId();
   const tmp = `${folder}.${name}.${pid}.${random}.tmp`;
   try {
     const handle = await fs.open(tmp, 'wx');
@@ -115,7 +107,7 @@ export async function readModel(source: unknown, fn: string): Promise<Uint8Array
   if (url && url.protocol !== 'file:') throw new Error(`${fn}: cannot read a ${url.protocol} URL; give http(s), a file path or 'indexeddb://name'`);
   if (url || (typeof source === 'string' && source !== '')) {
     const path = url ? fileUrlPath(url) : (source as string);
-    const fs = await nodeFs(fn, 'a file path');
+    const fs = await fileSystem(fn, 'a file path');
     try {
       const handle = await fs.open(path, 'r');
       try {

@@ -6,6 +6,7 @@ import { MAX_MEMORY_BYTES, planEngineLayout } from '../engine/layout.js';
 import { loadKernels, instantiateKernels } from '../runtime/wasm.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { threadsUnavailable } from '../parallel/spawn.js';
+import { cores } from '#platform';
 import { Prng } from '../util/prng.js';
 import { layerPlan, MAX_THREADS, type ModelConfig } from './options.js';
 import type { Backend, RuntimeOptions } from './types.js';
@@ -17,19 +18,8 @@ const SHARED_MAX_PAGES = MAX_MEMORY_BYTES / 65536;
 /** Room left for the kernels' own data and stack below the planned regions. */
 const KERNEL_RESERVE = 1 << 20;
 
-async function availableCores(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  try {
-    const os = await import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } catch {
-    return 1;
-  }
-}
-
 async function resolveThreads(wanted: 'auto' | number, custom: boolean): Promise<{ threads: number; note?: string }> {
-  const asked = wanted === 'auto' ? Math.min(MAX_THREADS, await availableCores()) : wanted;
+  const asked = wanted === 'auto' ? Math.min(MAX_THREADS, await cores()) : wanted;
   if (asked <= 1) return { threads: 1 };
   if (custom) return { threads: 1, note: 'a custom wasm source was given: one thread (workers load the packaged threads build)' };
   const reason = threadsUnavailable();

@@ -6,26 +6,16 @@ import { instantiateKernels } from '../runtime/wasm.js';
 import { Barrier, controlWords, Ctl } from './control.js';
 import { runEpoch } from './fitLoop.js';
 import type { Command, Report } from './messages.js';
+import { parentPort } from '#platform';
 
 interface Port {
   post(r: Report): void;
   listen(handler: (c: Command) => void): void;
 }
 
+/** The channel to the thread that started this worker: the platform's kind of worker. */
 async function connect(): Promise<Port> {
-  const g = globalThis as unknown as { postMessage?: (m: unknown) => void; addEventListener?: (t: string, l: (e: MessageEvent) => void) => void; WorkerGlobalScope?: unknown };
-  if (typeof g.WorkerGlobalScope !== 'undefined' && typeof g.postMessage === 'function') {
-    return {
-      post: (r) => g.postMessage!(r),
-      listen: (h) => g.addEventListener!('message', (e) => h(e.data as Command)),
-    };
-  }
-  const { parentPort } = await import('node:worker_threads');
-  if (!parentPort) throw new Error('wasm-autoencoder worker: not started as a worker thread');
-  return {
-    post: (r) => parentPort.postMessage(r),
-    listen: (h) => parentPort.on('message', h),
-  };
+  return (await parentPort()) as Port;
 }
 
 let engine: Engine | null = null;

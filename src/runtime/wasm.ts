@@ -1,5 +1,6 @@
 // Loading the kernels: pick the build the runtime can run, compile it once, and instantiate it
 // over a memory the caller owns (the kernels import their memory and never allocate).
+import { fileUrlBytes } from '#platform';
 
 /** The kernels' exports. Pointers are byte offsets into the imported memory. Argument order
  *  (assembly/index.ts): outputs, then inputs, each pointer followed by its own row stride when
@@ -118,15 +119,11 @@ function defaultUrl(build: KernelBuildName, shared: boolean): URL {
   return shared ? new URL('../../build/kernels-simd-threads.wasm', import.meta.url) : new URL('../../build/kernels-simd.wasm', import.meta.url);
 }
 
-const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
-
 async function compileFrom(source: BufferSource | URL | string | Response): Promise<WebAssembly.Module> {
   if (source instanceof URL || typeof source === 'string') {
     const url = typeof source === 'string' ? new URL(source, import.meta.url) : source;
-    if (url.protocol === 'file:' && isNode) {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(url));
-    }
+    const bytes = url.protocol === 'file:' ? fileUrlBytes(url) : null;
+    if (bytes) return WebAssembly.compile(await bytes);
     return compileFrom(await fetch(url));
   }
   if (typeof Response === 'function' && source instanceof Response) {

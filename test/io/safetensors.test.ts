@@ -2,8 +2,8 @@
 // outputs, our files round-trip bit for bit, and crafted files are refused with a clear error.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Autoencoder, type AutoencoderOptions } from '../../src/index.js';
-import { fromSafetensors, toSafetensors, torchModules } from '../../src/safetensors.js';
+import { Autoencoder, type AutoencoderOptions } from '../../src/entries/index.js';
+import { fromSafetensors, toSafetensors, torchModules } from '../../src/entries/safetensors.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { concat, noise } from '../helpers/bytes.js';
 

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { MAX_MODEL_FILE_BYTES } from '../../src/io/storage.js';
 
 const x = Float32Array.from({ length: 4 * 16 }, (_, i) => ((i * 37) % 101) / 100);

@@ -3,8 +3,8 @@
 // built and trained in tfjs-layers load with fromTfjs and compute theirs.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createRequire } from 'node:module';
-import { Autoencoder, type AutoencoderOptions } from '../../src/index.js';
-import { fromTfjs, toTfjs, type TfjsArtifacts, type TfjsPart } from '../../src/tfjs.js';
+import { Autoencoder, type AutoencoderOptions } from '../../src/entries/index.js';
+import { fromTfjs, toTfjs, type TfjsArtifacts, type TfjsPart } from '../../src/entries/tfjs.js';
 
 // CommonJS through one require, so tfjs-layers and the backend share one tfjs-core (as bench/tfjs-model.js).
 const require = createRequire(import.meta.url);

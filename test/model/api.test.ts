@@ -1,6 +1,6 @@
 // The public calls: shapes, save/load, and the errors bad input gets.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { flatWeights } from '../helpers/weights.js';
 

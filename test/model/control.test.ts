@@ -4,7 +4,7 @@
 // re-implementation of Keras's rule over the logged values, or the same training done by hand
 // (epoch by epoch through saved files) compared bit for bit.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder, type EpochLog, type LayerWeights } from '../../src/index.js';
+import { Autoencoder, type EpochLog, type LayerWeights } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { patchModelFile } from '../helpers/modelFiles.js';
 

@@ -2,7 +2,7 @@
 // errors that name the option, save/load of version-2 files, and version-1 files that still load.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Autoencoder, type AutoencoderOptions } from '../../src/index.js';
+import { Autoencoder, type AutoencoderOptions } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { flatWeights } from '../helpers/weights.js';
 

@@ -2,7 +2,7 @@
 // as the in-memory fit they stand for, bit for bit, for 1 and 2 threads; the buffer shuffle against
 // a plain reimplementation; and the errors of bad input.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder, type AutoencoderOptions, type ImagesInput } from '../../src/index.js';
+import { Autoencoder, type AutoencoderOptions, type ImagesInput } from '../../src/entries/index.js';
 import { loadMnist, streamMnist, type Mnist } from '../../src/data/mnist.js';
 import { Prng } from '../../src/util/prng.js';
 import { flatWeights } from '../helpers/weights.js';

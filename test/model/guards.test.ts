@@ -2,7 +2,7 @@
 // failed before its fix. Files are crafted with a correct CRC so that every change reaches the
 // checks behind the checksum.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { decodeModelFile } from '../../src/io/modelFile.js';
 import { patchModelFile, rawModelFile } from '../helpers/modelFiles.js';
 
@@ -201,9 +201,9 @@ describe('results are sized before they are allocated', () => {
 
 describe('unknown options are refused everywhere, nested ones too', () => {
   it('each public function that takes options names the unknown one', async () => {
-    const { knnClassify } = await import('../../src/index.js');
-    const { loadMnist } = await import('../../src/mnist.js');
-    const { imageGrid, labelledPanels, comparisonPng, scatterPng } = await import('../../src/image.js');
+    const { knnClassify } = await import('../../src/entries/index.js');
+    const { loadMnist } = await import('../../src/entries/mnist.js');
+    const { imageGrid, labelledPanels, comparisonPng, scatterPng } = await import('../../src/entries/image.js');
     await expect(loadMnist({ trainlimit: 5 } as never)).rejects.toThrow(/^loadMnist: unknown option trainlimit; known options are dir, trainLimit, testLimit/);
     await expect(knnClassify({ vectors: new Float32Array(2), labels: new Uint8Array(1) }, new Float32Array(2), 2, { K: 3 } as never))
       .rejects.toThrow(/^knnClassify: unknown option K/);

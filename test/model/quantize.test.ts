@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Autoencoder, type AutoencoderOptions, type QuantizedAutoencoder } from '../../src/index.js';
+import { Autoencoder, type AutoencoderOptions, type QuantizedAutoencoder } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { internalsOf } from '../../src/model/autoencoder.js';
 import { packWeights, activationRange, type QuantizedLayer } from '../../src/model/quantized.js';

@@ -1,6 +1,6 @@
 // Training on real MNIST, determinism, and keeping good weights when a step fails or is stopped.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { flatWeights } from '../helpers/weights.js';
 

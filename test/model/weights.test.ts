@@ -1,7 +1,7 @@
 // getWeights / setWeights per layer: names as summary() prints them, Keras layouts (checked
 // against a plain matrix product), transplants between models, and bad input.
 import { describe, it, expect } from 'vitest';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 
 const x = Float32Array.from({ length: 3 * 16 }, (_, i) => ((i * 37) % 101) / 100);
 

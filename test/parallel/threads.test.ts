@@ -2,7 +2,7 @@
 // instead of hanging, no thread left behind, and the one-thread fallback.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 import { threadsUnavailable } from '../../src/parallel/spawn.js';
 import { callerComputes } from '../../src/parallel/pool.js';
@@ -125,7 +125,7 @@ describe('threads', () => {
   });
 
   it('a Node process ends by itself after dispose(), and also when the model is just dropped', () => {
-    const index = new URL('../../dist/index.js', import.meta.url).href;
+    const index = new URL('../../dist/entries/index.js', import.meta.url).href;
     for (const end of ['await ae.dispose();', '/* no dispose */']) {
       const script = `
         import { Autoencoder } from ${JSON.stringify(index)};
@@ -152,7 +152,10 @@ describe('threads', () => {
 
   it('falls back to one thread, saying why, without SharedArrayBuffer, Worker or isolation', async () => {
     expect(threadsUnavailable({ SharedArrayBuffer: undefined, Worker: class {} })).toMatch(/SharedArrayBuffer is not available/);
-    expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined })).toMatch(/no Worker/);
+    // The web and Deno platforms need the global Worker; Node's workers come from worker_threads.
+    expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined }, true)).toMatch(/no Worker/);
+    expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined }, false)).toBeNull();
+    expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined })).toBeNull(); // Node
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: class {}, crossOriginIsolated: false })).toMatch(/not cross-origin isolated/);
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: class {}, crossOriginIsolated: true })).toBeNull();
     // And the model takes that path: hide SharedArrayBuffer from this process for one create().

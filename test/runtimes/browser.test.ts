@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Autoencoder } from '../../dist/index.js';
-import { decodeImage, encodePng } from '../../dist/image.js';
+import { Autoencoder } from '../../dist/entries/index.js';
+import { decodeImage, encodePng } from '../../dist/entries/image.js';
 import jpeg from 'jpeg-js';
-import { loadMnist, type Mnist } from '../../dist/mnist.js';
+import { loadMnist, type Mnist } from '../../dist/entries/mnist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -111,7 +111,7 @@ async function setUp(): Promise<void> {
     throw new Error(`${CHROMIUM} is missing: the browser test runs Debian's Chromium (apt-get install -y chromium); ` +
       'Playwright never downloads a browser here');
   }
-  for (const built of ['dist/index.js', 'dist/parallel/worker.js', 'build/kernels-simd.wasm', 'build/kernels-simd-threads.wasm']) {
+  for (const built of ['dist/entries/index.js', 'dist/parallel/worker.js', 'build/kernels-simd.wasm', 'build/kernels-simd-threads.wasm']) {
     if (!existsSync(join(project, built))) throw new Error(`${built} is missing: run npm run build first (npm run test:runtimes does)`);
   }
 

@@ -13,7 +13,7 @@
 //   - no --allow-env, --allow-sys, --allow-net, --allow-ffi, --allow-run;
 //   - --no-prompt: a missing permission fails at once instead of waiting on a prompt;
 //     --no-lock: Deno finds the package.json above the fixture (which is how the bare import of
-//     fflate in dist/idx.js resolves to node_modules) and must not write a deno.lock there.
+//     fflate in dist/entries/idx.js resolves to node_modules) and must not write a deno.lock there.
 import { join } from 'node:path';
 import { buildDir, distDir, fixturesDir, mnistDir, runScript, storeDirOf, trainAndEncodeJob } from './helpers.js';
 import { describeTrainAndEncode, THREADS } from './train-and-encode-suite.js';

@@ -11,8 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as Api from '../../src/index.js';
-import type * as IdxApi from '../../src/idx.js';
+import type * as Api from '../../src/entries/index.js';
+import type * as IdxApi from '../../src/entries/idx.js';
 import { flatWeights } from '../helpers/weights.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
@@ -37,13 +37,13 @@ export const PRETRAIN_EPOCHS = 1;
 // ---------------------------------------------------------------------------------------------
 // The built package
 
-/** dist/index.js, loaded from the built files (the runtimes import the same ones). */
+/** dist/entries/index.js, loaded from the built files (the runtimes import the same ones). */
 export async function builtPackage(): Promise<typeof Api & typeof IdxApi> {
-  for (const file of [join(distDir, 'index.js'), join(distDir, 'idx.js'), join(buildDir, 'kernels-simd.wasm'), join(buildDir, 'kernels-simd-threads.wasm')]) {
+  for (const file of [join(distDir, 'entries', 'index.js'), join(distDir, 'entries', 'idx.js'), join(buildDir, 'kernels-simd.wasm'), join(buildDir, 'kernels-simd-threads.wasm')]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: build the package first (npm run build; npm run test:runtimes does it)`);
   }
-  const api = (await import(pathToFileURL(join(distDir, 'index.js')).href)) as typeof Api;
-  const idx = (await import(pathToFileURL(join(distDir, 'idx.js')).href)) as typeof IdxApi;
+  const api = (await import(pathToFileURL(join(distDir, 'entries', 'index.js')).href)) as typeof Api;
+  const idx = (await import(pathToFileURL(join(distDir, 'entries', 'idx.js')).href)) as typeof IdxApi;
   return { ...api, ...idx };
 }
 

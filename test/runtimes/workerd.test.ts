@@ -4,13 +4,14 @@
 // bits. The workerd binary is the devDependency `workerd` (node_modules/.bin/workerd, which
 // miniflare runs); a missing one fails this file.
 //
-// How the code reaches workerd: no bundler. Every dist/ file that dist/index.js reaches through
+// How the code reaches workerd: no bundler. Every dist/ file that dist/entries/index.js reaches through
 // static imports is registered, unchanged, as an ESModule module under its own path (modulesRoot
 // is the repository), next to the worker script; build/kernels-simd.wasm is a CompiledWasm module,
 // which the worker imports and passes as `wasm` (workerd refuses WebAssembly.compile on bytes).
 // So workerd runs the very files npm publishes, and the walk below checks what the README
-// promises: the main entry imports no `node:` module and no package. No compatibility flags (no
-// nodejs_compat).
+// promises: the main entry imports no `node:` module and no package. Its one package-internal
+// import, '#platform', is resolved as a bundler would, with workerd's conditions (the web
+// platform). No compatibility flags (no nodejs_compat).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,8 +26,23 @@ const WORKER = join(fixturesDir, 'workerd-worker.mjs');
 const KERNELS = join(buildDir, 'kernels-simd.wasm');
 const COMPATIBILITY_DATE = '2026-04-01';
 
-/** The files `entry` reaches through static imports; throws on an import workerd could not load. */
-function staticImportGraph(entry: string): string[] {
+/** The conditions workerd's bundler (wrangler) resolves packages with, in its order. */
+const WORKERD_CONDITIONS = new Set(['workerd', 'worker', 'browser', 'import', 'default']);
+const PACKAGE_IMPORTS = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { imports: Record<string, Record<string, string>> }).imports;
+
+/** A package-internal specifier ('#platform') as package.json "imports" maps it under workerd's
+ *  conditions: the first of its targets, in the map's order, whose condition workerd has. */
+function packageImport(specifier: string): string {
+  const targets = PACKAGE_IMPORTS[specifier];
+  const condition = targets && Object.keys(targets).find((c) => WORKERD_CONDITIONS.has(c));
+  if (!condition) throw new Error(`package.json "imports" has no target of '${specifier}' for workerd's conditions`);
+  return resolve(repoRoot, targets[condition]);
+}
+
+/** The files `entry` reaches through static imports; in `aliases`, each package-internal specifier
+ *  met on the way (as the path workerd looks for: the importer's folder joined with it) with the
+ *  file it resolves to. Throws on an import workerd could not load. */
+function staticImportGraph(entry: string, aliases: Map<string, string>): string[] {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
@@ -35,6 +51,12 @@ function staticImportGraph(entry: string): string[] {
     const imports = /(?:^|[;\n])\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g;
     for (const m of source.matchAll(imports)) {
       const specifier = m[1] ?? m[2];
+      if (specifier.startsWith('#')) {
+        const target = packageImport(specifier);
+        aliases.set(join(dirname(file), specifier), target);
+        visit(target);
+        continue;
+      }
       if (!specifier.startsWith('.')) {
         throw new Error(`${relative(repoRoot, file)} imports '${specifier}' statically: workerd without nodejs_compat cannot load it, ` +
           'and the main entry must import no node: module and no package');
@@ -57,19 +79,28 @@ describe('workerd (miniflare)', () => {
   let ref: NodeReference;
   let mf: Miniflare | null = null;
   let libraryFiles: string[];
+  let platformFiles: string[];
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
     workerd = runtimeBinary('workerd');
     ref = await nodeReference();
     // The int8 model is imported lazily by the main entry; its graph is registered too.
-    libraryFiles = [...new Set([...staticImportGraph(join(distDir, 'index.js')), ...staticImportGraph(join(distDir, 'model', 'quantized.js'))])];
+    const aliases = new Map<string, string>();
+    libraryFiles = [...new Set([...staticImportGraph(join(distDir, 'entries', 'index.js'), aliases), ...staticImportGraph(join(distDir, 'model', 'quantized.js'), aliases)])];
+    platformFiles = [...new Set(aliases.values())].map((f) => relative(repoRoot, f));
     const started = performance.now();
     mf = new Miniflare({
       modulesRoot: repoRoot,
       modules: [
         { type: 'ESModule', path: WORKER, contents: readFileSync(WORKER, 'utf8') },
         ...libraryFiles.map((path) => ({ type: 'ESModule' as const, path, contents: readFileSync(path, 'utf8') })),
+        // What a bundler does with package.json "imports": workerd has no such map and looks for
+        // '#platform' beside its importer, so a module there re-exports the file workerd's
+        // conditions pick.
+        ...[...aliases].map(([path, target]) => ({
+          type: 'ESModule' as const, path, contents: `export * from './${relative(dirname(path), target)}';\n`,
+        })),
         { type: 'CompiledWasm', path: KERNELS, contents: readFileSync(KERNELS) },
       ],
       compatibilityDate: COMPATIBILITY_DATE,
@@ -93,8 +124,11 @@ describe('workerd (miniflare)', () => {
 
   it('loads the unbundled dist/ modules (no node: or package imports)', () => {
     const names = libraryFiles.map((f) => relative(repoRoot, f));
-    expect(names).toContain('dist/index.js');
+    expect(names).toContain('dist/entries/index.js');
     expect(names).toContain('dist/runtime/wasm.js');
+    // '#platform' resolves to the web platform, and no Node or Deno platform file is reachable.
+    expect(platformFiles).toEqual(['dist/platform/web.js']);
+    expect(names.filter((n) => n.startsWith('dist/platform/')).sort()).toEqual(['dist/platform/web-workers.js', 'dist/platform/web.js']);
     logFacts('workerd', { version: workerd.version, modules: names.length, startMs: timings.startMs });
   });
 

@@ -1,7 +1,7 @@
 // Compression, features and anomaly scores, measured on real MNIST.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { encode as encodePngBytes } from 'fast-png';
-import { Autoencoder, knnClassify } from '../../src/index.js';
+import { Autoencoder, knnClassify } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 
 let mnist: Mnist;

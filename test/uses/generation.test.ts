@@ -1,6 +1,6 @@
 // Denoising, variational sampling and conditional sampling, measured on real MNIST.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Autoencoder, knnClassify, type KnnResult } from '../../src/index.js';
+import { Autoencoder, knnClassify, type KnnResult } from '../../src/entries/index.js';
 import { loadMnist, type Mnist } from '../../src/data/mnist.js';
 
 let mnist: Mnist;

@@ -2,7 +2,7 @@
 // model, cuts and bit flips. Streams are written here from the format in src/io/codeStream.ts, with
 // their own CRC-32, so that a crafted stream passes the checksum and only the field checks stop it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Autoencoder } from '../../src/index.js';
+import { Autoencoder } from '../../src/entries/index.js';
 import { errorOf, noise as pixels } from '../helpers/bytes.js';
 
 const MB = 1e6;

@@ -2,10 +2,10 @@
 // variational samples and an interpolation, denoising, a 2-D latent space, conditional samples,
 // and compression. Prints the figures each picture stands for.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { Autoencoder } from './index.js';
-import { loadMnist } from './mnist.js';
-import { encodePng, imageGrid, labelledPanels, scatterPng } from './image.js';
-import type { GreyImage } from './image.js';
+import { Autoencoder } from 'wasm-autoencoder';
+import { loadMnist } from 'wasm-autoencoder/mnist';
+import { encodePng, imageGrid, labelledPanels, scatterPng } from 'wasm-autoencoder/image';
+import type { GreyImage } from 'wasm-autoencoder/image';
 
 const OUT = 'out/uses';
 

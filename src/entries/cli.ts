@@ -2,14 +2,14 @@
 // The `wasm-autoencoder` command (package.json "bin"); `wasm-autoencoder --help` lists the commands.
 // Whether to restart under --experimental-wasm-relaxed-simd is decided first, before the commands
 // and their dependencies are imported, so that a restart costs one node start and little more.
-import { relaxedRestart } from './cli/relaxed.js';
+import { relaxedRestart } from '../cli/relaxed.js';
 
 const args = process.argv.slice(2);
 const restart = relaxedRestart(args);
 if (restart) {
   process.exitCode = await restart();
 } else {
-  const { main, report } = await import('./cli/main.js');
+  const { main, report } = await import('../cli/main.js');
 
   // Whatever escapes the commands still ends as one line and exit code 1.
   process.on('uncaughtException', (error) => {

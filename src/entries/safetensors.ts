@@ -1,15 +1,15 @@
 // Entry `wasm-autoencoder/safetensors`: a model's weights as a safetensors file named as the
 // state_dict of the torch.nn.Sequential that runs the same network (docs/interop.md prints it),
 // and a model from such a file, ours or one PyTorch's safetensors.torch.save_file wrote.
-import { Autoencoder } from './model/autoencoder.js';
-import { normalizeOptions, type AutoencoderOptions, type ModelConfig } from './model/options.js';
-import { configFromFile } from './model/storedConfig.js';
-import { networkOf } from './model/setup.js';
-import type { RuntimeOptions } from './model/types.js';
-import { torchLayout, type TorchModule } from './model/torch.js';
-import { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
-import { encodeModelFile } from './io/modelFile.js';
-import { Prng } from './util/prng.js';
+import { Autoencoder } from '../model/autoencoder.js';
+import { normalizeOptions, type AutoencoderOptions, type ModelConfig } from '../model/options.js';
+import { configFromFile } from '../model/storedConfig.js';
+import { networkOf } from '../model/setup.js';
+import type { RuntimeOptions } from '../model/types.js';
+import { torchLayout, type TorchModule } from '../model/torch.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { encodeModelFile } from '../io/modelFile.js';
+import { Prng } from '../util/prng.js';
 
 export type { TorchModule };
 

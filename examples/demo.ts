@@ -3,9 +3,9 @@
 // reconstructions in out/reconstructions.png. `npm start -- --model conv` does the same with the
 // convolutional model and writes out/reconstructions-conv.png.
 import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { Autoencoder, type AutoencoderOptions } from './index.js';
-import { loadMnist } from './data/mnist.js';
-import { comparisonPng } from './image/png.js';
+import { Autoencoder, type AutoencoderOptions } from 'wasm-autoencoder';
+import { loadMnist } from 'wasm-autoencoder/mnist';
+import { comparisonPng } from 'wasm-autoencoder/image';
 
 const EPOCHS = 5;
 const SHOWN = 25;
