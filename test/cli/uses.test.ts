@@ -134,7 +134,7 @@ describe('relaxed SIMD on Node 20', () => {
     ]);
     // What node gives under the flag, asked of a node started with it.
     const probe = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e',
-      `import { supportsRelaxedSimd } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)}; process.stdout.write(String(supportsRelaxedSimd()))`],
+      `import { supportsRelaxedSimd } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'entries', 'index.js')).href)}; process.stdout.write(String(supportsRelaxedSimd()))`],
     { encoding: 'utf8' });
     expect(ok(auto).stderr).toMatch(probe === 'true' ? /kernels: relaxed SIMD/ : /kernels: simd SIMD/);
     expect(ok(plain).stderr).toMatch(/kernels: simd SIMD/);

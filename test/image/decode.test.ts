@@ -117,12 +117,12 @@ describe('the image entry', () => {
         else if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
       }
     };
-    visit(join(root, 'image.ts'));
+    visit(join(root, 'entries', 'image.ts'));
     expect(seen.size).toBeGreaterThan(5);
     expect(nodeImports).toEqual([]);
     // The Node entry does reach node:fs (the check above can see one).
     seen.clear();
-    visit(join(root, 'image-node.ts'));
+    visit(join(root, 'entries', 'image-node.ts'));
     expect(nodeImports.some((s) => s.endsWith('node:fs/promises'))).toBe(true);
   });
 });

@@ -130,7 +130,7 @@ describe('threads', () => {
       const script = `
         import { Autoencoder } from ${JSON.stringify(index)};
         const ae = await Autoencoder.create({ threads: 2, encoder: [16], latent: 4 });
-        await ae.fit(new Uint8Array(784 * 300).map((_, i) => i % 251), { epochs: 1, batchSize: 64 });
+        await ae.fit(new Uint8Array(784 * 300).map((_, i) => i % 251), { epochs: 1, batchSize: 30 });
         if (ae.backend.threads !== 2) throw new Error('expected 2 threads');
         ${end}
         console.log('trained');`;
