@@ -7,7 +7,12 @@ export default defineConfig({
   resolve: { alias: { '#platform': fileURLToPath(new URL('./src/platform/node.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/runtimes/**', 'test/package/pack-chromium.test.ts', 'test/package/pack-runtimes.test.ts', 'node_modules/**'],
+    exclude: [
+      'test/runtimes/**',
+      'test/package/pack-chromium.test.ts',
+      'test/package/pack-runtimes.test.ts',
+      'node_modules/**',
+    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -10,7 +10,8 @@ const memory = new WebAssembly.Memory({ initial: 64 });
 const k = instantiateKernels(module, memory);
 const widths = [784, ...REFERENCE.encoder, REFERENCE.latent, ...REFERENCE.decoder, 784];
 let P = 0;
-for (let l = 1; l < widths.length; l++) P += Math.ceil((widths[l - 1] * widths[l]) / 4) * 4 + Math.ceil(widths[l] / 4) * 4;
+for (let l = 1; l < widths.length; l++)
+  P += Math.ceil((widths[l - 1] * widths[l]) / 4) * 4 + Math.ceil(widths[l] / 4) * 4;
 const at = 1 << 16;
 new Float32Array(memory.buffer, at, P).fill(0.5);
 for (let i = 0; i < 2000; i++) k.allFinite(at, P);
@@ -21,4 +22,6 @@ for (let r = 0; r < 15; r++) {
   micros.push(performance.now() - t); // ms per 1,000 calls = µs per call
 }
 micros.sort((a, b) => a - b);
-console.log(`allFinite over ${P} floats (the reference model's parameters): median of 15 × 1,000 calls ${micros[7].toFixed(1)} µs per call`);
+console.log(
+  `allFinite over ${P} floats (the reference model's parameters): median of 15 × 1,000 calls ${micros[7].toFixed(1)} µs per call`,
+);

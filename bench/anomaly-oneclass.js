@@ -9,10 +9,14 @@ import os from 'node:os';
 import { Autoencoder } from '../dist/entries/index.js';
 import { loadMnist } from '../dist/entries/mnist.js';
 
-const argValue = (name) => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1]; };
+const argValue = (name) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
 const quick = process.argv.includes('--quick');
 const digits = (argValue('--digits') ?? '0,1,2,3,4,5,6,7,8,9').split(',').map(Number);
-if (digits.some((d) => !Number.isInteger(d) || d < 0 || d > 9)) throw new Error(`--digits: expected digits 0-9 separated by commas, got ${argValue('--digits')}`);
+if (digits.some((d) => !Number.isInteger(d) || d < 0 || d > 9))
+  throw new Error(`--digits: expected digits 0-9 separated by commas, got ${argValue('--digits')}`);
 const EPOCHS = quick ? 2 : 10;
 const BATCH = 64;
 const PIXELS = 784;
@@ -22,8 +26,15 @@ const ENSEMBLE_SEEDS = [1, 2, 3];
 const dense = (seed) => ({ encoder: [64, 32], latent: 32, seed, threads: 1 });
 const conv = (seed) => ({
   inputShape: [28, 28, 1],
-  encoder: [{ type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 }],
-  latent: 32, decoder: 'mirror', optimizer: { type: 'adam', learningRate: 1e-3 }, seed, threads: 1,
+  encoder: [
+    { type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 },
+  ],
+  latent: 32,
+  decoder: 'mirror',
+  optimizer: { type: 'adam', learningRate: 1e-3 },
+  seed,
+  threads: 1,
 });
 
 const { train, test } = await loadMnist(quick ? { testLimit: 2000 } : {});
@@ -32,7 +43,8 @@ function imagesOfDigit(set, digit) {
   let n = 0;
   for (const label of set.labels) if (label === digit) n++;
   const out = new Uint8Array(n * PIXELS);
-  for (let i = 0, k = 0; i < set.count; i++) if (set.labels[i] === digit) out.set(set.images.subarray(i * PIXELS, (i + 1) * PIXELS), PIXELS * k++);
+  for (let i = 0, k = 0; i < set.count; i++)
+    if (set.labels[i] === digit) out.set(set.images.subarray(i * PIXELS, (i + 1) * PIXELS), PIXELS * k++);
   return out;
 }
 
@@ -42,11 +54,15 @@ function rocAuc(scores, isAnomaly) {
   const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSum = 0;
   let positives = 0;
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
     const midRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (isAnomaly[order[k]]) { rankSum += midRank; positives++; }
+    for (let k = i; k <= j; k++)
+      if (isAnomaly[order[k]]) {
+        rankSum += midRank;
+        positives++;
+      }
     i = j + 1;
   }
   const negatives = n - positives;
@@ -59,12 +75,19 @@ function rocAuc(scores, isAnomaly) {
  *  calls a thin digit normal just because it has little ink. */
 function pixelScores(images, reconstructions) {
   const n = images.length / PIXELS;
-  const mse = new Float32Array(n), relative = new Float32Array(n), normalized = new Float32Array(n);
+  const mse = new Float32Array(n),
+    relative = new Float32Array(n),
+    normalized = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    let e = 0, xx = 0, rr = 0;
+    let e = 0,
+      xx = 0,
+      rr = 0;
     for (let p = i * PIXELS; p < (i + 1) * PIXELS; p++) {
-      const x = images[p] / 255, r = reconstructions[p];
-      e += (x - r) ** 2; xx += x * x; rr += r * r;
+      const x = images[p] / 255,
+        r = reconstructions[p];
+      e += (x - r) ** 2;
+      xx += x * x;
+      rr += r * r;
     }
     mse[i] = e / PIXELS;
     relative[i] = e / (xx + rr + 1e-3);
@@ -75,7 +98,9 @@ function pixelScores(images, reconstructions) {
 
 /** Codes standardized per dimension with the reference codes' mean and standard deviation. */
 function standardizer(reference, dims) {
-  const n = reference.length / dims, mean = new Float64Array(dims), sd = new Float64Array(dims);
+  const n = reference.length / dims,
+    mean = new Float64Array(dims),
+    sd = new Float64Array(dims);
   for (let i = 0; i < reference.length; i++) mean[i % dims] += reference[i] / n;
   for (let i = 0; i < reference.length; i++) sd[i % dims] += (reference[i] - mean[i % dims]) ** 2 / n;
   for (let j = 0; j < dims; j++) sd[j] = Math.sqrt(sd[j]) + 1e-8;
@@ -85,10 +110,13 @@ function standardizer(reference, dims) {
 /** Mean Euclidean distance of each query to its k nearest reference rows; `leaveSelfOut` when the
  *  queries are the reference itself (each row's nearest, itself, is skipped). */
 function knnDistance(reference, queries, dims, k, leaveSelfOut = false) {
-  const nr = reference.length / dims, nq = queries.length / dims, out = new Float32Array(nq);
+  const nr = reference.length / dims,
+    nq = queries.length / dims,
+    out = new Float32Array(nq);
   const refNorm = new Float64Array(nr);
   for (let i = 0; i < nr; i++) for (let j = 0; j < dims; j++) refNorm[i] += reference[i * dims + j] ** 2;
-  const kept = k + (leaveSelfOut ? 1 : 0), best = new Float64Array(kept);
+  const kept = k + (leaveSelfOut ? 1 : 0),
+    best = new Float64Array(kept);
   for (let q = 0; q < nq; q++) {
     best.fill(Infinity);
     let qNorm = 0;
@@ -99,7 +127,10 @@ function knnDistance(reference, queries, dims, k, leaveSelfOut = false) {
       const d2 = qNorm + refNorm[i] - 2 * dot;
       if (d2 < best[kept - 1]) {
         let p = kept - 1;
-        while (p > 0 && best[p - 1] > d2) { best[p] = best[p - 1]; p--; }
+        while (p > 0 && best[p - 1] > d2) {
+          best[p] = best[p - 1];
+          p--;
+        }
         best[p] = d2;
       }
     }
@@ -160,7 +191,8 @@ for (const digit of digits) {
   row.convMse = rocAuc(onTest.mse, isAnomaly);
   row.convNormalized = rocAuc(onTest.normalized, isAnomaly);
   const standardize = standardizer(ae.encode(normal), ae.latentSize);
-  const codesTrain = standardize(ae.encode(normal)), codesTest = standardize(ae.encode(test.images));
+  const codesTrain = standardize(ae.encode(normal)),
+    codesTest = standardize(ae.encode(test.images));
   const knnTrain = knnDistance(codesTrain, codesTrain, ae.latentSize, KNN_K, true);
   const knnTest = knnDistance(codesTrain, codesTest, ae.latentSize, KNN_K);
   row.convRelativeKnn = rocAuc(sum(logZ(onTrain.relative)(onTest.relative), logZ(knnTrain)(knnTest)), isAnomaly);
@@ -168,18 +200,25 @@ for (const digit of digits) {
 
   rows.push(row);
   seconds.push((performance.now() - start) / 1000);
-  console.log(`digit ${digit} (${row.normal} normal images, ${seconds.at(-1).toFixed(1)} s): ${COLUMNS.map(([key, name]) => `${name} ${row[key].toFixed(4)}`).join(' · ')}`);
+  console.log(
+    `digit ${digit} (${row.normal} normal images, ${seconds.at(-1).toFixed(1)} s): ${COLUMNS.map(([key, name]) => `${name} ${row[key].toFixed(4)}`).join(' · ')}`,
+  );
 }
 
 const mean = (key) => rows.reduce((s, r) => s + r[key], 0) / rows.length;
 const min = (key) => Math.min(...rows.map((r) => r[key]));
 console.table([
-  ...rows.map((r) => ({ digit: r.digit, ...Object.fromEntries(COLUMNS.map(([key, name]) => [name, r[key].toFixed(4)])) })),
+  ...rows.map((r) => ({
+    digit: r.digit,
+    ...Object.fromEntries(COLUMNS.map(([key, name]) => [name, r[key].toFixed(4)])),
+  })),
   { digit: 'mean', ...Object.fromEntries(COLUMNS.map(([key, name]) => [name, mean(key).toFixed(4)])) },
   { digit: 'min', ...Object.fromEntries(COLUMNS.map(([key, name]) => [name, min(key).toFixed(4)])) },
 ]);
 const totalSeconds = seconds.reduce((s, v) => s + v, 0);
-console.log(`${totalSeconds.toFixed(0)} s in all, ${(totalSeconds / rows.length).toFixed(1)} s per digit (4 dense models, 1 conv model, the scores)`);
+console.log(
+  `${totalSeconds.toFixed(0)} s in all, ${(totalSeconds / rows.length).toFixed(1)} s per digit (4 dense models, 1 conv model, the scores)`,
+);
 
 if (!quick && digits.length === 10) {
   const machine = `${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores, Node ${process.version}`;
@@ -216,7 +255,9 @@ if (!quick && digits.length === 10) {
   const path = new URL('../docs/uses.md', import.meta.url);
   let doc = await readFile(path, 'utf8');
   const re = /<!-- oneclass:start[\s\S]*?<!-- oneclass:end -->/;
-  doc = re.test(doc) ? doc.replace(re, block) : `${doc.trimEnd()}\n\n## One-class anomaly detection (the literature's protocol)\n\n${block}\n`;
+  doc = re.test(doc)
+    ? doc.replace(re, block)
+    : `${doc.trimEnd()}\n\n## One-class anomaly detection (the literature's protocol)\n\n${block}\n`;
   await writeFile(new URL('../docs/uses.md.tmp', import.meta.url), doc);
   await rename(new URL('../docs/uses.md.tmp', import.meta.url), path);
   console.log('wrote docs/uses.md');

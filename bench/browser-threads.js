@@ -23,7 +23,8 @@ const variants = (process.env.VARIANTS ?? 'plain,isolated').split(',');
 
 async function serve(root) {
   const server = await createServer({
-    configFile: join(root, 'web/vite.config.ts'), logLevel: 'error',
+    configFile: join(root, 'web/vite.config.ts'),
+    logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
   });
   await server.listen();
@@ -40,9 +41,18 @@ for (const v of variants) {
 }
 const dir = mkdtempSync(join(tmpdir(), 'wae-bench-chromium-'));
 const context = await chromium.launchPersistentContext(dir, {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
 });
 
 function treeOf(variant) {
@@ -60,15 +70,25 @@ async function run(variant) {
     }).observe({ type: 'longtask', buffered: true });
   });
   const { base } = servers[treeOf(variant)];
-  await page.goto(`${base}/?${isolated ? '' : 'isolated=0&'}n=${n}&test=500&epochs=${epochs}&batch=${batch}&kernels=simd`);
-  await page.waitForFunction(() => globalThis.__demo?.done || globalThis.__demo?.error !== null, null, { timeout: 300_000 });
+  await page.goto(
+    `${base}/?${isolated ? '' : 'isolated=0&'}n=${n}&test=500&epochs=${epochs}&batch=${batch}&kernels=simd`,
+  );
+  await page.waitForFunction(() => globalThis.__demo?.done || globalThis.__demo?.error !== null, null, {
+    timeout: 300_000,
+  });
   await page.waitForTimeout(100); // long-task entries arrive after the task
   const s = await page.evaluate(() => {
     const d = globalThis.__demo;
-    const from = d.trainingStarted ?? -Infinity, to = d.trainingEnded ?? Infinity;
+    const from = d.trainingStarted ?? -Infinity,
+      to = d.trainingEnded ?? Infinity;
     const during = globalThis.__longTasks.filter((t) => t.start + t.duration > from && t.start < to);
-    return { rates: d.epochs.map((e) => e.samplesPerSec), threads: d.threads, error: d.error, marks: d.trainingStarted != null,
-      longest: Math.max(0, ...during.map((t) => t.duration)) };
+    return {
+      rates: d.epochs.map((e) => e.samplesPerSec),
+      threads: d.threads,
+      error: d.error,
+      marks: d.trainingStarted != null,
+      longest: Math.max(0, ...during.map((t) => t.duration)),
+    };
   });
   await page.close();
   if (s.error) throw new Error(`${variant}: ${s.error}`);
@@ -80,15 +100,22 @@ for (let r = 0; r < rounds; r++) {
   for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
     const res = await run(v);
     results[v].push(res.best);
-    console.log(`round ${r + 1} ${v.padEnd(13)} ${res.threads} thread(s): best epoch ${Math.round(res.best)} samples/s ` +
-      `(epochs ${res.rates.map(Math.round).join(', ')}); longest task while training ${res.marks ? `${Math.round(res.longest)} ms` : '(page has no marks)'}`);
+    console.log(
+      `round ${r + 1} ${v.padEnd(13)} ${res.threads} thread(s): best epoch ${Math.round(res.best)} samples/s ` +
+        `(epochs ${res.rates.map(Math.round).join(', ')}); longest task while training ${res.marks ? `${Math.round(res.longest)} ms` : '(page has no marks)'}`,
+    );
   }
 }
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 for (const v of variants) {
   const best = Math.max(...results[v]);
-  console.log(`${v}: best ${Math.round(best)}, median ${Math.round(median(results[v]))} samples/s; ` +
-    `best ÷ ${variants[0]}'s best ${(best / Math.max(...results[variants[0]])).toFixed(2)}`);
+  console.log(
+    `${v}: best ${Math.round(best)}, median ${Math.round(median(results[v]))} samples/s; ` +
+      `best ÷ ${variants[0]}'s best ${(best / Math.max(...results[variants[0]])).toFixed(2)}`,
+  );
 }
 await context.close();
 for (const { server } of Object.values(servers)) await server.close();

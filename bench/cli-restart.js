@@ -15,27 +15,60 @@ const dir = mkdtempSync(join(tmpdir(), 'wae-cli-restart-'));
 
 function time(args, env) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 try {
-  execFileSync(process.execPath, [CLI, 'train', '--limit', '1000', '--threads', '1', '--out', 'm.wae'], { cwd: dir, stdio: 'ignore' });
+  execFileSync(process.execPath, [CLI, 'train', '--limit', '1000', '--threads', '1', '--out', 'm.wae'], {
+    cwd: dir,
+    stdio: 'ignore',
+  });
   const jobs = {
-    'anomaly, 100 images (short)': ['anomaly', '--model', 'm.wae', '--limit', '100', '--threads', '1', '--out', 'a.csv'],
-    'train, 20,000 images, 3 epochs': ['train', '--limit', '20000', '--epochs', '3', '--threads', '1', '--out', 't.wae'],
+    'anomaly, 100 images (short)': [
+      'anomaly',
+      '--model',
+      'm.wae',
+      '--limit',
+      '100',
+      '--threads',
+      '1',
+      '--out',
+      'a.csv',
+    ],
+    'train, 20,000 images, 3 epochs': [
+      'train',
+      '--limit',
+      '20000',
+      '--epochs',
+      '3',
+      '--threads',
+      '1',
+      '--out',
+      't.wae',
+    ],
   };
   for (const [name, args] of Object.entries(jobs)) {
-    const restart = [], plain = [];
+    const restart = [],
+      plain = [];
     for (let i = 0; i < RUNS; i++) {
       restart.push(time(args, {}));
       plain.push(time(args, { WASM_AUTOENCODER_NO_RELAXED: '1' }));
     }
     const [a, b] = [median(restart), median(plain)];
-    console.log(`${name}: restart + relaxed ${a.toFixed(0)} ms, one process + simd ${b.toFixed(0)} ms (medians of ${RUNS}); ratio ${(a / b).toFixed(3)}`);
+    console.log(
+      `${name}: restart + relaxed ${a.toFixed(0)} ms, one process + simd ${b.toFixed(0)} ms (medians of ${RUNS}); ratio ${(a / b).toFixed(3)}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,11 @@ await ae.fit(train, { epochs: quick ? 2 : 10, batchSize: 128 });
 rows.push({ codec: 'autoencoder, unquantized codes (32 × f32)', bytes: 32 * 4, psnr: ae.evaluate(test).psnr });
 for (const bits of [8, 6, 4, 3, 2]) {
   const stream = ae.compress(test, { bits });
-  rows.push({ codec: `autoencoder, 32 codes × ${bits} bits`, bytes: stream.length / n, psnr: psnr(mseOf(ae.decompress(stream).images)) });
+  rows.push({
+    codec: `autoencoder, 32 codes × ${bits} bits`,
+    bytes: stream.length / n,
+    psnr: psnr(mseOf(ae.decompress(stream).images)),
+  });
 }
 await ae.dispose();
 
@@ -36,7 +40,14 @@ const mseSample = (images) => {
   return se / images.length;
 };
 let pngBytes = 0;
-for (let i = 0; i < sample; i++) pngBytes += encodePng({ width: 28, height: 28, data: test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }).length;
+for (let i = 0; i < sample; i++)
+  pngBytes += encodePng({
+    width: 28,
+    height: 28,
+    data: test.images.subarray(i * 784, (i + 1) * 784),
+    channels: 1,
+    depth: 8,
+  }).length;
 rows.push({ codec: 'PNG (lossless, one file per image)', bytes: pngBytes / sample, psnr: Infinity });
 
 for (const quality of [1, 5, 10, 20, 50, 90]) {
@@ -44,16 +55,33 @@ for (const quality of [1, 5, 10, 20, 50, 90]) {
   const back = new Float32Array(sample * 784);
   const rgba = new Uint8Array(784 * 4);
   for (let i = 0; i < sample; i++) {
-    for (let p = 0; p < 784; p++) { const v = test.images[i * 784 + p]; rgba[4 * p] = v; rgba[4 * p + 1] = v; rgba[4 * p + 2] = v; rgba[4 * p + 3] = 255; }
+    for (let p = 0; p < 784; p++) {
+      const v = test.images[i * 784 + p];
+      rgba[4 * p] = v;
+      rgba[4 * p + 1] = v;
+      rgba[4 * p + 2] = v;
+      rgba[4 * p + 3] = 255;
+    }
     const file = jpeg.encode({ data: rgba, width: 28, height: 28 }, quality).data;
     bytes += file.length;
     const decoded = jpeg.decode(file, { useTArray: true, formatAsRGBA: true }).data;
     for (let p = 0; p < 784; p++) back[i * 784 + p] = decoded[4 * p] / 255;
   }
-  rows.push({ codec: `JPEG quality ${quality} (jpeg-js, one file per image)`, bytes: bytes / sample, psnr: psnr(mseSample(back)) });
+  rows.push({
+    codec: `JPEG quality ${quality} (jpeg-js, one file per image)`,
+    bytes: bytes / sample,
+    psnr: psnr(mseSample(back)),
+  });
 }
 
-console.table(rows.map((r) => ({ codec: r.codec, 'bytes/image': r.bytes.toFixed(1), 'ratio to raw (784 B)': (784 / r.bytes).toFixed(1), 'PSNR dB': Number.isFinite(r.psnr) ? r.psnr.toFixed(2) : 'lossless' })));
+console.table(
+  rows.map((r) => ({
+    codec: r.codec,
+    'bytes/image': r.bytes.toFixed(1),
+    'ratio to raw (784 B)': (784 / r.bytes).toFixed(1),
+    'PSNR dB': Number.isFinite(r.psnr) ? r.psnr.toFixed(2) : 'lossless',
+  })),
+);
 if (!quick) {
   const machine = `${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores, Node ${process.version}`;
   const block = [
@@ -64,11 +92,14 @@ if (!quick) {
     'training set, all 10,000 test images in one stream; its header (32 + 8·32 bytes) is shared and counted in. PNG and',
     'JPEG (fast-png, jpeg-js): the first 1,000 test images, one',
     'file per image, as a user storing single digits would (their headers dominate at this size: a JPEG header alone',
-    'is over 600 bytes, so no JPEG quality reaches the autoencoder\'s rate).',
+    "is over 600 bytes, so no JPEG quality reaches the autoencoder's rate).",
     '',
     '| codec | bytes per image | ratio to raw | PSNR |',
     '| --- | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.codec} | ${r.bytes.toFixed(1)} | ${(784 / r.bytes).toFixed(1)}× | ${Number.isFinite(r.psnr) ? `${r.psnr.toFixed(2)} dB` : 'lossless'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.codec} | ${r.bytes.toFixed(1)} | ${(784 / r.bytes).toFixed(1)}× | ${Number.isFinite(r.psnr) ? `${r.psnr.toFixed(2)} dB` : 'lossless'} |`,
+    ),
     '<!-- codec:end -->',
   ].join('\n');
   const path = new URL('../docs/uses.md', import.meta.url);

@@ -17,7 +17,9 @@ const { train } = loadMnistF32({ trainLimit: quick ? 512 : undefined, test: fals
 
 let coldStartMs = null;
 const t0 = performance.now();
-const started = () => { coldStartMs ??= performance.now() - t0; };
+const started = () => {
+  coldStartMs ??= performance.now() - t0;
+};
 
 if (spec.kind === 'ours') {
   const { Autoencoder } = await import('../dist/entries/index.js');
@@ -33,7 +35,13 @@ if (spec.kind === 'ours') {
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 
-console.log(JSON.stringify({
-  id, trained: train.count, coldStartMs, trainSeconds,
-  maxRssMB: process.resourceUsage().maxRSS / 1024, threads: spec.actualThreads ?? spec.threads ?? 1,
-}));
+console.log(
+  JSON.stringify({
+    id,
+    trained: train.count,
+    coldStartMs,
+    trainSeconds,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    threads: spec.actualThreads ?? spec.threads ?? 1,
+  }),
+);

@@ -34,14 +34,33 @@ const INFER_BATCH = 1000;
 
 // Full: our engines train 3 epochs of 10,000 images, TF.js cpu 3 batches of 256 (about 20 s
 // each here); the first of each is the warm-up. Quick: 1,000 images, and batches of 16 for TF.js cpu.
-const FULL = { rounds: 3, ourTrain: 10_000, tfTrain: BATCH, tfBatch: BATCH, infer: 2000, cpuInfer: 256, inferMs: 500, inferIterations: 2 };
-const QUICK = { rounds: 2, ourTrain: 1000, tfTrain: 16, tfBatch: 16, infer: 1000, cpuInfer: 64, inferMs: 40, inferIterations: 1 };
+const FULL = {
+  rounds: 3,
+  ourTrain: 10_000,
+  tfTrain: BATCH,
+  tfBatch: BATCH,
+  infer: 2000,
+  cpuInfer: 256,
+  inferMs: 500,
+  inferIterations: 2,
+};
+const QUICK = {
+  rounds: 2,
+  ourTrain: 1000,
+  tfTrain: 16,
+  tfBatch: 16,
+  infer: 1000,
+  cpuInfer: 64,
+  inferMs: 40,
+  inferIterations: 1,
+};
 
 const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
 
 function batchesOf(images, rows) {
   const out = [];
-  for (let at = 0; at < images.length; at += rows * PIXELS) out.push(images.subarray(at, Math.min(images.length, at + rows * PIXELS)));
+  for (let at = 0; at < images.length; at += rows * PIXELS)
+    out.push(images.subarray(at, Math.min(images.length, at + rows * PIXELS)));
   return out;
 }
 
@@ -49,15 +68,24 @@ async function createOurs(kernels, threads, train, infer) {
   const ae = await Autoencoder.create({ ...CONV, kernels, threads });
   const batches = batchesOf(infer, INFER_BATCH);
   return {
-    id: `wasm-autoencoder:${kernels}:${threads}t`, kind: 'ours', threads: ae.backend.threads,
-    params: ae.paramCount, trainImages: train.count, batchSize: BATCH, inferImages: infer.length / PIXELS,
+    id: `wasm-autoencoder:${kernels}:${threads}t`,
+    kind: 'ours',
+    threads: ae.backend.threads,
+    params: ae.paramCount,
+    trainImages: train.count,
+    batchSize: BATCH,
+    inferImages: infer.length / PIXELS,
     async activate() {},
     async trainEpoch() {
       const history = await ae.fit(train.images, { epochs: 1, batchSize: BATCH, shuffle: true });
       return { loss: history.epochs[0].loss, selfSamplesPerSec: history.epochs[0].samplesPerSec };
     },
-    infer() { for (const b of batches) ae.reconstruct(b); },
-    async dispose() { await ae.dispose(); },
+    infer() {
+      for (const b of batches) ae.reconstruct(b);
+    },
+    async dispose() {
+      await ae.dispose();
+    },
   };
 }
 
@@ -66,12 +94,26 @@ async function createTfjs(backend, train, infer, batchSize) {
   const { tf } = engine;
   const batches = batchesOf(infer, INFER_BATCH).map((b) => tf.tensor(b, [b.length / PIXELS, 28, 28, 1]));
   return {
-    id: `tfjs:${backend}`, kind: 'tfjs', threads: 1, details: engine.info,
-    params: engine.model.countParams(), trainImages: train.count, batchSize, inferImages: infer.length / PIXELS,
-    async activate() { await engine.activate(); },
-    async trainEpoch() { return { loss: await engine.trainEpoch({ batchSize }) }; },
+    id: `tfjs:${backend}`,
+    kind: 'tfjs',
+    threads: 1,
+    details: engine.info,
+    params: engine.model.countParams(),
+    trainImages: train.count,
+    batchSize,
+    inferImages: infer.length / PIXELS,
+    async activate() {
+      await engine.activate();
+    },
+    async trainEpoch() {
+      return { loss: await engine.trainEpoch({ batchSize }) };
+    },
     infer() {
-      for (const b of batches) { const y = engine.model.predict(b); y.dataSync(); y.dispose(); }
+      for (const b of batches) {
+        const y = engine.model.predict(b);
+        y.dataSync();
+        y.dispose();
+      }
     },
     async dispose() {
       await engine.activate();
@@ -91,24 +133,42 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
   const notes = [];
   const kernelBuilds = ['simd'];
   if (supportsRelaxedSimd()) kernelBuilds.push('relaxed');
-  else notes.push('relaxed SIMD is not available in this runtime (Node 20 needs --experimental-wasm-relaxed-simd, which `npm run bench:compare` passes): the relaxed engine is skipped');
+  else
+    notes.push(
+      'relaxed SIMD is not available in this runtime (Node 20 needs --experimental-wasm-relaxed-simd, which `npm run bench:compare` passes): the relaxed engine is skipped',
+    );
   const ourSpecs = [...kernelBuilds.map((k) => [k, 1]), ['simd', 2]];
 
   const mnist = loadMnistF32({ trainLimit: C.ourTrain, testLimit: C.infer });
   const tfTrain = { images: mnist.train.images.subarray(0, C.tfTrain * PIXELS), count: C.tfTrain };
   const cpuInfer = mnist.test.images.subarray(0, C.cpuInfer * PIXELS);
-  console.log(`\nConv model (${CONV_PARAMS.toLocaleString('en-US')} parameters): ours trains ${fmt(mnist.train.count)} images an epoch, TF.js batches of ${C.tfBatch};` +
-    ` ${C.rounds} rounds, the first a warm-up; ${quick ? 'quick mode' : 'full mode'}`);
+  console.log(
+    `\nConv model (${CONV_PARAMS.toLocaleString('en-US')} parameters): ours trains ${fmt(mnist.train.count)} images an epoch, TF.js batches of ${C.tfBatch};` +
+      ` ${C.rounds} rounds, the first a warm-up; ${quick ? 'quick mode' : 'full mode'}`,
+  );
 
   const engines = [];
   for (const [k, t] of ourSpecs) engines.push(await createOurs(k, t, mnist.train, mnist.test.images));
   engines.push(await createTfjs('wasm', tfTrain, mnist.test.images, C.tfBatch));
   engines.push(await createTfjs('cpu', tfTrain, cpuInfer, C.tfBatch));
   for (const e of engines) {
-    if (e.params !== CONV_PARAMS) throw new Error(`conv model of ${e.id} has ${e.params} parameters, expected ${CONV_PARAMS}`);
+    if (e.params !== CONV_PARAMS)
+      throw new Error(`conv model of ${e.id} has ${e.params} parameters, expected ${CONV_PARAMS}`);
   }
 
-  const state = new Map(engines.map((e) => [e.id, { epochSeconds: [], selfSamplesPerSec: [], losses: [], inferRoundMedians: [], cannotTrain: null, cannotInfer: null }]));
+  const state = new Map(
+    engines.map((e) => [
+      e.id,
+      {
+        epochSeconds: [],
+        selfSamplesPerSec: [],
+        losses: [],
+        inferRoundMedians: [],
+        cannotTrain: null,
+        cannotInfer: null,
+      },
+    ]),
+  );
   for (let round = 1; round <= C.rounds; round++) {
     for (const e of engines) {
       const s = state.get(e.id);
@@ -129,7 +189,14 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
       const s = state.get(e.id);
       if (s.cannotInfer) continue;
       await e.activate();
-      const bench = new Bench({ time: C.inferMs, iterations: C.inferIterations, warmup: round === 1, warmupIterations: 1, warmupTime: 0, throws: true });
+      const bench = new Bench({
+        time: C.inferMs,
+        iterations: C.inferIterations,
+        warmup: round === 1,
+        warmupIterations: 1,
+        warmupTime: 0,
+        throws: true,
+      });
       bench.add(e.id, () => e.infer());
       try {
         await bench.run();
@@ -139,9 +206,13 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
         console.log(`${e.id} cannot infer: ${s.cannotInfer}`);
       }
     }
-    const done = engines.filter((e) => state.get(e.id).epochSeconds.length === round)
-      .map((e) => `${e.id} ${fmt(e.trainImages / state.get(e.id).epochSeconds.at(-1))}`).join(' · ');
-    console.log(`conv round ${round}/${C.rounds} (${fmt((performance.now() - started) / 1000, 1)} s): samples/s ${done}`);
+    const done = engines
+      .filter((e) => state.get(e.id).epochSeconds.length === round)
+      .map((e) => `${e.id} ${fmt(e.trainImages / state.get(e.id).epochSeconds.at(-1))}`)
+      .join(' · ');
+    console.log(
+      `conv round ${round}/${C.rounds} (${fmt((performance.now() - started) / 1000, 1)} s): samples/s ${done}`,
+    );
   }
   for (const e of engines) await e.dispose();
 
@@ -149,9 +220,16 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
     const s = state.get(e.id);
     const later = (xs) => (xs.length > 1 ? xs.slice(1) : xs);
     return {
-      id: e.id, kind: e.kind, threads: e.threads, params: e.params, ...(e.details ? { details: e.details } : {}),
-      trainImages: e.trainImages, batchSize: e.batchSize, inferImages: e.inferImages,
-      cannotTrain: s.cannotTrain, cannotInfer: s.cannotInfer,
+      id: e.id,
+      kind: e.kind,
+      threads: e.threads,
+      params: e.params,
+      ...(e.details ? { details: e.details } : {}),
+      trainImages: e.trainImages,
+      batchSize: e.batchSize,
+      inferImages: e.inferImages,
+      cannotTrain: s.cannotTrain,
+      cannotInfer: s.cannotInfer,
       trainSamplesPerSec: s.cannotTrain ? null : e.trainImages / median(later(s.epochSeconds)),
       ownTimerSamplesPerSec: s.selfSamplesPerSec.length ? median(later(s.selfSamplesPerSec)) : null,
       roundSamplesPerSec: s.epochSeconds.map((t) => e.trainImages / t),
@@ -163,38 +241,65 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
   const byId = new Map(results.map((r) => [r.id, r]));
   const peers = results.filter((r) => r.kind === 'tfjs');
   const ratio = (a, b) => (a != null && b != null ? a / b : null);
-  const ratios = results.filter((r) => r.kind === 'ours').map((o) => {
-    const row = { id: o.id };
-    for (const p of peers) {
-      row[`train÷${p.id}`] = ratio(o.trainSamplesPerSec, p.trainSamplesPerSec);
-      row[`inference÷${p.id}`] = ratio(o.inferImagesPerSec, p.inferImagesPerSec);
-    }
-    return row;
-  });
+  const ratios = results
+    .filter((r) => r.kind === 'ours')
+    .map((o) => {
+      const row = { id: o.id };
+      for (const p of peers) {
+        row[`train÷${p.id}`] = ratio(o.trainSamplesPerSec, p.trainSamplesPerSec);
+        row[`inference÷${p.id}`] = ratio(o.inferImagesPerSec, p.inferImagesPerSec);
+      }
+      return row;
+    });
 
-  const trainCell = (r) => (r.cannotTrain ? 'cannot train' : fmt(r.trainSamplesPerSec, r.trainSamplesPerSec < 100 ? 1 : 0));
-  console.log(`\nConv model (conv2d 16, 32 → 32 → dense 1568, conv2dTranspose 16, 1; ${CONV_PARAMS.toLocaleString('en-US')} parameters, Adam 1e-3):`);
-  console.table(results.map((r) => ({
-    engine: r.id, threads: r.threads,
-    'train samples/s': trainCell(r),
-    'train, steps only': fmt(r.ownTimerSamplesPerSec),
-    'trained on': r.cannotTrain ? '—' : `${fmt(r.trainImages)} images, batch ${r.batchSize}`,
-    'inference images/s': r.cannotInfer ? 'cannot infer' : fmt(r.inferImagesPerSec),
-  })));
+  const trainCell = (r) =>
+    r.cannotTrain ? 'cannot train' : fmt(r.trainSamplesPerSec, r.trainSamplesPerSec < 100 ? 1 : 0);
+  console.log(
+    `\nConv model (conv2d 16, 32 → 32 → dense 1568, conv2dTranspose 16, 1; ${CONV_PARAMS.toLocaleString('en-US')} parameters, Adam 1e-3):`,
+  );
+  console.table(
+    results.map((r) => ({
+      engine: r.id,
+      threads: r.threads,
+      'train samples/s': trainCell(r),
+      'train, steps only': fmt(r.ownTimerSamplesPerSec),
+      'trained on': r.cannotTrain ? '—' : `${fmt(r.trainImages)} images, batch ${r.batchSize}`,
+      'inference images/s': r.cannotInfer ? 'cannot infer' : fmt(r.inferImagesPerSec),
+    })),
+  );
   const ratioCell = (x) => (x == null ? '—' : `${fmt(x, x < 10 ? 2 : 1)}×`);
   console.log('Conv model, this library ÷ each peer (same run; — where the peer cannot train):');
-  console.table(ratios.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k === 'id' ? 'engine' : k, k === 'id' ? v : ratioCell(v)]))));
+  console.table(
+    ratios.map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k === 'id' ? 'engine' : k, k === 'id' ? v : ratioCell(v)])),
+    ),
+  );
   for (const r of peers) if (r.cannotTrain) console.log(`${r.id} cannot train the conv model: ${r.cannotTrain}`);
   for (const n of notes) console.log(`note: ${n}`);
 
   const seconds = (performance.now() - started) / 1000;
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const machine = { cpu, cores: os.availableParallelism(), totalMemGiB: os.totalmem() / 2 ** 30, node: process.version, platform: `${os.platform()} ${os.arch()}` };
+  const machine = {
+    cpu,
+    cores: os.availableParallelism(),
+    totalMemGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+  };
   const date = new Date().toISOString().slice(0, 10);
   console.log(`conv comparison: ${fmt(seconds, 1)} s`);
   if (quick) return { results, ratios, notes, seconds };
 
-  const json = { command, date, machine, seconds, config: { ...C, inferBatch: INFER_BATCH, params: CONV_PARAMS }, engines: results, ratios, notes };
+  const json = {
+    command,
+    date,
+    machine,
+    seconds,
+    config: { ...C, inferBatch: INFER_BATCH, params: CONV_PARAMS },
+    engines: results,
+    ratios,
+    notes,
+  };
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(new URL('./results/compare-conv.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
   console.log('wrote bench/results/compare-conv.json');
@@ -203,13 +308,15 @@ export async function compareConv({ quick = false, command = 'npm run bench:comp
 }
 
 async function writeDocs({ results, ratios, notes, command, machine, date, seconds, C, byId }) {
-  const wasm = byId.get('tfjs:wasm'), tfcpu = byId.get('tfjs:cpu');
+  const wasm = byId.get('tfjs:wasm'),
+    tfcpu = byId.get('tfjs:cpu');
   const version = wasm.details?.version ?? tfcpu.details?.version;
   const ratioCell = (x) => (x == null ? '—' : `${fmt(x, x < 10 ? 2 : 1)}×`);
-  const trainCell = (r) => (r.cannotTrain ? 'cannot train' : fmt(r.trainSamplesPerSec, r.trainSamplesPerSec < 100 ? 1 : 0));
+  const trainCell = (r) =>
+    r.cannotTrain ? 'cannot train' : fmt(r.trainSamplesPerSec, r.trainSamplesPerSec < 100 ? 1 : 0);
   const cannot = results.filter((r) => r.kind === 'tfjs' && r.cannotTrain);
   const cannotText = cannot.length
-    ? cannot.map((r) => `${r.id} cannot train this model: its training step throws \`${r.cannotTrain}\`; it is measured for inference only`).join('. ') + '.'
+    ? `${cannot.map((r) => `${r.id} cannot train this model: its training step throws \`${r.cannotTrain}\`; it is measured for inference only`).join('. ')}.`
     : 'Both TF.js backends train this model.';
   const lines = [
     '<!-- compare-conv:start (written by `npm run bench:compare`; edit outside these markers) -->',
@@ -219,7 +326,7 @@ async function writeDocs({ results, ratios, notes, command, machine, date, secon
     '',
     `${cannotText}`,
     '',
-    'The conv model (`CONV` in `bench/reference.js`): conv2d 16 and 32 filters, 3×3, stride 2, \'same\', relu → flatten',
+    "The conv model (`CONV` in `bench/reference.js`): conv2d 16 and 32 filters, 3×3, stride 2, 'same', relu → flatten",
     `→ dense 32 (linear code) → dense 1,568 relu → reshape 7×7×32 → conv2dTranspose 16 (relu) and 1 (sigmoid), 3×3, stride 2; ${fmt(CONV_PARAMS)}`,
     'parameters in both libraries (checked by the run); Glorot-uniform weights, zero biases, MSE, Adam 1e-3 (β1 0.9, β2 0.999, ε 1e-7),',
     `on float32 MNIST (pixels/255). TensorFlow.js ${version}: the same layers in tfjs-layers (\`buildConvModel\` in \`bench/tfjs-model.js\`),`,
@@ -235,19 +342,30 @@ async function writeDocs({ results, ratios, notes, command, machine, date, secon
     '',
     '| engine | threads | train samples/s | steps only | inference images/s |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.id} | ${r.threads} | ${trainCell(r)} | ${r.ownTimerSamplesPerSec ? fmt(r.ownTimerSamplesPerSec) : '—'} | ${r.cannotInfer ? 'cannot infer' : fmt(r.inferImagesPerSec)} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.id} | ${r.threads} | ${trainCell(r)} | ${r.ownTimerSamplesPerSec ? fmt(r.ownTimerSamplesPerSec) : '—'} | ${r.cannotInfer ? 'cannot infer' : fmt(r.inferImagesPerSec)} |`,
+    ),
     '',
     'This library ÷ each peer, in the same run (— where the peer cannot train):',
     '',
     '| this library | training ÷ tfjs-wasm | training ÷ tfjs-cpu | inference ÷ tfjs-wasm | inference ÷ tfjs-cpu |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...ratios.map((r) => `| ${r.id} | ${ratioCell(r['train÷tfjs:wasm'])} | ${ratioCell(r['train÷tfjs:cpu'])} | ${ratioCell(r['inference÷tfjs:wasm'])} | ${ratioCell(r['inference÷tfjs:cpu'])} |`),
+    ...ratios.map(
+      (r) =>
+        `| ${r.id} | ${ratioCell(r['train÷tfjs:wasm'])} | ${ratioCell(r['train÷tfjs:cpu'])} | ${ratioCell(r['inference÷tfjs:wasm'])} | ${ratioCell(r['inference÷tfjs:cpu'])} |`,
+    ),
     ...(notes.length ? ['', ...notes.map((n) => `Note: ${n}.`)] : []),
     '<!-- compare-conv:end -->',
   ];
   const path = new URL('../docs/benchmarks.md', import.meta.url);
   let doc;
-  try { doc = await readFile(path, 'utf8'); } catch { doc = '# Benchmarks\n\nEvery figure here was written by a command named beside it, on the machine and date given.\n'; }
+  try {
+    doc = await readFile(path, 'utf8');
+  } catch {
+    doc =
+      '# Benchmarks\n\nEvery figure here was written by a command named beside it, on the machine and date given.\n';
+  }
   const block = lines.join('\n');
   const re = /<!-- compare-conv:start[\s\S]*?<!-- compare-conv:end -->/;
   doc = re.test(doc) ? doc.replace(re, () => block) : `${doc.trimEnd()}\n\n${block}\n`;
@@ -261,5 +379,8 @@ const runAlone = process.argv[1] && import.meta.url === pathToFileURL(realpathSy
 if (runAlone) {
   const flags = process.execArgv.filter((a) => /^--(no-)?experimental-wasm-/.test(a));
   const quick = process.argv.includes('--quick');
-  await compareConv({ quick, command: ['node', ...flags, 'bench/compare-conv.js', ...(quick ? ['--quick'] : [])].join(' ') });
+  await compareConv({
+    quick,
+    command: ['node', ...flags, 'bench/compare-conv.js', ...(quick ? ['--quick'] : [])].join(' '),
+  });
 }

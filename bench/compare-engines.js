@@ -16,14 +16,17 @@ export function parseEngineId(id) {
   if (m) return { kind: 'ours', kernels: m[1], threads: Number(m[2]) };
   m = /^tfjs:(wasm|cpu)$/.exec(id ?? '');
   if (m) return { kind: 'tfjs', backend: m[1] };
-  throw new Error(`unknown engine id ${JSON.stringify(id)}: expected wasm-autoencoder:<simd|relaxed>:<n>t or tfjs:<wasm|cpu>`);
+  throw new Error(
+    `unknown engine id ${JSON.stringify(id)}: expected wasm-autoencoder:<simd|relaxed>:<n>t or tfjs:<wasm|cpu>`,
+  );
 }
 
 export const ourId = (kernels, threads) => `wasm-autoencoder:${kernels}:${threads}t`;
 
 function batchesOf(images, rows) {
   const out = [];
-  for (let at = 0; at < images.length; at += rows * PIXELS) out.push(images.subarray(at, Math.min(images.length, at + rows * PIXELS)));
+  for (let at = 0; at < images.length; at += rows * PIXELS)
+    out.push(images.subarray(at, Math.min(images.length, at + rows * PIXELS)));
   return out;
 }
 
@@ -42,7 +45,12 @@ export async function createOurs({ kernels, threads }, data) {
     id: ourId(kernels, threads),
     kind: 'ours',
     threads: ae.backend.threads,
-    details: { kernels: ae.backend.kernels, threads: ae.backend.threads, datasetMs, ...(ae.backend.note ? { note: ae.backend.note } : {}) },
+    details: {
+      kernels: ae.backend.kernels,
+      threads: ae.backend.threads,
+      datasetMs,
+      ...(ae.backend.note ? { note: ae.backend.note } : {}),
+    },
     async activate() {},
     async trainEpoch() {
       const history = await ae.fit(train, { epochs: 1, batchSize: BATCH, shuffle: true });
@@ -55,10 +63,16 @@ export async function createOurs({ kernels, threads }, data) {
     reconstructTest() {
       const out = new Float32Array(data.test.images.length);
       let at = 0;
-      for (const batch of testBatches) { const y = ae.reconstruct(batch); out.set(y, at); at += y.length; }
+      for (const batch of testBatches) {
+        const y = ae.reconstruct(batch);
+        out.set(y, at);
+        at += y.length;
+      }
       return out;
     },
-    async dispose() { await ae.dispose(); },
+    async dispose() {
+      await ae.dispose();
+    },
   };
 }
 
@@ -85,16 +99,27 @@ export async function createTfjs({ backend }, data) {
     threads: 1,
     details: engine.info,
     tf,
-    async activate() { await engine.activate(); },
-    async trainEpoch() { return { loss: await engine.trainEpoch({ batchSize: BATCH }) }; },
-    inferAll() { predictAll(inferBatches, false); },
+    async activate() {
+      await engine.activate();
+    },
+    async trainEpoch() {
+      return { loss: await engine.trainEpoch({ batchSize: BATCH }) };
+    },
+    inferAll() {
+      predictAll(inferBatches, false);
+    },
     reconstructTest() {
       const out = new Float32Array(data.test.images.length);
       let at = 0;
-      for (const part of predictAll(testBatches, true)) { out.set(part, at); at += part.length; }
+      for (const part of predictAll(testBatches, true)) {
+        out.set(part, at);
+        at += part.length;
+      }
       return out;
     },
-    numTensors() { return tf.memory().numTensors; },
+    numTensors() {
+      return tf.memory().numTensors;
+    },
     async dispose() {
       await engine.activate();
       for (const t of [...inferBatches, ...testBatches]) t.dispose();

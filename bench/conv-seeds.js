@@ -17,13 +17,20 @@ for (const seed of SEEDS) {
   const ae = await Autoencoder.create({ ...CONV, seed, kernels: 'simd' });
   const history = await ae.fit(train, { epochs: EPOCHS, batchSize: BATCH, validation: test });
   rows.push({ seed, mse: history.epochs.map((e) => e.valMse) });
-  console.log(`seed ${seed}: ${rows.at(-1).mse.map((m) => m.toFixed(5)).join(' ')}`);
+  console.log(
+    `seed ${seed}: ${rows
+      .at(-1)
+      .mse.map((m) => m.toFixed(5))
+      .join(' ')}`,
+  );
   await ae.dispose();
 }
 const last = rows.map((r) => r.mse[EPOCHS - 1]).sort((a, b) => a - b);
 const middle = median(last);
 const mean = last.reduce((a, b) => a + b, 0) / last.length;
-console.log(`after ${EPOCHS} epochs: median ${middle.toFixed(5)}, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}`);
+console.log(
+  `after ${EPOCHS} epochs: median ${middle.toFixed(5)}, mean ${mean.toFixed(5)}, range ${last[0].toFixed(5)}–${last.at(-1).toFixed(5)}`,
+);
 
 const machine = `${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores, Node ${process.version}`;
 const block = [

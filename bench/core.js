@@ -18,7 +18,15 @@ import { REFERENCE, CONV, BATCH } from './reference.js';
 export function networkOf(options) {
   const config = normalizeOptions(options);
   const { layers, codeLayer } = layerPlan(config);
-  return buildNetwork(layers, { alpha: 0.3, loss: config.loss, codeLayer, latent: config.latent, variational: false, beta: 0, classes: 0 });
+  return buildNetwork(layers, {
+    alpha: 0.3,
+    loss: config.loss,
+    codeLayer,
+    latent: config.latent,
+    variational: false,
+    beta: 0,
+    classes: 0,
+  });
 }
 
 /** Multiply-adds of one example through layer L: per output position, a weight row of every input. */
@@ -42,14 +50,40 @@ export function convGemmShapes(spec) {
     const name = `${l + 1} ${L.kind}`;
     const rows = CHUNK_ROWS * (L.conv ? L.conv.OH * L.conv.OW : 1);
     const [inner, outer] = L.kind === 'conv2dTranspose' ? [L.weightCols, L.weightRows] : [L.weightRows, L.weightCols];
-    shapes.push({ kind: 'NN', label: `${name} forward (${rows}×${inner})·(${inner}×${outer})`, M: rows, K: inner, N: outer });
-    shapes.push({ kind: 'TN', label: `${name} dW (${L.weightRows}×${rows})·(${rows}×${L.weightCols})`, M: L.weightRows, K: rows, N: L.weightCols });
-    if (l > 0) shapes.push({ kind: 'NN', label: `${name} dX (${rows}×${outer})·(${outer}×${inner})`, M: rows, K: outer, N: inner });
+    shapes.push({
+      kind: 'NN',
+      label: `${name} forward (${rows}×${inner})·(${inner}×${outer})`,
+      M: rows,
+      K: inner,
+      N: outer,
+    });
+    shapes.push({
+      kind: 'TN',
+      label: `${name} dW (${L.weightRows}×${rows})·(${rows}×${L.weightCols})`,
+      M: L.weightRows,
+      K: rows,
+      N: L.weightCols,
+    });
+    if (l > 0)
+      shapes.push({
+        kind: 'NN',
+        label: `${name} dX (${rows}×${outer})·(${outer}×${inner})`,
+        M: rows,
+        K: outer,
+        N: inner,
+      });
   });
   return shapes;
 }
 
-const LAYERS = [[784, 64], [64, 32], [32, 32], [32, 32], [32, 64], [64, 784]];
+const LAYERS = [
+  [784, 64],
+  [64, 32],
+  [32, 32],
+  [32, 32],
+  [32, 64],
+  [64, 784],
+];
 
 /** Kernels over a fresh memory with room for the largest GEMM operands, filled with noise. */
 async function kernelsFor(build) {
@@ -89,15 +123,29 @@ export async function kernelBench(builds, { time, shapes = gemmShapes() }) {
     const bench = new Bench({ time, warmupTime: time / 2 });
     bench.add(`${build} peak`, () => k.peakProbe(PROBE_ITERATIONS, 1));
     for (const s of shapes) {
-      const run = s.kind === 'NN' ? () => k.gemmNN(c, a, b, b, s.M, s.K, s.N, 0, 0)
-        : s.kind === 'TN' ? () => k.gemmTN(c, a, b, s.M, s.K, s.N, 1)
-          : () => { k.transpose(scratch, b, s.N, s.K); k.gemmNN(c, a, scratch, 0, s.M, s.K, s.N, 0, 0); };
+      const run =
+        s.kind === 'NN'
+          ? () => k.gemmNN(c, a, b, b, s.M, s.K, s.N, 0, 0)
+          : s.kind === 'TN'
+            ? () => k.gemmTN(c, a, b, s.M, s.K, s.N, 1)
+            : () => {
+                k.transpose(scratch, b, s.N, s.K);
+                k.gemmNN(c, a, scratch, 0, s.M, s.K, s.N, 0, 0);
+              };
       bench.add(`${build} ${s.kind} ${s.label}`, run);
     }
     await bench.run();
     const median = (name) => bench.getTask(name).result.latency.p50 / 1000;
     const peak = (PROBE_ITERATIONS * k.peakProbeFlops()) / median(`${build} peak`) / 1e9;
-    rows.push({ build, what: build === "relaxed" ? "peak: 12 independent f32x4 fused multiply-add chains" : "peak: 12 independent f32x4 mul+add chains", gflops: peak, ofPeak: 1 });
+    rows.push({
+      build,
+      what:
+        build === 'relaxed'
+          ? 'peak: 12 independent f32x4 fused multiply-add chains'
+          : 'peak: 12 independent f32x4 mul+add chains',
+      gflops: peak,
+      ofPeak: 1,
+    });
     for (const s of shapes) {
       const gflops = (2 * s.M * s.K * s.N) / median(`${build} ${s.kind} ${s.label}`) / 1e9;
       rows.push({ build, what: `${s.kind} ${s.label}`, gflops, ofPeak: gflops / peak });
@@ -136,35 +184,63 @@ export async function trainingBench(builds, mnist, { epochs, threadCounts, model
       // more than once would; each step then gathers its shuffled rows inside the kernels.
       const train = await ae.dataset(mnist.train);
       const probes = [probeNow(k)];
-      const history = await ae.fit(train, { epochs, batchSize: BATCH, onEpochEnd: () => { probes.push(probeNow(k)); } });
+      const history = await ae.fit(train, {
+        epochs,
+        batchSize: BATCH,
+        onEpochEnd: () => {
+          probes.push(probeNow(k));
+        },
+      });
       const later = history.epochs.slice(1);
       const trainRate = medianOf(later.map((e) => e.samplesPerSec));
-      const trainOfPeak = medianOf(later.map((e, i) => (e.samplesPerSec * flops.training) / (1e9 * (probes[i + 1] + probes[i + 2]) / 2)));
+      const trainOfPeak = medianOf(
+        later.map((e, i) => (e.samplesPerSec * flops.training) / ((1e9 * (probes[i + 1] + probes[i + 2])) / 2)),
+      );
       // Each call returns a new array, or writes into one the caller keeps (\`{ out }\`): a new
       // 3 MB array's pages are first touched by the copy of the results, a cost of the operating
       // system (node bench/first-touch.js measures it against the arithmetic).
-      const test = mnist.test.images, calls = test.length / (1000 * 784);
+      const test = mnist.test.images,
+        calls = test.length / (1000 * 784);
       const out = new Float32Array(1000 * 784);
-      const passNew = () => { for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784)); };
-      const passOut = () => { for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784), { out }); };
-      passNew(); passOut();
-      const rates = { fresh: [], out: [] }, ratios = { fresh: [], out: [] };
+      const passNew = () => {
+        for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
+      };
+      const passOut = () => {
+        for (let at = 0; at < test.length; at += 1000 * 784)
+          ae.reconstruct(test.subarray(at, at + 1000 * 784), { out });
+      };
+      passNew();
+      passOut();
+      const rates = { fresh: [], out: [] },
+        ratios = { fresh: [], out: [] };
       let before = probeNow(k);
       for (let r = 0; r < rounds; r++) {
-        for (const [name, pass] of [['fresh', passNew], ['out', passOut]]) {
+        for (const [name, pass] of [
+          ['fresh', passNew],
+          ['out', passOut],
+        ]) {
           const t0 = performance.now();
           pass();
           const rate = (calls * 1000) / ((performance.now() - t0) / 1000);
           const after = probeNow(k);
           rates[name].push(rate);
-          ratios[name].push((rate * flops.forward) / (1e9 * (before + after) / 2));
+          ratios[name].push((rate * flops.forward) / ((1e9 * (before + after)) / 2));
           before = after;
         }
       }
-      rows.push({ build, threads: ae.backend.threads, trainSamplesPerSec: trainRate, trainOfPeak,
-        inferImagesPerSec: medianOf(rates.fresh), inferOfPeak: medianOf(ratios.fresh),
-        inferOutImagesPerSec: medianOf(rates.out), inferOutOfPeak: medianOf(ratios.out),
-        peakGflops: medianOf(probes), testMse: ae.evaluate(mnist.test).mse, epochs });
+      rows.push({
+        build,
+        threads: ae.backend.threads,
+        trainSamplesPerSec: trainRate,
+        trainOfPeak,
+        inferImagesPerSec: medianOf(rates.fresh),
+        inferOfPeak: medianOf(ratios.fresh),
+        inferOutImagesPerSec: medianOf(rates.out),
+        inferOutOfPeak: medianOf(ratios.out),
+        peakGflops: medianOf(probes),
+        testMse: ae.evaluate(mnist.test).mse,
+        epochs,
+      });
       await ae.dispose();
     }
   }
@@ -187,7 +263,9 @@ export function rssBench(threads, flags = []) {
   const child = fileURLToPath(new URL('./rss-child.js', import.meta.url));
   // Through a small shell: on Linux a child's maxRSS starts from the process that forked it, and
   // this benchmark process is large by then; the shell's fork is small, and it execs Node fresh.
-  const out = spawnSync('/bin/sh', ['-c', '"$0" "$@"; exit $?', process.execPath, ...flags, child, String(threads)], { encoding: 'utf8' });
+  const out = spawnSync('/bin/sh', ['-c', '"$0" "$@"; exit $?', process.execPath, ...flags, child, String(threads)], {
+    encoding: 'utf8',
+  });
   if (out.status !== 0) throw new Error(`rss child failed: ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split('\n').pop());
 }
@@ -197,12 +275,22 @@ export async function coreBench({ quick = false } = {}) {
   const mnist = await loadMnist(quick ? { trainLimit: 5000, testLimit: 1000 } : {});
   const kernels = await kernelBench(builds, { time: quick ? 100 : 400 });
   const denseFlops = flopsOf(networkOf(REFERENCE));
-  const training = await trainingBench(builds, mnist, { epochs: quick ? 2 : 7, threadCounts: [1, 2], flops: denseFlops, rounds: quick ? 2 : 9 });
+  const training = await trainingBench(builds, mnist, {
+    epochs: quick ? 2 : 7,
+    threadCounts: [1, 2],
+    flops: denseFlops,
+    rounds: quick ? 2 : 9,
+  });
   const convSpec = networkOf(CONV);
   const convKernels = await kernelBench(builds, { time: quick ? 100 : 400, shapes: convGemmShapes(convSpec) });
-  const conv = await trainingBench(builds, mnist, { epochs: quick ? 2 : 5, threadCounts: [1, 2], model: CONV, flops: flopsOf(convSpec), rounds: quick ? 2 : 3 });
+  const conv = await trainingBench(builds, mnist, {
+    epochs: quick ? 2 : 5,
+    threadCounts: [1, 2],
+    model: CONV,
+    flops: flopsOf(convSpec),
+    rounds: quick ? 2 : 3,
+  });
   const barrier = await barrierBench(2, quick ? 2000 : 20000);
   const rss = quick ? null : [rssBench(1), rssBench(2)];
   return { builds, kernels, training, barrier, rss, convKernels, conv, convFlops: flopsOf(convSpec), denseFlops };
 }
-

@@ -35,4 +35,6 @@ console.log(`per 1,000 images of results (3.1 MB), medians of ${ROUNDS}:`);
 console.log(`  copy into a new array:  ${m.fresh.toFixed(3)} ms`);
 console.log(`  copy into a kept array: ${m.kept.toFixed(3)} ms`);
 console.log(`  reconstruct into a kept array (reference model, 1 thread, simd): ${m.reconstruct.toFixed(3)} ms`);
-console.log(`  a new array's first touch: ${(m.fresh - m.kept).toFixed(3)} ms, ${(100 * (m.fresh - m.kept) / m.reconstruct).toFixed(0)} % of the call`);
+console.log(
+  `  a new array's first touch: ${(m.fresh - m.kept).toFixed(3)} ms, ${((100 * (m.fresh - m.kept)) / m.reconstruct).toFixed(0)} % of the call`,
+);

@@ -19,12 +19,22 @@ for (const threads of [1, 2]) {
   const datasetMs = performance.now() - t;
   const extra = { array: [], dataset: [] };
   for (let r = 0; r < rounds; r++) {
-    for (const [name, data] of [['array', train.images], ['dataset', held]]) {
+    for (const [name, data] of [
+      ['array', train.images],
+      ['dataset', held],
+    ]) {
       t = performance.now();
       const h = await ae.fit(data, { epochs: 1, batchSize: BATCH });
       extra[name].push(performance.now() - t - 1000 * h.epochs[0].seconds);
     }
   }
-  console.log(JSON.stringify({ threads: ae.backend.threads, datasetMs, perCallMs: { array: median(extra.array), dataset: median(extra.dataset) }, rounds }));
+  console.log(
+    JSON.stringify({
+      threads: ae.backend.threads,
+      datasetMs,
+      perCallMs: { array: median(extra.array), dataset: median(extra.dataset) },
+      rounds,
+    }),
+  );
   await ae.dispose();
 }

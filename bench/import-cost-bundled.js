@@ -28,7 +28,11 @@ try {
     await ae.fit(new Uint8Array(784 * 256).fill(7), { epochs: 1, batchSize: 128 });
     console.log('bundle trains: ' + JSON.stringify(ae.backend)); await ae.dispose();`;
   process.stdout.write(execFileSync(process.execPath, ['--input-type=module', '-e', check], { encoding: 'utf8' }));
-  process.stdout.write(execFileSync(process.execPath, ['bench/import-cost.js', 'dist/entries/index.js', `${out}/index.js`], { encoding: 'utf8' }));
+  process.stdout.write(
+    execFileSync(process.execPath, ['bench/import-cost.js', 'dist/entries/index.js', `${out}/index.js`], {
+      encoding: 'utf8',
+    }),
+  );
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

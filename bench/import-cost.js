@@ -11,11 +11,15 @@ const probe = `const t = performance.now(); await import(process.argv[1]); conso
 const samples = new Map(entries.map((e) => [e, []]));
 for (let i = 0; i < 15; i++) {
   for (const e of entries) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(resolve(e)).href], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(resolve(e)).href], {
+      encoding: 'utf8',
+    });
     samples.get(e).push(JSON.parse(out));
   }
 }
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 for (const [e, runs] of samples) {
-  console.log(`${e}: import ${median(runs.map((r) => r.ms)).toFixed(1)} ms, RSS after ${(median(runs.map((r) => r.rss)) / 2 ** 20).toFixed(1)} MB (medians of 15 fresh processes, interleaved)`);
+  console.log(
+    `${e}: import ${median(runs.map((r) => r.ms)).toFixed(1)} ms, RSS after ${(median(runs.map((r) => r.rss)) / 2 ** 20).toFixed(1)} MB (medians of 15 fresh processes, interleaved)`,
+  );
 }

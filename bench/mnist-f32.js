@@ -15,13 +15,16 @@ function readImages(name, limit) {
   try {
     const header = Buffer.alloc(16);
     readSync(fd, header, 0, 16, 0);
-    if (header.readUInt32BE(0) !== 0x00000803) throw new Error(`${name}: not an IDX image file (magic ${header.readUInt32BE(0).toString(16)})`);
-    const total = header.readUInt32BE(4), rows = header.readUInt32BE(8), cols = header.readUInt32BE(12);
+    if (header.readUInt32BE(0) !== 0x00000803)
+      throw new Error(`${name}: not an IDX image file (magic ${header.readUInt32BE(0).toString(16)})`);
+    const total = header.readUInt32BE(4),
+      rows = header.readUInt32BE(8),
+      cols = header.readUInt32BE(12);
     if (rows * cols !== PIXELS) throw new Error(`${name}: expected 28×28 images, got ${rows}×${cols}`);
     const count = Math.min(total, limit ?? total);
     const images = new Float32Array(count * PIXELS);
     const chunk = Buffer.alloc(1000 * PIXELS);
-    for (let at = 0; at < images.length;) {
+    for (let at = 0; at < images.length; ) {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, images.length - at), 16 + at);
       if (n <= 0) throw new Error(`${name}: file ends after ${at} of ${images.length} pixels`);
       for (let i = 0; i < n; i++) images[at + i] = chunk[i] / 255;

@@ -15,7 +15,8 @@ import { loadMnist } from '../dist/entries/mnist.js';
 import { CONV, BATCH } from './reference.js';
 import { fmt, median } from './stats.js';
 
-const EPOCHS = 2, ROUNDS = 2;
+const EPOCHS = 2,
+  ROUNDS = 2;
 const runSh = fileURLToPath(new URL('./pytorch/run.sh', import.meta.url));
 const mnist = await loadMnist();
 const dir = await mkdtemp(join(tmpdir(), 'wae-pytorch-'));
@@ -24,9 +25,11 @@ async function ours(threads) {
   const ae = await Autoencoder.create({ ...CONV, kernels: 'simd', threads });
   const history = await ae.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH });
   const test = mnist.test.images;
-  for (let i = 0; i < 2; i++) for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
+  for (let i = 0; i < 2; i++)
+    for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
   const started = performance.now();
-  for (let i = 0; i < 3; i++) for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
+  for (let i = 0; i < 3; i++)
+    for (let at = 0; at < test.length; at += 1000 * 784) ae.reconstruct(test.subarray(at, at + 1000 * 784));
   const infer = (3 * mnist.test.count) / ((performance.now() - started) / 1000);
   await ae.dispose();
   return { train: history.epochs[EPOCHS - 1].samplesPerSec, infer };
@@ -34,28 +37,56 @@ async function ours(threads) {
 
 function pytorch(threads) {
   const json = join(dir, `torch-${threads}.json`);
-  const out = spawnSync('/bin/sh', [runSh, '--init', 'keras', '--padding', 'tf', '--threads', String(threads), '--epochs', String(EPOCHS), '--json', json], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`bench/pytorch/run.sh failed (apt-get install python3-torch python3-numpy libopenblas0-openmp): ${out.stderr.trim().split('\n').pop()}`);
+  const out = spawnSync(
+    '/bin/sh',
+    [
+      runSh,
+      '--init',
+      'keras',
+      '--padding',
+      'tf',
+      '--threads',
+      String(threads),
+      '--epochs',
+      String(EPOCHS),
+      '--json',
+      json,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (out.status !== 0)
+    throw new Error(
+      `bench/pytorch/run.sh failed (apt-get install python3-torch python3-numpy libopenblas0-openmp): ${out.stderr.trim().split('\n').pop()}`,
+    );
   return json;
 }
 
 const rows = [];
 for (const threads of [1, 2]) {
-  const ourRuns = [], torchRuns = [];
+  const ourRuns = [],
+    torchRuns = [];
   for (let r = 0; r < ROUNDS; r++) {
     ourRuns.push(await ours(threads));
     const result = JSON.parse(await readFile(pytorch(threads), 'utf8'));
-    torchRuns.push({ train: result.epochs[EPOCHS - 1].samples_per_s, infer: result.inference_images_per_s, blas: result.blas });
+    torchRuns.push({
+      train: result.epochs[EPOCHS - 1].samples_per_s,
+      infer: result.inference_images_per_s,
+      blas: result.blas,
+    });
   }
   const row = {
     threads,
-    ourTrain: median(ourRuns.map((r) => r.train)), torchTrain: median(torchRuns.map((r) => r.train)),
-    ourInfer: median(ourRuns.map((r) => r.infer)), torchInfer: median(torchRuns.map((r) => r.infer)),
+    ourTrain: median(ourRuns.map((r) => r.train)),
+    torchTrain: median(torchRuns.map((r) => r.train)),
+    ourInfer: median(ourRuns.map((r) => r.infer)),
+    torchInfer: median(torchRuns.map((r) => r.infer)),
     blas: torchRuns[0].blas.find((b) => b.includes('openblas')) ?? torchRuns[0].blas[0],
   };
   rows.push(row);
-  console.log(`${threads} thread(s): training ${Math.round(row.ourTrain)} vs PyTorch ${Math.round(row.torchTrain)} samples/s (${(row.ourTrain / row.torchTrain).toFixed(2)}×); ` +
-    `inference ${Math.round(row.ourInfer)} vs ${Math.round(row.torchInfer)} images/s (${(row.ourInfer / row.torchInfer).toFixed(2)}×)`);
+  console.log(
+    `${threads} thread(s): training ${Math.round(row.ourTrain)} vs PyTorch ${Math.round(row.torchTrain)} samples/s (${(row.ourTrain / row.torchTrain).toFixed(2)}×); ` +
+      `inference ${Math.round(row.ourInfer)} vs ${Math.round(row.torchInfer)} images/s (${(row.ourInfer / row.torchInfer).toFixed(2)}×)`,
+  );
 }
 
 const machine = `${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores, Node ${process.version}`;
@@ -69,7 +100,10 @@ const block = [
   '',
   '| threads | ours, train samples/s | PyTorch | ours ÷ PyTorch | ours, inference images/s | PyTorch | ours ÷ PyTorch |',
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.threads} | ${fmt(r.ourTrain)} | ${fmt(r.torchTrain)} | **${(r.ourTrain / r.torchTrain).toFixed(2)}×** | ${fmt(r.ourInfer)} | ${fmt(r.torchInfer)} | **${(r.ourInfer / r.torchInfer).toFixed(2)}×** |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.threads} | ${fmt(r.ourTrain)} | ${fmt(r.torchTrain)} | **${(r.ourTrain / r.torchTrain).toFixed(2)}×** | ${fmt(r.ourInfer)} | ${fmt(r.torchInfer)} | **${(r.ourInfer / r.torchInfer).toFixed(2)}×** |`,
+  ),
   '<!-- pytorch:end -->',
 ].join('\n');
 const path = new URL('../docs/benchmarks.md', import.meta.url);

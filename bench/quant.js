@@ -13,7 +13,10 @@ import { Autoencoder, supportsRelaxedSimd } from '../dist/entries/index.js';
 import { loadMnist } from '../dist/entries/mnist.js';
 
 const args = process.argv.slice(2);
-const flag = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : fallback; };
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
 const write = args.includes('--write');
 const rounds = flag('--rounds', 15);
 const epochs = flag('--epochs', 3);
@@ -21,8 +24,13 @@ const epochs = flag('--epochs', 3);
 const MODELS = {
   dense: { inputShape: [28, 28, 1], encoder: [64, 32], latent: 32, decoder: [32, 64] },
   conv: {
-    inputShape: [28, 28, 1], encoder: [{ type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 }],
-    latent: 32, decoder: 'mirror',
+    inputShape: [28, 28, 1],
+    encoder: [
+      { type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 },
+      { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 },
+    ],
+    latent: 32,
+    decoder: 'mirror',
   },
 };
 const CALL = 1000;
@@ -32,10 +40,16 @@ const test = mnist.test.images;
 const count = test.length / 784;
 const psnrOf = (out) => {
   let sum = 0;
-  for (let i = 0; i < out.length; i++) { const d = out[i] - test[i] / 255; sum += d * d; }
+  for (let i = 0; i < out.length; i++) {
+    const d = out[i] - test[i] / 255;
+    sum += d * d;
+  }
   return 10 * Math.log10(out.length / sum);
 };
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
 
 /** One pass over the test set, float and int8 call by call (interleaved finely, so that a busy
  *  machine slows both alike); each call's time is added to its model's pass time, and each call's
@@ -62,14 +76,28 @@ for (const name of Object.keys(MODELS)) {
     const ae = await Autoencoder.create({ ...MODELS[name], kernels: build, threads: 1, seed: 7 });
     await ae.fit(mnist.train, { epochs: name === 'conv' ? Math.max(1, epochs - 1) : epochs, batchSize: 128 });
     const q = await ae.quantize();
-    const fOut = new Float32Array(test.length), qOut = new Float32Array(test.length);
+    const fOut = new Float32Array(test.length),
+      qOut = new Float32Array(test.length);
     const best = [[], []];
     for (let w = 0; w < 3; w++) pass([ae, q], [fOut, qOut], [[], []]);
-    const f = [], i8 = [];
-    for (let r = 0; r < rounds; r++) { const [a, b] = pass([ae, q], [fOut, qOut], best); f.push(a); i8.push(b); }
+    const f = [],
+      i8 = [];
+    for (let r = 0; r < rounds; r++) {
+      const [a, b] = pass([ae, q], [fOut, qOut], best);
+      f.push(a);
+      i8.push(b);
+    }
     const row = {
-      model: name, build, floatMs: median(f), int8Ms: median(i8), ratio: median(f) / median(i8), bestRatio: sum(best[0]) / sum(best[1]),
-      floatPsnr: psnrOf(fOut), int8Psnr: psnrOf(qOut), floatBytes: ae.save().length, int8Bytes: q.save().length,
+      model: name,
+      build,
+      floatMs: median(f),
+      int8Ms: median(i8),
+      ratio: median(f) / median(i8),
+      bestRatio: sum(best[0]) / sum(best[1]),
+      floatPsnr: psnrOf(fOut),
+      int8Psnr: psnrOf(qOut),
+      floatBytes: ae.save().length,
+      int8Bytes: q.save().length,
     };
     rows.push(row);
     console.log(JSON.stringify(row));
@@ -78,10 +106,19 @@ for (const name of Object.keys(MODELS)) {
   }
 }
 const fmt = (x, d = 1) => x.toFixed(d);
-console.table(rows.map((r) => ({
-  model: r.model, build: r.build, 'float ms': fmt(r.floatMs), 'int8 ms': fmt(r.int8Ms), 'int8 ×': fmt(r.ratio, 2), 'best ×': fmt(r.bestRatio, 2),
-  'float dB': fmt(r.floatPsnr, 2), 'int8 dB': fmt(r.int8Psnr, 2), 'file ÷': fmt(r.floatBytes / r.int8Bytes, 2),
-})));
+console.table(
+  rows.map((r) => ({
+    model: r.model,
+    build: r.build,
+    'float ms': fmt(r.floatMs),
+    'int8 ms': fmt(r.int8Ms),
+    'int8 ×': fmt(r.ratio, 2),
+    'best ×': fmt(r.bestRatio, 2),
+    'float dB': fmt(r.floatPsnr, 2),
+    'int8 dB': fmt(r.int8Psnr, 2),
+    'file ÷': fmt(r.floatBytes / r.int8Bytes, 2),
+  })),
+);
 
 if (write) {
   const lines = [
@@ -94,7 +131,10 @@ if (write) {
     '',
     '| model | build | float ms | int8 ms | int8 × float | best × | float PSNR | int8 PSNR | float file | int8 file |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.model} | ${r.build} | ${fmt(r.floatMs)} | ${fmt(r.int8Ms)} | ${fmt(r.ratio, 2)}× | ${fmt(r.bestRatio, 2)}× | ${fmt(r.floatPsnr, 2)} dB | ${fmt(r.int8Psnr, 2)} dB | ${r.floatBytes} B | ${r.int8Bytes} B (÷${fmt(r.floatBytes / r.int8Bytes, 2)}) |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.build} | ${fmt(r.floatMs)} | ${fmt(r.int8Ms)} | ${fmt(r.ratio, 2)}× | ${fmt(r.bestRatio, 2)}× | ${fmt(r.floatPsnr, 2)} dB | ${fmt(r.int8Psnr, 2)} dB | ${r.floatBytes} B | ${r.int8Bytes} B (÷${fmt(r.floatBytes / r.int8Bytes, 2)}) |`,
+    ),
     '<!-- quant:end -->',
   ];
   const path = new URL('../docs/benchmarks.md', import.meta.url);

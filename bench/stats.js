@@ -8,5 +8,7 @@ export const median = (xs) => {
 };
 
 /** A figure with `digits` decimals and thousands separators; '—' for a missing or non-finite one. */
-export const fmt = (x, digits = 0) => (x == null || !Number.isFinite(x) ? '—'
-  : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+export const fmt = (x, digits = 0) =>
+  x == null || !Number.isFinite(x)
+    ? '—'
+    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

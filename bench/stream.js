@@ -22,7 +22,9 @@ const option = (name, fallback) => {
   const i = argv.indexOf(name);
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
-const ROWS = 28, COLS = 28, SIZE = ROWS * COLS;
+const ROWS = 28,
+  COLS = 28,
+  SIZE = ROWS * COLS;
 
 // ---- child: one run, one JSON line ----------------------------------------------------------------
 if (argv[0] === '--child') {
@@ -42,7 +44,14 @@ if (argv[0] === '--child') {
     const history = await ae.fit(source, { epochs: 1, batchSize: BATCH });
     const wall = (performance.now() - started) / 1000;
     const e = history.epochs[0];
-    result = { mode, images: source.count, seconds: e.seconds, wallSeconds: wall, samplesPerSec: e.samplesPerSec, loss: e.loss };
+    result = {
+      mode,
+      images: source.count,
+      seconds: e.seconds,
+      wallSeconds: wall,
+      samplesPerSec: e.samplesPerSec,
+      loss: e.loss,
+    };
   }
   await ae.dispose();
   console.log(JSON.stringify({ ...result, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
@@ -54,7 +63,8 @@ const variants = option('--variants', 44);
 const rounds = option('--rounds', 1);
 const keep = argv.includes('--keep');
 const SHIFTS = [];
-for (const flip of [false, true]) for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) SHIFTS.push({ dx, dy, flip });
+for (const flip of [false, true])
+  for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) SHIFTS.push({ dx, dy, flip });
 if (!(variants >= 1 && variants <= SHIFTS.length)) throw new Error(`--variants must be in [1, ${SHIFTS.length}]`);
 
 /** Image i of `src` moved by (dx, dy) (zeros come in) and mirrored left-right when `flip`. */
@@ -78,8 +88,14 @@ function variantInto(out, src, count, { dx, dy, flip }) {
 async function generate(path, mnist) {
   const count = mnist.count * variants;
   const bytes = 16 + count * SIZE;
-  const free = (() => { const s = statfsSync(os.tmpdir()); return s.bavail * s.bsize; })();
-  if (free < bytes + 2 ** 30) throw new Error(`stream bench: ${os.tmpdir()} has ${(free / 1e9).toFixed(1)} GB free; the file needs ${(bytes / 1e9).toFixed(2)} GB and 1 GB to spare`);
+  const free = (() => {
+    const s = statfsSync(os.tmpdir());
+    return s.bavail * s.bsize;
+  })();
+  if (free < bytes + 2 ** 30)
+    throw new Error(
+      `stream bench: ${os.tmpdir()} has ${(free / 1e9).toFixed(1)} GB free; the file needs ${(bytes / 1e9).toFixed(2)} GB and 1 GB to spare`,
+    );
   const header = new Uint8Array(16);
   const view = new DataView(header.buffer);
   view.setUint32(0, 0x00000803);
@@ -103,11 +119,18 @@ async function generate(path, mnist) {
 const child = (mode, path) => {
   const script = fileURLToPath(import.meta.url);
   // Through a small shell, so that the child's maxRSS does not start from this process's.
-  const out = spawnSync('/bin/sh', ['-c', '"$0" "$@"; exit $?', process.execPath, script, '--child', mode, ...(path ? [path] : [])], { encoding: 'utf8', timeout: 3_600_000 });
+  const out = spawnSync(
+    '/bin/sh',
+    ['-c', '"$0" "$@"; exit $?', process.execPath, script, '--child', mode, ...(path ? [path] : [])],
+    { encoding: 'utf8', timeout: 3_600_000 },
+  );
   if (out.status !== 0) throw new Error(`stream bench child ${mode} failed: ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split('\n').pop());
 };
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const path = join(os.tmpdir(), `wasm-autoencoder-stream-mnist-x${variants}.idx`);
@@ -122,7 +145,8 @@ if (!existsSync(path) || statSync(path).size !== expected) {
   console.log(`wrote ${path}: ${(expected / 1e9).toFixed(2)} GB in ${fmt(generatedSeconds, 1)} s`);
 }
 try {
-  const memory = [], streamed = [];
+  const memory = [],
+    streamed = [];
   for (let r = 0; r < rounds; r++) {
     memory.push(child('memory'));
     console.log('in memory:', JSON.stringify(memory.at(-1)));
@@ -134,7 +158,9 @@ try {
   const ratio = streamRate / memoryRate;
   const peak = Math.max(...streamed.map((s) => s.maxRssMB));
   const met = peak <= 200 && ratio >= 0.9;
-  console.log(`streamed ÷ in-memory samples/s: ${fmt(100 * ratio, 1)} %; streamed peak RSS ${fmt(peak, 1)} MB → goal (≤ 200 MB, ≥ 90 %) ${met ? 'met' : 'not met'}`);
+  console.log(
+    `streamed ÷ in-memory samples/s: ${fmt(100 * ratio, 1)} %; streamed peak RSS ${fmt(peak, 1)} MB → goal (≤ 200 MB, ≥ 90 %) ${met ? 'met' : 'not met'}`,
+  );
   if (argv.includes('--write')) {
     const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
     const lines = [
@@ -143,7 +169,7 @@ try {
       '',
       `A generated IDX file of ${fmt(streamed[0].images)} images (${(expected / 1e9).toFixed(2)} GB: MNIST's training set in ${variants} variants, shifted by up to 2 pixels and mirrored),`,
       'one epoch streamed from disk with `fit(await streamIdx(file), { batchSize: 256 })` (default shuffle buffer, 32 MiB) in a fresh process,',
-      'against full MNIST kept as a Dataset (`ae.dataset(await streamMnist(\'train\'))`, its second epoch); the reference model, 1 thread,',
+      "against full MNIST kept as a Dataset (`ae.dataset(await streamMnist('train'))`, its second epoch); the reference model, 1 thread,",
       `simd build; the two in turn, ${rounds} round${rounds === 1 ? '' : 's'}, medians. The streamed epoch's time includes reading the file.`,
       '',
       '| run | images | samples/s | peak RSS MB |',
@@ -157,7 +183,9 @@ try {
     const doc = new URL('../docs/benchmarks.md', import.meta.url);
     let text = await readFile(doc, 'utf8');
     const re = /<!-- stream:start[\s\S]*?<!-- stream:end -->/;
-    text = re.test(text) ? text.replace(re, lines.join('\n')) : `${text.trimEnd()}\n\n## Streaming a data set larger than memory\n\n${lines.join('\n')}\n`;
+    text = re.test(text)
+      ? text.replace(re, lines.join('\n'))
+      : `${text.trimEnd()}\n\n## Streaming a data set larger than memory\n\n${lines.join('\n')}\n`;
     await writeFile(new URL('../docs/benchmarks.md.tmp', import.meta.url), text);
     await rename(new URL('../docs/benchmarks.md.tmp', import.meta.url), doc);
     console.log('wrote docs/benchmarks.md');

@@ -3,7 +3,7 @@
 // JavaScript cpu backend. Everything is required as CommonJS through one createRequire, so
 // tfjs-layers and the backends share the single tfjs-core instance the model is built on.
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -15,7 +15,8 @@ export const TFJS_BACKENDS = ['wasm', 'cpu'];
  * path, which Emscripten's Node loader reads with fs. Returns { tf, tfl, info }.
  */
 export async function loadTf(backend) {
-  if (!TFJS_BACKENDS.includes(backend)) throw new Error(`loadTf: backend must be one of ${TFJS_BACKENDS.join(', ')}, got ${backend}`);
+  if (!TFJS_BACKENDS.includes(backend))
+    throw new Error(`loadTf: backend must be one of ${TFJS_BACKENDS.join(', ')}, got ${backend}`);
   const tf = require('@tensorflow/tfjs-core');
   const tfl = require('@tensorflow/tfjs-layers');
   if (backend === 'wasm') {
@@ -44,12 +45,24 @@ export async function loadTf(backend) {
  */
 export function buildModel(tf, tfl, seed = 42) {
   const model = tfl.sequential();
-  const widths = [[64, 'relu'], [32, 'relu'], [32, 'linear'], [32, 'relu'], [64, 'relu'], [784, 'sigmoid']];
+  const widths = [
+    [64, 'relu'],
+    [32, 'relu'],
+    [32, 'linear'],
+    [32, 'relu'],
+    [64, 'relu'],
+    [784, 'sigmoid'],
+  ];
   widths.forEach(([units, activation], i) => {
-    model.add(tfl.layers.dense({
-      units, activation, ...(i === 0 ? { inputShape: [784] } : {}),
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }), biasInitializer: 'zeros',
-    }));
+    model.add(
+      tfl.layers.dense({
+        units,
+        activation,
+        ...(i === 0 ? { inputShape: [784] } : {}),
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+        biasInitializer: 'zeros',
+      }),
+    );
   });
   model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'meanSquaredError' });
   return model;
@@ -62,7 +75,10 @@ export function buildModel(tf, tfl, seed = 42) {
  * parameters. Glorot-uniform kernels, zero biases, MSE, Adam as in buildModel.
  */
 export function buildConvModel(tf, tfl, seed = 42) {
-  const init = (i) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }), biasInitializer: 'zeros' });
+  const init = (i) => ({
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+    biasInitializer: 'zeros',
+  });
   const conv = { kernelSize: 3, strides: 2, padding: 'same' };
   const model = tfl.sequential();
   model.add(tfl.layers.conv2d({ filters: 16, ...conv, activation: 'relu', inputShape: [28, 28, 1], ...init(0) }));

@@ -36,7 +36,11 @@ export function hangClass(plan, bytes) {
 export function opsSignature(plan) {
   const names = new Set();
   for (const op of plan.doc) {
-    names.add(op.op === 'path' ? `${op.path}/${op.edit.action}` : op.op + (op.action ? `/${op.action}` : op.edit?.kind ? `/${op.edit.kind}` : ''));
+    names.add(
+      op.op === 'path'
+        ? `${op.path}/${op.edit.action}`
+        : op.op + (op.action ? `/${op.action}` : op.edit?.kind ? `/${op.edit.kind}` : ''),
+    );
   }
   for (const op of plan.bytes) names.add(`bytes:${op.op}`);
   return [...names].sort().join(', ') || 'unmutated seed';
@@ -50,9 +54,18 @@ export async function runPlan(target, ctx, plan, { phase = () => {}, bytes: give
   let bytes = given;
   try {
     bytes ??= target.build(plan, ctx);
-    if (bytes.length > MAX_INPUT_BYTES) throw new Error(`the plan built ${bytes.length} bytes, more than the ${MAX_INPUT_BYTES} the harness allows itself`);
+    if (bytes.length > MAX_INPUT_BYTES)
+      throw new Error(
+        `the plan built ${bytes.length} bytes, more than the ${MAX_INPUT_BYTES} the harness allows itself`,
+      );
   } catch (error) {
-    return { verdict: 'crash', klass: `FUZZ HARNESS BUG (building the input): ${error?.message}`, detail: error?.stack, ms: 0, bytes: new Uint8Array(0) };
+    return {
+      verdict: 'crash',
+      klass: `FUZZ HARNESS BUG (building the input): ${error?.message}`,
+      detail: error?.stack,
+      ms: 0,
+      bytes: new Uint8Array(0),
+    };
   }
   before?.(bytes);
   const input = wrap(bytes, plan.wrap);
@@ -70,14 +83,25 @@ export async function runPlan(target, ctx, plan, { phase = () => {}, bytes: give
   try {
     verdict = await target.oracle(outcome, bytes, ctx, plan);
   } catch (error) {
-    verdict = wrong(`the oracle could not check the result: ${String(error?.message ?? error).split(':')[0]}`, error?.stack ?? String(error));
+    verdict = wrong(
+      `the oracle could not check the result: ${String(error?.message ?? error).split(':')[0]}`,
+      error?.stack ?? String(error),
+    );
   } finally {
-    try { await outcome.value?.dispose?.(); } catch { /* disposing a half-made result is best effort */ }
+    try {
+      await outcome.value?.dispose?.();
+    } catch {
+      /* disposing a half-made result is best effort */
+    }
   }
   phase(PHASE.idle);
   if (ms > HANG_MS) {
     const how = 'thrown' in outcome ? `then threw ${outcome.thrown?.constructor?.name}` : `then ${verdict.verdict}`;
-    verdict = { verdict: 'hang', klass: `hang: ${hangClass(plan, bytes)}`, detail: `${ms.toFixed(0)} ms, ${how}: ${verdict.klass ?? ''}` };
+    verdict = {
+      verdict: 'hang',
+      klass: `hang: ${hangClass(plan, bytes)}`,
+      detail: `${ms.toFixed(0)} ms, ${how}: ${verdict.klass ?? ''}`,
+    };
   }
   return { ...verdict, ms, bytes };
 }
@@ -87,14 +111,24 @@ export async function runPlan(target, ctx, plan, { phase = () => {}, bytes: give
  * fails with the same class; at most `budget` runs.
  */
 export async function minimizePlan(target, ctx, plan, klass, { budget = 60, phase } = {}) {
-  let best = plan, runs = 0, progress = true;
+  let best = plan,
+    runs = 0,
+    progress = true;
   while (progress && runs < budget) {
     progress = false;
     for (const candidate of simplerPlans(best)) {
       if (++runs > budget) break;
       let r;
-      try { r = await runPlan(target, ctx, candidate, { phase }); } catch { continue; }
-      if (r.klass === klass) { best = candidate; progress = true; break; }
+      try {
+        r = await runPlan(target, ctx, candidate, { phase });
+      } catch {
+        continue;
+      }
+      if (r.klass === klass) {
+        best = candidate;
+        progress = true;
+        break;
+      }
     }
   }
   phase?.(PHASE.idle);

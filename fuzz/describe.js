@@ -17,7 +17,7 @@ export function describeInput(b) {
     return `PNG whose IHDR claims a width or height ${magnitude(Math.max(u32be(b, 16), u32be(b, 20)))}`;
   }
   if (b[0] === 0xff && b[1] === 0xd8) {
-    for (let at = 2; at + 9 < b.length && b[at] === 0xff;) {
+    for (let at = 2; at + 9 < b.length && b[at] === 0xff; ) {
       const marker = b[at + 1];
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
         return `JPEG whose SOF claims ${magnitude(((b[at + 5] << 8) | b[at + 6]) * ((b[at + 7] << 8) | b[at + 8]))} pixels`;
@@ -26,8 +26,10 @@ export function describeInput(b) {
     }
     return 'JPEG without a frame header';
   }
-  if (String.fromCharCode(b[0], b[1], b[2], b[3]) === 'WAEZ' && b.length >= 12) return `compressed stream whose header claims ${magnitude(u32le(b, 8))} images`;
-  if (b[0] === 0x1f && b[1] === 0x8b && b.length >= 8) return `gzip whose trailer claims ${magnitude(u32le(b, b.length - 4))} bytes`;
+  if (String.fromCharCode(b[0], b[1], b[2], b[3]) === 'WAEZ' && b.length >= 12)
+    return `compressed stream whose header claims ${magnitude(u32le(b, 8))} images`;
+  if (b[0] === 0x1f && b[1] === 0x8b && b.length >= 8)
+    return `gzip whose trailer claims ${magnitude(u32le(b, b.length - 4))} bytes`;
   if (b[0] === 0 && b[1] === 0 && b.length >= 8) {
     let count = 1;
     for (let d = 0; d < b[3] && 8 + 4 * d <= b.length; d++) count *= u32be(b, 4 + 4 * d);

@@ -24,7 +24,10 @@ export function writeUint(bytes, at, width, value, littleEndian) {
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -37,11 +40,13 @@ function concat(...parts) {
 export function byteOp(seedCount, fields = []) {
   const at = fc.oneof(fc.nat({ max: 64 }), fc.nat(), fc.integer({ min: -16, max: -1 }));
   const byteValue = fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff), fc.nat({ max: 255 }));
-  const field = fields.length > 0
-    ? fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom(...fields) },
-      { weight: 1, arbitrary: fc.record({ at, width: fc.constantFrom(1, 2, 4, 8), le: fc.boolean() }) })
-    : fc.record({ at, width: fc.constantFrom(1, 2, 4, 8), le: fc.boolean() });
+  const field =
+    fields.length > 0
+      ? fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...fields) },
+          { weight: 1, arbitrary: fc.record({ at, width: fc.constantFrom(1, 2, 4, 8), le: fc.boolean() }) },
+        )
+      : fc.record({ at, width: fc.constantFrom(1, 2, 4, 8), le: fc.boolean() });
   return fc.oneof(
     fc.record({ op: fc.constant('flip'), at, bit: fc.nat({ max: 7 }) }),
     fc.record({ op: fc.constant('set'), at, value: byteValue }),
@@ -152,15 +157,18 @@ export function planArb({ seedCount, docOp, fields, maxDocOps = 4, maxByteOps = 
     const op = typeof docOp === 'function' ? docOp(seed) : docOp;
     return op ? fc.array(op, { maxLength: maxDocOps }) : fc.constant([]);
   };
-  return fc.nat({ max: seedCount - 1 }).chain((seed) => fc.record({
-    seed: fc.constant(seed),
-    doc: docOpsFor(seed),
-    bytes: fc.oneof(
-      { weight: 2, arbitrary: fc.constant([]) },
-      { weight: 1, arbitrary: fc.array(byteOp(seedCount, fields), { minLength: 1, maxLength: maxByteOps }) }),
-    fix: fc.oneof({ weight: fixWeight, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    wrap: wrapArb,
-  }));
+  return fc.nat({ max: seedCount - 1 }).chain((seed) =>
+    fc.record({
+      seed: fc.constant(seed),
+      doc: docOpsFor(seed),
+      bytes: fc.oneof(
+        { weight: 2, arbitrary: fc.constant([]) },
+        { weight: 1, arbitrary: fc.array(byteOp(seedCount, fields), { minLength: 1, maxLength: maxByteOps }) },
+      ),
+      fix: fc.oneof({ weight: fixWeight, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      wrap: wrapArb,
+    }),
+  );
 }
 
 /**
@@ -190,21 +198,24 @@ export function* simplerPlans(plan) {
 
 /** JSON of a plan that keeps NaN, ±Infinity and -0 readable (plain JSON turns them into null and 0). */
 export function planJson(plan) {
-  return JSON.stringify(plan, (_, v) => (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? String(Object.is(v, -0) ? '-0' : v) : v));
+  return JSON.stringify(plan, (_, v) =>
+    typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? String(Object.is(v, -0) ? '-0' : v) : v,
+  );
 }
 
 /** A short, readable description of a plan's ops (for reports; JSON of the plan is the exact form). */
 export function describePlan(plan) {
   const op = (o) => {
     const { op: name, ...rest } = o;
-    const text = planJson(rest).replace(/\[(?:[^\[\]]*,){8,}[^\[\]]*\]/g, (m) => `[${m.split(',').length} items]`);
+    const text = planJson(rest).replace(/\[(?:[^[\]]*,){8,}[^[\]]*\]/g, (m) => `[${m.split(',').length} items]`);
     return `${name}${text === '{}' ? '' : text}`;
   };
   const parts = [`seed ${plan.seed}`];
   if (plan.doc.length) parts.push(`doc: ${plan.doc.map(op).join(', ')}`);
   if (plan.bytes.length) parts.push(`bytes: ${plan.bytes.map(op).join(', ')}`);
   if (plan.doc.length) parts.push('lengths and checksums recomputed after the doc ops');
-  if (plan.bytes.length) parts.push(plan.fix ? 'checksums recomputed after the byte ops' : 'checksums left as the byte ops leave them');
+  if (plan.bytes.length)
+    parts.push(plan.fix ? 'checksums recomputed after the byte ops' : 'checksums left as the byte ops leave them');
   parts.push(`passed as ${plan.wrap}`);
   return parts.join('; ');
 }

@@ -39,7 +39,10 @@ export function judgeThrown(thrown, prefix, errorNames = ['Error']) {
   }
   if (!thrown.message.startsWith(prefix)) {
     const said = thrown.message.split(':')[0];
-    return crash(`Error not from ${prefix} (message starts '${said.slice(0, 60)}'): ${messageShape(thrown.message)}`, thrown.stack ?? thrown.message);
+    return crash(
+      `Error not from ${prefix} (message starts '${said.slice(0, 60)}'): ${messageShape(thrown.message)}`,
+      thrown.stack ?? thrown.message,
+    );
   }
   return rejected();
 }
@@ -52,7 +55,8 @@ export function allFinite(values) {
 /** The same bits, value for value (NaN payloads and -0 included). */
 export function sameBits(a, b) {
   if (a.length !== b.length) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+    y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   return sameBytes(x, y);
 }
 
@@ -67,9 +71,10 @@ export function deepEqual(a, b) {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a), kb = Object.keys(b);
+  const ka = Object.keys(a),
+    kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
 }
 
 /**
@@ -85,10 +90,10 @@ export function firstDifference(stored, loaded, path = '') {
   }
   if (Array.isArray(stored) && stored.length !== loaded.length) return { kind: 'changed', path, stored, loaded };
   for (const k of Object.keys(loaded)) {
-    if (!Object.prototype.hasOwnProperty.call(stored, k)) return { kind: 'missing', path: `${path}.${k}`, loaded: loaded[k] };
+    if (!Object.hasOwn(stored, k)) return { kind: 'missing', path: `${path}.${k}`, loaded: loaded[k] };
   }
   for (const k of Object.keys(stored)) {
-    if (!Object.prototype.hasOwnProperty.call(loaded, k)) return { kind: 'unknown', path: `${path}.${k}`, stored: stored[k] };
+    if (!Object.hasOwn(loaded, k)) return { kind: 'unknown', path: `${path}.${k}`, stored: stored[k] };
     const d = firstDifference(stored[k], loaded[k], Array.isArray(loaded) ? `${path}[${k}]` : `${path}.${k}`);
     if (d) return d;
   }

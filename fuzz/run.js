@@ -17,39 +17,82 @@ import { TARGETS, targetNamed } from './targets/index.js';
 import { planFor, runPlan, HANG_MS } from './cases.js';
 import { describePlan, planJson, WRAPS } from './mutate.js';
 
-const USAGE = 'usage: npm run fuzz -- [--target NAME|all] [--cases N] [--seed S] [--case I | --replay FILE [--wrap W] [--seed-index K]] [--out DIR] [--json FILE] [--no-minimize] [--hang-ms MS] [--rss-cap-mb MB]';
+const USAGE =
+  'usage: npm run fuzz -- [--target NAME|all] [--cases N] [--seed S] [--case I | --replay FILE [--wrap W] [--seed-index K]] [--out DIR] [--json FILE] [--no-minimize] [--hang-ms MS] [--rss-cap-mb MB]';
 
 function parseArgs(argv) {
-  const o = { target: 'all', cases: 300, seed: undefined, minimize: true, hangMs: HANG_MS, rssCapMB: 300, wrap: 'copy', seedIndex: 0 };
+  const o = {
+    target: 'all',
+    cases: 300,
+    seed: undefined,
+    minimize: true,
+    hangMs: HANG_MS,
+    rssCapMB: 300,
+    wrap: 'copy',
+    seedIndex: 0,
+  };
   const int = (name, v, min) => {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`fuzz: ${name} must be an integer ≥ ${min}, got ${v}\n${USAGE}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new Error(`fuzz: ${name} must be an integer ≥ ${min}, got ${v}\n${USAGE}`);
     return n;
   };
   for (let k = 0; k < argv.length; k++) {
-    const a = argv[k], value = () => {
-      if (k + 1 >= argv.length) throw new Error(`fuzz: ${a} needs a value\n${USAGE}`);
-      return argv[++k];
-    };
+    const a = argv[k],
+      value = () => {
+        if (k + 1 >= argv.length) throw new Error(`fuzz: ${a} needs a value\n${USAGE}`);
+        return argv[++k];
+      };
     switch (a) {
-      case '--target': o.target = value(); break;
-      case '--cases': o.cases = int(a, value(), 1); break;
-      case '--seed': o.seed = int(a, value(), 0) >>> 0; break;
-      case '--case': o.case = int(a, value(), 0); break;
-      case '--replay': o.replay = value(); break;
-      case '--wrap': o.wrap = value(); if (!WRAPS.includes(o.wrap)) throw new Error(`fuzz: --wrap must be one of ${WRAPS.join(', ')}`); break;
-      case '--seed-index': o.seedIndex = int(a, value(), 0); break;
-      case '--out': o.out = value(); break;
-      case '--json': o.json = value(); break;
-      case '--no-minimize': o.minimize = false; break;
-      case '--hang-ms': o.hangMs = int(a, value(), 1); break;
-      case '--rss-cap-mb': o.rssCapMB = int(a, value(), 1); break;
-      case '--help': case '-h': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`fuzz: unknown argument ${a}\n${USAGE}`);
+      case '--target':
+        o.target = value();
+        break;
+      case '--cases':
+        o.cases = int(a, value(), 1);
+        break;
+      case '--seed':
+        o.seed = int(a, value(), 0) >>> 0;
+        break;
+      case '--case':
+        o.case = int(a, value(), 0);
+        break;
+      case '--replay':
+        o.replay = value();
+        break;
+      case '--wrap':
+        o.wrap = value();
+        if (!WRAPS.includes(o.wrap)) throw new Error(`fuzz: --wrap must be one of ${WRAPS.join(', ')}`);
+        break;
+      case '--seed-index':
+        o.seedIndex = int(a, value(), 0);
+        break;
+      case '--out':
+        o.out = value();
+        break;
+      case '--json':
+        o.json = value();
+        break;
+      case '--no-minimize':
+        o.minimize = false;
+        break;
+      case '--hang-ms':
+        o.hangMs = int(a, value(), 1);
+        break;
+      case '--rss-cap-mb':
+        o.rssCapMB = int(a, value(), 1);
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`fuzz: unknown argument ${a}\n${USAGE}`);
     }
   }
   if (o.target !== 'all') targetNamed(o.target);
-  if ((o.case !== undefined || o.replay) && o.target === 'all') throw new Error('fuzz: --case and --replay need one --target');
+  if ((o.case !== undefined || o.replay) && o.target === 'all')
+    throw new Error('fuzz: --case and --replay need one --target');
   if (o.case !== undefined && o.seed === undefined) throw new Error('fuzz: --case needs the --seed of its run');
   o.seed ??= (Math.random() * 2 ** 32) >>> 0;
   o.out ??= join(tmpdir(), `wasm-autoencoder-fuzz-seed${o.seed}`);
@@ -71,9 +114,15 @@ async function runOne(o) {
   const r = await runPlan(target, ctx, plan, { bytes });
   const after = process.resourceUsage().maxRSS;
   await target.teardown?.(ctx);
-  console.log(o.replay ? `replay of ${o.replay} (${r.bytes.length} bytes, passed as ${plan.wrap})` : `case ${o.case} of seed ${o.seed}: ${describePlan(plan)}`);
+  console.log(
+    o.replay
+      ? `replay of ${o.replay} (${r.bytes.length} bytes, passed as ${plan.wrap})`
+      : `case ${o.case} of seed ${o.seed}: ${describePlan(plan)}`,
+  );
   if (!o.replay) console.log(`plan: ${planJson(plan)}`);
-  console.log(`verdict: ${r.verdict}${r.klass ? ` — ${r.klass}` : ''} (${r.ms.toFixed(1)} ms; peak RSS ${(after / 1024).toFixed(0)} MB, +${((after - before) / 1024).toFixed(0)} MB in this case)`);
+  console.log(
+    `verdict: ${r.verdict}${r.klass ? ` — ${r.klass}` : ''} (${r.ms.toFixed(1)} ms; peak RSS ${(after / 1024).toFixed(0)} MB, +${((after - before) / 1024).toFixed(0)} MB in this case)`,
+  );
   if (r.detail) console.log(r.detail);
   if (!o.replay) {
     const file = join(o.out, `${o.target}-case${o.case}.bin`);
@@ -85,13 +134,37 @@ async function runOne(o) {
 
 function runTarget(name, o) {
   return new Promise((resolve, reject) => {
-    const child = fork(new URL('./child.js', import.meta.url), [JSON.stringify({ target: name, seed: o.seed, cases: o.cases, outDir: o.out, minimize: o.minimize, hangMs: o.hangMs })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(
+      new URL('./child.js', import.meta.url),
+      [
+        JSON.stringify({
+          target: name,
+          seed: o.seed,
+          cases: o.cases,
+          outDir: o.out,
+          minimize: o.minimize,
+          hangMs: o.hangMs,
+        }),
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
     let summary;
-    child.on('message', (m) => { if (m.type === 'summary') summary = m.summary; });
+    child.on('message', (m) => {
+      if (m.type === 'summary') summary = m.summary;
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (summary) resolve(summary);
-      else resolve({ target: name, seed: o.seed, died: `the target's process ended with ${signal ?? `code ${code}`} before reporting`, counts: { cases: 0, accepted: 0, rejected: 0, crash: 1, hang: 0, wrong: 0 }, slowest: { ms: 0, i: -1 }, peakRssMB: NaN, classes: [] });
+      else
+        resolve({
+          target: name,
+          seed: o.seed,
+          died: `the target's process ended with ${signal ?? `code ${code}`} before reporting`,
+          counts: { cases: 0, accepted: 0, rejected: 0, crash: 1, hang: 0, wrong: 0 },
+          slowest: { ms: 0, i: -1 },
+          peakRssMB: NaN,
+          classes: [],
+        });
     });
   });
 }
@@ -99,9 +172,30 @@ function runTarget(name, o) {
 const pad = (s, n) => String(s).padStart(n);
 
 function printTable(summaries, o) {
-  const head = ['target', 'cases', 'accepted', 'rejected', 'crashes', 'hangs', 'wrong', 'slowest ms', 'peak RSS MB', 'seconds'];
-  const rows = summaries.map((s) => [s.target, s.counts.cases, s.counts.accepted, s.counts.rejected, s.counts.crash, s.counts.hang, s.counts.wrong,
-    `${s.slowest.ms.toFixed(1)}${s.slowest.i >= 0 ? ` (#${s.slowest.i})` : ''}`, Number.isFinite(s.peakRssMB) ? s.peakRssMB.toFixed(0) : '?', s.seconds?.toFixed(1) ?? '?']);
+  const head = [
+    'target',
+    'cases',
+    'accepted',
+    'rejected',
+    'crashes',
+    'hangs',
+    'wrong',
+    'slowest ms',
+    'peak RSS MB',
+    'seconds',
+  ];
+  const rows = summaries.map((s) => [
+    s.target,
+    s.counts.cases,
+    s.counts.accepted,
+    s.counts.rejected,
+    s.counts.crash,
+    s.counts.hang,
+    s.counts.wrong,
+    `${s.slowest.ms.toFixed(1)}${s.slowest.i >= 0 ? ` (#${s.slowest.i})` : ''}`,
+    Number.isFinite(s.peakRssMB) ? s.peakRssMB.toFixed(0) : '?',
+    s.seconds?.toFixed(1) ?? '?',
+  ]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
   console.log(head.map((h, c) => pad(h, widths[c])).join('  '));
   for (const r of rows) console.log(r.map((v, c) => pad(v, widths[c])).join('  '));
@@ -112,8 +206,13 @@ function printFailures(summaries, o) {
   for (const s of summaries) {
     if (s.died) console.log(`\n[${s.target}] ${s.died}`);
     if (s.peakRssMB > o.rssCapMB) {
-      console.log(`\n[${s.target}] RSS OVER CAP: peak RSS ${s.peakRssMB.toFixed(0)} MB is over the cap of ${o.rssCapMB} MB`);
-      if (s.rssCase?.i >= 0) console.log(`  the largest rise came with case ${s.rssCase.i} (+${(s.rssCase.addedKB / 1024).toFixed(0)} MB): npm run fuzz -- --target ${s.target} --seed ${s.seed} --case ${s.rssCase.i}`);
+      console.log(
+        `\n[${s.target}] RSS OVER CAP: peak RSS ${s.peakRssMB.toFixed(0)} MB is over the cap of ${o.rssCapMB} MB`,
+      );
+      if (s.rssCase?.i >= 0)
+        console.log(
+          `  the largest rise came with case ${s.rssCase.i} (+${(s.rssCase.addedKB / 1024).toFixed(0)} MB): npm run fuzz -- --target ${s.target} --seed ${s.seed} --case ${s.rssCase.i}`,
+        );
     }
     for (const c of s.classes) {
       console.log(`\n[${s.target}] ${c.verdict.toUpperCase()} ×${c.count}: ${c.klass}`);
@@ -125,7 +224,10 @@ function printFailures(summaries, o) {
         const file = ex.minimized?.file ?? ex.file;
         const wrap = ex.minimized?.wrap ?? ex.wrap;
         const seedIndex = (ex.minimized?.plan ?? ex.plan)?.seed ?? 0;
-        if (file) console.log(`  bytes:  npm run fuzz -- --target ${s.target} --replay ${file}${wrap !== 'copy' ? ` --wrap ${wrap}` : ''}${s.target === 'decompress' ? ` --seed-index ${seedIndex}` : ''}`);
+        if (file)
+          console.log(
+            `  bytes:  npm run fuzz -- --target ${s.target} --replay ${file}${wrap !== 'copy' ? ` --wrap ${wrap}` : ''}${s.target === 'decompress' ? ` --seed-index ${seedIndex}` : ''}`,
+          );
       }
     }
   }
@@ -149,11 +251,19 @@ const summaries = [];
 for (const name of names) {
   const s = await runTarget(name, o);
   summaries.push(s);
-  console.log(`  ${name}: ${s.counts.cases} cases in ${s.seconds?.toFixed(1) ?? '?'} s, ${s.counts.crash} crashes, ${s.counts.hang} hangs, ${s.counts.wrong} wrong`);
+  console.log(
+    `  ${name}: ${s.counts.cases} cases in ${s.seconds?.toFixed(1) ?? '?'} s, ${s.counts.crash} crashes, ${s.counts.hang} hangs, ${s.counts.wrong} wrong`,
+  );
 }
 console.log('');
 printTable(summaries, o);
 printFailures(summaries, o);
-if (o.json) writeFileSync(o.json, JSON.stringify({ seed: o.seed, cases: o.cases, hangMs: o.hangMs, rssCapMB: o.rssCapMB, summaries }, null, 1));
-const failed = summaries.some((s) => s.died || s.counts.crash || s.counts.hang || s.counts.wrong || !(s.peakRssMB <= o.rssCapMB));
+if (o.json)
+  writeFileSync(
+    o.json,
+    JSON.stringify({ seed: o.seed, cases: o.cases, hangMs: o.hangMs, rssCapMB: o.rssCapMB, summaries }, null, 1),
+  );
+const failed = summaries.some(
+  (s) => s.died || s.counts.crash || s.counts.hang || s.counts.wrong || !(s.peakRssMB <= o.rssCapMB),
+);
 process.exit(failed ? 1 : 0);

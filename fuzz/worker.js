@@ -11,7 +11,10 @@ const words = new Int32Array(shared, 0, 4); // [case index, phase, plan bytes, i
 const started = new Float64Array(shared, 16, 1); // when the phase began (ms since the epoch)
 const inFlight = new Uint8Array(shared, 24); // the case's plan (JSON) and input, for a hang's report
 
-const setPhase = (p) => { started[0] = timestamp(); Atomics.store(words, 1, p); };
+const setPhase = (p) => {
+  started[0] = timestamp();
+  Atomics.store(words, 1, p);
+};
 const skipped = new Set(skip);
 const target = targetNamed(targetName);
 const ctx = await target.setup();
@@ -28,7 +31,8 @@ function keepInFlight(plan, bytes) {
   Atomics.store(words, 3, fits ? bytes.length : -1);
 }
 
-let batch = [], lastFlush = performance.now();
+let batch = [],
+  lastFlush = performance.now();
 const flush = () => {
   if (batch.length) parentPort.postMessage({ type: 'results', items: batch });
   batch = [];

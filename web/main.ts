@@ -20,7 +20,8 @@ function intParam(name: string, fallback: number, min: number, max: number): num
   const raw = query.get(name);
   if (raw === null || raw === '') return fallback;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`?${name}= must be an integer in [${min}, ${max}], got ${raw}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new Error(`?${name}= must be an integer in [${min}, ${max}], got ${raw}`);
   return v;
 }
 
@@ -35,7 +36,8 @@ function settingsFromQuery() {
   if (model !== 'dense' && model !== 'conv') throw new Error(`?model= must be dense or conv, got ${model}`);
   const threadsRaw = query.get('threads') ?? 'auto';
   const kernels = query.get('kernels') ?? 'auto';
-  if (kernels !== 'auto' && kernels !== 'simd' && kernels !== 'relaxed') throw new Error(`?kernels= must be auto, simd or relaxed, got ${kernels}`);
+  if (kernels !== 'auto' && kernels !== 'simd' && kernels !== 'relaxed')
+    throw new Error(`?kernels= must be auto, simd or relaxed, got ${kernels}`);
   return {
     /** Which model to train: the reference (dense) or the convolutional one. */
     model: model as ModelChoice,
@@ -57,15 +59,24 @@ function settingsFromQuery() {
 
 /** The reference model of the benchmarks (bench/reference.js). */
 const REFERENCE = {
-  inputShape: [28, 28, 1] as [number, number, number], encoder: [64, 32], latent: 32, decoder: [32, 64],
-  activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
+  inputShape: [28, 28, 1] as [number, number, number],
+  encoder: [64, 32],
+  latent: 32,
+  decoder: [32, 64],
+  activation: 'relu' as const,
+  latentActivation: 'linear' as const,
+  output: 'sigmoid' as const,
+  loss: 'mse' as const,
   optimizer: { type: 'adam' as const, learningRate: 1e-3 },
 };
 
 /** The same with two stride-2 conv2d layers as the encoder, mirrored by conv2dTranspose layers. */
 const CONV = {
   ...REFERENCE,
-  encoder: [{ type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 }],
+  encoder: [
+    { type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 },
+    { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 },
+  ],
   decoder: 'mirror' as const,
 };
 
@@ -74,7 +85,11 @@ const MODELS = { dense: REFERENCE, conv: CONV };
 // ---- state exposed to tests -------------------------------------------------------------------
 
 interface GridLayout {
-  count: number; cols: number; scale: number; pad: number; size: number;
+  count: number;
+  cols: number;
+  scale: number;
+  pad: number;
+  size: number;
   /** Top-left corners of the two grids on the canvas. */
   originals: { x: number; y: number };
   reconstructions: { x: number; y: number };
@@ -119,7 +134,13 @@ const demo = {
   /** A run that ended because Retrain stopped it. */
   stopped: 0,
   error: null as string | null,
-  vae: { done: false, threads: null as number | null, losses: [] as number[], samples: 0, error: null as string | null },
+  vae: {
+    done: false,
+    threads: null as number | null,
+    losses: [] as number[],
+    samples: 0,
+    error: null as string | null,
+  },
   /** The library as the page loaded it, for tests that run their own calls in the page. */
   lib: { Autoencoder, parseIdx, decodeImage },
   model: null as Autoencoder | null,
@@ -134,7 +155,9 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!e) throw new Error(`#${id} is missing from the page`);
   return e as T;
 }
-const setText = (id: string, text: string): void => { el(id).textContent = text; };
+const setText = (id: string, text: string): void => {
+  el(id).textContent = text;
+};
 
 /** Puts a grey, RGB or RGBA image on a canvas at (x, y). */
 function drawImage(ctx: CanvasRenderingContext2D, img: PixelImage, x: number, y: number): void {
@@ -178,11 +201,15 @@ let lastProgress = -Infinity;
 function queueProgress(): void {
   if (progressQueued) return;
   progressQueued = true;
-  setTimeout(() => requestAnimationFrame(() => {
-    progressQueued = false;
-    lastProgress = performance.now();
-    drawProgress();
-  }), Math.max(0, lastProgress + PROGRESS_EVERY_MS - performance.now()));
+  setTimeout(
+    () =>
+      requestAnimationFrame(() => {
+        progressQueued = false;
+        lastProgress = performance.now();
+        drawProgress();
+      }),
+    Math.max(0, lastProgress + PROGRESS_EVERY_MS - performance.now()),
+  );
 }
 
 function drawProgress(): void {
@@ -216,7 +243,8 @@ function drawLossChart(): void {
     ctx.stroke();
     return;
   }
-  const max = Math.max(...losses), min = Math.min(...losses);
+  const max = Math.max(...losses),
+    min = Math.min(...losses);
   const span = max - min || 1;
   ctx.strokeStyle = '#3b82f6';
   ctx.lineWidth = 1.5;
@@ -234,7 +262,11 @@ function drawLossChart(): void {
 
 // ---- originals / reconstructions grid ----------------------------------------------------------
 
-const GRID_COUNT = 10, GRID_SCALE = 3, GRID_PAD = 1, GRID_GAP = 8, SIZE = 28;
+const GRID_COUNT = 10,
+  GRID_SCALE = 3,
+  GRID_PAD = 1,
+  GRID_GAP = 8,
+  SIZE = 28;
 
 /** The test digits (top) and, with a model, their reconstructions (bottom; empty cells without). */
 function drawGrid(ae: Autoencoder | null, testImages: Uint8Array, epoch: number): void {
@@ -253,8 +285,13 @@ function drawGrid(ae: Autoencoder | null, testImages: Uint8Array, epoch: number)
   drawImage(ctx, top, 0, 0);
   drawImage(ctx, bottom, 0, top.height + GRID_GAP);
   demo.grid = {
-    count: GRID_COUNT, cols: GRID_COUNT, scale: GRID_SCALE, pad: GRID_PAD, size: SIZE,
-    originals: { x: 0, y: 0 }, reconstructions: { x: 0, y: top.height + GRID_GAP },
+    count: GRID_COUNT,
+    cols: GRID_COUNT,
+    scale: GRID_SCALE,
+    pad: GRID_PAD,
+    size: SIZE,
+    originals: { x: 0, y: 0 },
+    reconstructions: { x: 0, y: top.height + GRID_GAP },
   };
   if (ae) {
     demo.redraws++;
@@ -274,8 +311,12 @@ class DecoderPanel {
   private readonly sliders: HTMLInputElement[] = [];
   private readonly outputs: HTMLOutputElement[] = [];
 
-  constructor(private readonly testImages: Uint8Array, private readonly count: number,
-              private readonly busy: () => boolean, private model: () => Autoencoder | null) {
+  constructor(
+    private readonly testImages: Uint8Array,
+    private readonly count: number,
+    private readonly busy: () => boolean,
+    private model: () => Autoencoder | null,
+  ) {
     const box = el('sliders');
     for (let d = 0; d < SLIDERS; d++) {
       const label = document.createElement('label');
@@ -306,8 +347,14 @@ class DecoderPanel {
   /** The chosen test image on its canvas (needs no model). */
   drawOriginal(): void {
     const i = this.index();
-    const original = imageGrid(this.testImages.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE),
-                               { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 });
+    const original = imageGrid(this.testImages.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), {
+      count: 1,
+      width: SIZE,
+      height: SIZE,
+      cols: 1,
+      scale: 4,
+      pad: 0,
+    });
     drawImage(context(el<HTMLCanvasElement>('decoder-original')), original, 0, 0);
   }
 
@@ -320,7 +367,8 @@ class DecoderPanel {
     const codes = ae.encode(this.testImages);
     this.ranges = [];
     for (let d = 0; d < SLIDERS; d++) {
-      let min = Infinity, max = -Infinity;
+      let min = Infinity,
+        max = -Infinity;
       for (let i = 0; i < this.count; i++) {
         const v = codes[i * L + d];
         if (v < min) min = v;
@@ -332,7 +380,8 @@ class DecoderPanel {
     const i = this.index();
     this.code = codes.slice(i * L, (i + 1) * L);
     for (let d = 0; d < SLIDERS; d++) {
-      const s = this.sliders[d], { min, max } = this.ranges[d];
+      const s = this.sliders[d],
+        { min, max } = this.ranges[d];
       s.min = String(min);
       s.max = String(max);
       s.step = String((max - min) / 200);
@@ -352,8 +401,12 @@ class DecoderPanel {
       this.outputs[d].value = code[d].toFixed(3);
     }
     const image = ae.decode(code);
-    drawImage(context(el<HTMLCanvasElement>('decoded')),
-              imageGrid(image, { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 }), 0, 0);
+    drawImage(
+      context(el<HTMLCanvasElement>('decoded')),
+      imageGrid(image, { count: 1, width: SIZE, height: SIZE, cols: 1, scale: 4, pad: 0 }),
+      0,
+      0,
+    );
     demo.codes = Array.from(code);
     demo.decodes++;
   }
@@ -365,9 +418,18 @@ class DecoderPanel {
  *  seed, so the same initial weights. */
 function vaeOptions(settings: Settings, threads: Settings['threads']) {
   return {
-    inputShape: [28, 28, 1] as [number, number, number], encoder: [128, 64], latent: 8, decoder: [64, 128], activation: 'relu' as const,
-    output: 'sigmoid' as const, loss: 'bce' as const, variational: true, optimizer: { type: 'adam' as const, learningRate: 1e-3 },
-    seed: settings.seed, threads, kernels: settings.kernels,
+    inputShape: [28, 28, 1] as [number, number, number],
+    encoder: [128, 64],
+    latent: 8,
+    decoder: [64, 128],
+    activation: 'relu' as const,
+    output: 'sigmoid' as const,
+    loss: 'bce' as const,
+    variational: true,
+    optimizer: { type: 'adam' as const, learningRate: 1e-3 },
+    seed: settings.seed,
+    threads,
+    kernels: settings.kernels,
   };
 }
 
@@ -396,12 +458,17 @@ async function trainVae(train: Uint8Array, count: number, settings: Settings): P
     demo.vaeModel = vae;
     demo.vae.threads = vae.backend.threads;
     const history = await vae.fit(train, {
-      epochs: settings.vaeEpochs, batchSize: settings.batch,
+      epochs: settings.vaeEpochs,
+      batchSize: settings.batch,
       onBatchEnd: (log) => demo.vae.losses.push(log.loss),
-      onEpochEnd: (log) => setText('vae-status', `VAE epoch ${log.epoch}/${settings.vaeEpochs}: loss ${log.loss.toFixed(4)}`),
+      onEpochEnd: (log) =>
+        setText('vae-status', `VAE epoch ${log.epoch}/${settings.vaeEpochs}: loss ${log.loss.toFixed(4)}`),
     });
     const last = history.epochs[history.epochs.length - 1];
-    setText('vae-status', `VAE trained on ${count} digits, ${settings.vaeEpochs} epochs (loss ${last.loss.toFixed(4)}), ${vae.backend.threads} thread(s)`);
+    setText(
+      'vae-status',
+      `VAE trained on ${count} digits, ${settings.vaeEpochs} epochs (loss ${last.loss.toFixed(4)}), ${vae.backend.threads} thread(s)`,
+    );
     demo.vae.done = true;
     vaeTraining = false;
     el<HTMLButtonElement>('sample').disabled = false;
@@ -467,7 +534,12 @@ function rememberInAddress(model: ModelChoice, epochs: number): void {
   toggle.href = `?${other}`;
 }
 
-interface PageData { train: Uint8Array; testImages: Uint8Array; decoder: DecoderPanel; base: Settings }
+interface PageData {
+  train: Uint8Array;
+  testImages: Uint8Array;
+  decoder: DecoderPanel;
+  base: Settings;
+}
 
 /** Stops the run in progress (after its current step) and starts one with the controls' settings. */
 async function retrain(data: PageData): Promise<void> {
@@ -480,7 +552,12 @@ async function retrain(data: PageData): Promise<void> {
   if (token !== runToken) return; // a later click took over
   const abort = new AbortController();
   let settle!: () => void;
-  active = { abort, settled: new Promise<void>((resolve) => { settle = resolve; }) };
+  active = {
+    abort,
+    settled: new Promise<void>((resolve) => {
+      settle = resolve;
+    }),
+  };
   updateButtons();
   try {
     await run(data, abort.signal);
@@ -506,20 +583,36 @@ async function run({ train, testImages, decoder, base }: PageData, signal: Abort
   demo.settings = settings;
   demo.runs++;
   Object.assign(demo, {
-    losses: [], lastBatch: null, epochs: [], redraws: 0, redrawEpochs: [], modelId: null, seconds: null,
-    trainingStarted: null, trainingEnded: null, done: false,
+    losses: [],
+    lastBatch: null,
+    epochs: [],
+    redraws: 0,
+    redrawEpochs: [],
+    modelId: null,
+    seconds: null,
+    trainingStarted: null,
+    trainingEnded: null,
+    done: false,
   });
   el('epochs').replaceChildren();
   setText('epoch', `– / ${epochs}`);
   setText('loss', '–');
   drawProgress();
-  setText('data', `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${epochs} epochs`);
+  setText(
+    'data',
+    `${settings.n} training digits, ${settings.test} test digits, batch ${settings.batch}, ${epochs} epochs`,
+  );
 
   const old = demo.model;
   demo.model = null;
   await old?.dispose();
   setText('status', 'compiling the kernels and starting the workers…');
-  const ae = await Autoencoder.create({ ...MODELS[model], seed: settings.seed, threads: settings.threads, kernels: settings.kernels });
+  const ae = await Autoencoder.create({
+    ...MODELS[model],
+    seed: settings.seed,
+    threads: settings.threads,
+    kernels: settings.kernels,
+  });
   demo.model = ae;
   signal.throwIfAborted();
   setText('params', ae.paramCount.toLocaleString('en'));
@@ -548,7 +641,10 @@ async function run({ train, testImages, decoder, base }: PageData, signal: Abort
   demo.trainingStarted = performance.now();
   try {
     await ae.fit(train, {
-      epochs, batchSize: settings.batch, validation: testImages, signal,
+      epochs,
+      batchSize: settings.batch,
+      validation: testImages,
+      signal,
       onBatchEnd: (log) => {
         demo.losses.push(log.loss);
         demo.lastBatch = log;
@@ -558,7 +654,8 @@ async function run({ train, testImages, decoder, base }: PageData, signal: Abort
         demo.epochs.push(log);
         setText('epoch', `${log.epoch} / ${epochs}`);
         const item = document.createElement('li');
-        item.textContent = `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
+        item.textContent =
+          `loss ${log.loss.toFixed(5)}, test MSE ${log.valMse!.toFixed(5)} (PSNR ${log.valPsnr!.toFixed(2)} dB), ` +
           `${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`;
         el('epochs').append(item);
         if (log.epoch === epochs || performance.now() - lastGrid >= PROGRESS_EVERY_MS) {
@@ -606,7 +703,9 @@ function setUpControls(): void {
   const box = el<HTMLInputElement>('epoch-count');
   epochsChosen = Boolean(query.get('epochs'));
   box.value = query.get('epochs') || String(DEFAULT_EPOCHS[select.value as ModelChoice]);
-  box.addEventListener('input', () => { epochsChosen = true; });
+  box.addEventListener('input', () => {
+    epochsChosen = true;
+  });
   select.addEventListener('change', () => {
     if (!epochsChosen) box.value = String(DEFAULT_EPOCHS[select.value as ModelChoice]);
   });
@@ -632,7 +731,12 @@ async function main(): Promise<void> {
     fetchIdx('train-images-idx3-ubyte', base.n),
     fetchIdx('t10k-images-idx3-ubyte', base.test),
   ]);
-  const decoder = new DecoderPanel(testImages, base.test, () => demo.training, () => demo.model);
+  const decoder = new DecoderPanel(
+    testImages,
+    base.test,
+    () => demo.training,
+    () => demo.model,
+  );
   drawGrid(null, testImages, 0);
   decoder.drawOriginal();
 

@@ -12,29 +12,38 @@ import { idxSeeds, idxFormat, idxDocOp, IDX_FIELDS } from './idx.js';
 import { imageSeeds, imageFormat, pngOp, jpegOp } from './image.js';
 
 const FORMAT = {
-  parse: (bytes, seed) => (seed.kind === 'idx' ? { ...idxFormat.parse(bytes), kind: 'idx' } : imageFormat.parse(bytes, seed)),
+  parse: (bytes, seed) =>
+    seed.kind === 'idx' ? { ...idxFormat.parse(bytes), kind: 'idx' } : imageFormat.parse(bytes, seed),
   encode: (doc) => (doc.kind === 'idx' ? idxFormat.encode(doc) : imageFormat.encode(doc)),
-  applyDocOp: (doc, op, seeds) => (doc.kind === 'idx' ? idxFormat.applyDocOp(doc, op, seeds) : imageFormat.applyDocOp(doc, op, seeds)),
+  applyDocOp: (doc, op, seeds) =>
+    doc.kind === 'idx' ? idxFormat.applyDocOp(doc, op, seeds) : imageFormat.applyDocOp(doc, op, seeds),
   fix: (bytes, plan) => idxFormat.fix(imageFormat.fix(bytes, plan), plan),
 };
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-fuzz-cli-'));
-  const idx = idxSeeds().filter((s) => s.label.startsWith('u8')).map((s) => ({ ...s, kind: 'idx' }));
+  const idx = idxSeeds()
+    .filter((s) => s.label.startsWith('u8'))
+    .map((s) => ({ ...s, kind: 'idx' }));
   return { dir, path: join(dir, 'input'), seeds: [...idx, ...imageSeeds()] };
 }
 
 export const cliFileTarget = {
   name: 'cli-file',
   fn: 'readImages',
-  async setup() { return setup(); },
-  async teardown(ctx) { rmSync(ctx.dir, { recursive: true, force: true }); },
+  async setup() {
+    return setup();
+  },
+  async teardown(ctx) {
+    rmSync(ctx.dir, { recursive: true, force: true });
+  },
   seeds: (ctx) => ctx.seeds,
-  mutate: (ctx) => planArb({
-    seedCount: ctx.seeds.length,
-    docOp: (seed) => ({ idx: idxDocOp, png: pngOp, jpeg: jpegOp })[ctx.seeds[seed].kind],
-    fields: IDX_FIELDS,
-  }),
+  mutate: (ctx) =>
+    planArb({
+      seedCount: ctx.seeds.length,
+      docOp: (seed) => ({ idx: idxDocOp, png: pngOp, jpeg: jpegOp })[ctx.seeds[seed].kind],
+      fields: IDX_FIELDS,
+    }),
   build: (plan, ctx) => buildPlan(plan, ctx.seeds, FORMAT),
   async run(input, ctx) {
     writeFileSync(ctx.path, input);
@@ -45,17 +54,25 @@ export const cliFileTarget = {
     const { images, count, height, width, channels } = outcome.value;
     const positive = (v) => Number.isInteger(v) && v > 0;
     if (![count, height, width, channels].every(positive)) {
-      return wrong('silent wrong batch: count, height, width or channels not a positive integer', `${count} × ${height}×${width}×${channels}`);
+      return wrong(
+        'silent wrong batch: count, height, width or channels not a positive integer',
+        `${count} × ${height}×${width}×${channels}`,
+      );
     }
     if (!(images instanceof Uint8Array) || images.length !== count * height * width * channels) {
-      return wrong('silent wrong batch: images are not count × height × width × channels bytes', `${images?.length} for ${count} × ${height}×${width}×${channels}`);
+      return wrong(
+        'silent wrong batch: images are not count × height × width × channels bytes',
+        `${images?.length} for ${count} × ${height}×${width}×${channels}`,
+      );
     }
     const seed = ctx.seeds.find((s) => sameBytes(s.bytes, bytes));
     if (seed?.kind === 'idx' && !seed.label.includes('gzip')) {
       const head = 4 + 4 * bytes[3];
-      if (!sameBytes(images, bytes.subarray(head))) return wrong('silent wrong batch: an unmutated IDX seed reads as other pixels', seed.label);
+      if (!sameBytes(images, bytes.subarray(head)))
+        return wrong('silent wrong batch: an unmutated IDX seed reads as other pixels', seed.label);
     }
-    if (seed?.expected && !sameBytes(images, seed.expected.data)) return wrong('silent wrong batch: an unmutated image seed reads as other pixels', seed.label);
+    if (seed?.expected && !sameBytes(images, seed.expected.data))
+      return wrong('silent wrong batch: an unmutated image seed reads as other pixels', seed.label);
     return accepted();
   },
 };

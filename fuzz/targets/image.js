@@ -26,7 +26,7 @@ const typeOf = (bytes) => String.fromCharCode(...bytes);
 function parsePng(bytes) {
   const chunks = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 8; at + 12 <= bytes.length;) {
+  for (let at = 8; at + 12 <= bytes.length; ) {
     const length = view.getUint32(at, false);
     if (at + 12 + length > bytes.length) break;
     chunks.push({ type: typeOf(bytes.subarray(at + 4, at + 8)), data: bytes.slice(at + 8, at + 8 + length) });
@@ -56,7 +56,7 @@ function fixPngCrcs(bytes) {
   if (!(bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b))) return bytes;
   const out = bytes.slice();
   const view = new DataView(out.buffer);
-  for (let at = 8; at + 12 <= out.length;) {
+  for (let at = 8; at + 12 <= out.length; ) {
     const length = view.getUint32(at, false);
     if (at + 12 + length > out.length) break;
     view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)), false);
@@ -65,21 +65,38 @@ function fixPngCrcs(bytes) {
   return out;
 }
 
-const IHDR_FIELDS = { width: [0, 4], height: [4, 4], depth: [8, 1], colorType: [9, 1], compression: [10, 1], filter: [11, 1], interlace: [12, 1] };
+const IHDR_FIELDS = {
+  width: [0, 4],
+  height: [4, 4],
+  depth: [8, 1],
+  colorType: [9, 1],
+  compression: [10, 1],
+  filter: [11, 1],
+  interlace: [12, 1],
+};
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 function ihdrOf(doc) {
   const c = doc.chunks.find((x) => x.type === 'IHDR');
   if (!c || c.data.length < 13) return undefined;
   const v = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-  return { chunk: c, width: v.getUint32(0, false), height: v.getUint32(4, false), depth: c.data[8], colorType: c.data[9] };
+  return {
+    chunk: c,
+    width: v.getUint32(0, false),
+    height: v.getUint32(4, false),
+    depth: c.data[8],
+    colorType: c.data[9],
+  };
 }
 
 function idatData(doc) {
   const parts = doc.chunks.filter((c) => c.type === 'IDAT').map((c) => c.data);
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { all.set(p, at); at += p.length; }
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
   return all;
 }
 
@@ -111,16 +128,27 @@ function applyPngOp(doc, op) {
     }
     case 'raw': {
       let raw;
-      try { raw = new Uint8Array(inflateSync(idatData(doc))); } catch { break; }
+      try {
+        raw = new Uint8Array(inflateSync(idatData(doc)));
+      } catch {
+        break;
+      }
       if (op.action === 'filter' && raw.length > 0) raw[(op.at >>> 0) % raw.length] = op.value;
       if (op.action === 'truncate') raw = raw.slice(0, Math.floor(raw.length / 2));
-      if (op.action === 'extend') { const longer = new Uint8Array(raw.length + op.value); longer.set(raw); raw = longer; }
+      if (op.action === 'extend') {
+        const longer = new Uint8Array(raw.length + op.value);
+        longer.set(raw);
+        raw = longer;
+      }
       replaceIdat(doc, new Uint8Array(deflateSync(raw)));
       break;
     }
-    case 'bomb': replaceIdat(doc, new Uint8Array(deflateSync(new Uint8Array(op.value)))); break;
+    case 'bomb':
+      replaceIdat(doc, new Uint8Array(deflateSync(new Uint8Array(op.value))));
+      break;
     case 'splitIdat': {
-      const data = idatData(doc), half = data.length >> 1;
+      const data = idatData(doc),
+        half = data.length >> 1;
       replaceIdat(doc, data.slice(0, half));
       const at = doc.chunks.findIndex((c) => c.type === 'IDAT');
       doc.chunks.splice(at + 1, 0, { type: 'IDAT', data: data.slice(half) });
@@ -130,9 +158,11 @@ function applyPngOp(doc, op) {
       const n = doc.chunks.length;
       if (n === 0) break;
       const i = op.index % n;
-      if (op.action === 'duplicate') doc.chunks.splice(i, 0, { type: doc.chunks[i].type, data: doc.chunks[i].data.slice() });
+      if (op.action === 'duplicate')
+        doc.chunks.splice(i, 0, { type: doc.chunks[i].type, data: doc.chunks[i].data.slice() });
       if (op.action === 'drop') doc.chunks.splice(i, 1);
-      if (op.action === 'swap' && n > 1) [doc.chunks[i], doc.chunks[(i + 1) % n]] = [doc.chunks[(i + 1) % n], doc.chunks[i]];
+      if (op.action === 'swap' && n > 1)
+        [doc.chunks[i], doc.chunks[(i + 1) % n]] = [doc.chunks[(i + 1) % n], doc.chunks[i]];
       if (op.action === 'unknownCritical') doc.chunks.splice(i, 0, { type: 'abCD', data: new Uint8Array(4) });
       if (op.action === 'unknownAncillary') doc.chunks.splice(i, 0, { type: 'abcd', data: new Uint8Array(4) });
       if (op.action === 'lengthField') doc.chunks[i].lengthField = op.value >>> 0;
@@ -141,7 +171,10 @@ function applyPngOp(doc, op) {
     case 'palette': {
       const at = doc.chunks.findIndex((c) => c.type === 'PLTE');
       const plte = { type: 'PLTE', data: Uint8Array.from({ length: 3 * op.entries }, (_, k) => k & 0xff) };
-      if (op.entries < 0) { if (at >= 0) doc.chunks.splice(at, 1); } else if (at >= 0) doc.chunks[at] = plte; else doc.chunks.splice(1, 0, plte);
+      if (op.entries < 0) {
+        if (at >= 0) doc.chunks.splice(at, 1);
+      } else if (at >= 0) doc.chunks[at] = plte;
+      else doc.chunks.splice(1, 0, plte);
       break;
     }
     case 'transparency': {
@@ -149,17 +182,48 @@ function applyPngOp(doc, op) {
       doc.chunks.splice(Math.max(1, at), 0, { type: 'tRNS', data: new Uint8Array(op.length).fill(0x80) });
       break;
     }
-    default: throw new Error(`fuzz: unknown PNG op ${op.op}`);
+    default:
+      throw new Error(`fuzz: unknown PNG op ${op.op}`);
   }
 }
 
 export const pngOp = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('ihdr'), field: fc.constantFrom(...Object.keys(IHDR_FIELDS)), value: fc.constantFrom(...BOUNDARY_INTS, 2, 3, 4, 5, 6, 7, 8, 16, 255, 65535) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('size'), width: fc.constantFrom(1, 3, 255, 256, 4096, 65535, 2 ** 31 - 1), height: fc.constantFrom(1, 2, 256, 4096, 65535, 2 ** 31 - 1) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('raw'), action: fc.constantFrom('filter', 'truncate', 'extend'), at: fc.nat(), value: fc.constantFrom(0, 4, 5, 255, 1000) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('ihdr'),
+      field: fc.constantFrom(...Object.keys(IHDR_FIELDS)),
+      value: fc.constantFrom(...BOUNDARY_INTS, 2, 3, 4, 5, 6, 7, 8, 16, 255, 65535),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('size'),
+      width: fc.constantFrom(1, 3, 255, 256, 4096, 65535, 2 ** 31 - 1),
+      height: fc.constantFrom(1, 2, 256, 4096, 65535, 2 ** 31 - 1),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('raw'),
+      action: fc.constantFrom('filter', 'truncate', 'extend'),
+      at: fc.nat(),
+      value: fc.constantFrom(0, 4, 5, 255, 1000),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('bomb'), value: fc.constantFrom(1 << 16, 1 << 20, 1 << 23) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('splitIdat') }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('chunk'), action: fc.constantFrom('duplicate', 'drop', 'swap', 'unknownCritical', 'unknownAncillary', 'lengthField'), index: fc.nat(), value: fc.constantFrom(...BOUNDARY_INTS) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('chunk'),
+      action: fc.constantFrom('duplicate', 'drop', 'swap', 'unknownCritical', 'unknownAncillary', 'lengthField'),
+      index: fc.nat(),
+      value: fc.constantFrom(...BOUNDARY_INTS),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('palette'), entries: fc.constantFrom(-1, 0, 1, 2, 256, 257) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('transparency'), length: fc.constantFrom(0, 1, 2, 6, 300) }) },
 );
@@ -189,7 +253,10 @@ function encodeJpegDoc(doc) {
   parts.push(doc.tail);
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -198,23 +265,44 @@ const SOF_FIELDS = { precision: [0, 1], height: [1, 2], width: [3, 2], component
 function applyJpegOp(doc, op) {
   const sof = doc.segments.find((s) => s.marker >= 0xc0 && s.marker <= 0xc2);
   switch (op.op) {
-    case 'sof': if (sof) { const [at, w] = SOF_FIELDS[op.field]; writeUint(sof.data, at, w, op.value, false); } break;
-    case 'sofKind': if (sof) sof.marker = op.value; break;
-    case 'component': if (sof && sof.data.length > 6) { const k = 6 + 3 * (op.index % Math.max(1, Math.floor((sof.data.length - 6) / 3))) + op.byte; if (k < sof.data.length) sof.data[k] = op.value; } break;
-    case 'quant': for (const s of doc.segments.filter((x) => x.marker === 0xdb)) s.data.fill(op.value, 1); break;
+    case 'sof':
+      if (sof) {
+        const [at, w] = SOF_FIELDS[op.field];
+        writeUint(sof.data, at, w, op.value, false);
+      }
+      break;
+    case 'sofKind':
+      if (sof) sof.marker = op.value;
+      break;
+    case 'component':
+      if (sof && sof.data.length > 6) {
+        const k = 6 + 3 * (op.index % Math.max(1, Math.floor((sof.data.length - 6) / 3))) + op.byte;
+        if (k < sof.data.length) sof.data[k] = op.value;
+      }
+      break;
+    case 'quant':
+      for (const s of doc.segments.filter((x) => x.marker === 0xdb)) s.data.fill(op.value, 1);
+      break;
     case 'huffman': {
       const dht = doc.segments.filter((x) => x.marker === 0xc4)[op.index % 4];
       if (dht && dht.data.length > 17) dht.data.fill(op.value, 1, 17);
       break;
     }
-    case 'restart': doc.segments.splice(Math.max(0, doc.segments.length - 1), 0, { marker: 0xdd, data: Uint8Array.of(op.value >> 8, op.value & 0xff) }); break;
+    case 'restart':
+      doc.segments.splice(Math.max(0, doc.segments.length - 1), 0, {
+        marker: 0xdd,
+        data: Uint8Array.of(op.value >> 8, op.value & 0xff),
+      });
+      break;
     case 'segment': {
       const n = doc.segments.length;
       if (n === 0) break;
       const i = op.index % n;
-      if (op.action === 'duplicate') doc.segments.splice(i, 0, { marker: doc.segments[i].marker, data: doc.segments[i].data.slice() });
+      if (op.action === 'duplicate')
+        doc.segments.splice(i, 0, { marker: doc.segments[i].marker, data: doc.segments[i].data.slice() });
       if (op.action === 'drop') doc.segments.splice(i, 1);
-      if (op.action === 'swap' && n > 1) [doc.segments[i], doc.segments[(i + 1) % n]] = [doc.segments[(i + 1) % n], doc.segments[i]];
+      if (op.action === 'swap' && n > 1)
+        [doc.segments[i], doc.segments[(i + 1) % n]] = [doc.segments[(i + 1) % n], doc.segments[i]];
       if (op.action === 'lengthField') doc.segments[i].lengthField = op.value & 0xffff;
       break;
     }
@@ -222,46 +310,124 @@ function applyJpegOp(doc, op) {
       if (op.action === 'truncate') doc.tail = doc.tail.slice(0, doc.tail.length >> 1);
       if (op.action === 'noEoi') doc.tail = doc.tail.slice(0, Math.max(0, doc.tail.length - 2));
       if (op.action === 'zeros') doc.tail = new Uint8Array(doc.tail.length);
-      if (op.action === 'markers') { const t = doc.tail.slice(); for (let k = 0; k + 1 < t.length - 2; k += 7) { t[k] = 0xff; t[k + 1] = 0xd0 + (k & 7); } doc.tail = t; }
+      if (op.action === 'markers') {
+        const t = doc.tail.slice();
+        for (let k = 0; k + 1 < t.length - 2; k += 7) {
+          t[k] = 0xff;
+          t[k + 1] = 0xd0 + (k & 7);
+        }
+        doc.tail = t;
+      }
       break;
     }
-    default: throw new Error(`fuzz: unknown JPEG op ${op.op}`);
+    default:
+      throw new Error(`fuzz: unknown JPEG op ${op.op}`);
   }
 }
 
 export const jpegOp = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('sof'), field: fc.constantFrom(...Object.keys(SOF_FIELDS)), value: fc.constantFrom(0, 1, 2, 3, 4, 8, 12, 16, 255, 4096, 10000, 65535) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('sofKind'), value: fc.constantFrom(0xc0, 0xc1, 0xc2, 0xc3, 0xc9) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('component'), index: fc.nat(), byte: fc.nat({ max: 2 }), value: fc.constantFrom(0, 1, 2, 3, 0x11, 0x22, 0x44, 0xff) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('sof'),
+      field: fc.constantFrom(...Object.keys(SOF_FIELDS)),
+      value: fc.constantFrom(0, 1, 2, 3, 4, 8, 12, 16, 255, 4096, 10000, 65535),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('sofKind'), value: fc.constantFrom(0xc0, 0xc1, 0xc2, 0xc3, 0xc9) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('component'),
+      index: fc.nat(),
+      byte: fc.nat({ max: 2 }),
+      value: fc.constantFrom(0, 1, 2, 3, 0x11, 0x22, 0x44, 0xff),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('quant'), value: fc.constantFrom(0, 1, 255) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('huffman'), index: fc.nat(), value: fc.constantFrom(0, 1, 16, 255) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('huffman'), index: fc.nat(), value: fc.constantFrom(0, 1, 16, 255) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('restart'), value: fc.constantFrom(0, 1, 2, 65535) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('segment'), action: fc.constantFrom('duplicate', 'drop', 'swap', 'lengthField'), index: fc.nat(), value: fc.constantFrom(0, 1, 2, 3, 65535) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('scan'), action: fc.constantFrom('truncate', 'noEoi', 'zeros', 'markers') }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('segment'),
+      action: fc.constantFrom('duplicate', 'drop', 'swap', 'lengthField'),
+      index: fc.nat(),
+      value: fc.constantFrom(0, 1, 2, 3, 65535),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('scan'), action: fc.constantFrom('truncate', 'noEoi', 'zeros', 'markers') }),
+  },
 );
 
 // ---- seeds, format dispatch and the oracle ----------------------------------------------------
 
-function pixels(n, f = (i) => (i * 37 + 5) & 0xff) { return Uint8Array.from({ length: n }, (_, i) => f(i)); }
+function pixels(n, f = (i) => (i * 37 + 5) & 0xff) {
+  return Uint8Array.from({ length: n }, (_, i) => f(i));
+}
 
 export function imageSeeds() {
   const seeds = [];
   const png = (label, image, expected) => seeds.push({ label: `PNG ${label}`, bytes: encodePng(image), expected });
-  const w = 5, h = 3, n = w * h;
-  const grey = pixels(n), rgb = pixels(3 * n), rgba = pixels(4 * n), ga = pixels(2 * n);
+  const w = 5,
+    h = 3,
+    n = w * h;
+  const grey = pixels(n),
+    rgb = pixels(3 * n),
+    rgba = pixels(4 * n),
+    ga = pixels(2 * n);
   png('grey 8-bit', { width: w, height: h, data: grey, channels: 1, depth: 8 }, { channels: 1, data: grey });
   png('RGB 8-bit', { width: w, height: h, data: rgb, channels: 3, depth: 8 }, { channels: 3, data: rgb });
-  png('RGBA 8-bit', { width: w, height: h, data: rgba, channels: 4, depth: 8 }, { channels: 3, data: rgba.filter((_, i) => i % 4 !== 3) });
-  png('grey+alpha 8-bit', { width: w, height: h, data: ga, channels: 2, depth: 8 }, { channels: 1, data: ga.filter((_, i) => i % 2 === 0) });
+  png(
+    'RGBA 8-bit',
+    { width: w, height: h, data: rgba, channels: 4, depth: 8 },
+    { channels: 3, data: rgba.filter((_, i) => i % 4 !== 3) },
+  );
+  png(
+    'grey+alpha 8-bit',
+    { width: w, height: h, data: ga, channels: 2, depth: 8 },
+    { channels: 1, data: ga.filter((_, i) => i % 2 === 0) },
+  );
   const grey16 = Uint16Array.from({ length: n }, (_, i) => i * 4000);
-  png('grey 16-bit', { width: w, height: h, data: grey16, channels: 1, depth: 16 }, { channels: 1, data: Uint8Array.from(grey16, (v) => Math.round(v / 257)) });
+  png(
+    'grey 16-bit',
+    { width: w, height: h, data: grey16, channels: 1, depth: 16 },
+    { channels: 1, data: Uint8Array.from(grey16, (v) => Math.round(v / 257)) },
+  );
   // 1-bit grey: rows packed MSB first, each row starting on a byte.
   const bits = Uint8Array.from({ length: h }, (_, y) => [0b10100000, 0b01011000, 0b11111000][y]);
-  png('grey 1-bit', { width: w, height: h, data: bits, channels: 1, depth: 1 }, { channels: 1, data: Uint8Array.from({ length: n }, (_, i) => ((bits[Math.floor(i / w)] >> (7 - (i % w))) & 1) * 255) });
-  const palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [9, 9, 9]];
+  png(
+    'grey 1-bit',
+    { width: w, height: h, data: bits, channels: 1, depth: 1 },
+    {
+      channels: 1,
+      data: Uint8Array.from({ length: n }, (_, i) => ((bits[Math.floor(i / w)] >> (7 - (i % w))) & 1) * 255),
+    },
+  );
+  const palette = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [9, 9, 9],
+  ];
   const indices = pixels(n, (i) => i % 4);
-  png('palette 8-bit', { width: w, height: h, data: indices, channels: 1, depth: 8, palette }, { channels: 3, data: Uint8Array.from([...indices].flatMap((k) => palette[k])) });
-  for (const [label, width, height] of [['JPEG 8×8 colour', 8, 8], ['JPEG 17×5 colour', 17, 5]]) {
+  png(
+    'palette 8-bit',
+    { width: w, height: h, data: indices, channels: 1, depth: 8, palette },
+    { channels: 3, data: Uint8Array.from([...indices].flatMap((k) => palette[k])) },
+  );
+  for (const [label, width, height] of [
+    ['JPEG 8×8 colour', 8, 8],
+    ['JPEG 17×5 colour', 17, 5],
+  ]) {
     const data = pixels(4 * width * height);
     seeds.push({ label, bytes: new Uint8Array(jpeg.encode({ data, width, height }, 90).data) });
   }
@@ -276,23 +442,40 @@ export const imageFormat = {
   fix: fixPngCrcs,
 };
 
-export const IMAGE_FIELDS = [{ at: 16, width: 4, le: false }, { at: 20, width: 4, le: false }, { at: 24, width: 1, le: false }, { at: 25, width: 1, le: false }, { at: 8, width: 4, le: false }];
+export const IMAGE_FIELDS = [
+  { at: 16, width: 4, le: false },
+  { at: 20, width: 4, le: false },
+  { at: 24, width: 1, le: false },
+  { at: 25, width: 1, le: false },
+  { at: 8, width: 4, le: false },
+];
 
 export const imageTarget = {
   name: 'image',
   fn: 'decodeImage',
-  async setup() { return { seeds: imageSeeds() }; },
+  async setup() {
+    return { seeds: imageSeeds() };
+  },
   seeds: (ctx) => ctx.seeds,
-  mutate: (ctx) => planArb({ seedCount: ctx.seeds.length, docOp: (seed) => (ctx.seeds[seed].kind === 'png' ? pngOp : jpegOp), fields: IMAGE_FIELDS }),
+  mutate: (ctx) =>
+    planArb({
+      seedCount: ctx.seeds.length,
+      docOp: (seed) => (ctx.seeds[seed].kind === 'png' ? pngOp : jpegOp),
+      fields: IMAGE_FIELDS,
+    }),
   build: (plan, ctx) => buildPlan(plan, ctx.seeds, imageFormat),
   run: (input) => decodeImage(input, { name: PATH }),
   oracle(outcome, bytes, ctx) {
     if ('thrown' in outcome) return judgeThrown(outcome.thrown, `decodeImage: ${PATH}`);
     const { width, height, channels, data } = outcome.value;
-    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) return wrong('silent wrong image: width or height not a positive integer', `${width}×${height}`);
+    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0))
+      return wrong('silent wrong image: width or height not a positive integer', `${width}×${height}`);
     if (channels !== 1 && channels !== 3) return wrong('silent wrong image: channels not 1 or 3', String(channels));
     if (!(data instanceof Uint8Array) || data.length !== width * height * channels) {
-      return wrong('silent wrong image: data is not width × height × channels bytes', `${data?.length} for ${width}×${height}×${channels}`);
+      return wrong(
+        'silent wrong image: data is not width × height × channels bytes',
+        `${data?.length} for ${width}×${height}×${channels}`,
+      );
     }
     const seed = ctx.seeds.find((s) => s.expected && sameBytes(s.bytes, bytes));
     if (seed && (channels !== seed.expected.channels || !sameBytes(data, seed.expected.data))) {

@@ -22,10 +22,21 @@ import { safetensorsTarget } from './safetensors.js';
 import { tfjsTarget } from './tfjs.js';
 import { loadQuantizedTarget } from './loadQuantized.js';
 
-export const TARGETS = [loadTarget, idxTarget, decompressTarget, imageTarget, cliFileTarget, cliCodesTarget, safetensorsTarget, tfjsTarget, loadQuantizedTarget];
+export const TARGETS = [
+  loadTarget,
+  idxTarget,
+  decompressTarget,
+  imageTarget,
+  cliFileTarget,
+  cliCodesTarget,
+  safetensorsTarget,
+  tfjsTarget,
+  loadQuantizedTarget,
+];
 
 export function targetNamed(name) {
   const target = TARGETS.find((t) => t.name === name);
-  if (!target) throw new Error(`fuzz: unknown target '${name}'; targets are ${TARGETS.map((t) => t.name).join(', ')}, all`);
+  if (!target)
+    throw new Error(`fuzz: unknown target '${name}'; targets are ${TARGETS.map((t) => t.name).join(', ')}, all`);
   return target;
 }

@@ -9,13 +9,31 @@ import { buildPlan, fixCrc, planArb } from '../mutate.js';
 import { accepted, judgeThrown, wrong, allFinite, sameBits, sameBytes, probeImages } from '../oracle.js';
 
 const FN = 'Autoencoder.loadQuantized';
-const FIELDS = [{ at: 4, width: 2, le: true }, { at: 6, width: 2, le: true }, { at: 8, width: 4, le: true }, { at: -4, width: 4, le: true }];
+const FIELDS = [
+  { at: 4, width: 2, le: true },
+  { at: 6, width: 2, le: true },
+  { at: 8, width: 4, le: true },
+  { at: -4, width: 4, le: true },
+];
 const MODELS = [
   { inputShape: [6, 6, 1], encoder: [5], latent: 3, seed: 1 },
-  { inputShape: [8, 8, 1], encoder: [{ type: 'conv2d', filters: 4, kernelSize: 3, strides: 2 }], latent: 3, decoder: 'mirror', seed: 2 },
+  {
+    inputShape: [8, 8, 1],
+    encoder: [{ type: 'conv2d', filters: 4, kernelSize: 3, strides: 2 }],
+    latent: 3,
+    decoder: 'mirror',
+    seed: 2,
+  },
   { inputShape: [5, 5, 2], encoder: [7], latent: 2, variational: true, seed: 3 },
 ];
-const FORMAT = { parse: () => { throw new Error('no document ops'); }, encode: () => undefined, applyDocOp: () => undefined, fix: (bytes) => fixCrc(bytes) };
+const FORMAT = {
+  parse: () => {
+    throw new Error('no document ops');
+  },
+  encode: () => undefined,
+  applyDocOp: () => undefined,
+  fix: (bytes) => fixCrc(bytes),
+};
 
 async function setup() {
   const seeds = [];
@@ -23,7 +41,12 @@ async function setup() {
     const ae = await Autoencoder.create({ ...options, threads: 1 });
     const q = await ae.quantize();
     const size = q.inputSize;
-    seeds.push({ label: JSON.stringify(options).slice(0, 60), bytes: q.save(), size, expected: q.reconstruct(probeImages(size)) });
+    seeds.push({
+      label: JSON.stringify(options).slice(0, 60),
+      bytes: q.save(),
+      size,
+      expected: q.reconstruct(probeImages(size)),
+    });
     q.dispose();
     await ae.dispose();
   }
@@ -44,7 +67,8 @@ export const loadQuantizedTarget = {
     const out = q.reconstruct(probeImages(q.inputSize));
     if (!allFinite(out)) return wrong('silent wrong model: non-finite reconstructions', '');
     const seed = ctx.seeds.find((s) => sameBytes(s.bytes, bytes));
-    if (seed && !sameBits(out, seed.expected)) return wrong('silent wrong model: an unmutated seed reconstructs other bits', seed.label);
+    if (seed && !sameBits(out, seed.expected))
+      return wrong('silent wrong model: an unmutated seed reconstructs other bits', seed.label);
     return accepted();
   },
 };

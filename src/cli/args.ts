@@ -45,7 +45,8 @@ export function parseOptions(command: string, args: string[], groups: OptionGrou
   }
   for (const group of groups) {
     for (const [name, spec] of Object.entries(group.options)) {
-      if (values[name] === '' && !spec.allowEmpty) throw new UsageError(`option --${name} needs a value, got an empty string`);
+      if (values[name] === '' && !spec.allowEmpty)
+        throw new UsageError(`option --${name} needs a value, got an empty string`);
     }
   }
   return values;
@@ -65,7 +66,8 @@ function describeParseError(command: string, error: unknown): string {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (/argument missing/.test(message)) return `option ${flag} needs a value (${seeHelp})`;
       if (/does not take an argument/.test(message)) return `option ${flag} takes no value (${seeHelp})`;
-      if (/ambiguous/.test(message)) return `option ${flag} needs a value; for a value that starts with '-', write ${flag}=VALUE`;
+      if (/ambiguous/.test(message))
+        return `option ${flag} needs a value; for a value that starts with '-', write ${flag}=VALUE`;
   }
   return `${message.split(/\.\s/)[0]} (${seeHelp})`;
 }
@@ -82,14 +84,25 @@ function toNumber(raw: string): number {
 export function intOption(flag: string, raw: string, min: number, max: number): number {
   const v = toNumber(raw);
   if (!Number.isInteger(v) || v < min || v > max) {
-    const expected = min === 1 && max >= Number.MAX_SAFE_INTEGER ? 'a positive integer'
-      : min === 1 ? `a positive integer ≤ ${max}` : `an integer in [${min}, ${max}]`;
+    const expected =
+      min === 1 && max >= Number.MAX_SAFE_INTEGER
+        ? 'a positive integer'
+        : min === 1
+          ? `a positive integer ≤ ${max}`
+          : `an integer in [${min}, ${max}]`;
     throw new UsageError(`${flag} must be ${expected}, got ${shown(raw)}`);
   }
   return v;
 }
 
-export function numberOption(flag: string, raw: string, lo: number, hi: number, loOpen = false, hiOpen = false): number {
+export function numberOption(
+  flag: string,
+  raw: string,
+  lo: number,
+  hi: number,
+  loOpen = false,
+  hiOpen = false,
+): number {
   const v = toNumber(raw);
   const ok = Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
   if (!ok) {
@@ -105,13 +118,20 @@ export function intListOption(flag: string, raw: string, max: number): number[] 
   return raw.split(',').map((part) => {
     const v = toNumber(part);
     if (!Number.isInteger(v) || v < 1 || v > max) {
-      throw new UsageError(`${flag} must be a comma-separated list of positive integers (like 64,32), got ${shown(raw)}`);
+      throw new UsageError(
+        `${flag} must be a comma-separated list of positive integers (like 64,32), got ${shown(raw)}`,
+      );
     }
     return v;
   });
 }
 
-export function choiceOption<T extends string>(flag: string, raw: string, choices: readonly T[], aliases: Record<string, T> = {}): T {
+export function choiceOption<T extends string>(
+  flag: string,
+  raw: string,
+  choices: readonly T[],
+  aliases: Record<string, T> = {},
+): T {
   if ((choices as readonly string[]).includes(raw)) return raw as T;
   if (Object.hasOwn(aliases, raw)) return aliases[raw];
   throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got ${shown(raw)}`);
@@ -121,7 +141,8 @@ export function choiceOption<T extends string>(flag: string, raw: string, choice
 export function threadsOption(flag: string, raw: string): 'auto' | number {
   if (raw === 'auto') return 'auto';
   const v = toNumber(raw);
-  if (!Number.isInteger(v) || v < 1 || v > 64) throw new UsageError(`${flag} must be 'auto' or an integer in [1, 64], got ${shown(raw)}`);
+  if (!Number.isInteger(v) || v < 1 || v > 64)
+    throw new UsageError(`${flag} must be 'auto' or an integer in [1, 64], got ${shown(raw)}`);
   return v;
 }
 
@@ -131,7 +152,12 @@ export function str(values: ParsedOptions, name: string): string | undefined {
 }
 
 /** A command's options, or null once `--help` has printed `help` (the command then returns 0). */
-export function optionsOrHelp(command: string, args: string[], groups: OptionGroup[], help: string): ParsedOptions | null {
+export function optionsOrHelp(
+  command: string,
+  args: string[],
+  groups: OptionGroup[],
+  help: string,
+): ParsedOptions | null {
   const values = parseOptions(command, args, groups);
   if (!flag(values, 'help')) return values;
   process.stdout.write(help);

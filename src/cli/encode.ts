@@ -1,7 +1,17 @@
 // `wasm-autoencoder encode`: images → a code file.
 import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, optionsOrHelp, str, type OptionGroup } from './args.js';
 import { encodeCodesJson } from './codes.js';
-import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
+import {
+  IMAGES_HELP,
+  MODEL_GROUP,
+  RUNTIME_GROUP,
+  imagesForModel,
+  libraryError,
+  loadModel,
+  runtimeChoice,
+  sourceChoice,
+  sourceGroup,
+} from './common.js';
 import { UsageError } from './errors.js';
 import { checkWritable, writeAtomic } from './files.js';
 import { outputFormat } from './formats.js';
@@ -9,8 +19,19 @@ import { outputFormat } from './formats.js';
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: { type: 'string', short: 'o', value: 'FILE', help: 'the code file: a code stream (.waez, .bin) or JSON (.json), by its name', default: 'codes.waez' },
-    format: { type: 'string', value: 'binary|json', help: 'must agree with the name of --out when given (kept for scripts)', default: 'from the name of --out' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      help: 'the code file: a code stream (.waez, .bin) or JSON (.json), by its name',
+      default: 'codes.waez',
+    },
+    format: {
+      type: 'string',
+      value: 'binary|json',
+      help: 'must agree with the name of --out when given (kept for scripts)',
+      default: 'from the name of --out',
+    },
   },
 };
 
@@ -25,7 +46,8 @@ export const CODES_HELP = `Code files:
   Both keep every f32 exactly: decode(encode(images)) gives the same values as reconstruct.
   Files of wasm-autoencoder 0.1's encode ('WAEC') are no longer read: encode the images again.`;
 
-export const ENCODE_HELP = formatHelp(`${PROGRAM} encode [options]`,
+export const ENCODE_HELP = formatHelp(
+  `${PROGRAM} encode [options]`,
   "Runs images through a model's encoder and writes their codes (one per image) to a code file.",
   GROUPS,
   `${CODES_HELP}
@@ -34,7 +56,8 @@ ${IMAGES_HELP}
 
 Examples:
   ${PROGRAM} encode --model mnist.wae --limit 100 --out codes.waez
-  ${PROGRAM} encode --model faces.wae --images faces/ --out faces.json`);
+  ${PROGRAM} encode --model faces.wae --images faces/ --out faces.json`,
+);
 
 export async function encode(args: string[]): Promise<number> {
   const values = optionsOrHelp('encode', args, GROUPS, ENCODE_HELP);
@@ -54,14 +77,22 @@ export async function encode(args: string[]): Promise<number> {
     const batch = await imagesForModel(values, model, modelPath);
     let bytes: Uint8Array | string;
     try {
-      bytes = format === 'json'
-        ? encodeCodesJson({ count: batch.count, latent: model.latentSize, values: model.encode(batch.images, { labels: batch.labels }), labels: batch.labels })
-        : model.compress(batch.images, { bits: 32, labels: batch.labels });
+      bytes =
+        format === 'json'
+          ? encodeCodesJson({
+              count: batch.count,
+              latent: model.latentSize,
+              values: model.encode(batch.images, { labels: batch.labels }),
+              labels: batch.labels,
+            })
+          : model.compress(batch.images, { bits: 32, labels: batch.labels });
     } catch (error) {
       throw libraryError(error);
     }
     await writeAtomic(out, bytes);
-    process.stdout.write(`wrote ${out} (${batch.count.toLocaleString('en-US')} codes of ${model.latentSize} values, ${format}) from ${batch.name}\n`);
+    process.stdout.write(
+      `wrote ${out} (${batch.count.toLocaleString('en-US')} codes of ${model.latentSize} values, ${format}) from ${batch.name}\n`,
+    );
     return 0;
   } finally {
     await model.dispose();

@@ -21,7 +21,12 @@ export class UsageError extends CliError {
 /** The message of anything thrown, on one line, without the program name repeated. */
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*\n\s*/g, ' ').replace(/^wasm-autoencoder:\s*/, '').trim() || 'unknown error';
+  return (
+    message
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/^wasm-autoencoder:\s*/, '')
+      .trim() || 'unknown error'
+  );
 }
 
 /** The exit code an error maps to. */

@@ -1,7 +1,18 @@
 // Reading inputs with errors that name the file, and writing outputs atomically.
 import { randomBytes } from 'node:crypto';
 import { close, constants, fsync, openSync, unlinkSync, write } from 'node:fs';
-import { access, lstat, open, readdir, realpath, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  lstat,
+  open,
+  readdir,
+  realpath,
+  rename,
+  stat,
+  statfs,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,7 +55,9 @@ export async function readBytes(path: string, what = 'file', maxBytes = MAX_READ
     throw fsError(`read ${what}`, path, error);
   }
   const tooLarge = (size: string): CliError =>
-    new CliError(`cannot read ${what} ${path}: it is ${size}, more than the ${maxBytes.toLocaleString('en-US')} bytes this reads`);
+    new CliError(
+      `cannot read ${what} ${path}: it is ${size}, more than the ${maxBytes.toLocaleString('en-US')} bytes this reads`,
+    );
   try {
     const info = await handle.stat();
     if (info.isFile()) {
@@ -64,7 +77,10 @@ export async function readBytes(path: string, what = 'file', maxBytes = MAX_READ
     }
     const out = new Uint8Array(total);
     let at = 0;
-    for (const c of chunks) { out.set(c, at); at += c.length; }
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
     return out;
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -87,8 +103,14 @@ export async function kindOf(path: string, what: string): Promise<'file' | 'fold
 }
 
 /** What a directory entry is, for messages: "a symbolic link", "a FIFO (named pipe)", ... */
-function entryKind(s: { isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean;
-  isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+function entryKind(s: {
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (s.isDirectory()) return 'a folder';
   if (s.isSymbolicLink()) return 'a symbolic link';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
@@ -118,10 +140,21 @@ async function checkTarget(path: string, shown: string): Promise<void> {
 // file can be made beside them, so the write-then-rename that keeps outputs atomic fails, and
 // only after all the work (training) is done.
 const KERNEL_FILE_SYSTEMS = new Map<number, string>([
-  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x1cd1, 'devpts'], [0x27e0eb, 'cgroup'], [0x63677270, 'cgroup2'],
-  [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x73636673, 'securityfs'], [0xcafe4a11, 'bpf'],
-  [0x62656570, 'configfs'], [0xde5e81e4, 'efivarfs'], [0x6165676c, 'pstore'], [0xf97cff8c, 'selinuxfs'],
-  [0x19800202, 'mqueue'], [0x65735543, 'fusectl'],
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x6165676c, 'pstore'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x19800202, 'mqueue'],
+  [0x65735543, 'fusectl'],
 ]);
 const KERNEL_FOLDERS = ['/proc', '/sys', '/dev'];
 
@@ -136,7 +169,8 @@ async function kernelFileSystem(folder: string): Promise<string | null> {
   if (sep === '/') {
     for (const root of KERNEL_FOLDERS) {
       const inside = folder === root || folder.startsWith(`${root}/`);
-      if (inside && !(root === '/dev' && (folder === '/dev/shm' || folder.startsWith('/dev/shm/')))) return `in ${root}`;
+      if (inside && !(root === '/dev' && (folder === '/dev/shm' || folder.startsWith('/dev/shm/'))))
+        return `in ${root}`;
     }
   }
   if (process.platform === 'linux') {
@@ -164,10 +198,15 @@ export async function checkWritable(path: string, flagName: string): Promise<voi
   } catch (error) {
     if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw cannot(code === 'ENOENT' ? `folder ${folder} does not exist` : `folder ${folder}: ${REASONS[code ?? ''] ?? oneLine(error)}`);
+    throw cannot(
+      code === 'ENOENT'
+        ? `folder ${folder} does not exist`
+        : `folder ${folder}: ${REASONS[code ?? ''] ?? oneLine(error)}`,
+    );
   }
   const kernel = await kernelFileSystem(real);
-  if (kernel !== null) throw cannot(`it is ${kernel}, a kernel file system whose files cannot be replaced by a new file`);
+  if (kernel !== null)
+    throw cannot(`it is ${kernel}, a kernel file system whose files cannot be replaced by a new file`);
   try {
     await access(folder, constants.W_OK);
   } catch (error) {
@@ -202,7 +241,7 @@ export async function writeAtomic(path: string, bytes: Uint8Array | string): Pro
   try {
     await removeStaleTemporaries(path);
     const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    for (let done = 0; done < data.length;) done += (await writeP(fd, data, done, data.length - done)).bytesWritten;
+    for (let done = 0; done < data.length; ) done += (await writeP(fd, data, done, data.length - done)).bytesWritten;
     await fsyncP(fd); // the data on disk before the name points to it
     const closing = fd;
     fd = undefined;
@@ -229,7 +268,8 @@ const STALE_AFTER_MS = 60_000;
  * has a pid that means nothing here, but its temporary file is fresh while it writes.
  */
 async function removeStaleTemporaries(path: string): Promise<void> {
-  const folder = dirname(path), prefix = `.${basename(path)}.`;
+  const folder = dirname(path),
+    prefix = `.${basename(path)}.`;
   let names: string[];
   try {
     names = await readdir(folder);

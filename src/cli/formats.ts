@@ -31,10 +31,17 @@ function extensionOf(path: string): string {
  * The format `path` asks for among those `command` writes with `flag`; a UsageError naming them
  * when its name ends otherwise.
  */
-export function outputFormat<F extends OutputFormat>(command: string, flag: string, path: string, formats: readonly F[]): F {
+export function outputFormat<F extends OutputFormat>(
+  command: string,
+  flag: string,
+  path: string,
+  formats: readonly F[],
+): F {
   for (const f of formats) if (ENDINGS[f].pattern.test(path)) return f;
-  throw new UsageError(`${flag} ${path}: ${command} writes ${describeFormats(formats)}, chosen by the name's ending; ` +
-    `${extensionOf(path)} is none of them`);
+  throw new UsageError(
+    `${flag} ${path}: ${command} writes ${describeFormats(formats)}, chosen by the name's ending; ` +
+      `${extensionOf(path)} is none of them`,
+  );
 }
 
 /** Names of formats no command writes, refused where a command writes a file of its own kind. */
@@ -47,7 +54,9 @@ const OTHER_IMAGE = /\.(jpe?g|gif|bmp|webp|tiff?)$/i;
 export function refuseOtherFormat(command: string, flag: string, path: string, what: string): void {
   const claimed = (Object.keys(ENDINGS) as OutputFormat[]).find((f) => ENDINGS[f].pattern.test(path));
   if (claimed !== undefined || OTHER_IMAGE.test(path)) {
-    throw new UsageError(`${flag} ${path}: ${command} writes ${what}, and ${extensionOf(path)} names ` +
-      `${claimed !== undefined ? ENDINGS[claimed].what : 'an image format'}; give another name (like model.wae)`);
+    throw new UsageError(
+      `${flag} ${path}: ${command} writes ${what}, and ${extensionOf(path)} names ` +
+        `${claimed !== undefined ? ENDINGS[claimed].what : 'an image format'}; give another name (like model.wae)`,
+    );
   }
 }

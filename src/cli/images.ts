@@ -34,7 +34,10 @@ function cliError(error: unknown, fn: string): CliError {
 }
 
 /** decodeImage for one file: its errors are CliErrors that start with the path. */
-export function decodeImageFile(bytes: Uint8Array, path: string): { width: number; height: number; channels: number; data: Uint8Array } {
+export function decodeImageFile(
+  bytes: Uint8Array,
+  path: string,
+): { width: number; height: number; channels: number; data: Uint8Array } {
   try {
     return decodeImage(bytes, { name: path });
   } catch (error) {
@@ -60,12 +63,15 @@ function readIdxImages(bytes: Uint8Array, path: string, limit: number | undefine
   }
   const { dims, type } = idx;
   if (type !== 'u8' || (dims.length !== 3 && dims.length !== 4)) {
-    throw new CliError(`${path} must hold u8 images with dims [count, height, width] or [count, height, width, channels], ` +
-      `got ${type} with dims [${dims.join(', ')}]`);
+    throw new CliError(
+      `${path} must hold u8 images with dims [count, height, width] or [count, height, width, channels], ` +
+        `got ${type} with dims [${dims.join(', ')}]`,
+    );
   }
   const [n, height, width] = dims;
   const channels = dims.length === 4 ? dims[3] : 1;
-  if (n === 0 || height === 0 || width === 0 || channels === 0) throw new CliError(`${path} holds no images (dims [${dims.join(', ')}])`);
+  if (n === 0 || height === 0 || width === 0 || channels === 0)
+    throw new CliError(`${path} holds no images (dims [${dims.join(', ')}])`);
   const count = Math.min(n, limit ?? n);
   const images = (idx.data as Uint8Array).subarray(0, count * height * width * channels);
   return { images, count, height, width, channels, name: path };
@@ -81,7 +87,8 @@ export async function readImages(path: string, limit?: number): Promise<ImageBat
   }
   const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
   const idx = bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0;
-  if (!gzip && !idx) throw new CliError(`${path} is not an IDX file (plain or gzipped), a PNG or a JPEG image, nor a folder`);
+  if (!gzip && !idx)
+    throw new CliError(`${path} is not an IDX file (plain or gzipped), a PNG or a JPEG image, nor a folder`);
   return readIdxImages(bytes, path, limit);
 }
 
@@ -92,7 +99,8 @@ export interface SourceChoice {
 }
 
 export function checkSource(choice: SourceChoice): void {
-  if (choice.data !== undefined && choice.images !== undefined) throw new UsageError('give --data or --images, not both');
+  if (choice.data !== undefined && choice.images !== undefined)
+    throw new UsageError('give --data or --images, not both');
   if (choice.data !== undefined && choice.data !== 'mnist') {
     throw new UsageError(`--data must be mnist (use --images for a folder or an IDX file), got '${choice.data}'`);
   }
@@ -103,7 +111,9 @@ export async function trainingSource(choice: SourceChoice): Promise<{ set: Image
   checkSource(choice);
   if (choice.images !== undefined) return { set: await readImages(choice.images, choice.limit) };
   const limit = choice.limit;
-  const { train, test } = await mnist(limit === undefined ? {} : { trainLimit: Math.min(limit, MNIST_TRAIN), testLimit: Math.min(limit, MNIST_TEST) });
+  const { train, test } = await mnist(
+    limit === undefined ? {} : { trainLimit: Math.min(limit, MNIST_TRAIN), testLimit: Math.min(limit, MNIST_TEST) },
+  );
   return { set: fromMnist(train, 'MNIST training set'), mnistTest: fromMnist(test, 'MNIST test set') };
 }
 

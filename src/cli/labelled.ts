@@ -22,8 +22,15 @@ async function mnist(trainLimit: number, testLimit: number): Promise<{ train: La
   } catch (error) {
     throw new CliError(oneLine(error));
   }
-  const batch = (s: typeof sets.train, name: string): LabelledBatch =>
-    ({ images: s.images, labels: s.labels, count: s.count, height: s.rows, width: s.cols, channels: 1, name });
+  const batch = (s: typeof sets.train, name: string): LabelledBatch => ({
+    images: s.images,
+    labels: s.labels,
+    count: s.count,
+    height: s.rows,
+    width: s.cols,
+    channels: 1,
+    name,
+  });
   return { train: batch(sets.train, 'MNIST training set'), test: batch(sets.test, 'MNIST test set') };
 }
 
@@ -37,7 +44,9 @@ async function readLabels(path: string, count: number): Promise<Uint8Array> {
     throw new CliError(oneLine(error).replace(/^parseIdx: /, ''));
   }
   if (idx.type !== 'u8' || idx.dims.length !== 1) {
-    throw new CliError(`${path} must hold u8 labels with dims [count] (as MNIST's label files), got ${idx.type} with dims [${idx.dims.join(', ')}]`);
+    throw new CliError(
+      `${path} must hold u8 labels with dims [count] (as MNIST's label files), got ${idx.type} with dims [${idx.dims.join(', ')}]`,
+    );
   }
   if (idx.dims[0] < count) throw new CliError(`${path} holds ${idx.dims[0]} labels, fewer than the ${count} images`);
   return (idx.data as Uint8Array).slice(0, count);
@@ -45,12 +54,18 @@ async function readLabels(path: string, count: number): Promise<Uint8Array> {
 
 /** Training images (MNIST's training set, with its test set to validate on, or the images given),
  *  labelled from MNIST or from `labelsPath`. */
-export async function labelledTrainingSource(choice: SourceChoice, labelsPath?: string): Promise<{ set: LabelledBatch; mnistTest?: LabelledBatch }> {
+export async function labelledTrainingSource(
+  choice: SourceChoice,
+  labelsPath?: string,
+): Promise<{ set: LabelledBatch; mnistTest?: LabelledBatch }> {
   checkSource(choice);
   if (choice.images === undefined) {
     if (labelsPath !== undefined) throw new UsageError('--labels is for --images: MNIST comes with its labels');
     const limit = choice.limit;
-    const { train, test } = await mnist(Math.min(limit ?? MNIST_TRAIN, MNIST_TRAIN), Math.min(limit ?? MNIST_TEST, MNIST_TEST));
+    const { train, test } = await mnist(
+      Math.min(limit ?? MNIST_TRAIN, MNIST_TRAIN),
+      Math.min(limit ?? MNIST_TEST, MNIST_TEST),
+    );
     return { set: train, mnistTest: test };
   }
   const set: LabelledBatch = await readImages(choice.images, choice.limit);

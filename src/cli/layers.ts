@@ -39,18 +39,22 @@ function layerEntry(flag: string, part: string, letters: readonly KindLetter[]):
   const syntax = `a dense width (like 64) or a conv layer (like ${letters.map((l) => `${l}16k3s2`).join(' or ')}; see --help)`;
   if (/^\d+$/.test(part)) {
     const width = Number(part);
-    if (width < 1 || width > MAX_WIDTH) throw new UsageError(`${flag}: dense width ${shown(part)} must be in [1, ${MAX_WIDTH}]`);
+    if (width < 1 || width > MAX_WIDTH)
+      throw new UsageError(`${flag}: dense width ${shown(part)} must be in [1, ${MAX_WIDTH}]`);
     return width;
   }
   const head = /^([a-z])(\d+)/.exec(part);
   if (!head || !Object.hasOwn(KINDS, head[1])) throw new UsageError(`${flag}: ${shown(part)} is not ${syntax}`);
   const letter = head[1] as KindLetter;
   if (!letters.includes(letter)) {
-    throw new UsageError(`${flag}: ${shown(part)} is a ${KINDS[letter]} layer, which the ${flag === '--encoder' ? 'encoder' : 'decoder'} cannot have; ` +
-      `use ${letters.map((l) => `${l}${part.slice(1)}`).join(' or ')}`);
+    throw new UsageError(
+      `${flag}: ${shown(part)} is a ${KINDS[letter]} layer, which the ${flag === '--encoder' ? 'encoder' : 'decoder'} cannot have; ` +
+        `use ${letters.map((l) => `${l}${part.slice(1)}`).join(' or ')}`,
+    );
   }
   const layer: ConvOption = { type: KINDS[letter], filters: Number(head[2]) };
-  if (layer.filters < 1 || layer.filters > MAX_FILTERS) throw new UsageError(`${flag}: ${shown(part)} has ${layer.filters} filters; give 1 to ${MAX_FILTERS}`);
+  if (layer.filters < 1 || layer.filters > MAX_FILTERS)
+    throw new UsageError(`${flag}: ${shown(part)} has ${layer.filters} filters; give 1 to ${MAX_FILTERS}`);
   const seen = new Set<string>();
   const rest = /([ksp])(\d+|same|valid)/y;
   rest.lastIndex = head[0].length;
@@ -61,7 +65,8 @@ function layerEntry(flag: string, part: string, letters: readonly KindLetter[]):
     if (seen.has(key)) throw new UsageError(`${flag}: ${shown(part)} gives ${key} twice`);
     seen.add(key);
     if (key === 'p') {
-      if (value !== 'same' && value !== 'valid') throw new UsageError(`${flag}: ${shown(part)} has padding ${value}; give psame or pvalid`);
+      if (value !== 'same' && value !== 'valid')
+        throw new UsageError(`${flag}: ${shown(part)} has padding ${value}; give psame or pvalid`);
       layer.padding = value;
       continue;
     }
@@ -84,7 +89,9 @@ export function encoderOption(raw: string): LayerOption[] {
   const dense = layers.findIndex((l) => typeof l === 'number');
   const lateConv = layers.findIndex((l, i) => typeof l !== 'number' && dense >= 0 && i > dense);
   if (lateConv >= 0) {
-    throw new UsageError(`--encoder: conv layer ${shown(raw.split(',')[lateConv].trim())} comes after dense layer ${layers[dense]}; the conv layers come first`);
+    throw new UsageError(
+      `--encoder: conv layer ${shown(raw.split(',')[lateConv].trim())} comes after dense layer ${layers[dense]}; the conv layers come first`,
+    );
   }
   return layers;
 }

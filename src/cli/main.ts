@@ -15,7 +15,17 @@ import { sample } from './sample.js';
 import { train } from './train.js';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  train, reconstruct, encode, decode, sample, interpolate, compress, decompress, denoise, anomaly, bench,
+  train,
+  reconstruct,
+  encode,
+  decode,
+  sample,
+  interpolate,
+  compress,
+  decompress,
+  denoise,
+  anomaly,
+  bench,
 };
 const NAMES = Object.keys(COMMANDS).join(', ');
 
@@ -83,7 +93,10 @@ export async function main(args: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
-    if (first.startsWith('-')) throw new UsageError(`unknown option ${first.split('=')[0]}; give a command first: ${NAMES} (see ${PROGRAM} --help)`);
+    if (first.startsWith('-'))
+      throw new UsageError(
+        `unknown option ${first.split('=')[0]}; give a command first: ${NAMES} (see ${PROGRAM} --help)`,
+      );
     return await command(first)(rest);
   } catch (error) {
     report(error);
@@ -92,7 +105,8 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function command(name: string): (args: string[]) => Promise<number> {
-  if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command '${name}'; commands: ${NAMES} (see ${PROGRAM} --help)`);
+  if (!Object.hasOwn(COMMANDS, name))
+    throw new UsageError(`unknown command '${name}'; commands: ${NAMES} (see ${PROGRAM} --help)`);
   return COMMANDS[name];
 }
 

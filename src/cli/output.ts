@@ -38,15 +38,29 @@ function plane(images: Uint8Array | Float32Array, count: number, shape: Shape, c
  * one-channel images, RGB for three or more (the first three channels), grey from the first
  * channel for two.
  */
-export function panelsPng(panels: Panel[], count: number, shape: Shape, scale = autoScale(shape), cols = Math.ceil(Math.sqrt(count))): Uint8Array {
+export function panelsPng(
+  panels: Panel[],
+  count: number,
+  shape: Shape,
+  scale = autoScale(shape),
+  cols = Math.ceil(Math.sqrt(count)),
+): Uint8Array {
   const shown = shape.channels >= 3 ? [0, 1, 2] : [0];
-  const figures: GreyImage[] = shown.map((c) => labelledPanels(
-    panels.map((p) => ({
-      title: p.title,
-      image: imageGrid(plane(p.images, count, shape, c), { count, width: shape.width, height: shape.height, cols, scale }),
-    })),
-    { titleScale: scale > 1 ? 2 : 1 },
-  ));
+  const figures: GreyImage[] = shown.map((c) =>
+    labelledPanels(
+      panels.map((p) => ({
+        title: p.title,
+        image: imageGrid(plane(p.images, count, shape, c), {
+          count,
+          width: shape.width,
+          height: shape.height,
+          cols,
+          scale,
+        }),
+      })),
+      { titleScale: scale > 1 ? 2 : 1 },
+    ),
+  );
   if (figures.length === 1) return encodePng(figures[0]);
   const { width, height } = figures[0];
   const rgb = new Uint8Array(width * height * 3);
@@ -69,8 +83,15 @@ export function toByte(v: number): number {
  * [count, height, width] for one channel, else [count, height, width, channels]; gzipped when
  * the name ends in .gz.
  */
-export function imagesIdx(values: Float32Array, count: number, shape: Shape, type: 'u8' | 'f32', path: string): Uint8Array {
-  const dims = shape.channels === 1 ? [count, shape.height, shape.width] : [count, shape.height, shape.width, shape.channels];
+export function imagesIdx(
+  values: Float32Array,
+  count: number,
+  shape: Shape,
+  type: 'u8' | 'f32',
+  path: string,
+): Uint8Array {
+  const dims =
+    shape.channels === 1 ? [count, shape.height, shape.width] : [count, shape.height, shape.width, shape.channels];
   let bytes: Uint8Array;
   if (type === 'f32') {
     bytes = encodeIdx({ dims, type: 'f32', data: values });
@@ -100,7 +121,13 @@ export function imagesOutFormat(command: string, flag: string, path: string): 'p
 }
 
 /** Writes `images` as `out` says; returns what was written, for the command's line on stdout. */
-export async function writeImages(out: ImagesOut, panels: Panel[], total: number, shape: Shape, cols?: number): Promise<string> {
+export async function writeImages(
+  out: ImagesOut,
+  panels: Panel[],
+  total: number,
+  shape: Shape,
+  cols?: number,
+): Promise<string> {
   if (out.format === 'idx') {
     await writeAtomic(out.path, imagesIdx(panels[0].images as Float32Array, total, shape, out.idxType, out.path));
     return `${total.toLocaleString('en-US')} images: ${panels[0].title}, IDX ${out.idxType}`;
@@ -115,17 +142,45 @@ export function imagesOutGroup(defaultOut: string, what: string, countDefault = 
   return {
     title: 'Output',
     options: {
-      out: { type: 'string', short: 'o', value: 'FILE', help: `${what}: a PNG grid (.png) or every image in an IDX file (.idx, -ubyte; gzipped if it ends in .gz)`, default: defaultOut },
-      count: { type: 'string', value: 'N', help: 'images shown in the PNG (the first N)', default: String(countDefault) },
-      scale: { type: 'string', value: 'N', help: 'upscaling of each image in the PNG (1 to 16)', default: '4 for 16 px, 3 for 28 px, 1 from 64 px' },
-      'idx-type': { type: 'string', value: 'u8|f32', help: 'IDX values: u8 (× 255, rounded as in the PNG) or f32 (the exact [0, 1] values)', default: 'u8' },
+      out: {
+        type: 'string',
+        short: 'o',
+        value: 'FILE',
+        help: `${what}: a PNG grid (.png) or every image in an IDX file (.idx, -ubyte; gzipped if it ends in .gz)`,
+        default: defaultOut,
+      },
+      count: {
+        type: 'string',
+        value: 'N',
+        help: 'images shown in the PNG (the first N)',
+        default: String(countDefault),
+      },
+      scale: {
+        type: 'string',
+        value: 'N',
+        help: 'upscaling of each image in the PNG (1 to 16)',
+        default: '4 for 16 px, 3 for 28 px, 1 from 64 px',
+      },
+      'idx-type': {
+        type: 'string',
+        value: 'u8|f32',
+        help: 'IDX values: u8 (× 255, rounded as in the PNG) or f32 (the exact [0, 1] values)',
+        default: 'u8',
+      },
     },
   };
 }
 
-export function imagesOutChoice(values: ParsedOptions, command: string, defaultOut: string, countDefault = 25): ImagesOut {
+export function imagesOutChoice(
+  values: ParsedOptions,
+  command: string,
+  defaultOut: string,
+  countDefault = 25,
+): ImagesOut {
   const path = str(values, 'out') ?? defaultOut;
-  const count = str(values, 'count'), scale = str(values, 'scale'), idxType = str(values, 'idx-type');
+  const count = str(values, 'count'),
+    scale = str(values, 'scale'),
+    idxType = str(values, 'idx-type');
   return {
     path,
     format: imagesOutFormat(command, '--out', path),

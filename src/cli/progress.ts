@@ -14,8 +14,12 @@ export interface ProgressStream {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}`
+    : `${m}:${String(r).padStart(2, '0')}`;
 }
 
 export function formatRate(samplesPerSec: number): string {
@@ -24,8 +28,12 @@ export function formatRate(samplesPerSec: number): string {
 
 export function epochLine(log: EpochLog, epochs: number): string {
   const parts = [`epoch ${log.epoch}/${epochs}`, `loss ${log.loss.toFixed(5)}`];
-  if (log.valMse !== undefined) parts.push(`val MSE ${log.valMse.toFixed(5)}`, `val PSNR ${log.valPsnr!.toFixed(2)} dB`);
-  parts.push(formatRate(log.samplesPerSec), log.seconds < 1 ? `${Math.round(log.seconds * 1000)} ms` : `${log.seconds.toFixed(2)} s`);
+  if (log.valMse !== undefined)
+    parts.push(`val MSE ${log.valMse.toFixed(5)}`, `val PSNR ${log.valPsnr!.toFixed(2)} dB`);
+  parts.push(
+    formatRate(log.samplesPerSec),
+    log.seconds < 1 ? `${Math.round(log.seconds * 1000)} ms` : `${log.seconds.toFixed(2)} s`,
+  );
   return parts.join('  ');
 }
 
@@ -44,8 +52,13 @@ export class Progress {
 
   /** `epochs` of this run; logs number epochs over the model's life, so a resumed model's first
    *  is `firstEpoch` (its epochs so far + 1) and its lines read "epoch 6/10". */
-  constructor(private readonly stream: ProgressStream, private readonly epochs: number,
-              private readonly count: number, private readonly batchSize: number, private readonly firstEpoch = 1) {
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly epochs: number,
+    private readonly count: number,
+    private readonly batchSize: number,
+    private readonly firstEpoch = 1,
+  ) {
     this.interactive = stream.isTTY === true;
   }
 
@@ -65,11 +78,13 @@ export class Progress {
     const doneInEpoch = Math.min(this.count, log.batch * this.batchSize);
     const rate = doneInEpoch / Math.max(1e-3, (now - this.epochStarted) / 1000);
     const doneOverall = (log.epoch - this.firstEpoch) * this.count + doneInEpoch;
-    const left = ((now - this.started) / 1000) * (this.epochs * this.count - doneOverall) / doneOverall;
+    const left = (((now - this.started) / 1000) * (this.epochs * this.count - doneOverall)) / doneOverall;
     const filled = Math.round((BAR_WIDTH * log.batch) / log.batches);
     const line = [
       `epoch ${log.epoch}/${this.lastEpoch} ${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} batch ${log.batch}/${log.batches}`,
-      `loss ${(this.lossSum / this.lossRows).toFixed(5)}`, formatRate(rate), `${formatDuration(left)} left`,
+      `loss ${(this.lossSum / this.lossRows).toFixed(5)}`,
+      formatRate(rate),
+      `${formatDuration(left)} left`,
     ].join('  ');
     const columns = this.stream.columns && this.stream.columns > 10 ? this.stream.columns - 1 : 120;
     this.stream.write(`\r${line.slice(0, columns)}\x1b[K`);

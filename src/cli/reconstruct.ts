@@ -1,6 +1,27 @@
 // `wasm-autoencoder reconstruct`: originals beside reconstructions, and the error over the set.
-import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, intOption, optionsOrHelp, str, type OptionGroup, type ParsedOptions } from './args.js';
-import { IMAGES_HELP, MODEL_GROUP, RUNTIME_GROUP, imagesForModel, libraryError, loadModel, runtimeChoice, shapeOf, sourceChoice, sourceGroup } from './common.js';
+import {
+  HELP_OPTION,
+  PROGRAM,
+  choiceOption,
+  formatHelp,
+  intOption,
+  optionsOrHelp,
+  str,
+  type OptionGroup,
+  type ParsedOptions,
+} from './args.js';
+import {
+  IMAGES_HELP,
+  MODEL_GROUP,
+  RUNTIME_GROUP,
+  imagesForModel,
+  libraryError,
+  loadModel,
+  runtimeChoice,
+  shapeOf,
+  sourceChoice,
+  sourceGroup,
+} from './common.js';
 import { checkWritable, writeAtomic } from './files.js';
 import { firstImages } from './images.js';
 import { outputFormat } from './formats.js';
@@ -8,30 +29,48 @@ import { autoScale, imagesIdx, panelsPng } from './output.js';
 
 const PICTURE_OPTIONS: OptionGroup['options'] = {
   count: { type: 'string', value: 'N', help: 'images shown in the PNG (the first N)', default: '25' },
-  scale: { type: 'string', value: 'N', help: 'upscaling of each image in the PNG (1 to 16)', default: '4 for 16 px, 3 for 28 px, 1 from 64 px' },
+  scale: {
+    type: 'string',
+    value: 'N',
+    help: 'upscaling of each image in the PNG (1 to 16)',
+    default: '4 for 16 px, 3 for 28 px, 1 from 64 px',
+  },
   idx: { type: 'string', value: 'FILE', help: 'also write every image to an IDX file (gzipped if FILE ends in .gz)' },
-  'idx-type': { type: 'string', value: 'u8|f32', help: 'u8: values × 255, rounded as in the PNG; f32: the exact [0, 1] values', default: 'u8' },
+  'idx-type': {
+    type: 'string',
+    value: 'u8|f32',
+    help: 'u8: values × 255, rounded as in the PNG; f32: the exact [0, 1] values',
+    default: 'u8',
+  },
 };
 
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: { type: 'string', short: 'o', value: 'FILE', help: 'the PNG: originals beside their reconstructions', default: 'reconstructions.png' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      help: 'the PNG: originals beside their reconstructions',
+      default: 'reconstructions.png',
+    },
     ...PICTURE_OPTIONS,
   },
 };
 
 const GROUPS = [MODEL_GROUP, sourceGroup('the 10,000 test images'), OUTPUT, RUNTIME_GROUP, HELP_OPTION];
 
-export const RECONSTRUCT_HELP = formatHelp(`${PROGRAM} reconstruct [options]`,
+export const RECONSTRUCT_HELP = formatHelp(
+  `${PROGRAM} reconstruct [options]`,
   'Runs images through a model: writes a PNG of the first originals beside their reconstructions, and\n' +
-  'prints the mean squared error (pixels in [0, 1]) and the PSNR over every image given.',
+    'prints the mean squared error (pixels in [0, 1]) and the PSNR over every image given.',
   GROUPS,
   `${IMAGES_HELP}
 
 Examples:
   ${PROGRAM} reconstruct --model mnist.wae
-  ${PROGRAM} reconstruct --model faces.wae --images faces/ --count 16 --out faces.png --idx faces-out.idx`);
+  ${PROGRAM} reconstruct --model faces.wae --images faces/ --count 16 --out faces.png --idx faces-out.idx`,
+);
 
 interface PictureChoice {
   count: number;
@@ -41,7 +80,9 @@ interface PictureChoice {
 }
 
 function pictureChoice(values: ParsedOptions): PictureChoice {
-  const count = str(values, 'count'), scale = str(values, 'scale'), idxType = str(values, 'idx-type');
+  const count = str(values, 'count'),
+    scale = str(values, 'scale'),
+    idxType = str(values, 'idx-type');
   return {
     count: count === undefined ? 25 : intOption('--count', count, 1, 10000),
     scale: scale === undefined ? undefined : intOption('--scale', scale, 1, 16),
@@ -76,14 +117,27 @@ export async function reconstruct(args: string[]): Promise<number> {
     } catch (error) {
       throw libraryError(error);
     }
-    const png = panelsPng([{ title: 'originals', images: batch.images }, { title: 'reconstructions', images: some }],
-      shown, shape, picture.scale ?? autoScale(shape));
+    const png = panelsPng(
+      [
+        { title: 'originals', images: batch.images },
+        { title: 'reconstructions', images: some },
+      ],
+      shown,
+      shape,
+      picture.scale ?? autoScale(shape),
+    );
     await writeAtomic(out, png);
-    if (all && picture.idx !== undefined) await writeAtomic(picture.idx, imagesIdx(all, batch.count, shape, picture.idxType, picture.idx));
+    if (all && picture.idx !== undefined)
+      await writeAtomic(picture.idx, imagesIdx(all, batch.count, shape, picture.idxType, picture.idx));
     const { mse, psnr, count } = evaluation;
-    process.stdout.write(`MSE ${mse.toPrecision(6)}  PSNR ${psnr.toFixed(2)} dB  over ${count.toLocaleString('en-US')} images of ${batch.name}\n`);
+    process.stdout.write(
+      `MSE ${mse.toPrecision(6)}  PSNR ${psnr.toFixed(2)} dB  over ${count.toLocaleString('en-US')} images of ${batch.name}\n`,
+    );
     process.stdout.write(`wrote ${out} (${shown} originals beside their reconstructions)\n`);
-    if (picture.idx !== undefined) process.stdout.write(`wrote ${picture.idx} (${count.toLocaleString('en-US')} reconstructions, ${picture.idxType})\n`);
+    if (picture.idx !== undefined)
+      process.stdout.write(
+        `wrote ${picture.idx} (${count.toLocaleString('en-US')} reconstructions, ${picture.idxType})\n`,
+      );
     return 0;
   } finally {
     await model.dispose();

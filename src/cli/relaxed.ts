@@ -11,7 +11,18 @@ const RESTART_ENV = 'WASM_AUTOENCODER_RELAXED_RESTART';
 const NO_RELAXED_ENV = 'WASM_AUTOENCODER_NO_RELAXED';
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 /** The commands that run kernels (bench starts its own node with the flag). */
-const COMPUTING = new Set(['train', 'reconstruct', 'encode', 'decode', 'sample', 'interpolate', 'compress', 'decompress', 'denoise', 'anomaly']);
+const COMPUTING = new Set([
+  'train',
+  'reconstruct',
+  'encode',
+  'decode',
+  'sample',
+  'interpolate',
+  'compress',
+  'decompress',
+  'denoise',
+  'anomaly',
+]);
 
 /** Node's major version, where the flag is known: it was added as relaxed SIMD shipped unflagged
  *  in V8 11.4+ (Node 22), and Node 20 and 21 still know it. */
@@ -21,7 +32,12 @@ function knowsFlag(): boolean {
 }
 
 /** Whether the command line `args` should run again under the flag (pure apart from its inputs). */
-export function wantsRelaxedRestart(args: readonly string[], env: NodeJS.ProcessEnv, relaxedNow: boolean, flagKnown: boolean): boolean {
+export function wantsRelaxedRestart(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  relaxedNow: boolean,
+  flagKnown: boolean,
+): boolean {
   if (relaxedNow || !flagKnown) return false;
   const optedOut = (env[NO_RELAXED_ENV] ?? '') !== '' && env[NO_RELAXED_ENV] !== '0';
   if (env[RESTART_ENV] !== undefined || optedOut) return false;
@@ -47,8 +63,11 @@ function restart(args: readonly string[]): Promise<number> {
   // Its own process group, so that a terminal's Ctrl-C reaches it once (forwarded from here), not
   // twice (train reads a second Ctrl-C as "quit without saving"). Not on Windows, where a detached
   // child gets a console window of its own.
-  const child = spawn(process.execPath, [...process.execArgv, RELAXED_FLAG, process.argv[1], ...args],
-    { stdio: 'inherit', env: { ...process.env, [RESTART_ENV]: '1' }, detached: process.platform !== 'win32' });
+  const child = spawn(process.execPath, [...process.execArgv, RELAXED_FLAG, process.argv[1], ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, [RESTART_ENV]: '1' },
+    detached: process.platform !== 'win32',
+  });
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };

@@ -13,20 +13,27 @@ const SAMPLING: OptionGroup = {
   options: {
     count: { type: 'string', value: 'N', help: 'images to draw (all of them are in the PNG)', default: '64' },
     seed: { type: 'string', value: 'N', help: 'seed of the draws: the same seed gives the same images', default: '0' },
-    label: { type: 'string', value: 'K', help: 'conditional models: draw images of class K', default: 'every class in turn, one column per class' },
+    label: {
+      type: 'string',
+      value: 'K',
+      help: 'conditional models: draw images of class K',
+      default: 'every class in turn, one column per class',
+    },
   },
 };
 
 const GROUPS = [MODEL_GROUP, SAMPLING, OUTPUT, RUNTIME_GROUP, HELP_OPTION];
 
-export const SAMPLE_HELP = formatHelp(`${PROGRAM} sample [options]`,
+export const SAMPLE_HELP = formatHelp(
+  `${PROGRAM} sample [options]`,
   "Draws codes from a variational model's prior (a standard normal per dimension) and decodes them\n" +
-  '(ae.sample). The model must have been trained with train --variational.',
+    '(ae.sample). The model must have been trained with train --variational.',
   GROUPS,
   `Examples:
   ${PROGRAM} sample --model vae.wae --count 64 --seed 7 --out samples.png
   ${PROGRAM} sample --model cvae.wae --label 3 --count 16 --out threes.png
-  ${PROGRAM} sample --model vae.wae --count 1000 --out samples.idx`);
+  ${PROGRAM} sample --model vae.wae --count 1000 --out samples.idx`,
+);
 
 export async function sample(args: string[]): Promise<number> {
   const values = optionsOrHelp('sample', args, GROUPS, SAMPLE_HELP);
@@ -41,10 +48,16 @@ export async function sample(args: string[]): Promise<number> {
   const model = await loadModel(modelPath, runtime);
   try {
     const { variational, classes } = model.config;
-    if (!variational) throw new CliError(`model ${modelPath} is not variational: sample needs a model trained with train --variational`);
-    if (label !== undefined && classes === 0) throw new UsageError(`--label is for conditional models, and model ${modelPath} is not one`);
-    if (label !== undefined && label >= classes) throw new UsageError(`--label must be a class of model ${modelPath} (0 to ${classes - 1}), got ${label}`);
-    const labels = classes > 0 && label === undefined ? Uint8Array.from({ length: count }, (_, i) => i % classes) : undefined;
+    if (!variational)
+      throw new CliError(
+        `model ${modelPath} is not variational: sample needs a model trained with train --variational`,
+      );
+    if (label !== undefined && classes === 0)
+      throw new UsageError(`--label is for conditional models, and model ${modelPath} is not one`);
+    if (label !== undefined && label >= classes)
+      throw new UsageError(`--label must be a class of model ${modelPath} (0 to ${classes - 1}), got ${label}`);
+    const labels =
+      classes > 0 && label === undefined ? Uint8Array.from({ length: count }, (_, i) => i % classes) : undefined;
     let images: Float32Array;
     try {
       images = model.sample(count, { seed, ...(label !== undefined ? { label } : {}), ...(labels ? { labels } : {}) });
@@ -52,7 +65,9 @@ export async function sample(args: string[]): Promise<number> {
       throw libraryError(error);
     }
     const cols = labels ? classes : undefined;
-    process.stdout.write(`wrote ${out.path} (${await writeImages(out, [{ title: 'samples', images }], count, shapeOf(model), cols)}, seed ${seed})\n`);
+    process.stdout.write(
+      `wrote ${out.path} (${await writeImages(out, [{ title: 'samples', images }], count, shapeOf(model), cols)}, seed ${seed})\n`,
+    );
     return 0;
   } finally {
     await model.dispose();

@@ -1,10 +1,36 @@
 // `wasm-autoencoder train`: images → a trained model file.
-import { Autoencoder, fitDefaults, type Activation, type AutoencoderOptions, type Loss, type NoiseOptions } from '../entries/index.js';
 import {
-  HELP_OPTION, PROGRAM, choiceOption, flag, formatHelp, intOption, numberOption, optionsOrHelp, str,
-  type OptionGroup, type ParsedOptions,
+  Autoencoder,
+  fitDefaults,
+  type Activation,
+  type AutoencoderOptions,
+  type Loss,
+  type NoiseOptions,
+} from '../entries/index.js';
+import {
+  HELP_OPTION,
+  PROGRAM,
+  choiceOption,
+  flag,
+  formatHelp,
+  intOption,
+  numberOption,
+  optionsOrHelp,
+  str,
+  type OptionGroup,
+  type ParsedOptions,
 } from './args.js';
-import { IMAGES_HELP, RUNTIME_GROUP, checkFits, checkLabels, libraryError, loadModel, runtimeChoice, sourceChoice, sourceGroup } from './common.js';
+import {
+  IMAGES_HELP,
+  RUNTIME_GROUP,
+  checkFits,
+  checkLabels,
+  libraryError,
+  loadModel,
+  runtimeChoice,
+  sourceChoice,
+  sourceGroup,
+} from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { checkWritable, removePendingTemporaries, writeAtomic } from './files.js';
 import { refuseOtherFormat } from './formats.js';
@@ -15,31 +41,74 @@ import { Progress } from './progress.js';
 import { printFitWarning } from './warnings.js';
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
-const ACTIVATION_ALIASES: Record<string, Activation> = { 'leaky-relu': 'leakyRelu', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu' };
+const ACTIVATION_ALIASES: Record<string, Activation> = {
+  'leaky-relu': 'leakyRelu',
+  leaky_relu: 'leakyRelu',
+  leakyrelu: 'leakyRelu',
+};
 const LOSSES: readonly Loss[] = ['mse', 'bce'];
 const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 /** The optimizer flags each optimizer uses: any other is refused, not ignored. */
 const OPTIMIZER_FLAGS: Record<string, readonly (typeof OPTIMIZERS)[number][]> = {
-  beta1: ['adam', 'adamw'], beta2: ['adam', 'adamw'], epsilon: ['adam', 'adamw'], 'weight-decay': ['adamw'],
-  momentum: ['sgd'], nesterov: ['sgd'],
+  beta1: ['adam', 'adamw'],
+  beta2: ['adam', 'adamw'],
+  epsilon: ['adam', 'adamw'],
+  'weight-decay': ['adamw'],
+  momentum: ['sgd'],
+  nesterov: ['sgd'],
 };
 const MAX_WIDTH = 1 << 16;
 
 const ARCHITECTURE: OptionGroup = {
   title: 'Model',
   options: {
-    model: { type: 'string', value: 'dense|conv', help: 'a ready-made encoder: dense is 64,32, conv is c16k3s2,c32k3s2', default: 'dense' },
-    encoder: { type: 'string', value: 'LAYER,...', help: 'dense widths and conv2d layers, like 64,32 or c16k3s2,c32k3s2 (see "Layers" below); \'\' for none', default: '64,32', allowEmpty: true },
+    model: {
+      type: 'string',
+      value: 'dense|conv',
+      help: 'a ready-made encoder: dense is 64,32, conv is c16k3s2,c32k3s2',
+      default: 'dense',
+    },
+    encoder: {
+      type: 'string',
+      value: 'LAYER,...',
+      help: 'dense widths and conv2d layers, like 64,32 or c16k3s2,c32k3s2 (see "Layers" below); \'\' for none',
+      default: '64,32',
+      allowEmpty: true,
+    },
     latent: { type: 'string', value: 'N', help: 'size of the code', default: '32' },
-    decoder: { type: 'string', value: 'LAYER,...|mirror', help: "as --encoder, with conv2dTranspose layers (t16k3s2); '' for none", default: 'mirror: the encoder reversed', allowEmpty: true },
-    activation: { type: 'string', value: 'NAME[,NAME...]', help: 'hidden layers: relu, leakyRelu, sigmoid, tanh or linear; one for all, or one per hidden layer', default: 'relu' },
+    decoder: {
+      type: 'string',
+      value: 'LAYER,...|mirror',
+      help: "as --encoder, with conv2dTranspose layers (t16k3s2); '' for none",
+      default: 'mirror: the encoder reversed',
+      allowEmpty: true,
+    },
+    activation: {
+      type: 'string',
+      value: 'NAME[,NAME...]',
+      help: 'hidden layers: relu, leakyRelu, sigmoid, tanh or linear; one for all, or one per hidden layer',
+      default: 'relu',
+    },
     'latent-activation': { type: 'string', value: 'NAME', help: 'activation of the code layer', default: 'linear' },
     output: { type: 'string', value: 'NAME', help: 'activation of the output layer', default: 'sigmoid' },
     'leaky-relu-alpha': { type: 'string', value: 'X', help: 'slope of leakyRelu below 0', default: '0.3' },
-    loss: { type: 'string', value: 'mse|bce', help: 'mean squared error, or binary cross-entropy (needs --output sigmoid)', default: 'mse' },
+    loss: {
+      type: 'string',
+      value: 'mse|bce',
+      help: 'mean squared error, or binary cross-entropy (needs --output sigmoid)',
+      default: 'mse',
+    },
     seed: { type: 'string', value: 'N', help: 'seed of the initial weights and of the shuffles', default: '42' },
-    variational: { type: 'string', value: '[BETA]', help: 'a variational autoencoder (for sample, interpolate, anomaly --method elbo): the code is a mean and a log-variance, the loss adds BETA × KL', default: 'not variational; BETA 1' },
-    conditional: { type: 'boolean', help: "a conditional model: each image's label goes to the encoder and the decoder (MNIST's labels, or --labels FILE; classes: the largest label + 1)" },
+    variational: {
+      type: 'string',
+      value: '[BETA]',
+      help: 'a variational autoencoder (for sample, interpolate, anomaly --method elbo): the code is a mean and a log-variance, the loss adds BETA × KL',
+      default: 'not variational; BETA 1',
+    },
+    conditional: {
+      type: 'boolean',
+      help: "a conditional model: each image's label goes to the encoder and the decoder (MNIST's labels, or --labels FILE; classes: the largest label + 1)",
+    },
   },
 };
 
@@ -60,31 +129,78 @@ const OPTIMIZER: OptionGroup = {
 const TRAINING: OptionGroup = {
   title: 'Training',
   options: {
-    epochs: { type: 'string', value: 'N', help: 'passes over the training images', default: `${fitDefaults.epochs}, as the library's fit` },
-    'batch-size': { type: 'string', value: 'N', help: 'images per optimizer step (a warning when an epoch makes fewer than 10 steps)', default: `${fitDefaults.batchSize}, as the library's fit` },
-    noise: { type: 'string', value: 'TYPE:LEVEL', help: 'denoising training: corrupt each input (fresh noise every step) and learn the clean image; TYPE gaussian (x + LEVEL·N(0, 1)), masking or salt-and-pepper (each value with probability LEVEL), like gaussian:0.3' },
-    'validation-split': { type: 'string', value: 'F', help: 'hold out the last fraction F (0 ≤ F < 1) of the images to report validation MSE/PSNR after each epoch', default: "0; --data mnist: MNIST's test set is the validation set" },
+    epochs: {
+      type: 'string',
+      value: 'N',
+      help: 'passes over the training images',
+      default: `${fitDefaults.epochs}, as the library's fit`,
+    },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      help: 'images per optimizer step (a warning when an epoch makes fewer than 10 steps)',
+      default: `${fitDefaults.batchSize}, as the library's fit`,
+    },
+    noise: {
+      type: 'string',
+      value: 'TYPE:LEVEL',
+      help: 'denoising training: corrupt each input (fresh noise every step) and learn the clean image; TYPE gaussian (x + LEVEL·N(0, 1)), masking or salt-and-pepper (each value with probability LEVEL), like gaussian:0.3',
+    },
+    'validation-split': {
+      type: 'string',
+      value: 'F',
+      help: 'hold out the last fraction F (0 ≤ F < 1) of the images to report validation MSE/PSNR after each epoch',
+      default: "0; --data mnist: MNIST's test set is the validation set",
+    },
     'no-shuffle': { type: 'boolean', help: 'keep the images in order (default: shuffled every epoch)' },
-    summary: { type: 'boolean', help: "print the model's layers (a Keras-style table) before training (default: when stderr is a terminal)" },
+    summary: {
+      type: 'boolean',
+      help: "print the model's layers (a Keras-style table) before training (default: when stderr is a terminal)",
+    },
   },
 };
 
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: { type: 'string', short: 'o', value: 'FILE', help: 'the model file to write (replaced atomically)', default: 'model.wae; with --resume, that file' },
-    'no-optimizer-state': { type: 'boolean', help: "leave the optimizer's state out of the file (about 3 times smaller; --resume then starts the optimizer afresh)" },
-    'keep-optimizer': { type: 'boolean', help: "store the optimizer's state, so that --resume continues exactly (the default)" },
-    resume: { type: 'string', value: 'FILE', help: 'continue training this model file (its architecture and optimizer; model and optimizer options are not allowed)' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      help: 'the model file to write (replaced atomically)',
+      default: 'model.wae; with --resume, that file',
+    },
+    'no-optimizer-state': {
+      type: 'boolean',
+      help: "leave the optimizer's state out of the file (about 3 times smaller; --resume then starts the optimizer afresh)",
+    },
+    'keep-optimizer': {
+      type: 'boolean',
+      help: "store the optimizer's state, so that --resume continues exactly (the default)",
+    },
+    resume: {
+      type: 'string',
+      value: 'FILE',
+      help: 'continue training this model file (its architecture and optimizer; model and optimizer options are not allowed)',
+    },
   },
 };
 
-const GROUPS = [sourceGroup('the 60,000 training images, validated on the 10,000 test images'), ARCHITECTURE, OPTIMIZER, TRAINING, OUTPUT, RUNTIME_GROUP, HELP_OPTION];
+const GROUPS = [
+  sourceGroup('the 60,000 training images, validated on the 10,000 test images'),
+  ARCHITECTURE,
+  OPTIMIZER,
+  TRAINING,
+  OUTPUT,
+  RUNTIME_GROUP,
+  HELP_OPTION,
+];
 
-export const TRAIN_HELP = formatHelp(`${PROGRAM} train [options]`,
+export const TRAIN_HELP = formatHelp(
+  `${PROGRAM} train [options]`,
   'Trains an autoencoder on images and writes it to a model file. Progress goes to stderr: on a terminal a\n' +
-  'bar redrawn in place, otherwise one line per epoch. Ctrl-C stops after the current step and saves what\n' +
-  'was learned (exit code 130); a second Ctrl-C quits at once, leaving any old model file as it was.',
+    'bar redrawn in place, otherwise one line per epoch. Ctrl-C stops after the current step and saves what\n' +
+    'was learned (exit code 130); a second Ctrl-C quits at once, leaving any old model file as it was.',
   GROUPS,
   `${LAYERS_HELP}
 
@@ -98,7 +214,8 @@ Examples:
   ${PROGRAM} train --noise gaussian:0.3 --epochs 5 --out denoise.wae
   ${PROGRAM} train --encoder c16k3s2,c32k3s2,128 --latent 16 --decoder 128,t16k3s2 --summary --out conv.wae
   ${PROGRAM} train --images faces/ --encoder 256,64 --latent 16 --epochs 50 --batch-size 16 --validation-split 0.1 --out faces.wae
-  ${PROGRAM} train --resume faces.wae --images faces/ --epochs 20`);
+  ${PROGRAM} train --resume faces.wae --images faces/ --epochs 20`,
+);
 
 interface TrainPlan {
   model: AutoencoderOptions | null;
@@ -116,14 +233,24 @@ interface TrainPlan {
 }
 
 const NOISE_TYPES = ['gaussian', 'masking', 'saltAndPepper'] as const;
-const NOISE_ALIASES: Record<string, (typeof NOISE_TYPES)[number]> = { 'salt-and-pepper': 'saltAndPepper', saltandpepper: 'saltAndPepper', salt_and_pepper: 'saltAndPepper' };
+const NOISE_ALIASES: Record<string, (typeof NOISE_TYPES)[number]> = {
+  'salt-and-pepper': 'saltAndPepper',
+  saltandpepper: 'saltAndPepper',
+  salt_and_pepper: 'saltAndPepper',
+};
 
 /** --noise TYPE:LEVEL (also used by denoise). */
 export function noiseOption(flagName: string, raw: string): NoiseOptions {
   const m = /^([A-Za-z_-]+):(.+)$/.exec(raw.trim());
-  if (!m) throw new UsageError(`${flagName} must be TYPE:LEVEL with TYPE gaussian, masking or salt-and-pepper, like gaussian:0.3; got '${raw}'`);
+  if (!m)
+    throw new UsageError(
+      `${flagName} must be TYPE:LEVEL with TYPE gaussian, masking or salt-and-pepper, like gaussian:0.3; got '${raw}'`,
+    );
   const type = choiceOption(`${flagName} type`, m[1], NOISE_TYPES, NOISE_ALIASES);
-  const level = type === 'gaussian' ? numberOption(`${flagName} level`, m[2], 0, 10, true) : numberOption(`${flagName} level`, m[2], 0, 1, true, true);
+  const level =
+    type === 'gaussian'
+      ? numberOption(`${flagName} level`, m[2], 0, 10, true)
+      : numberOption(`${flagName} level`, m[2], 0, 1, true, true);
   return { type, level };
 }
 
@@ -150,15 +277,24 @@ function numberFlag(values: ParsedOptions, name: string): number | undefined {
 function plan(values: ParsedOptions): TrainPlan {
   const given = (name: string): string | undefined => str(values, name);
   const epochs = given('epochs') === undefined ? fitDefaults.epochs : intOption('--epochs', given('epochs')!, 1, 1e6);
-  const batchSize = given('batch-size') === undefined ? fitDefaults.batchSize : intOption('--batch-size', given('batch-size')!, 1, 65536);
+  const batchSize =
+    given('batch-size') === undefined
+      ? fitDefaults.batchSize
+      : intOption('--batch-size', given('batch-size')!, 1, 65536);
   const noise = given('noise') === undefined ? undefined : noiseOption('--noise', given('noise')!);
-  if (flag(values, 'no-optimizer-state') && flag(values, 'keep-optimizer')) throw new UsageError('give --keep-optimizer or --no-optimizer-state, not both');
+  if (flag(values, 'no-optimizer-state') && flag(values, 'keep-optimizer'))
+    throw new UsageError('give --keep-optimizer or --no-optimizer-state, not both');
   const split = given('validation-split');
-  const validationSplit = split === undefined ? undefined : numberOption('--validation-split', split, 0, 1, false, true);
+  const validationSplit =
+    split === undefined ? undefined : numberOption('--validation-split', split, 0, 1, false, true);
   const resume = given('resume');
-  const modelFlags = [...Object.keys(ARCHITECTURE.options), ...Object.keys(OPTIMIZER.options)].filter((k) => values[k] !== undefined);
+  const modelFlags = [...Object.keys(ARCHITECTURE.options), ...Object.keys(OPTIMIZER.options)].filter(
+    (k) => values[k] !== undefined,
+  );
   if (resume !== undefined && modelFlags.length > 0) {
-    throw new UsageError(`--${modelFlags[0]} cannot be used with --resume: the model file sets the architecture and the optimizer`);
+    throw new UsageError(
+      `--${modelFlags[0]} cannot be used with --resume: the model file sets the architecture and the optimizer`,
+    );
   }
   let model: AutoencoderOptions | null = null;
   if (resume === undefined) {
@@ -166,49 +302,76 @@ function plan(values: ParsedOptions): TrainPlan {
     const preset = given('model');
     if (preset !== undefined) {
       if (!Object.hasOwn(MODEL_PRESETS, preset)) {
-        throw new UsageError(`--model must be dense or conv, got '${preset}'` + (/\.wae$/.test(preset) ? ' (to continue training a model file, use --resume)' : ''));
+        throw new UsageError(
+          `--model must be dense or conv, got '${preset}'${/\.wae$/.test(preset) ? ' (to continue training a model file, use --resume)' : ''}`,
+        );
       }
-      if (given('encoder') !== undefined) throw new UsageError('--model and --encoder both set the encoder; give one of them');
+      if (given('encoder') !== undefined)
+        throw new UsageError('--model and --encoder both set the encoder; give one of them');
     }
     const encoder = given('encoder') ?? (preset !== undefined ? MODEL_PRESETS[preset].encoder : undefined);
     if (encoder !== undefined) m.encoder = encoderOption(encoder);
     if (given('latent') !== undefined) m.latent = intOption('--latent', given('latent')!, 1, MAX_WIDTH);
     if (given('decoder') !== undefined) m.decoder = decoderOption(given('decoder')!);
     if (given('activation') !== undefined) m.activation = activationList('--activation', given('activation')!);
-    if (given('latent-activation') !== undefined) m.latentActivation = choiceOption('--latent-activation', given('latent-activation')!, ACTIVATIONS, ACTIVATION_ALIASES);
-    if (given('output') !== undefined) m.output = choiceOption('--output', given('output')!, ACTIVATIONS, ACTIVATION_ALIASES);
+    if (given('latent-activation') !== undefined)
+      m.latentActivation = choiceOption(
+        '--latent-activation',
+        given('latent-activation')!,
+        ACTIVATIONS,
+        ACTIVATION_ALIASES,
+      );
+    if (given('output') !== undefined)
+      m.output = choiceOption('--output', given('output')!, ACTIVATIONS, ACTIVATION_ALIASES);
     if (given('leaky-relu-alpha') !== undefined) m.leakyReluAlpha = numberFlag(values, 'leaky-relu-alpha');
     if (given('loss') !== undefined) m.loss = choiceOption('--loss', given('loss')!, LOSSES);
     if (given('seed') !== undefined) m.seed = intOption('--seed', given('seed')!, 0, 0xffffffff);
-    if (given('variational') !== undefined) m.variational = { beta: numberOption('--variational', given('variational')!, 0, 1000) };
-    const type = given('optimizer') === undefined ? 'adam' : choiceOption('--optimizer', given('optimizer')!, OPTIMIZERS);
+    if (given('variational') !== undefined)
+      m.variational = { beta: numberOption('--variational', given('variational')!, 0, 1000) };
+    const type =
+      given('optimizer') === undefined ? 'adam' : choiceOption('--optimizer', given('optimizer')!, OPTIMIZERS);
     for (const [name, types] of Object.entries(OPTIMIZER_FLAGS)) {
       if (values[name] !== undefined && !types.includes(type)) {
-        throw new UsageError(`--${name} does not apply to --optimizer ${type}${given('optimizer') === undefined ? ' (the default)' : ''}: ` +
-          `it is for ${types.join(' and ')}`);
+        throw new UsageError(
+          `--${name} does not apply to --optimizer ${type}${given('optimizer') === undefined ? ' (the default)' : ''}: ` +
+            `it is for ${types.join(' and ')}`,
+        );
       }
     }
     const optimizer: Exclude<AutoencoderOptions['optimizer'], string | undefined> = { type };
     const lr = numberFlag(values, 'learning-rate');
     if (lr !== undefined) optimizer.learningRate = lr;
-    for (const [name, key] of [['beta1', 'beta1'], ['beta2', 'beta2'], ['epsilon', 'epsilon'], ['weight-decay', 'weightDecay'], ['momentum', 'momentum']] as const) {
+    for (const [name, key] of [
+      ['beta1', 'beta1'],
+      ['beta2', 'beta2'],
+      ['epsilon', 'epsilon'],
+      ['weight-decay', 'weightDecay'],
+      ['momentum', 'momentum'],
+    ] as const) {
       const v = numberFlag(values, name);
       if (v !== undefined) optimizer[key] = v;
     }
     if (flag(values, 'nesterov')) {
-      if (optimizer.momentum === undefined || optimizer.momentum === 0) throw new UsageError('--nesterov needs --momentum above 0: without momentum it changes nothing');
+      if (optimizer.momentum === undefined || optimizer.momentum === 0)
+        throw new UsageError('--nesterov needs --momentum above 0: without momentum it changes nothing');
       optimizer.nesterov = true;
     }
     m.optimizer = optimizer;
     model = m;
   }
   return {
-    model, epochs, batchSize, validationSplit, resume,
+    model,
+    epochs,
+    batchSize,
+    validationSplit,
+    resume,
     shuffle: !flag(values, 'no-shuffle'),
     summary: flag(values, 'summary') || process.stderr.isTTY === true,
     out: given('out') ?? resume ?? 'model.wae',
     keepOptimizer: !flag(values, 'no-optimizer-state'),
-    noise, conditional: flag(values, 'conditional'), labels: given('labels'),
+    noise,
+    conditional: flag(values, 'conditional'),
+    labels: given('labels'),
   };
 }
 
@@ -216,13 +379,16 @@ function plan(values: ParsedOptions): TrainPlan {
 function architecture(model: Autoencoder): string {
   const c = model.config;
   const size = model.inputSize;
-  return [size, ...c.encoder.map(layerText)].join('-') + ` → code ${c.latent} → ` + [...c.decoder.map(layerText), size].join('-');
+  return `${[size, ...c.encoder.map(layerText)].join('-')} → code ${c.latent} → ${[...c.decoder.map(layerText), size].join('-')}`;
 }
 
 function split(set: LabelledBatch, fraction: number): { train: LabelledBatch; validation?: LabelledBatch } {
   if (fraction === 0) return { train: set };
   const at = Math.floor(set.count * (1 - fraction));
-  if (at === set.count) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no validation images; use a larger fraction or more images`);
+  if (at === set.count)
+    throw new UsageError(
+      `--validation-split ${fraction} of ${set.count} images leaves no validation images; use a larger fraction or more images`,
+    );
   if (at === 0) throw new UsageError(`--validation-split ${fraction} of ${set.count} images leaves no training images`);
   return {
     train: { ...firstImages(set, at, `${set.name} (first ${at})`), labels: set.labels?.subarray(0, at) },
@@ -243,22 +409,28 @@ export async function train(args: string[]): Promise<number> {
   if (!values) return 0;
   const p = plan(values);
   const runtime = runtimeChoice(values);
-  if (p.labels !== undefined && !p.conditional && p.resume === undefined) throw new UsageError('--labels is for --conditional models (or --resume of one)');
+  if (p.labels !== undefined && !p.conditional && p.resume === undefined)
+    throw new UsageError('--labels is for --conditional models (or --resume of one)');
   const choice = sourceChoice(values);
   if (p.conditional && choice.images !== undefined && p.labels === undefined) {
-    throw new UsageError('--conditional needs a label per image: give --labels FILE (an IDX file of u8 labels) with --images');
+    throw new UsageError(
+      '--conditional needs a label per image: give --labels FILE (an IDX file of u8 labels) with --images',
+    );
   }
   refuseOtherFormat('train', '--out', p.out, 'a model file');
   await checkWritable(p.out, '--out');
   const source = await labelledTrainingSource(choice, p.labels);
-  let train = source.set, validation: LabelledBatch | undefined;
+  let train = source.set,
+    validation: LabelledBatch | undefined;
   if (p.validationSplit !== undefined) ({ train, validation } = split(source.set, p.validationSplit));
   else validation = source.mnistTest;
 
   const valuesPerImage = train.height * train.width * train.channels;
   if (valuesPerImage > MAX_IMAGE_VALUES) {
-    throw new CliError(`the images of ${train.name} are ${describeShape(train.height, train.width, train.channels)}: ` +
-      `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_IMAGE_VALUES.toLocaleString('en-US')} a model takes (height × width × channels)`);
+    throw new CliError(
+      `the images of ${train.name} are ${describeShape(train.height, train.width, train.channels)}: ` +
+        `${valuesPerImage.toLocaleString('en-US')} values each, more than the ${MAX_IMAGE_VALUES.toLocaleString('en-US')} a model takes (height × width × channels)`,
+    );
   }
   let model: Autoencoder;
   if (p.resume !== undefined) {
@@ -267,9 +439,13 @@ export async function train(args: string[]): Promise<number> {
       checkFits(train, model, p.resume);
       const classes = model.config.classes;
       if (classes > 0) {
-        if (!train.labels) throw new UsageError(`model ${p.resume} is conditional (${classes} classes): give --labels FILE with --images`);
+        if (!train.labels)
+          throw new UsageError(
+            `model ${p.resume} is conditional (${classes} classes): give --labels FILE with --images`,
+          );
         checkLabels(train.labels, classes, p.labels ?? train.name, `model ${p.resume}`);
-        if (validation?.labels) checkLabels(validation.labels, classes, p.labels ?? validation.name, `model ${p.resume}`);
+        if (validation?.labels)
+          checkLabels(validation.labels, classes, p.labels ?? validation.name, `model ${p.resume}`);
       } else if (p.labels !== undefined) {
         throw new UsageError(`--labels is for conditional models, and model ${p.resume} is not one`);
       }
@@ -280,13 +456,22 @@ export async function train(args: string[]): Promise<number> {
     // A file saved with the optimizer's state loads with its step count (the state of a model
     // never trained is zeros, as a fresh optimizer's).
     if (model.steps === 0 && model.epochs > 0) {
-      process.stderr.write(`${PROGRAM}: warning: ${p.resume} was saved without the optimizer's state: the ${model.config.optimizer.type} ` +
-        'optimizer starts afresh (its moments and step count from zero), so training does not continue exactly where it stopped\n');
+      process.stderr.write(
+        `${PROGRAM}: warning: ${p.resume} was saved without the optimizer's state: the ${model.config.optimizer.type} ` +
+          'optimizer starts afresh (its moments and step count from zero), so training does not continue exactly where it stopped\n',
+      );
     }
   } else {
-    const conditional = p.conditional ? { conditional: { classes: classesOf(source.set, choice.images === undefined) } } : {};
+    const conditional = p.conditional
+      ? { conditional: { classes: classesOf(source.set, choice.images === undefined) } }
+      : {};
     try {
-      model = await Autoencoder.create({ ...p.model, ...conditional, inputShape: [train.height, train.width, train.channels], ...runtime });
+      model = await Autoencoder.create({
+        ...p.model,
+        ...conditional,
+        inputShape: [train.height, train.width, train.channels],
+        ...runtime,
+      });
     } catch (error) {
       throw libraryError(error);
     }
@@ -302,14 +487,26 @@ export async function train(args: string[]): Promise<number> {
   }
 }
 
-async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, validation: LabelledBatch | undefined): Promise<number> {
+async function run(
+  model: Autoencoder,
+  p: TrainPlan,
+  train: LabelledBatch,
+  validation: LabelledBatch | undefined,
+): Promise<number> {
   const err = process.stderr;
   const b = model.backend;
-  err.write(`training on ${train.count.toLocaleString('en-US')} images (${describeShape(train.height, train.width, train.channels)}) of ${train.name}` +
-    (validation ? `, validating on ${validation.count.toLocaleString('en-US')} of ${validation.name}` : '') + '\n');
-  err.write(`model ${architecture(model)}, ${model.paramCount.toLocaleString('en-US')} parameters` +
-    (p.resume ? `, resumed from ${p.resume}` : '') + `; kernels: ${b.kernels} SIMD, ${b.threads} thread${b.threads > 1 ? 's' : ''}` +
-    (b.note ? ` (${b.note})` : '') + '\n');
+  err.write(
+    `training on ${train.count.toLocaleString('en-US')} images (${describeShape(train.height, train.width, train.channels)}) of ${train.name}` +
+      (validation ? `, validating on ${validation.count.toLocaleString('en-US')} of ${validation.name}` : '') +
+      '\n',
+  );
+  err.write(
+    `model ${architecture(model)}, ${model.paramCount.toLocaleString('en-US')} parameters` +
+      (p.resume ? `, resumed from ${p.resume}` : '') +
+      `; kernels: ${b.kernels} SIMD, ${b.threads} thread${b.threads > 1 ? 's' : ''}` +
+      (b.note ? ` (${b.note})` : '') +
+      '\n',
+  );
   if (p.summary) err.write(`${model.summary()}\n`);
 
   const batchSize = Math.min(p.batchSize, train.count);
@@ -325,7 +522,9 @@ async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, valid
       removePendingTemporaries();
       process.exit(130);
     }
-    err.write(`${PROGRAM}: interrupted: stopping after the current step to save the model (Ctrl-C again to quit at once)\n`);
+    err.write(
+      `${PROGRAM}: interrupted: stopping after the current step to save the model (Ctrl-C again to quit at once)\n`,
+    );
     controller.abort(interrupted);
   };
   process.on('SIGINT', onSigint);
@@ -333,9 +532,18 @@ async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, valid
     let stopped = false;
     try {
       await model.fit(train.labels ? { images: train.images, labels: train.labels } : train.images, {
-        epochs: p.epochs, batchSize: p.batchSize, shuffle: p.shuffle, onWarning: printFitWarning,
+        epochs: p.epochs,
+        batchSize: p.batchSize,
+        shuffle: p.shuffle,
+        onWarning: printFitWarning,
         ...(p.noise ? { noise: p.noise } : {}),
-        ...(validation ? { validation: validation.labels ? { images: validation.images, labels: validation.labels } : validation.images } : {}),
+        ...(validation
+          ? {
+              validation: validation.labels
+                ? { images: validation.images, labels: validation.labels }
+                : validation.images,
+            }
+          : {}),
         onEpochEnd: progress.onEpochEnd,
         ...(progress.interactive ? { onBatchEnd: progress.onBatchEnd } : {}),
         signal: controller.signal,
@@ -347,11 +555,14 @@ async function run(model: Autoencoder, p: TrainPlan, train: LabelledBatch, valid
     }
     const bytes = model.save({ optimizer: p.keepOptimizer });
     await writeAtomic(p.out, bytes);
-    const what = `${describeShape(train.height, train.width, train.channels)} → code ${model.latentSize}, ` +
+    const what =
+      `${describeShape(train.height, train.width, train.channels)} → code ${model.latentSize}, ` +
       `${model.paramCount.toLocaleString('en-US')} parameters, ${model.steps.toLocaleString('en-US')} step${model.steps === 1 ? '' : 's'}`;
     if (stopped) {
-      err.write(`${PROGRAM}: stopped after ${progress.epochsDone} of ${p.epochs} epochs (${model.steps.toLocaleString('en-US')} steps in all); ` +
-        `saved what was learned to ${p.out}\n`);
+      err.write(
+        `${PROGRAM}: stopped after ${progress.epochsDone} of ${p.epochs} epochs (${model.steps.toLocaleString('en-US')} steps in all); ` +
+          `saved what was learned to ${p.out}\n`,
+      );
     }
     process.stdout.write(`saved ${p.out} (${what})\n`);
     return stopped ? 130 : 0;

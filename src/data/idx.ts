@@ -110,7 +110,10 @@ function elementCount(dims: readonly number[]): number {
  * or undefined while `start` is shorter than the header. Throws decodeIdx's errors for a bad magic,
  * type code or dimension count. `dataBytes` is Infinity when the dims multiply past 2^53.
  */
-export function idxHeader(start: Uint8Array, name: string): { type: IdxType; dims: number[]; headerBytes: number; dataBytes: number } | undefined {
+export function idxHeader(
+  start: Uint8Array,
+  name: string,
+): { type: IdxType; dims: number[]; headerBytes: number; dataBytes: number } | undefined {
   if (start.length < 4) return undefined;
   readMagic(start, name);
   if (start.length < 4 + 4 * start[3]) return undefined;
@@ -152,8 +155,12 @@ export function inflatesPastHeader(fn: string, name: string, fileBytes: number):
 }
 
 /** out[i] = read(at + i·size): IDX's big-endian values, one element per `size` bytes. */
-function bigEndian<T extends Int16Array | Int32Array | Float32Array | Float64Array>(out: T, at: number, size: number,
-                                                                                    read: (p: number) => number): T {
+function bigEndian<T extends Int16Array | Int32Array | Float32Array | Float64Array>(
+  out: T,
+  at: number,
+  size: number,
+  read: (p: number) => number,
+): T {
   for (let i = 0, p = at; i < out.length; i++, p += size) out[i] = read(p);
   return out;
 }
@@ -172,7 +179,8 @@ export function decodeIdx(bytes: Uint8Array, name = 'IDX data', gunzip?: Gunzip)
 
   let buf = bytes;
   if (isGzip(bytes)) {
-    if (!gunzip) throw new Error(`parseIdx: ${name} is gzipped and no gunzip was given (use parseIdx, which handles gzip)`);
+    if (!gunzip)
+      throw new Error(`parseIdx: ${name} is gzipped and no gunzip was given (use parseIdx, which handles gzip)`);
     buf = gunzip(bytes, name);
   }
 

@@ -89,7 +89,9 @@ async function openIdx(path: string, what: string, minDims: number): Promise<Ope
     const size = (await stat(path)).size;
     const actual = size - header.headerBytes;
     if (actual !== header.dataBytes) {
-      throw new Error(`parseIdx: ${path} ${actual < header.dataBytes ? 'is truncated' : 'has trailing bytes'}: dims [${header.dims.join(', ')}] of u8 need ${describeBytes(header.dataBytes)} data bytes, got ${actual}`);
+      throw new Error(
+        `parseIdx: ${path} ${actual < header.dataBytes ? 'is truncated' : 'has trailing bytes'}: dims [${header.dims.join(', ')}] of u8 need ${describeBytes(header.dataBytes)} data bytes, got ${actual}`,
+      );
     }
     return { reader: fileReader(fh, header.headerBytes), dims: header.dims };
   } catch (e) {
@@ -98,11 +100,21 @@ async function openIdx(path: string, what: string, minDims: number): Promise<Ope
   }
 }
 
-function checkHeader(path: string, what: string, header: { type: string; dims: number[]; dataBytes: number }, minDims: number): void {
+function checkHeader(
+  path: string,
+  what: string,
+  header: { type: string; dims: number[]; dataBytes: number },
+  minDims: number,
+): void {
   if (header.type !== 'u8' || header.dims.length < minDims) {
-    throw new Error(`${FN}: ${path} must hold u8 ${what} with ${minDims === 1 ? '1 dim' : `at least ${minDims} dims (count, …)`}, got ${header.type} with dims [${header.dims.join(', ')}]`);
+    throw new Error(
+      `${FN}: ${path} must hold u8 ${what} with ${minDims === 1 ? '1 dim' : `at least ${minDims} dims (count, …)`}, got ${header.type} with dims [${header.dims.join(', ')}]`,
+    );
   }
-  if (!Number.isFinite(header.dataBytes)) throw new Error(`${FN}: ${path} declares dims [${header.dims.join(', ')}] of u8, ${describeBytes(header.dataBytes)} bytes: more than any file holds`);
+  if (!Number.isFinite(header.dataBytes))
+    throw new Error(
+      `${FN}: ${path} declares dims [${header.dims.join(', ')}] of u8, ${describeBytes(header.dataBytes)} bytes: more than any file holds`,
+    );
 }
 
 /** A plain file read from `position` on. Each read takes its byte range when called, so several
@@ -110,12 +122,16 @@ function checkHeader(path: string, what: string, header: { type: string; dims: n
 function fileReader(fh: FileHandle, position: number): Reader {
   let closed = false;
   const close = async (): Promise<void> => {
-    if (!closed) { closed = true; await fh.close(); }
+    if (!closed) {
+      closed = true;
+      await fh.close();
+    }
   };
   return {
     concurrent: true,
     async read(out) {
-      const n = out.length, at = position;
+      const n = out.length,
+        at = position;
       position += n;
       let got = 0;
       while (got < n) {
@@ -159,9 +175,11 @@ async function openGzip(path: string, what: string, minDims: number): Promise<Op
     inflater.destroy();
   };
   try {
-    let header: ReturnType<typeof idxHeader>;
-    while (!(header = idxHeader(pending, path))) {
-      if (!(await pull())) throw new Error(`parseIdx: ${path} is too short: expected a whole IDX header, got ${pending.length} bytes`);
+    let header = idxHeader(pending, path);
+    while (!header) {
+      if (!(await pull()))
+        throw new Error(`parseIdx: ${path} is too short: expected a whole IDX header, got ${pending.length} bytes`);
+      header = idxHeader(pending, path);
     }
     checkHeader(path, what, header, minDims);
     declared = header.headerBytes + header.dataBytes;
@@ -175,7 +193,9 @@ async function openGzip(path: string, what: string, minDims: number): Promise<Op
         let got = 0;
         while (got < n) {
           if (pending.length === 0 && !(await pull())) {
-            throw new Error(`parseIdx: ${path} is truncated: dims [${dims.join(', ')}] of u8 need ${header!.dataBytes} data bytes, got ${inflated - header!.headerBytes}`);
+            throw new Error(
+              `parseIdx: ${path} is truncated: dims [${dims.join(', ')}] of u8 need ${header!.dataBytes} data bytes, got ${inflated - header!.headerBytes}`,
+            );
           }
           const take = Math.min(n - got, pending.length);
           out.set(pending.subarray(0, take), got);
@@ -211,9 +231,11 @@ export async function streamIdx(path: string, options: StreamIdxOptions = {}): P
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
   rejectUnknownOptions(FN, options, ['labels', 'chunkRows']);
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  if (!(Number.isInteger(chunkRows) && chunkRows >= 1 && chunkRows <= 1 << 24)) throw argError(FN, 'options.chunkRows', 'an integer in [1, 16777216]', chunkRows);
+  if (!(Number.isInteger(chunkRows) && chunkRows >= 1 && chunkRows <= 1 << 24))
+    throw argError(FN, 'options.chunkRows', 'an integer in [1, 16777216]', chunkRows);
   const labelsPath = options.labels;
-  if (labelsPath !== undefined && (typeof labelsPath !== 'string' || labelsPath === '')) throw argError(FN, 'options.labels', 'a non-empty string', labelsPath);
+  if (labelsPath !== undefined && (typeof labelsPath !== 'string' || labelsPath === ''))
+    throw argError(FN, 'options.labels', 'a non-empty string', labelsPath);
   // Opened once here to check the headers and learn the count; every pass opens them again.
   const first = await openIdx(path, 'images', 2);
   await first.reader.close();
@@ -223,18 +245,31 @@ export async function streamIdx(path: string, options: StreamIdxOptions = {}): P
     const labels = await openIdx(labelsPath, 'labels', 1);
     await labels.reader.close();
     if (labels.dims.length !== 1 || labels.dims[0] !== count) {
-      throw new Error(`${FN}: ${labelsPath} must hold one label per image of ${path} (${count}), got dims [${labels.dims.join(', ')}]`);
+      throw new Error(
+        `${FN}: ${labelsPath} must hold one label per image of ${path} (${count}), got dims [${labels.dims.join(', ')}]`,
+      );
     }
   }
   return {
-    path, count, shape, imageSize,
+    path,
+    count,
+    shape,
+    imageSize,
     [Symbol.asyncIterator]: () => pass(path, labelsPath, count, imageSize, chunkRows),
   };
 }
 
-function pass(path: string, labelsPath: string | undefined, count: number, imageSize: number, chunkRows: number): AsyncIterator<IdxChunk> {
-  let images: Reader | null = null, labels: Reader | null = null;
-  let done = 0, scheduled = 0;
+function pass(
+  path: string,
+  labelsPath: string | undefined,
+  count: number,
+  imageSize: number,
+  chunkRows: number,
+): AsyncIterator<IdxChunk> {
+  let images: Reader | null = null,
+    labels: Reader | null = null;
+  let done = 0,
+    scheduled = 0;
   // Chunks being read ahead, in order. A plain file keeps about READ_AHEAD_BYTES in flight, so the
   // chunks a trainer asks for one after another between its segments are mostly there already;
   // gunzip's reads go one at a time.
@@ -279,7 +314,9 @@ function pass(path: string, labelsPath: string | undefined, count: number, image
           images = (await openIdx(path, 'images', 2)).reader;
           if (labelsPath !== undefined) labels = (await openIdx(labelsPath, 'labels', 1)).reader;
           const concurrent = images.concurrent && (labels?.concurrent ?? true);
-          depth = concurrent ? Math.max(1, Math.floor(READ_AHEAD_BYTES / (chunkRows * (imageSize + (labels ? 1 : 0))))) : 1;
+          depth = concurrent
+            ? Math.max(1, Math.floor(READ_AHEAD_BYTES / (chunkRows * (imageSize + (labels ? 1 : 0)))))
+            : 1;
         }
         if (done >= count) {
           await Promise.all([images.finish(), labels?.finish()]);

@@ -209,8 +209,10 @@ export async function streamMnist(set: 'train' | 'test', options: StreamMnistOpt
   if (set !== 'train' && set !== 'test') throw argError(fn, 'set', "'train' or 'test'", set);
   if (typeof options !== 'object' || options === null) throw argError(fn, 'options', 'an object', options);
   rejectUnknownOptions(fn, options, ['dir', 'labels', 'chunkRows']);
-  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) throw argError(fn, 'options.dir', 'a non-empty string', options.dir);
-  if (options.labels !== undefined && typeof options.labels !== 'boolean') throw argError(fn, 'options.labels', 'true or false', options.labels);
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === ''))
+    throw argError(fn, 'options.dir', 'a non-empty string', options.dir);
+  if (options.labels !== undefined && typeof options.labels !== 'boolean')
+    throw argError(fn, 'options.labels', 'true or false', options.labels);
   const dir = options.dir ?? defaultMnistDir();
   const prefix = set === 'train' ? 'train' : 't10k';
   const find = async (base: string): Promise<string> => {
@@ -222,7 +224,9 @@ export async function streamMnist(set: 'train' | 'test', options: StreamMnistOpt
         // try the next name
       }
     }
-    throw new Error(`${fn}: cannot find ${base} in ${dir}: expected it plain or .gz; pass { dir } pointing at the MNIST IDX files`);
+    throw new Error(
+      `${fn}: cannot find ${base} in ${dir}: expected it plain or .gz; pass { dir } pointing at the MNIST IDX files`,
+    );
   };
   const images = await find(`${prefix}-images-idx3-ubyte`);
   const labels = options.labels === false ? undefined : await find(`${prefix}-labels-idx1-ubyte`);

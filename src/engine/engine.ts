@@ -6,7 +6,19 @@ import type { Kernels } from '../runtime/wasm.js';
 import { Arena } from '../runtime/memory.js';
 import type { NetworkSpec } from './network.js';
 import { activationBackward, layerBackward, layerForward, type LayerBuffers } from './layers.js';
-import { CHUNK_ROWS, CONTROL_UPDATE_FAILED, MAX_MEMORY_BYTES, paramSlices, planEngineLayout, type DataKind, type Layout, type LayoutRequest, type ParamSlice, type Region, type Workspace } from './layout.js';
+import {
+  CHUNK_ROWS,
+  CONTROL_UPDATE_FAILED,
+  MAX_MEMORY_BYTES,
+  paramSlices,
+  planEngineLayout,
+  type DataKind,
+  type Layout,
+  type LayoutRequest,
+  type ParamSlice,
+  type Region,
+  type Workspace,
+} from './layout.js';
 import { NO_CORRUPTION, stepSeed, type Corruption, type OptimizerConfig, type SampleOptions } from './training.js';
 import type { Prng } from '../util/prng.js';
 
@@ -69,8 +81,10 @@ export class Engine {
 
   /** Current optimizer state: Adam's m and v, or SGD's velocity (and an unused vector). */
   optimizerState(): [Float32Array, Float32Array] {
-    const P = this.spec.paramCount, f32 = this.arena.f32;
-    const a = this.bankAt('optA') >> 2, b = this.bankAt('optB') >> 2;
+    const P = this.spec.paramCount,
+      f32 = this.arena.f32;
+    const a = this.bankAt('optA') >> 2,
+      b = this.bankAt('optB') >> 2;
     return [f32.subarray(a, a + P), f32.subarray(b, b + P)];
   }
 
@@ -79,7 +93,9 @@ export class Engine {
   plan(request: LayoutRequest, fn = 'engine'): Layout {
     const layout = planEngineLayout(this.spec, this.kernels.heapBase(), request);
     if (layout.end > MAX_MEMORY_BYTES) {
-      throw new Error(`${fn}: this needs ${Math.ceil(layout.end / 2 ** 20)} MiB of memory (batch ${request.batchSize}, ${request.datasetRows} rows held, ${request.workspaces} threads), more than the ${MAX_MEMORY_BYTES / 2 ** 20} MiB a model may use`);
+      throw new Error(
+        `${fn}: this needs ${Math.ceil(layout.end / 2 ** 20)} MiB of memory (batch ${request.batchSize}, ${request.datasetRows} rows held, ${request.workspaces} threads), more than the ${MAX_MEMORY_BYTES / 2 ** 20} MiB a model may use`,
+      );
     }
     this.arena.ensure(layout.end);
     this.layout = layout;
@@ -94,7 +110,8 @@ export class Engine {
   /** Takes a layout planned by another thread over the same memory. */
   adopt(layout: Layout): void {
     this.arena.refresh();
-    if (this.arena.byteLength < layout.end) throw new Error(`engine: memory has ${this.arena.byteLength} bytes, the layout needs ${layout.end}`);
+    if (this.arena.byteLength < layout.end)
+      throw new Error(`engine: memory has ${this.arena.byteLength} bytes, the layout needs ${layout.end}`);
     this.layout = layout;
   }
 
@@ -121,7 +138,8 @@ export class Engine {
 
   /** Wᵀ of the current weights, for every layer that propagates a gradient to its input. */
   refreshTransposed(): void {
-    const k = this.kernels, params = this.paramsAt;
+    const k = this.kernels,
+      params = this.paramsAt;
     for (const L of this.spec.layers) {
       if (L.transposedOffset < 0) continue;
       k.transpose(this.at.transposed + L.transposedOffset * 4, params + L.weightOffset * 4, L.weightRows, L.weightCols);
@@ -132,12 +150,27 @@ export class Engine {
 
   /** Copies rows [row, row + rows) of `data` (and their labels) into the dataset region at row `at`. */
   storeRows(data: Uint8Array | Float32Array, row: number, rows: number, at: number, labels?: Uint8Array): void {
-    this.copyRows(data, row, rows, this.at.dataset, at, this.spec.imageSize, this.layout.datasetKind, this.layout.datasetRows);
+    this.copyRows(
+      data,
+      row,
+      rows,
+      this.at.dataset,
+      at,
+      this.spec.imageSize,
+      this.layout.datasetKind,
+      this.layout.datasetRows,
+    );
     if (labels && this.spec.classes > 0) this.arena.u8.set(labels.subarray(row, row + rows), this.at.labels + at);
   }
 
   /** Copies examples order[from…from+rows) of `data` to dataset rows 0…rows-1 (streaming one batch). */
-  stageBatch(data: Uint8Array | Float32Array, order: Uint32Array, from: number, rows: number, labels?: Uint8Array): void {
+  stageBatch(
+    data: Uint8Array | Float32Array,
+    order: Uint32Array,
+    from: number,
+    rows: number,
+    labels?: Uint8Array,
+  ): void {
     for (let r = 0; r < rows; r++) this.storeRows(data, order[from + r], 1, r, labels);
   }
 
@@ -151,8 +184,16 @@ export class Engine {
     this.copyRows(data, row, rows, this.at.inferIn, at, width, this.layout.inferKind, this.layout.inferRows);
   }
 
-  private copyRows(data: Uint8Array | Float32Array, row: number, rows: number, base: number, at: number,
-                   width: number, kind: DataKind, capacity: number): void {
+  private copyRows(
+    data: Uint8Array | Float32Array,
+    row: number,
+    rows: number,
+    base: number,
+    at: number,
+    width: number,
+    kind: DataKind,
+    capacity: number,
+  ): void {
     if (at + rows > capacity) throw new Error(`engine: ${rows} rows at row ${at} exceed the ${capacity} planned`);
     const src = data.subarray(row * width, (row + rows) * width);
     if (kind === 'u8' ? !(src instanceof Uint8Array) : !(src instanceof Float32Array)) {
@@ -171,7 +212,8 @@ export class Engine {
 
   /** The order in which dataset rows are visited (an epoch's shuffle, or the identity). */
   setOrder(order: Uint32Array): void {
-    if (order.length > this.layout.datasetRows) throw new Error(`engine: order has ${order.length} entries for ${this.layout.datasetRows} rows`);
+    if (order.length > this.layout.datasetRows)
+      throw new Error(`engine: order has ${order.length} entries for ${this.layout.datasetRows} rows`);
     this.arena.u32.set(order, this.at.indices >> 2);
   }
 
@@ -188,7 +230,8 @@ export class Engine {
    */
   computeChunks(t: number, threads: number, start: number, rows: number): void {
     const chunks = Engine.chunksOf(rows);
-    if (chunks > this.layout.maxChunks) throw new Error(`engine: batch of ${rows} rows exceeds the planned ${this.layout.maxChunks * CHUNK_ROWS}`);
+    if (chunks > this.layout.maxChunks)
+      throw new Error(`engine: batch of ${rows} rows exceeds the planned ${this.layout.maxChunks * CHUNK_ROWS}`);
     const scale = 1 / (rows * this.spec.outputSize);
     const ws = this.workspaces[t];
     for (let c = t; c < chunks; c += threads) {
@@ -196,7 +239,14 @@ export class Engine {
       // the same chunk order as updateSlice's), so one partial buffer, still in cache, serves every
       // chunk after the first, rather than each leaving its own for the update to read back.
       const alone = threads === 1 && c > 0;
-      this.chunkGradient(ws, c, start + c * CHUNK_ROWS, Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS), scale, alone ? 1 : c);
+      this.chunkGradient(
+        ws,
+        c,
+        start + c * CHUNK_ROWS,
+        Math.min(CHUNK_ROWS, rows - c * CHUNK_ROWS),
+        scale,
+        alone ? 1 : c,
+      );
       if (alone) this.kernels.addF32(this.at.grads, this.at.grads + this.spec.paramCount * 4, this.spec.paramCount);
     }
   }
@@ -204,7 +254,8 @@ export class Engine {
   /** Mean loss of a batch from its chunk loss sums, added in chunk order. */
   batchLoss(rows: number): number {
     const chunks = Engine.chunksOf(rows);
-    const f64 = this.arena.f64, at = this.at.lossPartials >> 3;
+    const f64 = this.arena.f64,
+      at = this.at.lossPartials >> 3;
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f64[at + c];
     return sum / (rows * this.spec.outputSize);
@@ -218,23 +269,47 @@ export class Engine {
    * With one thread, computeChunks has already summed the partials into chunk 0's.
    */
   updateSlice(slice: ParamSlice, rows: number, threads: number): void {
-    const k = this.kernels, o = this.optimizer, P = this.spec.paramCount;
+    const k = this.kernels,
+      o = this.optimizer,
+      P = this.spec.paramCount;
     const chunks = Engine.chunksOf(rows);
-    const n = slice.to - slice.from, off = slice.from * 4;
+    const n = slice.to - slice.from,
+      off = slice.from * 4;
     const t = this.step + 1;
-    const alpha = o.type === 'sgd' ? 0 : o.learningRate * Math.sqrt(1 - o.beta2 ** t) / (1 - o.beta1 ** t);
+    const alpha = o.type === 'sgd' ? 0 : (o.learningRate * Math.sqrt(1 - o.beta2 ** t)) / (1 - o.beta1 ** t);
     const decay = o.type === 'adamw' ? o.learningRate * o.weightDecay : 0;
     const withVelocity = o.type === 'sgd' && o.momentum !== 0;
-    const p0 = this.bankAt('params'), p1 = this.bankAt('params', t), a0 = this.bankAt('optA'), a1 = this.bankAt('optA', t);
-    const b0 = this.bankAt('optB'), b1 = this.bankAt('optB', t), grads = this.at.grads;
+    const p0 = this.bankAt('params'),
+      p1 = this.bankAt('params', t),
+      a0 = this.bankAt('optA'),
+      a1 = this.bankAt('optA', t);
+    const b0 = this.bankAt('optB'),
+      b1 = this.bankAt('optB', t),
+      grads = this.at.grads;
     const partials = threads === 1 ? 1 : chunks;
     for (let from = 0; from < n; from += UPDATE_BLOCK) {
-      const len = Math.min(UPDATE_BLOCK, n - from), at = off + from * 4;
+      const len = Math.min(UPDATE_BLOCK, n - from),
+        at = off + from * 4;
       const g = grads + at;
       for (let c = 1; c < partials; c++) k.addF32(g, g + c * P * 4, len);
-      const p = p0 + at, pNext = p1 + at, a = a0 + at, aNext = a1 + at, b = b0 + at, bNext = b1 + at;
+      const p = p0 + at,
+        pNext = p1 + at,
+        a = a0 + at,
+        aNext = a1 + at,
+        b = b0 + at,
+        bNext = b1 + at;
       if (o.type === 'sgd') {
-        k.sgdStep(pNext, withVelocity ? aNext : 0, p, withVelocity ? a : 0, g, len, o.learningRate, o.momentum, o.nesterov ? 1 : 0);
+        k.sgdStep(
+          pNext,
+          withVelocity ? aNext : 0,
+          p,
+          withVelocity ? a : 0,
+          g,
+          len,
+          o.learningRate,
+          o.momentum,
+          o.nesterov ? 1 : 0,
+        );
       } else {
         k.adamStep(pNext, aNext, bNext, p, a, b, g, len, alpha, o.beta1, o.beta2, o.epsilon, decay);
       }
@@ -242,7 +317,8 @@ export class Engine {
     const next = p1;
     // A non-finite weight in the new bank fails the step: the flag tells every thread, which then
     // keep the bank of the last good step (failedUpdate, restoreTransposed).
-    if (n > 0 && !k.allFinite(next + off, n)) Atomics.store(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED, 1);
+    if (n > 0 && !k.allFinite(next + off, n))
+      Atomics.store(this.arena.u32, (this.at.control >> 2) + CONTROL_UPDATE_FAILED, 1);
     this.transposeSlice(slice, next);
   }
 
@@ -252,8 +328,13 @@ export class Engine {
     for (const { layer, rowFrom, rowTo } of slice.bands) {
       const L = this.spec.layers[layer];
       if (L.transposedOffset < 0) continue;
-      k.transposeInto(this.at.transposed + (L.transposedOffset + rowFrom) * 4, L.weightRows,
-        bank + (L.weightOffset + rowFrom * L.weightCols) * 4, rowTo - rowFrom, L.weightCols);
+      k.transposeInto(
+        this.at.transposed + (L.transposedOffset + rowFrom) * 4,
+        L.weightRows,
+        bank + (L.weightOffset + rowFrom * L.weightCols) * 4,
+        rowTo - rowFrom,
+        L.weightCols,
+      );
     }
   }
 
@@ -278,7 +359,8 @@ export class Engine {
     // the same whichever thread computes it, and whether the batch was staged at row 0 (one
     // thread) or sits in a whole stored data set (threads).
     const key = c * CHUNK_ROWS;
-    const k = this.kernels, { spec } = this;
+    const k = this.kernels,
+      { spec } = this;
     const P = spec.paramCount;
     // Every layer writes its own dW and db of this chunk (layers.ts), so the buffer is not zeroed.
     const grad = this.at.grads + buffer * P * 4;
@@ -291,22 +373,47 @@ export class Engine {
     else k.gatherRowsF32(images, this.at.dataset, indices, rows, spec.imageSize);
     const seed = stepSeed(this.seed, this.step + 1);
     if (separate) {
-      k.corruptRows(ws.input, spec.inputSize, ws.target, rows, spec.imageSize, this.corruption.kind, this.corruption.level, seed, key);
-      if (labelFirst) k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
+      k.corruptRows(
+        ws.input,
+        spec.inputSize,
+        ws.target,
+        rows,
+        spec.imageSize,
+        this.corruption.kind,
+        this.corruption.level,
+        seed,
+        key,
+      );
+      if (labelFirst)
+        k.oneHotRows(ws.input + spec.imageSize * 4, spec.inputSize, this.at.labels, indices, rows, spec.classes);
     }
     const labels = spec.classes > 0 ? { labels: this.at.labels, indices } : undefined;
-    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, images, scale, { seed, first: key, labels });
+    this.arena.f64[(this.at.lossPartials >> 3) + c] = this.forwardBackward(ws, rows, grad, images, scale, {
+      seed,
+      first: key,
+      labels,
+    });
   }
 
   /** Forward and backward of `rows` rows in `ws.input` against `target`; gradients added into `grad`. */
-  forwardBackward(ws: Workspace, rows: number, grad: number, target: number, scale: number,
-                  sample: SampleOptions = { seed: 0, first: 0 }): number {
-    const k = this.kernels, { spec } = this;
-    const layers = spec.layers, last = layers.length - 1, code = spec.codeLayer;
+  forwardBackward(
+    ws: Workspace,
+    rows: number,
+    grad: number,
+    target: number,
+    scale: number,
+    sample: SampleOptions = { seed: 0, first: 0 },
+  ): number {
+    const k = this.kernels,
+      { spec } = this;
+    const layers = spec.layers,
+      last = layers.length - 1,
+      code = spec.codeLayer;
     const kl = this.forward(ws, rows, ws.input, 0, last, { logitsOut: spec.loss === 'bce', sample });
     const y = ws.acts[last];
     const n = rows * spec.outputSize;
-    let d = ws.gradA, other = ws.gradB;
+    let d = ws.gradA,
+      other = ws.gradB;
     let lossSum: number;
     if (spec.loss === 'bce') {
       lossSum = k.bceSigmoidLoss(d, y, y, target, n, scale);
@@ -324,18 +431,25 @@ export class Engine {
       if (l < last) activationBackward(k, L, d, ws.acts[l], rows * L.outputs);
       layerBackward(k, L, l, grad, l > 0 ? other : 0, d, this.inputOf(ws, l), rows, buffers);
       if (l === 0) break;
-      let t = d; d = other; other = t;
+      let t = d;
+      d = other;
+      other = t;
       if (L.labelIn) {
         // d holds the gradient of [features | label]; keep the features'.
         const width = L.inputs - spec.classes;
         k.copyRows(other, width, d, L.inputs, rows, width);
-        t = d; d = other; other = t;
+        t = d;
+        d = other;
+        other = t;
       }
       if (l === code + 1 && bottleneck) {
         // d holds the gradient of the bottleneck [code | label]; take it back to the code layer.
-        if (spec.variational) k.vaeBackward(other, d, bnWidth, ws.eps, ws.acts[code], rows, spec.latent, spec.beta * scale);
+        if (spec.variational)
+          k.vaeBackward(other, d, bnWidth, ws.eps, ws.acts[code], rows, spec.latent, spec.beta * scale);
         else k.copyRows(other, spec.latent, d, bnWidth, rows, spec.latent);
-        t = d; d = other; other = t;
+        t = d;
+        d = other;
+        other = t;
       }
     }
     return lossSum + spec.beta * kl;
@@ -364,9 +478,16 @@ export class Engine {
    * Starting at the decoder, `input` holds codes. `logitsOut` leaves the last layer's sigmoid to
    * a fused loss. Returns the KL sum of a variational draw (0 otherwise).
    */
-  forward(ws: Workspace, rows: number, input: number, first: number, last: number,
-          options: { logitsOut?: boolean; sample?: SampleOptions; labels?: { labels: number; indices: number } } = {}): number {
-    const k = this.kernels, { spec } = this;
+  forward(
+    ws: Workspace,
+    rows: number,
+    input: number,
+    first: number,
+    last: number,
+    options: { logitsOut?: boolean; sample?: SampleOptions; labels?: { labels: number; indices: number } } = {},
+  ): number {
+    const k = this.kernels,
+      { spec } = this;
     const code = spec.codeLayer;
     const labels = options.labels ?? options.sample?.labels;
     const buffers = this.buffers(ws);
@@ -374,7 +495,10 @@ export class Engine {
     let x = input;
     for (let l = first; l <= last; l++) {
       const L = this.spec.layers[l];
-      if (l === code + 1 && this.hasBottleneck()) x = this.bottleneck(ws, rows, x, first === l, options.sample, labels, (v) => { kl = v; });
+      if (l === code + 1 && this.hasBottleneck())
+        x = this.bottleneck(ws, rows, x, first === l, options.sample, labels, (v) => {
+          kl = v;
+        });
       if (L.labelIn && l > 0) {
         // A conditional encoder after conv layers: the first dense layer reads [features | label].
         if (!labels) throw new Error('engine: a conditional model needs labels');
@@ -391,9 +515,17 @@ export class Engine {
   }
 
   /** Fills ws.bottleneck from `codes` (the code layer's output, or given codes) and labels. */
-  private bottleneck(ws: Workspace, rows: number, codes: number, givenCodes: boolean, sample: SampleOptions | undefined,
-                     labels: { labels: number; indices: number } | undefined, kl: (v: number) => void): number {
-    const k = this.kernels, { spec } = this;
+  private bottleneck(
+    ws: Workspace,
+    rows: number,
+    codes: number,
+    givenCodes: boolean,
+    sample: SampleOptions | undefined,
+    labels: { labels: number; indices: number } | undefined,
+    kl: (v: number) => void,
+  ): number {
+    const k = this.kernels,
+      { spec } = this;
     const width = spec.latent + spec.classes;
     if (!givenCodes && spec.variational && sample) {
       kl(k.vaeSample(ws.bottleneck, width, ws.eps, codes, rows, spec.latent, sample.seed ^ 0x5851f42d, sample.first));

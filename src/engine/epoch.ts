@@ -4,7 +4,7 @@
 // `parallel/fitLoop.ts` steps it under Atomics barriers, synchronously in a worker and
 // asynchronously in the caller. Batching, the divergence check, the step count and the stop all
 // live here, once.
-import { Engine } from './engine.js';
+import type { Engine } from './engine.js';
 import type { Corruption } from './engine.js';
 
 /** One epoch over the examples in the order stored in the indices region. */
@@ -53,8 +53,13 @@ export interface EpochHooks {
 /** Thread `thread` of `threads`: one epoch; yields at each meeting point, resumed with the stop
  *  decision taken there (the same for every thread): before a step's update it leaves the step
  *  undone, after it the epoch ends with that step. */
-export function* epochSteps(engine: Engine, thread: number, threads: number, plan: EpochPlan,
-                            hooks: EpochHooks = {}): Generator<void, EpochEnd, boolean> {
+export function* epochSteps(
+  engine: Engine,
+  thread: number,
+  threads: number,
+  plan: EpochPlan,
+  hooks: EpochHooks = {},
+): Generator<void, EpochEnd, boolean> {
   engine.step = plan.step;
   engine.seed = plan.seed;
   engine.corruption = plan.corruption;
@@ -64,10 +69,16 @@ export function* epochSteps(engine: Engine, thread: number, threads: number, pla
   const batches = Math.ceil(plan.count / plan.batchSize);
   const started = performance.now();
   let lossSum = 0;
-  const end = (outcome: EpochEnd['outcome'], extra: Partial<EpochEnd> = {}): EpochEnd =>
-    ({ step: engine.step, outcome, lossSum, seconds: (performance.now() - started) / 1000, ...extra });
+  const end = (outcome: EpochEnd['outcome'], extra: Partial<EpochEnd> = {}): EpochEnd => ({
+    step: engine.step,
+    outcome,
+    lossSum,
+    seconds: (performance.now() - started) / 1000,
+    ...extra,
+  });
   for (let b = 0; b < batches; b++) {
-    const first = b * plan.batchSize, rows = Math.min(plan.batchSize, plan.count - first);
+    const first = b * plan.batchSize,
+      rows = Math.min(plan.batchSize, plan.count - first);
     const start = hooks.stage ? hooks.stage(first, rows) : first;
     engine.computeChunks(thread, threads, start, rows);
     // A stop asked for while the gradients were computed leaves this step undone.

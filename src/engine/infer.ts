@@ -9,10 +9,21 @@ import type { Engine } from './engine.js';
  * writes them to the inference output region, when `keepOutputs`; and, when `rowErrors`, each
  * row's summed squared error against its input.
  */
-export function inferRange(engine: Engine, ws: Workspace, from: number, to: number, first: number, last: number, keepOutputs: boolean, rowErrors: boolean,
-                           sink?: (row: number, rows: number, output: number) => void): void {
-  const k = engine.kernels, { spec } = engine;
-  const conditional = spec.classes > 0, labelFirst = spec.labelLayer === 0;
+export function inferRange(
+  engine: Engine,
+  ws: Workspace,
+  from: number,
+  to: number,
+  first: number,
+  last: number,
+  keepOutputs: boolean,
+  rowErrors: boolean,
+  sink?: (row: number, rows: number, output: number) => void,
+): void {
+  const k = engine.kernels,
+    { spec } = engine;
+  const conditional = spec.classes > 0,
+    labelFirst = spec.labelLayer === 0;
   // Rows of the inference region hold images (or codes, when starting at the decoder), without labels.
   const width = first === 0 ? spec.imageSize : spec.latent;
   const outWidth = spec.layers[last].outputs;
@@ -38,7 +49,8 @@ export function inferRange(engine: Engine, ws: Workspace, from: number, to: numb
     if (keepOutputs && sink) {
       sink(row, rows, out);
     } else if (keepOutputs) {
-      const src = out >> 2, dst = (engine.at.inferOut >> 2) + row * outWidth;
+      const src = out >> 2,
+        dst = (engine.at.inferOut >> 2) + row * outWidth;
       engine.arena.f32.copyWithin(dst, src, src + rows * outWidth);
     }
     if (rowErrors) k.rowSquaredError(engine.at.rowErrors + row * 4, out, input, rows, outWidth);

@@ -32,8 +32,18 @@ function col2imAdd(k: Kernels, image: number, cols: number, rows: number, g: Con
 /** out = the layer's output for `rows` examples at `x`; without `activate`, its pre-activation
  *  (a sigmoid output fused into the loss). A dense or conv2d layer's activation is applied as its
  *  GEMM stores (the same bits as the activation kernels, one pass over the output saved). */
-export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x: number, rows: number, b: LayerBuffers, activate: boolean): void {
-  const W = b.params + L.weightOffset * 4, bias = b.params + L.biasOffset * 4;
+export function layerForward(
+  k: Kernels,
+  L: LayerSpec,
+  l: number,
+  out: number,
+  x: number,
+  rows: number,
+  b: LayerBuffers,
+  activate: boolean,
+): void {
+  const W = b.params + L.weightOffset * 4,
+    bias = b.params + L.biasOffset * 4;
   const patches = b.patches[l];
   const g = L.conv;
   const act = activate ? ACTIVATION_CODES[L.activation] : 0;
@@ -57,8 +67,19 @@ export function layerForward(k: Kernels, L: LayerSpec, l: number, out: number, x
  * into `grad` (each chunk's gradient holds every parameter once, so nothing zeroes it first), and writes dX to `dx` unless it is 0 (the first layer needs none). Runs after the
  * same chunk's forward: a conv2d layer's patch matrix is still in place.
  */
-export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number, dx: number, d: number, x: number, rows: number, b: LayerBuffers): void {
-  const dW = grad + L.weightOffset * 4, db = grad + L.biasOffset * 4;
+export function layerBackward(
+  k: Kernels,
+  L: LayerSpec,
+  l: number,
+  grad: number,
+  dx: number,
+  d: number,
+  x: number,
+  rows: number,
+  b: LayerBuffers,
+): void {
+  const dW = grad + L.weightOffset * 4,
+    db = grad + L.biasOffset * 4;
   const patches = b.patches[l];
   const g = L.conv;
   if (!g) {
@@ -87,10 +108,19 @@ export function layerBackward(k: Kernels, L: LayerSpec, l: number, grad: number,
 /** d ← d ⊙ f'(y), in place, from the layer's output y. */
 export function activationBackward(k: Kernels, L: LayerSpec, d: number, y: number, n: number): void {
   switch (L.activation) {
-    case 'relu': k.reluBackward(d, d, y, n); break;
-    case 'leakyRelu': k.leakyReluBackward(d, d, y, n, L.alpha); break;
-    case 'sigmoid': k.sigmoidBackward(d, d, y, n); break;
-    case 'tanh': k.tanhBackward(d, d, y, n); break;
-    case 'linear': break;
+    case 'relu':
+      k.reluBackward(d, d, y, n);
+      break;
+    case 'leakyRelu':
+      k.leakyReluBackward(d, d, y, n, L.alpha);
+      break;
+    case 'sigmoid':
+      k.sigmoidBackward(d, d, y, n);
+      break;
+    case 'tanh':
+      k.tanhBackward(d, d, y, n);
+      break;
+    case 'linear':
+      break;
   }
 }

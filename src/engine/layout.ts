@@ -36,8 +36,26 @@ export interface Workspace {
   acts: number[];
 }
 
-export type Region = 'control' | 'params0' | 'params1' | 'optA0' | 'optA1' | 'optB0' | 'optB1' | 'transposed' |
-  'store' | 'workspaces' | 'lossPartials' | 'grads' | 'indices' | 'dataset' | 'labels' | 'inferIn' | 'inferLabels' | 'inferOut' | 'rowErrors';
+export type Region =
+  | 'control'
+  | 'params0'
+  | 'params1'
+  | 'optA0'
+  | 'optA1'
+  | 'optB0'
+  | 'optB1'
+  | 'transposed'
+  | 'store'
+  | 'workspaces'
+  | 'lossPartials'
+  | 'grads'
+  | 'indices'
+  | 'dataset'
+  | 'labels'
+  | 'inferIn'
+  | 'inferLabels'
+  | 'inferOut'
+  | 'rowErrors';
 
 export interface LayoutRequest {
   /** Largest batch a step will take. */
@@ -91,10 +109,17 @@ export function planEngineLayout(spec: NetworkSpec, heapBase: number, request: L
   const wsBytes = workspaceBytes(spec);
   const { offsets, end } = planLayout<Region>(heapBase, [
     ['control', CONTROL_BYTES],
-    ['params0', P], ['params1', P], ['optA0', P], ['optA1', P], ['optB0', P], ['optB1', P],
+    ['params0', P],
+    ['params1', P],
+    ['optA0', P],
+    ['optA1', P],
+    ['optB0', P],
+    ['optB1', P],
     ['transposed', spec.transposedCount * 4],
     ['store', request.storeBytes ?? 0],
-    ['workspaces', wsBytes * request.workspaces], ['lossPartials', maxChunks * 8], ['grads', P * maxChunks],
+    ['workspaces', wsBytes * request.workspaces],
+    ['lossPartials', maxChunks * 8],
+    ['grads', P * maxChunks],
     ['indices', request.datasetRows * 4],
     ['dataset', request.stored ? 0 : request.datasetRows * spec.imageSize * bytesPer(request.datasetKind)],
     ['labels', spec.classes > 0 && !request.stored ? request.datasetRows : 0],
@@ -110,22 +135,33 @@ export function planEngineLayout(spec: NetworkSpec, heapBase: number, request: L
     offsets.labels = request.stored.labels;
   }
   const workspaceList: Workspace[] = [];
-  for (let w = 0; w < request.workspaces; w++) workspaceList.push(carveWorkspace(spec, offsets.workspaces + w * wsBytes));
+  for (let w = 0; w < request.workspaces; w++)
+    workspaceList.push(carveWorkspace(spec, offsets.workspaces + w * wsBytes));
   return { ...request, at: offsets, workspaceList, maxChunks, end };
 }
 
 function carveWorkspace(spec: NetworkSpec, base: number): Workspace {
   const rowsOf = (width: number): number => CHUNK_ROWS * width * 4;
   const { offsets } = planLayout(base, [
-    ['input', rowsOf(spec.maxWidth)], ['target', rowsOf(spec.imageSize)],
-    ['bottleneck', rowsOf(spec.latent + spec.classes)], ['eps', rowsOf(spec.latent)],
-    ['gradA', rowsOf(spec.maxWidth)], ['gradB', rowsOf(spec.maxWidth)],
-    ['patches', rowsOf(spec.patchFloats)], ['labelled', rowsOf(spec.labelLayer > 0 ? spec.maxWidth : 0)],
+    ['input', rowsOf(spec.maxWidth)],
+    ['target', rowsOf(spec.imageSize)],
+    ['bottleneck', rowsOf(spec.latent + spec.classes)],
+    ['eps', rowsOf(spec.latent)],
+    ['gradA', rowsOf(spec.maxWidth)],
+    ['gradB', rowsOf(spec.maxWidth)],
+    ['patches', rowsOf(spec.patchFloats)],
+    ['labelled', rowsOf(spec.labelLayer > 0 ? spec.maxWidth : 0)],
     ...spec.layers.map((L, l): [string, number] => [`act${l}`, rowsOf(L.outputs)]),
   ]);
   return {
-    input: offsets.input, target: offsets.target, bottleneck: offsets.bottleneck, eps: offsets.eps,
-    gradA: offsets.gradA, gradB: offsets.gradB, patches: patchesOf(spec, offsets.patches), labelled: offsets.labelled,
+    input: offsets.input,
+    target: offsets.target,
+    bottleneck: offsets.bottleneck,
+    eps: offsets.eps,
+    gradA: offsets.gradA,
+    gradB: offsets.gradB,
+    patches: patchesOf(spec, offsets.patches),
+    labelled: offsets.labelled,
     acts: spec.layers.map((_, l) => offsets[`act${l}`]),
   };
 }

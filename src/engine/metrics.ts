@@ -10,4 +10,3 @@ export function rowMeanErrors(engine: Engine, count: number, into = new Float32A
   for (let r = 0; r < count; r++) into[at + r] = f32[base + r] / size;
   return into;
 }
-

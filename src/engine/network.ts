@@ -17,9 +17,15 @@ export type Shape = [number, number, number];
 /** A convolution seen from its image side (the input of conv2d, the output of conv2dTranspose):
  *  an H×W×C image, a grid of OH×OW patch positions, each patch k·k·C values (kh, kw, c). */
 export interface ConvGeometry {
-  H: number; W: number; C: number;
-  OH: number; OW: number;
-  kernel: number; stride: number; padTop: number; padLeft: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  kernel: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
 }
 
 export interface LayerSpec {
@@ -104,8 +110,15 @@ export const MAX_PARAMS = 1 << 25;
 const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Output size along one axis, as Keras computes it. */
-function convOutputLength(kind: 'conv2d' | 'conv2dTranspose', input: number, kernel: number, stride: number, padding: Padding): number {
-  if (kind === 'conv2d') return padding === 'same' ? Math.ceil(input / stride) : Math.floor((input - kernel) / stride) + 1;
+function convOutputLength(
+  kind: 'conv2d' | 'conv2dTranspose',
+  input: number,
+  kernel: number,
+  stride: number,
+  padding: Padding,
+): number {
+  if (kind === 'conv2d')
+    return padding === 'same' ? Math.ceil(input / stride) : Math.floor((input - kernel) / stride) + 1;
   return padding === 'same' ? input * stride : input * stride + Math.max(kernel - stride, 0);
 }
 
@@ -116,7 +129,11 @@ function padBefore(image: number, positions: number, kernel: number, stride: num
 
 export function convOutputShape(p: Omit<ConvPlan, 'activation'>): Shape {
   const [h, w] = p.inShape;
-  return [convOutputLength(p.kind, h, p.kernel, p.stride, p.padding), convOutputLength(p.kind, w, p.kernel, p.stride, p.padding), p.filters];
+  return [
+    convOutputLength(p.kind, h, p.kernel, p.stride, p.padding),
+    convOutputLength(p.kind, w, p.kernel, p.stride, p.padding),
+    p.filters,
+  ];
 }
 
 /** Floats of one example's patch matrix for a conv layer (positions × k·k·C), 0 for dense. */
@@ -127,9 +144,18 @@ export function patchFloatsOf(L: LayerSpec): number {
 const isConv = (p: LayerPlan): p is ConvPlan => p.kind === 'conv2d' || p.kind === 'conv2dTranspose';
 const size = (s: Shape): number => s[0] * s[1] * s[2];
 
-export function buildNetwork(plan: readonly LayerPlan[], options: {
-  alpha: number; loss: Loss; codeLayer: number; latent: number; variational: boolean; beta: number; classes: number;
-}): NetworkSpec {
+export function buildNetwork(
+  plan: readonly LayerPlan[],
+  options: {
+    alpha: number;
+    loss: Loss;
+    codeLayer: number;
+    latent: number;
+    variational: boolean;
+    beta: number;
+    classes: number;
+  },
+): NetworkSpec {
   const layers: LayerSpec[] = [];
   let offset = 0;
   let transposed = 0;
@@ -140,30 +166,57 @@ export function buildNetwork(plan: readonly LayerPlan[], options: {
     const common = { activation: p.activation, alpha: p.activation === 'leakyRelu' ? options.alpha : 0, labelIn };
     if (isConv(p)) {
       const outShape = convOutputShape(p);
-      if (!(outShape[0] > 0 && outShape[1] > 0)) throw new Error(`network: layer ${l} (${p.kind}) leaves no output from ${p.inShape.join('×')}`);
-      const image = p.kind === 'conv2d' ? p.inShape : outShape, grid = p.kind === 'conv2d' ? outShape : p.inShape;
+      if (!(outShape[0] > 0 && outShape[1] > 0))
+        throw new Error(`network: layer ${l} (${p.kind}) leaves no output from ${p.inShape.join('×')}`);
+      const image = p.kind === 'conv2d' ? p.inShape : outShape,
+        grid = p.kind === 'conv2d' ? outShape : p.inShape;
       const kk = p.kernel * p.kernel;
       const conv: ConvGeometry = {
-        H: image[0], W: image[1], C: image[2], OH: grid[0], OW: grid[1], kernel: p.kernel, stride: p.stride,
-        padTop: padBefore(image[0], grid[0], p.kernel, p.stride, p.padding), padLeft: padBefore(image[1], grid[1], p.kernel, p.stride, p.padding),
+        H: image[0],
+        W: image[1],
+        C: image[2],
+        OH: grid[0],
+        OW: grid[1],
+        kernel: p.kernel,
+        stride: p.stride,
+        padTop: padBefore(image[0], grid[0], p.kernel, p.stride, p.padding),
+        padLeft: padBefore(image[1], grid[1], p.kernel, p.stride, p.padding),
       };
-      const cin = p.inShape[2], cout = p.filters;
+      const cin = p.inShape[2],
+        cout = p.filters;
       layer = {
-        kind: p.kind, inShape: p.inShape, outShape, inputs: size(p.inShape), outputs: size(outShape), ...common,
-        weightRows: p.kind === 'conv2d' ? kk * cin : kk * cout, weightCols: p.kind === 'conv2d' ? cout : cin,
-        fans: kk * (cin + cout), conv,
+        kind: p.kind,
+        inShape: p.inShape,
+        outShape,
+        inputs: size(p.inShape),
+        outputs: size(outShape),
+        ...common,
+        weightRows: p.kind === 'conv2d' ? kk * cin : kk * cout,
+        weightCols: p.kind === 'conv2d' ? cout : cin,
+        fans: kk * (cin + cout),
+        conv,
       };
     } else {
       layer = {
-        kind: 'dense', inShape: [1, 1, p.inputs], outShape: [1, 1, p.outputs], inputs: p.inputs, outputs: p.outputs, ...common,
-        weightRows: p.inputs, weightCols: p.outputs, fans: p.inputs + p.outputs,
+        kind: 'dense',
+        inShape: [1, 1, p.inputs],
+        outShape: [1, 1, p.outputs],
+        inputs: p.inputs,
+        outputs: p.outputs,
+        ...common,
+        weightRows: p.inputs,
+        weightCols: p.outputs,
+        fans: p.inputs + p.outputs,
       };
     }
     const weightOffset = offset;
     offset += roundUp4(layer.weightRows * layer.weightCols);
     const biasOffset = offset;
     offset += roundUp4(layer.outShape[2]);
-    if (offset > MAX_PARAMS) throw new Error(`network: the model needs more than ${MAX_PARAMS} parameters (layer ${l}: ${layer.kind} with ${layer.weightRows}×${layer.weightCols} weights)`);
+    if (offset > MAX_PARAMS)
+      throw new Error(
+        `network: the model needs more than ${MAX_PARAMS} parameters (layer ${l}: ${layer.kind} with ${layer.weightRows}×${layer.weightCols} weights)`,
+      );
     // Wᵀ serves dX = dZ·Wᵀ (dense, conv2d: every layer but the first) and conv2dTranspose's forward.
     const needsTransposed = layer.kind === 'conv2dTranspose' || l > 0;
     const transposedOffset = needsTransposed ? transposed : -1;
@@ -172,12 +225,24 @@ export function buildNetwork(plan: readonly LayerPlan[], options: {
   });
   const last = layers[layers.length - 1];
   const widths = layers.flatMap((L) => [L.inputs, L.outputs]);
-  const patchFloats = layers.filter((L) => L.kind === 'conv2d').reduce((n, L) => n + patchFloatsOf(L), 0) +
+  const patchFloats =
+    layers.filter((L) => L.kind === 'conv2d').reduce((n, L) => n + patchFloatsOf(L), 0) +
     Math.max(0, ...layers.filter((L) => L.kind === 'conv2dTranspose').map(patchFloatsOf));
   return {
-    layers, loss: options.loss, codeLayer: options.codeLayer, latent: options.latent, variational: options.variational,
-    beta: options.beta, classes: options.classes, labelLayer, imageSize: last.outputs,
-    paramCount: offset, transposedCount: Math.max(transposed, 4),
-    inputSize: layers[0].inputs, outputSize: last.outputs, maxWidth: Math.max(...widths), patchFloats,
+    layers,
+    loss: options.loss,
+    codeLayer: options.codeLayer,
+    latent: options.latent,
+    variational: options.variational,
+    beta: options.beta,
+    classes: options.classes,
+    labelLayer,
+    imageSize: last.outputs,
+    paramCount: offset,
+    transposedCount: Math.max(transposed, 4),
+    inputSize: layers[0].inputs,
+    outputSize: last.outputs,
+    maxWidth: Math.max(...widths),
+    patchFloats,
   };
 }

@@ -5,8 +5,26 @@
 // (`wasm-autoencoder/mnist`, Node) are entries of their own.
 export { Autoencoder, Dataset } from '../model/autoencoder.js';
 export type { ImageChunks } from '../model/autoencoder.js';
-export type { EpochLog, BatchLog, FitOptions, FitWarning, History, Evaluation, Backend, RuntimeOptions, QuantizedAutoencoder } from '../model/autoencoder.js';
-export type { AutoencoderOptions, ConvLayerOptions, OptimizerOptions, ModelConfig, Activation, Loss, Padding } from '../model/options.js';
+export type {
+  EpochLog,
+  BatchLog,
+  FitOptions,
+  FitWarning,
+  History,
+  Evaluation,
+  Backend,
+  RuntimeOptions,
+  QuantizedAutoencoder,
+} from '../model/autoencoder.js';
+export type {
+  AutoencoderOptions,
+  ConvLayerOptions,
+  OptimizerOptions,
+  ModelConfig,
+  Activation,
+  Loss,
+  Padding,
+} from '../model/options.js';
 export type { Images, ImagesInput } from '../model/inputs.js';
 export type { ModelSource } from '../io/storage.js';
 export { loadKernels, supportsRelaxedSimd, supportsSimd } from '../runtime/wasm.js';

@@ -35,7 +35,11 @@ export function toSafetensors(ae: Autoencoder): Uint8Array {
     params.set(w.bias, spec.layers[l].biasOffset);
   });
   return encodeSafetensors({
-    tensors: layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: Float32Array.from(t.source, (i) => params[i]) })),
+    tensors: layout.tensors.map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      data: Float32Array.from(t.source, (i) => params[i]),
+    })),
     metadata: { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(ae.config) },
   });
 }
@@ -50,10 +54,17 @@ export function torchModules(options: AutoencoderOptions): TorchModule[] {
  * state_dict of the documented Sequential (then `options`, the create() options, say which model).
  * Every tensor must be there with its shape, F32, and nothing else.
  */
-export async function fromSafetensors(bytes: Uint8Array | ArrayBuffer, options: AutoencoderOptions & RuntimeOptions = {}): Promise<Autoencoder> {
+export async function fromSafetensors(
+  bytes: Uint8Array | ArrayBuffer,
+  options: AutoencoderOptions & RuntimeOptions = {},
+): Promise<Autoencoder> {
   const file = decodeSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
-  const runtime = Object.fromEntries(RUNTIME_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as RuntimeOptions;
-  const modelOptions = Object.fromEntries(Object.entries(options).filter(([k]) => !(RUNTIME_KEYS as readonly string[]).includes(k))) as AutoencoderOptions;
+  const runtime = Object.fromEntries(
+    RUNTIME_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]),
+  ) as RuntimeOptions;
+  const modelOptions = Object.fromEntries(
+    Object.entries(options).filter(([k]) => !(RUNTIME_KEYS as readonly string[]).includes(k)),
+  ) as AutoencoderOptions;
   const config = configOf(file.metadata[CONFIG_METADATA_KEY], modelOptions);
   const spec = networkOf(config, FN);
   let layout;
@@ -65,25 +76,44 @@ export async function fromSafetensors(bytes: Uint8Array | ArrayBuffer, options: 
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const expected = new Set(layout.tensors.map((t) => t.name));
   const unknown = file.tensors.filter((t) => !expected.has(t.name)).map((t) => `'${t.name.slice(0, 60)}'`);
-  if (unknown.length) throw new Error(`${FN}: the file has tensors this model does not (${unknown.slice(0, 5).join(', ')}); expected ${[...expected].join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `${FN}: the file has tensors this model does not (${unknown.slice(0, 5).join(', ')}); expected ${[...expected].join(', ')}`,
+    );
   const params = new Float32Array(spec.paramCount);
   for (const t of layout.tensors) {
     const got = byName.get(t.name);
-    if (!got) throw new Error(`${FN}: the file lacks tensor '${t.name}' of shape [${t.shape.join(', ')}]; it has ${file.tensors.map((x) => x.name).join(', ') || 'none'}`);
+    if (!got)
+      throw new Error(
+        `${FN}: the file lacks tensor '${t.name}' of shape [${t.shape.join(', ')}]; it has ${file.tensors.map((x) => x.name).join(', ') || 'none'}`,
+      );
     if (got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i])) {
-      throw new Error(`${FN}: tensor '${t.name}' must have shape [${t.shape.join(', ')}], got [${got.shape.join(', ')}]`);
+      throw new Error(
+        `${FN}: tensor '${t.name}' must have shape [${t.shape.join(', ')}], got [${got.shape.join(', ')}]`,
+      );
     }
     for (let i = 0; i < t.source.length; i++) params[t.source[i]] = got.data[i];
   }
   // Through the model file, whose load checks the weights (finite) and sets up the model.
   const model = encodeModelFile({
-    header: { library: 'wasm-autoencoder', config, paramCount: spec.paramCount, step: 0, shuffleState: new Prng((config.seed ^ 0x5bd1e995) >>> 0).state(), epochs: 0 },
+    header: {
+      library: 'wasm-autoencoder',
+      config,
+      paramCount: spec.paramCount,
+      step: 0,
+      shuffleState: new Prng((config.seed ^ 0x5bd1e995) >>> 0).state(),
+      epochs: 0,
+    },
     params,
   });
   try {
     return await Autoencoder.load(model, runtime);
   } catch (cause) {
-    throw new Error((cause as Error).message.replace(/^Autoencoder\.load: the model file's/, `${FN}: the file's`).replace(/^Autoencoder\.load:/, `${FN}:`));
+    throw new Error(
+      (cause as Error).message
+        .replace(/^Autoencoder\.load: the model file's/, `${FN}: the file's`)
+        .replace(/^Autoencoder\.load:/, `${FN}:`),
+    );
   }
 }
 
@@ -99,17 +129,22 @@ function configOf(stored: string | undefined, options: AutoencoderOptions): Mode
     }
   }
   if (stored === undefined) {
-    if (!fromOptions) throw new Error(`${FN}: the file has no '${CONFIG_METADATA_KEY}' metadata; give the model's create() options`);
+    if (!fromOptions)
+      throw new Error(`${FN}: the file has no '${CONFIG_METADATA_KEY}' metadata; give the model's create() options`);
     return fromOptions;
   }
   let config: ModelConfig;
   try {
     config = configFromFile(JSON.parse(stored));
   } catch (cause) {
-    throw new Error(`${FN}: the file's '${CONFIG_METADATA_KEY}' metadata is not a valid config: ${(cause as Error).message}`);
+    throw new Error(
+      `${FN}: the file's '${CONFIG_METADATA_KEY}' metadata is not a valid config: ${(cause as Error).message}`,
+    );
   }
   if (fromOptions && JSON.stringify(fromOptions) !== JSON.stringify(config)) {
-    throw new Error(`${FN}: the options give a different model from the file's config (${JSON.stringify(config).slice(0, 300)})`);
+    throw new Error(
+      `${FN}: the options give a different model from the file's config (${JSON.stringify(config).slice(0, 300)})`,
+    );
   }
   return config;
 }

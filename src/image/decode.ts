@@ -6,7 +6,14 @@ import { convertIndexedToRgb, decode as decodePng, type DecodedPng } from 'fast-
 import { Unzlib } from 'fflate';
 import jpeg from 'jpeg-js';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
-import { checkChannels, convertChannels, describeShape, type Channels, type PixelImage, type RawPixels } from './pixels.js';
+import {
+  checkChannels,
+  convertChannels,
+  describeShape,
+  type Channels,
+  type PixelImage,
+  type RawPixels,
+} from './pixels.js';
 
 /** The most values (height × width × channels) a decoded image may have: what a model takes. */
 export const MAX_IMAGE_VALUES = 1 << 16;
@@ -43,8 +50,17 @@ function imageError(name: string, text: string): Error {
 }
 
 export function isPng(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47 &&
-    bytes[4] === 0x0d && bytes[5] === 0x0a && bytes[6] === 0x1a && bytes[7] === 0x0a;
+  return (
+    bytes.length >= 8 &&
+    bytes[0] === 0x89 &&
+    bytes[1] === 0x50 &&
+    bytes[2] === 0x4e &&
+    bytes[3] === 0x47 &&
+    bytes[4] === 0x0d &&
+    bytes[5] === 0x0a &&
+    bytes[6] === 0x1a &&
+    bytes[7] === 0x0a
+  );
 }
 
 export function isJpeg(bytes: Uint8Array): boolean {
@@ -59,8 +75,11 @@ export function isJpeg(bytes: Uint8Array): boolean {
 function checkImageSize(name: string, width: number, height: number, channels: number): void {
   const values = BigInt(width) * BigInt(height) * BigInt(channels);
   if (values > BigInt(MAX_IMAGE_VALUES)) {
-    throw imageError(name, `is ${describeShape(height, width, channels)}: ${values.toLocaleString('en-US')} values, more than the ` +
-      `${MAX_IMAGE_VALUES.toLocaleString('en-US')} an image may have (height × width × channels); not decoded`);
+    throw imageError(
+      name,
+      `is ${describeShape(height, width, channels)}: ${values.toLocaleString('en-US')} values, more than the ` +
+        `${MAX_IMAGE_VALUES.toLocaleString('en-US')} an image may have (height × width × channels); not decoded`,
+    );
   }
 }
 
@@ -93,7 +112,10 @@ export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {})
 /** The pixels of a pending image, checked against its header. */
 function finish(name: string, header: ImageHeader, img: RawPixels, channels: Channels | undefined): DecodedImage {
   if (img.width !== header.width || img.height !== header.height) {
-    throw imageError(name, `decodes to ${img.width}×${img.height}, but its header says ${header.width}×${header.height}`);
+    throw imageError(
+      name,
+      `decodes to ${img.width}×${img.height}, but its header says ${header.width}×${header.height}`,
+    );
   }
   const wanted = channels ?? (img.channels === 4 ? 3 : img.channels === 2 ? 1 : img.channels);
   return { ...convertChannels(img, wanted as Channels), channels: wanted as Channels };
@@ -114,8 +136,15 @@ const PNG_COLOR_TYPES: Record<number, { stored: number; decoded: 1 | 3; depths: 
 const PNG_CHUNKS_KEPT = new Set(['IHDR', 'PLTE', 'tRNS', 'IDAT', 'IEND']);
 
 /** Adam7's passes: first column and row, then the steps between columns and rows. */
-const ADAM7: readonly (readonly [number, number, number, number])[] =
-  [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const ADAM7: readonly (readonly [number, number, number, number])[] = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 /** Bytes of a PNG's inflated image data: each row (of each Adam7 pass) a filter byte and its pixels. */
 function pngDataBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
@@ -161,22 +190,28 @@ function pendingPng(bytes: Uint8Array, name: string, channels: Channels | undefi
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const typeAt = (at: number): string => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
   if (bytes.length < 33 || view.getUint32(8) !== 13 || typeAt(12) !== 'IHDR') throw unreadable('no IHDR header');
-  const width = view.getUint32(16), height = view.getUint32(20);
-  const depth = bytes[24], colorType = bytes[25], interlace = bytes[28];
+  const width = view.getUint32(16),
+    height = view.getUint32(20);
+  const depth = bytes[24],
+    colorType = bytes[25],
+    interlace = bytes[28];
   const kind = Object.hasOwn(PNG_COLOR_TYPES, colorType) ? PNG_COLOR_TYPES[colorType] : undefined;
   if (width === 0 || height === 0) throw unreadable(`its header says ${width}×${height}`);
-  if (!kind || !kind.depths.includes(depth)) throw unreadable(`colour type ${colorType} with bit depth ${depth}`);
+  if (!kind?.depths.includes(depth)) throw unreadable(`colour type ${colorType} with bit depth ${depth}`);
   if (interlace > 1) throw unreadable(`interlace method ${interlace}`);
   const header: ImageHeader = { width, height, channels: kind.decoded };
   checkImageSize(name, width, height, channels ?? kind.decoded);
 
   const kept: Uint8Array[] = [bytes.subarray(0, 8)];
   const data: Uint8Array[] = [];
-  let at = 8, ended = false;
+  let at = 8,
+    ended = false;
   while (!ended) {
     if (bytes.length - at < 12) throw unreadable(`truncated after ${at} bytes`);
-    const length = view.getUint32(at), type = typeAt(at + 4);
-    if (length > bytes.length - at - 12) throw unreadable(`truncated: its ${type} chunk needs ${length} bytes, ${bytes.length - at - 12} are left`);
+    const length = view.getUint32(at),
+      type = typeAt(at + 4);
+    if (length > bytes.length - at - 12)
+      throw unreadable(`truncated: its ${type} chunk needs ${length} bytes, ${bytes.length - at - 12} are left`);
     const end = at + 12 + length;
     if (PNG_CHUNKS_KEPT.has(type)) kept.push(bytes.subarray(at, end));
     if (type === 'IDAT') data.push(bytes.subarray(at + 8, at + 8 + length));
@@ -191,7 +226,8 @@ function pendingPng(bytes: Uint8Array, name: string, channels: Channels | undefi
   } catch (error) {
     throw unreadable(`its image data is not a zlib stream: ${oneLine(error)}`);
   }
-  if (!within) throw unreadable(`its image data inflates to more than the ${limit} bytes its ${width}×${height} size allows`);
+  if (!within)
+    throw unreadable(`its image data inflates to more than the ${limit} bytes its ${width}×${height} size allows`);
   const total = kept.reduce((n, c) => n + c.length, 0);
   const png = new Uint8Array(total);
   for (let i = 0, p = 0; i < kept.length; p += kept[i].length, i++) png.set(kept[i], p);
@@ -230,10 +266,13 @@ function decodePngPixels(bytes: Uint8Array, name: string): RawPixels {
   } else if (depth < 8) {
     // Grey at 1, 2 or 4 bits: rows are packed, each starting on a byte.
     full = new Uint8Array(width * height);
-    const rowBytes = Math.ceil((width * depth) / 8), max = (1 << depth) - 1, scale = 255 / max;
+    const rowBytes = Math.ceil((width * depth) / 8),
+      max = (1 << depth) - 1,
+      scale = 255 / max;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        const bit = x * depth, byte = raw[y * rowBytes + (bit >> 3)];
+        const bit = x * depth,
+          byte = raw[y * rowBytes + (bit >> 3)];
         full[y * width + x] = Math.round(((byte >> (8 - depth - (bit & 7))) & max) * scale);
       }
     }
@@ -261,7 +300,11 @@ function jpegFrame(bytes: Uint8Array): { width: number; height: number; componen
     }
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       if (i + 9 >= bytes.length) return null;
-      return { height: (bytes[i + 5] << 8) | bytes[i + 6], width: (bytes[i + 7] << 8) | bytes[i + 8], components: bytes[i + 9] };
+      return {
+        height: (bytes[i + 5] << 8) | bytes[i + 6],
+        width: (bytes[i + 7] << 8) | bytes[i + 8],
+        components: bytes[i + 9],
+      };
     }
     if (marker === 0xda || marker === 0xd9) return null;
     i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
@@ -289,8 +332,11 @@ function decodeJpegPixels(bytes: Uint8Array, name: string, channels: 1 | 3): Raw
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = jpeg.decode(bytes, {
-      useTArray: true, formatAsRGBA: false, tolerantDecoding: false,
-      maxResolutionInMP: JPEG_MAX_MEGAPIXELS, maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
+      useTArray: true,
+      formatAsRGBA: false,
+      tolerantDecoding: false,
+      maxResolutionInMP: JPEG_MAX_MEGAPIXELS,
+      maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
     });
   } catch (error) {
     throw imageError(name, `is not a readable JPEG image (${oneLine(error)})`);

@@ -1,6 +1,13 @@
 import { argError, rejectUnknownOptions } from '../util/errors.js';
 import { drawText, textHeight, textWidth } from './font.js';
-import { checkChannels, checkPixelImage, convertChannels, positiveInt, type Channels, type PixelImage } from './pixels.js';
+import {
+  checkChannels,
+  checkPixelImage,
+  convertChannels,
+  positiveInt,
+  type Channels,
+  type PixelImage,
+} from './pixels.js';
 
 export type { GreyImage, PixelImage } from './pixels.js';
 
@@ -52,9 +59,18 @@ function toByte(v: number): number {
  * are used as they are. The data must hold exactly count × width × height × channels values. The
  * grid has min(cols, count) columns and the images' channels.
  */
-export function imageGrid(images: Float32Array | Uint8Array, opts: ImageGridOptions): PixelImage & { channels: Channels } {
+export function imageGrid(
+  images: Float32Array | Uint8Array,
+  opts: ImageGridOptions,
+): PixelImage & { channels: Channels } {
   const fn = 'imageGrid';
-  rejectUnknownOptions(fn, opts, ['count', 'width', 'height', 'cols', 'channels', 'pad', 'scale', 'background'], 'opts.', 'opts');
+  rejectUnknownOptions(
+    fn,
+    opts,
+    ['count', 'width', 'height', 'cols', 'channels', 'pad', 'scale', 'background'],
+    'opts.',
+    'opts',
+  );
   if (!(images instanceof Float32Array) && !(images instanceof Uint8Array)) {
     throw argError(fn, 'images', 'a Float32Array or Uint8Array', images);
   }
@@ -69,8 +85,13 @@ export function imageGrid(images: Float32Array | Uint8Array, opts: ImageGridOpti
   const background = greyLevel(fn, 'opts.background', opts.background ?? 128);
   const valuesPerImage = width * height * channels;
   if (images.length !== count * valuesPerImage) {
-    throw argError(fn, 'images', `count × width × height × channels = ${count} × ${width} × ${height} × ${channels} = ` +
-      `${count * valuesPerImage} values`, images);
+    throw argError(
+      fn,
+      'images',
+      `count × width × height × channels = ${count} × ${width} × ${height} × ${channels} = ` +
+        `${count * valuesPerImage} values`,
+      images,
+    );
   }
 
   const gridCols = Math.min(cols, count);

@@ -42,7 +42,9 @@ export async function imageFiles(folder: string, fn = 'imageFiles'): Promise<str
   let names: string[];
   try {
     const entries = await readdir(folder, { withFileTypes: true });
-    names = entries.filter((e) => !e.isDirectory() && !e.name.startsWith('.') && IMAGE_FILE.test(e.name)).map((e) => e.name);
+    names = entries
+      .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && IMAGE_FILE.test(e.name))
+      .map((e) => e.name);
   } catch (error) {
     throw new Error(`${fn}: cannot read folder ${folder}: ${message(error)}`);
   }
@@ -62,8 +64,10 @@ async function readImageFile(fn: string, path: string): Promise<Uint8Array> {
     const info = await handle.stat();
     if (!info.isFile()) throw new Error(`${fn}: ${path} is not a regular file`);
     if (info.size > MAX_IMAGE_FILE_BYTES) {
-      throw new Error(`${fn}: ${path} is ${info.size.toLocaleString('en-US')} bytes, more than the ` +
-        `${MAX_IMAGE_FILE_BYTES.toLocaleString('en-US')} an image file may have`);
+      throw new Error(
+        `${fn}: ${path} is ${info.size.toLocaleString('en-US')} bytes, more than the ` +
+          `${MAX_IMAGE_FILE_BYTES.toLocaleString('en-US')} an image file may have`,
+      );
     }
     const buf = await handle.readFile();
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -83,7 +87,8 @@ async function readImageFile(fn: string, path: string): Promise<Uint8Array> {
  */
 export async function loadImages(folder: string, options: LoadImagesOptions = {}): Promise<LoadedImages> {
   const fn = 'loadImages';
-  if (typeof folder !== 'string' || folder === '') throw argError(fn, 'folder', 'a folder path (a non-empty string)', folder);
+  if (typeof folder !== 'string' || folder === '')
+    throw argError(fn, 'folder', 'a folder path (a non-empty string)', folder);
   rejectUnknownOptions(fn, options, ['channels', 'limit']);
   const wanted = options.channels === undefined ? undefined : checkChannels(fn, 'options.channels', options.channels);
   const limit = options.limit === undefined ? undefined : positiveInt(fn, 'options.limit', options.limit);
@@ -118,14 +123,23 @@ export async function loadImages(folder: string, options: LoadImagesOptions = {}
       channels = wanted ?? first.channels;
       const total = paths.length * width * height * channels;
       if (total > 2 ** 31 - 1) {
-        throw new Error(`${fn}: ${paths.length} images of ${describeShape(height, width, channels)} are ${total.toLocaleString('en-US')} bytes, ` +
-          'more than one Uint8Array of rows may hold here (2^31 - 1); pass options.limit');
+        throw new Error(
+          `${fn}: ${paths.length} images of ${describeShape(height, width, channels)} are ${total.toLocaleString('en-US')} bytes, ` +
+            'more than one Uint8Array of rows may hold here (2^31 - 1); pass options.limit',
+        );
       }
       images = new Uint8Array(total);
-    } else if (width !== first.width || height !== first.height || (wanted === undefined && pending!.header.channels !== first.channels)) {
-      const shape = (h: ImageHeader): string => (wanted === undefined ? describeShape(h.height, h.width, h.channels) : `${h.width}×${h.height}`);
-      throw new Error(`${fn}: ${paths[i]} is ${shape(pending!.header)} but ${paths[0]} (the first image) is ${shape(first)}; ` +
-        `all images of a folder must have the same width, height${wanted === undefined ? ' and channels (or pass options.channels)' : ''}`);
+    } else if (
+      width !== first.width ||
+      height !== first.height ||
+      (wanted === undefined && pending!.header.channels !== first.channels)
+    ) {
+      const shape = (h: ImageHeader): string =>
+        wanted === undefined ? describeShape(h.height, h.width, h.channels) : `${h.width}×${h.height}`;
+      throw new Error(
+        `${fn}: ${paths[i]} is ${shape(pending!.header)} but ${paths[0]} (the first image) is ${shape(first)}; ` +
+          `all images of a folder must have the same width, height${wanted === undefined ? ' and channels (or pass options.channels)' : ''}`,
+      );
     }
     let img;
     try {

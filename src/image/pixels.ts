@@ -46,14 +46,20 @@ export function describeShape(height: number, width: number, channels: number): 
  * data of exactly width × height × channels bytes (the size product in doubles: exact up to 2^53).
  */
 export function checkPixelImage(fn: string, name: string, img: unknown): Required<PixelImage> {
-  if (typeof img !== 'object' || img === null) throw argError(fn, name, 'an image object { data, width, height, channels? }', img);
+  if (typeof img !== 'object' || img === null)
+    throw argError(fn, name, 'an image object { data, width, height, channels? }', img);
   const { data, width, height } = img as PixelImage;
   positiveInt(fn, `${name}.width`, width);
   positiveInt(fn, `${name}.height`, height);
   const channels = checkChannels(fn, `${name}.channels`, (img as PixelImage).channels ?? 1);
   const size = width * height * channels;
   if (!(data instanceof Uint8Array) || data.length !== size) {
-    throw argError(fn, `${name}.data`, `a Uint8Array of width × height × channels = ${width} × ${height} × ${channels} = ${size} bytes`, data);
+    throw argError(
+      fn,
+      `${name}.data`,
+      `a Uint8Array of width × height × channels = ${width} × ${height} × ${channels} = ${size} bytes`,
+      data,
+    );
   }
   return { data, width, height, channels };
 }
@@ -80,14 +86,18 @@ export function convertChannels(img: RawPixels, to: Channels): RawPixels {
       r = g = b = data[s];
       a = from === 2 ? data[s + 1] : 255;
     } else {
-      r = data[s]; g = data[s + 1]; b = data[s + 2];
+      r = data[s];
+      g = data[s + 1];
+      b = data[s + 2];
       a = from === 4 ? data[s + 3] : 255;
     }
     const d = p * to;
     if (to === 1) {
       out[d] = from <= 2 ? r : luma(r, g, b);
     } else {
-      out[d] = r; out[d + 1] = g; out[d + 2] = b;
+      out[d] = r;
+      out[d + 1] = g;
+      out[d + 2] = b;
       if (to === 4) out[d + 3] = a;
     }
   }

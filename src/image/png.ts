@@ -54,7 +54,12 @@ export function comparisonPng(
       throw argError(fn, name, 'a Float32Array or Uint8Array', images);
     }
     if (images.length !== needed) {
-      throw argError(fn, name, `count × width × height × channels = ${count} × ${width} × ${height} × ${channels} = ${needed} values`, images);
+      throw argError(
+        fn,
+        name,
+        `count × width × height × channels = ${count} × ${width} × ${height} × ${channels} = ${needed} values`,
+        images,
+      );
     }
   }
   const gridOptions = { count, width, height, channels, cols, scale };

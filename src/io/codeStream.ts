@@ -58,10 +58,16 @@ export function writeCodeStream(s: CodeStream): Uint8Array {
     for (let i = 0; i < count * latent; i++) view.setFloat32(at + 4 * i, codes[i], true);
   } else {
     const levels = (1 << bits) - 1;
-    const offset = new Float32Array(latent), step = new Float32Array(latent);
+    const offset = new Float32Array(latent),
+      step = new Float32Array(latent);
     for (let j = 0; j < latent; j++) {
-      let lo = Infinity, hi = -Infinity;
-      for (let i = 0; i < count; i++) { const v = codes[i * latent + j]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      let lo = Infinity,
+        hi = -Infinity;
+      for (let i = 0; i < count; i++) {
+        const v = codes[i * latent + j];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
       offset[j] = lo;
       step[j] = hi > lo ? (hi - lo) / levels : 1;
       view.setFloat32(HEADER + 4 * j, offset[j], true);
@@ -100,35 +106,62 @@ export function readCodeStreamHeader(bytes: Uint8Array, fn: string): CodeStreamH
   // The magic first (when there are 4 bytes): a file of another kind is named as such, not as truncated.
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (magic === 'WAEC') {
-    throw new Error(`${fn}: this is a code file of wasm-autoencoder 0.1's encode (magic 'WAEC'), a format no longer read; encode the images again`);
+    throw new Error(
+      `${fn}: this is a code file of wasm-autoencoder 0.1's encode (magic 'WAEC'), a format no longer read; encode the images again`,
+    );
   }
-  if (bytes.length >= 4 && magic !== MAGIC) throw new Error(`${fn}: not a wasm-autoencoder code stream (expected magic '${MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
-  if (bytes.length < HEADER + 4) throw new Error(`${fn}: the stream is truncated: ${bytes.length} bytes, a stream has at least ${HEADER + 4}`);
+  if (bytes.length >= 4 && magic !== MAGIC)
+    throw new Error(
+      `${fn}: not a wasm-autoencoder code stream (expected magic '${MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`,
+    );
+  if (bytes.length < HEADER + 4)
+    throw new Error(`${fn}: the stream is truncated: ${bytes.length} bytes, a stream has at least ${HEADER + 4}`);
   const version = bytes[4];
-  if (version !== 1 && version !== VERSION) throw new Error(`${fn}: stream format version ${version} is not supported (this library reads versions 1 and ${VERSION})`);
+  if (version !== 1 && version !== VERSION)
+    throw new Error(
+      `${fn}: stream format version ${version} is not supported (this library reads versions 1 and ${VERSION})`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bits = bytes[5], latent = view.getUint16(6, true), count = view.getUint32(8, true);
-  const flags = bytes[28], reserved = bytes[29] | bytes[30] | bytes[31];
+  const bits = bytes[5],
+    latent = view.getUint16(6, true),
+    count = view.getUint32(8, true);
+  const flags = bytes[28],
+    reserved = bytes[29] | bytes[30] | bytes[31];
   const bitsOk = (bits >= 1 && bits <= 8) || bits === EXACT_BITS;
   if (!bitsOk || latent < 1 || count < 1 || flags > 1 || reserved !== 0) {
-    throw new Error(`${fn}: the stream's header is corrupted (bits ${bits}, latent ${latent}, count ${count}, flags ${flags}, reserved bytes ${reserved === 0 ? 'zero' : 'not zero'})`);
+    throw new Error(
+      `${fn}: the stream's header is corrupted (bits ${bits}, latent ${latent}, count ${count}, flags ${flags}, reserved bytes ${reserved === 0 ? 'zero' : 'not zero'})`,
+    );
   }
-  if (bits === EXACT_BITS && version === 1) throw new Error(`${fn}: the stream's header is corrupted (bits 32, f32 codes, in a version 1 stream, which has 1 to 8)`);
+  if (bits === EXACT_BITS && version === 1)
+    throw new Error(
+      `${fn}: the stream's header is corrupted (bits 32, f32 codes, in a version 1 stream, which has 1 to 8)`,
+    );
   const labelled = flags === 1;
   // The length must match to the byte, so a count can never claim more codes than the stream holds.
   const { table, codes } = sizes(count, latent, bits);
   const expected = HEADER + table + codes + (labelled ? count : 0) + 4;
-  if (bytes.length !== expected) throw new Error(`${fn}: the stream should be ${expected} bytes for ${count} codes of ${latent}×${bits} bits, got ${bytes.length}`);
-  const stored = view.getUint32(bytes.length - 4, true), actual = crc32(bytes.subarray(0, bytes.length - 4));
-  if (stored !== actual) throw new Error(`${fn}: the stream is corrupted (CRC-32 is ${actual.toString(16)}, the stream says ${stored.toString(16)})`);
+  if (bytes.length !== expected)
+    throw new Error(
+      `${fn}: the stream should be ${expected} bytes for ${count} codes of ${latent}×${bits} bits, got ${bytes.length}`,
+    );
+  const stored = view.getUint32(bytes.length - 4, true),
+    actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual)
+    throw new Error(
+      `${fn}: the stream is corrupted (CRC-32 is ${actual.toString(16)}, the stream says ${stored.toString(16)})`,
+    );
   if (bits !== EXACT_BITS) {
     // Codes go from offset (q = 0) to offset + levels · step (q = levels) in a straight line, so
     // both ends finite as f32 means every code is.
     const levels = (1 << bits) - 1;
     for (let j = 0; j < latent; j++) {
-      const offset = view.getFloat32(HEADER + 4 * j, true), step = view.getFloat32(HEADER + 4 * (latent + j), true);
+      const offset = view.getFloat32(HEADER + 4 * j, true),
+        step = view.getFloat32(HEADER + 4 * (latent + j), true);
       if (!Number.isFinite(offset) || !Number.isFinite(Math.fround(offset + levels * step))) {
-        throw new Error(`${fn}: the stream's header is corrupted (dimension ${j}: offset ${offset}, step ${step} do not give finite codes)`);
+        throw new Error(
+          `${fn}: the stream's header is corrupted (dimension ${j}: offset ${offset}, step ${step} do not give finite codes)`,
+        );
       }
     }
   }
@@ -138,7 +171,11 @@ export function readCodeStreamHeader(bytes: Uint8Array, fn: string): CodeStreamH
 
 /** The codes (count × latent) and labels of a stream that readCodeStreamHeader accepted. f32
  *  codes must be finite (quantized ones are, by the header's check). */
-export function readCodeStreamCodes(bytes: Uint8Array, header: CodeStreamHeader, fn: string): { codes: Float32Array; labels?: Uint8Array } {
+export function readCodeStreamCodes(
+  bytes: Uint8Array,
+  header: CodeStreamHeader,
+  fn: string,
+): { codes: Float32Array; labels?: Uint8Array } {
   const { count, latent, bits } = header;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { table, codes: codeBytes } = sizes(count, latent, bits);
@@ -147,7 +184,10 @@ export function readCodeStreamCodes(bytes: Uint8Array, header: CodeStreamHeader,
   if (bits === EXACT_BITS) {
     for (let k = 0; k < codes.length; k++) {
       const v = view.getFloat32(at + 4 * k, true);
-      if (!Number.isFinite(v)) throw new Error(`${fn}: the stream's code ${Math.floor(k / latent)} has a value that is not finite (${v}) in dimension ${k % latent}`);
+      if (!Number.isFinite(v))
+        throw new Error(
+          `${fn}: the stream's code ${Math.floor(k / latent)} has a value that is not finite (${v}) in dimension ${k % latent}`,
+        );
       codes[k] = v;
     }
   } else {
@@ -156,7 +196,8 @@ export function readCodeStreamCodes(bytes: Uint8Array, header: CodeStreamHeader,
       for (let j = 0; j < latent; j++) {
         let q = 0;
         for (let b = 0; b < bits; b++, bit++) q = (q << 1) | ((bytes[bit >> 3] >> (7 - (bit & 7))) & 1);
-        codes[i * latent + j] = view.getFloat32(HEADER + 4 * j, true) + q * view.getFloat32(HEADER + 4 * (latent + j), true);
+        codes[i * latent + j] =
+          view.getFloat32(HEADER + 4 * j, true) + q * view.getFloat32(HEADER + 4 * (latent + j), true);
       }
     }
   }

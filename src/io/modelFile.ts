@@ -72,39 +72,58 @@ export function encodeModelFile(c: ModelFileContents): Uint8Array {
 }
 
 export function decodeModelFile(bytes: Uint8Array, fn = 'Autoencoder.load'): ModelFileContents {
-  if (!(bytes instanceof Uint8Array)) throw argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a model file', bytes);
-  if (bytes.length < 16) throw new Error(`${fn}: the model file is truncated: ${bytes.length} bytes, a model file has at least 16`);
+  if (!(bytes instanceof Uint8Array))
+    throw argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a model file', bytes);
+  if (bytes.length < 16)
+    throw new Error(`${fn}: the model file is truncated: ${bytes.length} bytes, a model file has at least 16`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
-  if (magic === 'WAAQ') throw new Error(`${fn}: this is a quantized (int8) model file; load it with Autoencoder.loadQuantized`);
-  if (magic !== MODEL_MAGIC) throw new Error(`${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
+  if (magic === 'WAAQ')
+    throw new Error(`${fn}: this is a quantized (int8) model file; load it with Autoencoder.loadQuantized`);
+  if (magic !== MODEL_MAGIC)
+    throw new Error(
+      `${fn}: not a wasm-autoencoder model file (expected magic '${MODEL_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
   if (!READABLE_VERSIONS.includes(version)) {
-    throw new Error(`${fn}: model file format version ${version} is not supported (this library reads versions ${READABLE_VERSIONS.join(' and ')})`);
+    throw new Error(
+      `${fn}: model file format version ${version} is not supported (this library reads versions ${READABLE_VERSIONS.join(' and ')})`,
+    );
   }
   const flags = view.getUint16(6, true);
   const headerLength = view.getUint32(8, true);
-  if (12 + headerLength + 4 > bytes.length) throw new Error(`${fn}: the model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`);
+  if (12 + headerLength + 4 > bytes.length)
+    throw new Error(
+      `${fn}: the model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`,
+    );
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
   if (stored !== actual) {
-    throw new Error(`${fn}: the model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`);
+    throw new Error(
+      `${fn}: the model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`,
+    );
   }
   const header = headerOf(bytes.subarray(12, 12 + headerLength), fn);
   const paramsAt = (12 + headerLength + 3) & ~3;
   const P = header.paramCount * 4;
   const withOpt = (flags & FLAG_OPTIMIZER) !== 0;
-  if ((flags & ~FLAG_OPTIMIZER) !== 0) throw new Error(`${fn}: the model file has unknown flags 0x${flags.toString(16)} (this library knows 0x1, optimizer state)`);
+  if ((flags & ~FLAG_OPTIMIZER) !== 0)
+    throw new Error(
+      `${fn}: the model file has unknown flags 0x${flags.toString(16)} (this library knows 0x1, optimizer state)`,
+    );
   // paramCount ≤ 2^25 was checked, so these sums are exact.
   const expected = paramsAt + P * (withOpt ? 3 : 1) + 4;
   if (bytes.length !== expected) {
-    throw new Error(`${fn}: the model file should be ${expected} bytes for ${header.paramCount} parameters, got ${bytes.length}`);
+    throw new Error(
+      `${fn}: the model file should be ${expected} bytes for ${header.paramCount} parameters, got ${bytes.length}`,
+    );
   }
   // Views of the caller's bytes where their floats are 4-byte aligned (no copy of a model that
   // may be hundreds of MB); otherwise copied out through a byte view of a new buffer, since
   // `bytes` may be a view at any offset into a larger buffer (a Node Buffer from the pool).
   const floats = (at: number): Float32Array => {
-    if ((bytes.byteOffset + at) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + at, header.paramCount);
+    if ((bytes.byteOffset + at) % 4 === 0)
+      return new Float32Array(bytes.buffer, bytes.byteOffset + at, header.paramCount);
     const out = new Float32Array(header.paramCount);
     new Uint8Array(out.buffer).set(bytes.subarray(at, at + P));
     return out;
@@ -124,12 +143,17 @@ function headerOf(json: Uint8Array, fn: string): ModelFileHeader {
   } catch (cause) {
     throw new Error(`${fn}: the model file's header is not valid JSON (${String(cause)})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${fn}: the model file's header is not a JSON object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error(`${fn}: the model file's header is not a JSON object`);
   const h = header as Record<string, unknown>;
   for (const key of Object.keys(h)) {
-    if (!HEADER_KEYS.includes(key)) throw new Error(`${fn}: the model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`);
+    if (!HEADER_KEYS.includes(key))
+      throw new Error(
+        `${fn}: the model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`,
+      );
   }
-  if (h.library !== 'wasm-autoencoder') throw new Error(`${fn}: the model file's header lacks the library name 'wasm-autoencoder'`);
+  if (h.library !== 'wasm-autoencoder')
+    throw new Error(`${fn}: the model file's header lacks the library name 'wasm-autoencoder'`);
   const count = (key: string, min: number, max: number): number => {
     const v = h[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -141,10 +165,18 @@ function headerOf(json: Uint8Array, fn: string): ModelFileHeader {
   count('step', 0, MAX_COUNT);
   if (h.epochs !== undefined) count('epochs', 0, MAX_COUNT);
   const s = h.shuffleState;
-  if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || s.every((w) => w === 0)) {
-    throw new Error(`${fn}: the model file's shuffleState must be 4 integers in [0, 2^32), not all zero, got ${describeValue(s)}`);
+  if (
+    !Array.isArray(s) ||
+    s.length !== 4 ||
+    !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) ||
+    s.every((w) => w === 0)
+  ) {
+    throw new Error(
+      `${fn}: the model file's shuffleState must be 4 integers in [0, 2^32), not all zero, got ${describeValue(s)}`,
+    );
   }
-  if (typeof h.config !== 'object' || h.config === null || Array.isArray(h.config)) throw new Error(`${fn}: the model file's header lacks its config object`);
+  if (typeof h.config !== 'object' || h.config === null || Array.isArray(h.config))
+    throw new Error(`${fn}: the model file's header lacks its config object`);
   return h as unknown as ModelFileHeader;
 }
 

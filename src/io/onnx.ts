@@ -6,7 +6,7 @@
 // (engine/network.ts) to ONNX's; ConvTranspose takes ours without a spatial flip.
 import { Autoencoder } from '../model/autoencoder.js';
 import { networkOf } from '../model/setup.js';
-import { type LayerSpec } from '../engine/network.js';
+import type { LayerSpec } from '../engine/network.js';
 import { layerNames } from '../model/summary.js';
 import { ProtoWriter } from './protobuf.js';
 import { argError, rejectUnknownOptions } from '../util/errors.js';
@@ -18,9 +18,13 @@ export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;
 
 const FN = 'toOnnx';
-const FLOAT = 1, INT64 = 7; // TensorProto.DataType
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS = 7; // AttributeProto.AttributeType
-const TO_NCHW = [0, 3, 1, 2], TO_NHWC = [0, 2, 3, 1];
+const FLOAT = 1,
+  INT64 = 7; // TensorProto.DataType
+const ATTR_FLOAT = 1,
+  ATTR_INT = 2,
+  ATTR_INTS = 7; // AttributeProto.AttributeType
+const TO_NCHW = [0, 3, 1, 2],
+  TO_NHWC = [0, 2, 3, 1];
 const ACTIVATION_OPS = { relu: 'Relu', leakyRelu: 'LeakyRelu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
 
 type Attribute = { name: string; int: number } | { name: string; float: number } | { name: string; ints: number[] };
@@ -69,8 +73,12 @@ class GraphBuilder {
   int64s(name: string, values: number[]): string {
     const raw = new Uint8Array(8 * values.length);
     const view = new DataView(raw.buffer);
-    values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
-    this.initializers.push(new ProtoWriter().packedInts(1, [values.length]).int(2, INT64).string(8, name).bytes(9, raw));
+    values.forEach((v, i) => {
+      view.setBigInt64(8 * i, BigInt(v), true);
+    });
+    this.initializers.push(
+      new ProtoWriter().packedInts(1, [values.length]).int(2, INT64).string(8, name).bytes(9, raw),
+    );
     return name;
   }
 }
@@ -86,9 +94,12 @@ function valueInfo(name: string, dims: number[], doc: string): ProtoWriter {
 /** out[x][y][kh][kw] = kernel[kh][kw][y][x], for x < X, y < Y: the spatial axes moved last. */
 function spatialLast(kernel: Float32Array, k: number, X: number, Y: number): Float32Array {
   const out = new Float32Array(kernel.length);
-  for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
-    out[((x * Y + y) * k + kh) * k + kw] = kernel[((kh * k + kw) * Y + y) * X + x];
-  }
+  for (let kh = 0; kh < k; kh++)
+    for (let kw = 0; kw < k; kw++)
+      for (let y = 0; y < Y; y++)
+        for (let x = 0; x < X; x++) {
+          out[((x * Y + y) * k + kh) * k + kw] = kernel[((kh * k + kw) * Y + y) * X + x];
+        }
   return out;
 }
 
@@ -107,14 +118,19 @@ function convTransposeKernel(L: LayerSpec, kernel: Float32Array): Float32Array {
 function padsOf(L: LayerSpec): { pads: number[]; outputPadding: number[] } {
   const g = L.conv!;
   // The patch positions cover (grid - 1)·stride + kernel pixels; the image has H×W.
-  const coverH = (g.OH - 1) * g.stride + g.kernel, coverW = (g.OW - 1) * g.stride + g.kernel;
+  const coverH = (g.OH - 1) * g.stride + g.kernel,
+    coverW = (g.OW - 1) * g.stride + g.kernel;
   if (L.kind === 'conv2d') {
     // 'valid' leaves pixels past the last patch unread: no pad, Conv drops them too.
-    return { pads: [g.padTop, g.padLeft, Math.max(0, coverH - g.H - g.padTop), Math.max(0, coverW - g.W - g.padLeft)], outputPadding: [0, 0] };
+    return {
+      pads: [g.padTop, g.padLeft, Math.max(0, coverH - g.H - g.padTop), Math.max(0, coverW - g.W - g.padLeft)],
+      outputPadding: [0, 0],
+    };
   }
   // ConvTranspose: pads crop the full (covered) output; output_padding adds pixels after it
   // that no patch reaches (a kernel smaller than the stride), which get the bias alone.
-  const cropH = coverH - g.H, cropW = coverW - g.W;
+  const cropH = coverH - g.H,
+    cropW = coverW - g.W;
   return {
     pads: [g.padTop, g.padLeft, Math.max(0, cropH - g.padTop), Math.max(0, cropW - g.padLeft)],
     outputPadding: [Math.max(0, -cropH), Math.max(0, -cropW)],
@@ -134,9 +150,11 @@ export function toOnnx(ae: Autoencoder, options: { part?: OnnxPart } = {}): Uint
   if (!(ae instanceof Autoencoder)) throw argError(FN, 'ae', 'an Autoencoder', ae);
   rejectUnknownOptions(FN, options, ['part']);
   const part = options.part ?? 'autoencoder';
-  if (!['autoencoder', 'encoder', 'decoder'].includes(part)) throw argError(FN, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
+  if (!['autoencoder', 'encoder', 'decoder'].includes(part))
+    throw argError(FN, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
   const config = ae.config;
-  if (config.classes > 0) throw new Error(`${FN}: conditional models take an image and a label; exporting them to ONNX is not supported`);
+  if (config.classes > 0)
+    throw new Error(`${FN}: conditional models take an image and a label; exporting them to ONNX is not supported`);
   const spec = networkOf(config, FN);
   const weights = ae.getWeights(); // per layer, in spec order, Keras layouts
   const names = layerNames(spec);
@@ -154,49 +172,101 @@ export function toOnnx(ae: Autoencoder, options: { part?: OnnxPart } = {}): Uint
     const name = names[l];
     const { kernel, bias } = weights[l];
     if (L.kind === 'dense') {
-      if (layout === 'nchw') { x = g.op('Transpose', `${name}/to_nhwc`, [x], [{ name: 'perm', ints: TO_NHWC }]); layout = 'nhwc'; }
-      if (layout === 'nhwc') { x = g.op('Flatten', `${name}/flatten`, [x], [{ name: 'axis', int: 1 }]); layout = 'flat'; }
+      if (layout === 'nchw') {
+        x = g.op('Transpose', `${name}/to_nhwc`, [x], [{ name: 'perm', ints: TO_NHWC }]);
+        layout = 'nhwc';
+      }
+      if (layout === 'nhwc') {
+        x = g.op('Flatten', `${name}/flatten`, [x], [{ name: 'axis', int: 1 }]);
+        layout = 'flat';
+      }
       // The mean's half of a variational code layer: its first `latent` columns.
       const cols = part === 'autoencoder' && config.variational && l === spec.codeLayer ? spec.latent : L.outputs;
       const w = new Float32Array(L.inputs * cols);
       for (let r = 0; r < L.inputs; r++) w.set(kernel.subarray(r * L.outputs, r * L.outputs + cols), r * cols);
-      x = g.op('Gemm', name, [x, g.floats(`${name}/kernel`, [L.inputs, cols], w), g.floats(`${name}/bias`, [cols], bias.slice(0, cols))]);
+      x = g.op('Gemm', name, [
+        x,
+        g.floats(`${name}/kernel`, [L.inputs, cols], w),
+        g.floats(`${name}/bias`, [cols], bias.slice(0, cols)),
+      ]);
     } else {
       if (layout === 'flat') {
         const shape = g.int64s(`${name}/reshape_shape`, [-1, ...L.inShape]);
         x = g.op('Reshape', `${name}/reshape`, [x, shape]);
         layout = 'nhwc';
       }
-      if (layout === 'nhwc') { x = g.op('Transpose', `${name}/to_nchw`, [x], [{ name: 'perm', ints: TO_NCHW }]); layout = 'nchw'; }
+      if (layout === 'nhwc') {
+        x = g.op('Transpose', `${name}/to_nchw`, [x], [{ name: 'perm', ints: TO_NCHW }]);
+        layout = 'nchw';
+      }
       const { pads, outputPadding } = padsOf(L);
-      const k = L.conv!.kernel, s = L.conv!.stride;
-      const attributes: Attribute[] = [{ name: 'kernel_shape', ints: [k, k] }, { name: 'strides', ints: [s, s] }, { name: 'pads', ints: pads }];
-      const cin = L.inShape[2], cout = L.outShape[2];
+      const k = L.conv!.kernel,
+        s = L.conv!.stride;
+      const attributes: Attribute[] = [
+        { name: 'kernel_shape', ints: [k, k] },
+        { name: 'strides', ints: [s, s] },
+        { name: 'pads', ints: pads },
+      ];
+      const cin = L.inShape[2],
+        cout = L.outShape[2];
       if (L.kind === 'conv2d') {
-        x = g.op('Conv', name, [x, g.floats(`${name}/kernel`, [cout, cin, k, k], convKernel(L, kernel)), g.floats(`${name}/bias`, [cout], bias)], attributes);
+        x = g.op(
+          'Conv',
+          name,
+          [
+            x,
+            g.floats(`${name}/kernel`, [cout, cin, k, k], convKernel(L, kernel)),
+            g.floats(`${name}/bias`, [cout], bias),
+          ],
+          attributes,
+        );
       } else {
         if (outputPadding.some((p) => p > 0)) attributes.push({ name: 'output_padding', ints: outputPadding });
-        x = g.op('ConvTranspose', name, [x, g.floats(`${name}/kernel`, [cin, cout, k, k], convTransposeKernel(L, kernel)), g.floats(`${name}/bias`, [cout], bias)], attributes);
+        x = g.op(
+          'ConvTranspose',
+          name,
+          [
+            x,
+            g.floats(`${name}/kernel`, [cin, cout, k, k], convTransposeKernel(L, kernel)),
+            g.floats(`${name}/bias`, [cout], bias),
+          ],
+          attributes,
+        );
       }
     }
-    if (L.activation === 'leakyRelu') x = g.op('LeakyRelu', `${name}/leaky_relu`, [x], [{ name: 'alpha', float: L.alpha }]);
+    if (L.activation === 'leakyRelu')
+      x = g.op('LeakyRelu', `${name}/leaky_relu`, [x], [{ name: 'alpha', float: L.alpha }]);
     else if (L.activation !== 'linear') x = g.op(ACTIVATION_OPS[L.activation], `${name}/${L.activation}`, [x]);
   }
   const outputs: ProtoWriter[] = [];
-  const input = part === 'decoder'
-    ? valueInfo('codes', [spec.latent], 'codes, as encode() gives them')
-    : valueInfo('images', imageDims, imageDims.length === 1 ? 'images, flat rows' : 'images, channels-last (NHWC)');
+  const input =
+    part === 'decoder'
+      ? valueInfo('codes', [spec.latent], 'codes, as encode() gives them')
+      : valueInfo('images', imageDims, imageDims.length === 1 ? 'images, flat rows' : 'images, channels-last (NHWC)');
   if (part === 'encoder' && config.variational) {
     g.node('Split', 'code/split', [x], ['mean', 'logVariance'], [{ name: 'axis', int: 1 }]);
-    outputs.push(valueInfo('mean', [spec.latent], 'the mean of q(z|x)'), valueInfo('logVariance', [spec.latent], 'the log-variance of q(z|x)'));
+    outputs.push(
+      valueInfo('mean', [spec.latent], 'the mean of q(z|x)'),
+      valueInfo('logVariance', [spec.latent], 'the log-variance of q(z|x)'),
+    );
   } else if (part === 'encoder') {
     g.node('Identity', 'codes', [x], ['codes']);
     outputs.push(valueInfo('codes', [spec.latent], 'codes, as encode() gives them'));
   } else {
-    if (layout === 'nchw') { x = g.op('Transpose', 'output/to_nhwc', [x], [{ name: 'perm', ints: TO_NHWC }]); layout = 'nhwc'; }
-    if (layout === 'flat' && imageDims.length === 3) x = g.op('Reshape', 'output/reshape', [x, g.int64s('output/reshape_shape', [-1, ...imageDims])]);
+    if (layout === 'nchw') {
+      x = g.op('Transpose', 'output/to_nhwc', [x], [{ name: 'perm', ints: TO_NHWC }]);
+      layout = 'nhwc';
+    }
+    if (layout === 'flat' && imageDims.length === 3)
+      x = g.op('Reshape', 'output/reshape', [x, g.int64s('output/reshape_shape', [-1, ...imageDims])]);
     g.node('Identity', 'reconstructions', [x], ['reconstructions']);
-    outputs.push(valueInfo('reconstructions', imageDims, imageDims.length === 1 ? 'images, flat rows' : 'images, channels-last (NHWC)'));
+    outputs.push(
+      valueInfo(
+        'reconstructions',
+        imageDims,
+        imageDims.length === 1 ? 'images, flat rows' : 'images, channels-last (NHWC)',
+      ),
+    );
   }
   const graph = new ProtoWriter();
   for (const n of g.nodes) graph.message(1, n);

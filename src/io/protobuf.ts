@@ -3,7 +3,9 @@
 // is a list of byte chunks and its length, so a nested message (and a large weight tensor inside
 // it) is copied once, by finish(), however deep it sits.
 
-const VARINT = 0, LENGTH_DELIMITED = 2, FIXED32 = 5;
+const VARINT = 0,
+  LENGTH_DELIMITED = 2,
+  FIXED32 = 5;
 const utf8 = new TextEncoder();
 
 export class ProtoWriter {
@@ -74,7 +76,10 @@ export class ProtoWriter {
     this.flush();
     const out = new Uint8Array(this.chunkBytes);
     let at = 0;
-    for (const c of this.chunks) { out.set(c, at); at += c.length; }
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
     return out;
   }
 
@@ -86,7 +91,10 @@ export class ProtoWriter {
     if (!Number.isSafeInteger(value)) throw new Error(`protobuf: ${value} is not an integer a varint can hold exactly`);
     if (value < 0) {
       let v = BigInt.asUintN(64, BigInt(value));
-      for (let i = 0; i < 9; i++) { this.pending.push(Number(v & 0x7fn) | 0x80); v >>= 7n; }
+      for (let i = 0; i < 9; i++) {
+        this.pending.push(Number(v & 0x7fn) | 0x80);
+        v >>= 7n;
+      }
       this.pending.push(Number(v));
       return;
     }

@@ -57,7 +57,8 @@ export function encodeQuantizedFile(h: FileHelpers, config: unknown, layers: rea
   view.setUint16(6, 0, true);
   view.setUint32(8, json.length, true);
   out.set(json, 12);
-  let at = floatsAt, w = weightsAt;
+  let at = floatsAt,
+    w = weightsAt;
   for (const L of layers) {
     for (const v of [L.scales, L.bias]) {
       out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
@@ -72,39 +73,71 @@ export function encodeQuantizedFile(h: FileHelpers, config: unknown, layers: rea
 
 /** The header's config (unchecked: the caller reads it as a stored config) after the framing,
  *  version and CRC are checked. */
-export function readQuantizedHeader(h: FileHelpers, bytes: Uint8Array, fn: string): { config: unknown; headerLength: number } {
-  if (!(bytes instanceof Uint8Array)) throw h.argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a quantized model file', bytes);
-  if (bytes.length < 16) throw new Error(`${fn}: the quantized model file is truncated: ${bytes.length} bytes, one has at least 16`);
+export function readQuantizedHeader(
+  h: FileHelpers,
+  bytes: Uint8Array,
+  fn: string,
+): { config: unknown; headerLength: number } {
+  if (!(bytes instanceof Uint8Array))
+    throw h.argError(fn, 'bytes', 'a Uint8Array (or Buffer) holding a quantized model file', bytes);
+  if (bytes.length < 16)
+    throw new Error(`${fn}: the quantized model file is truncated: ${bytes.length} bytes, one has at least 16`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
-  if (magic === 'WAAE') throw new Error(`${fn}: this is a float model file; load it with Autoencoder.load (and call quantize() on the model)`);
-  if (magic !== QUANTIZED_MAGIC) throw new Error(`${fn}: not a quantized wasm-autoencoder model file (expected magic '${QUANTIZED_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`);
+  if (magic === 'WAAE')
+    throw new Error(
+      `${fn}: this is a float model file; load it with Autoencoder.load (and call quantize() on the model)`,
+    );
+  if (magic !== QUANTIZED_MAGIC)
+    throw new Error(
+      `${fn}: not a quantized wasm-autoencoder model file (expected magic '${QUANTIZED_MAGIC}', got '${magic.replace(/[^\x20-\x7e]/g, '?')}')`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== VERSION) throw new Error(`${fn}: quantized model file format version ${version} is not supported (this library reads version ${VERSION})`);
+  if (version !== VERSION)
+    throw new Error(
+      `${fn}: quantized model file format version ${version} is not supported (this library reads version ${VERSION})`,
+    );
   const flags = view.getUint16(6, true);
   if (flags !== 0) throw new Error(`${fn}: the quantized model file has unknown flags 0x${flags.toString(16)}`);
   const headerLength = view.getUint32(8, true);
-  if (12 + headerLength + 4 > bytes.length) throw new Error(`${fn}: the quantized model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`);
+  if (12 + headerLength + 4 > bytes.length)
+    throw new Error(
+      `${fn}: the quantized model file is truncated: its header claims ${headerLength} bytes, only ${bytes.length - 16} are there`,
+    );
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = h.crc32(bytes.subarray(0, bytes.length - 4));
-  if (stored !== actual) throw new Error(`${fn}: the quantized model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`);
+  if (stored !== actual)
+    throw new Error(
+      `${fn}: the quantized model file is corrupted or truncated (CRC-32 is ${hex(actual)}, the file says ${hex(stored)})`,
+    );
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
   } catch (cause) {
     throw new Error(`${fn}: the quantized model file's header is not valid JSON (${String(cause)})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${fn}: the quantized model file's header is not a JSON object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error(`${fn}: the quantized model file's header is not a JSON object`);
   const fields = header as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!HEADER_KEYS.includes(key)) throw new Error(`${fn}: the quantized model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`);
+    if (!HEADER_KEYS.includes(key))
+      throw new Error(
+        `${fn}: the quantized model file's header has an unknown field '${key.slice(0, 40)}' (known: ${HEADER_KEYS.join(', ')})`,
+      );
   }
-  if (fields.library !== 'wasm-autoencoder') throw new Error(`${fn}: the quantized model file's header lacks the library name 'wasm-autoencoder'`);
+  if (fields.library !== 'wasm-autoencoder')
+    throw new Error(`${fn}: the quantized model file's header lacks the library name 'wasm-autoencoder'`);
   return { config: fields.config, headerLength };
 }
 
 /** The tensors of a file whose header gave `shapes` (from its checked config). */
-export function readQuantizedTensors(h: FileHelpers, bytes: Uint8Array, headerLength: number, shapes: readonly QuantizedShape[], fn: string): QuantizedTensors[] {
+export function readQuantizedTensors(
+  h: FileHelpers,
+  bytes: Uint8Array,
+  headerLength: number,
+  shapes: readonly QuantizedShape[],
+  fn: string,
+): QuantizedTensors[] {
   const floatsAt = align4(12 + headerLength);
   // The shapes come from a network within MAX_PARAMS (2^25), so these sums are exact doubles.
   const floats = shapes.reduce((n, s) => n + s.N + s.biasLength, 0);
@@ -118,7 +151,8 @@ export function readQuantizedTensors(h: FileHelpers, bytes: Uint8Array, headerLe
     new Uint8Array(out.buffer).set(bytes.subarray(at, at + 4 * n));
     return out;
   };
-  let at = floatsAt, w = floatsAt + 4 * floats;
+  let at = floatsAt,
+    w = floatsAt + 4 * floats;
   return shapes.map((s, l) => {
     const scales = copyFloats(at, s.N);
     at += 4 * s.N;
@@ -127,10 +161,14 @@ export function readQuantizedTensors(h: FileHelpers, bytes: Uint8Array, headerLe
     const q = new Int8Array(bytes.buffer.slice(bytes.byteOffset + w, bytes.byteOffset + w + s.K * s.N));
     w += s.K * s.N;
     scales.forEach((v, i) => {
-      if (!(v >= 0 && v < Infinity)) throw new Error(`${fn}: layer ${l}'s weight scales must be finite and ≥ 0, got ${h.describeValue(v)} at index ${i}`);
+      if (!(v >= 0 && v < Infinity))
+        throw new Error(
+          `${fn}: layer ${l}'s weight scales must be finite and ≥ 0, got ${h.describeValue(v)} at index ${i}`,
+        );
     });
     bias.forEach((v, i) => {
-      if (!Number.isFinite(v)) throw new Error(`${fn}: layer ${l}'s bias must be finite, got ${h.describeValue(v)} at index ${i}`);
+      if (!Number.isFinite(v))
+        throw new Error(`${fn}: layer ${l}'s bias must be finite, got ${h.describeValue(v)} at index ${i}`);
     });
     const bad = q.indexOf(-128);
     if (bad >= 0) throw new Error(`${fn}: layer ${l}'s int8 weights must lie in [-127, 127], got -128 at index ${bad}`);

@@ -14,7 +14,6 @@ const IDB_STORE = 'models';
 
 export type ModelSource = string | URL | Blob | Response;
 
-
 const tooLarge = (fn: string, what: string, size: string): Error =>
   new Error(`${fn}: ${what} is ${size}, more than the ${MAX_MODEL_FILE_BYTES} bytes a model file can be`);
 
@@ -38,7 +37,8 @@ export async function writeModel(target: unknown, bytes: Uint8Array, fn: string)
   const text = String(target);
   if (text.startsWith(IDB_PREFIX)) return idbPut(idbName(text, fn), bytes, fn);
   const url = target instanceof URL ? target : /^[a-z][a-z0-9+.-]+:\/\//i.test(text) ? new URL(text) : null;
-  if (url && url.protocol !== 'file:') throw new Error(`${fn}: cannot write to a ${url.protocol} URL; give a file path or 'indexeddb://name'`);
+  if (url && url.protocol !== 'file:')
+    throw new Error(`${fn}: cannot write to a ${url.protocol} URL; give a file path or 'indexeddb://name'`);
   const path = url ? fileUrlPath(url) : text;
   if (path === '') throw new Error(`${fn}: target must be a file path or 'indexeddb://name', got ''`);
   await writeFileAtomic(await fileSystem(fn, 'a file path'), path, bytes, fn);
@@ -58,7 +58,13 @@ async function writeFileAtomic(fs: FileSystem, path: string, bytes: Uint8Array, 
   const notRegular = async (): Promise<string | null> => {
     try {
       const s = await fs.lstat(path);
-      return s.isFile() ? null : s.isDirectory() ? 'a folder' : s.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+      return s.isFile()
+        ? null
+        : s.isDirectory()
+          ? 'a folder'
+          : s.isSymbolicLink()
+            ? 'a symbolic link'
+            : 'not a regular file';
     } catch {
       return null;
     }
@@ -94,7 +100,12 @@ export async function readModel(source: unknown, fn: string): Promise<Uint8Array
     if (source.size > MAX_MODEL_FILE_BYTES) throw tooLarge(fn, 'the Blob', `${source.size} bytes`);
     return new Uint8Array(await source.arrayBuffer());
   }
-  const url = source instanceof URL ? source : typeof source === 'string' && /^[a-z][a-z0-9+.-]+:\/\//i.test(source) ? new URL(source) : null;
+  const url =
+    source instanceof URL
+      ? source
+      : typeof source === 'string' && /^[a-z][a-z0-9+.-]+:\/\//i.test(source)
+        ? new URL(source)
+        : null;
   if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
     let response: Response;
     try {
@@ -104,7 +115,8 @@ export async function readModel(source: unknown, fn: string): Promise<Uint8Array
     }
     return fromResponse(response, url.href, fn);
   }
-  if (url && url.protocol !== 'file:') throw new Error(`${fn}: cannot read a ${url.protocol} URL; give http(s), a file path or 'indexeddb://name'`);
+  if (url && url.protocol !== 'file:')
+    throw new Error(`${fn}: cannot read a ${url.protocol} URL; give http(s), a file path or 'indexeddb://name'`);
   if (url || (typeof source === 'string' && source !== '')) {
     const path = url ? fileUrlPath(url) : (source as string);
     const fs = await fileSystem(fn, 'a file path');
@@ -166,7 +178,8 @@ function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
 
 async function idbDatabase(fn: string): Promise<IDBDatabase> {
   const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  if (!factory) throw new Error(`${fn}: 'indexeddb://' needs IndexedDB (a browser); in Node, Deno or Bun give a file path`);
+  if (!factory)
+    throw new Error(`${fn}: 'indexeddb://' needs IndexedDB (a browser); in Node, Deno or Bun give a file path`);
   const open = factory.open(IDB_DATABASE, 1);
   open.onupgradeneeded = () => open.result.createObjectStore(IDB_STORE);
   return idbRequest(open);
@@ -179,7 +192,8 @@ async function idbPut(name: string, bytes: Uint8Array, fn: string): Promise<void
     tx.objectStore(IDB_STORE).put(bytes.slice(), name);
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
-      tx.onerror = tx.onabort = () => reject(new Error(`${fn}: IndexedDB could not store '${name}': ${tx.error?.message ?? 'aborted'}`));
+      tx.onerror = tx.onabort = () =>
+        reject(new Error(`${fn}: IndexedDB could not store '${name}': ${tx.error?.message ?? 'aborted'}`));
     });
   } finally {
     db.close();

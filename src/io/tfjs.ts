@@ -39,9 +39,18 @@ export interface TfjsModelJsonFiles {
 export type TfjsPart = 'autoencoder' | 'encoder' | 'decoder';
 
 const KERAS_KINDS = { dense: 'Dense', conv2d: 'Conv2D', conv2dTranspose: 'Conv2DTranspose' } as const;
-const KERAS_ACTIVATIONS: Record<Activation, string> = { relu: 'relu', leakyRelu: 'linear', sigmoid: 'sigmoid', tanh: 'tanh', linear: 'linear' };
+const KERAS_ACTIVATIONS: Record<Activation, string> = {
+  relu: 'relu',
+  leakyRelu: 'linear',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  linear: 'linear',
+};
 
-interface KerasLayer { class_name: string; config: Record<string, unknown> }
+interface KerasLayer {
+  class_name: string;
+  config: Record<string, unknown>;
+}
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -59,9 +68,11 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
   if (!(ae instanceof Autoencoder)) throw argError(fn, 'ae', 'an Autoencoder', ae);
   rejectUnknownOptions(fn, options, ['part']);
   const part = options.part ?? 'autoencoder';
-  if (!['autoencoder', 'encoder', 'decoder'].includes(part)) throw argError(fn, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
+  if (!['autoencoder', 'encoder', 'decoder'].includes(part))
+    throw argError(fn, 'part', "'autoencoder', 'encoder' or 'decoder'", part);
   const config = ae.config;
-  if (config.classes > 0) throw new Error(`${fn}: conditional models take an image and a label, two inputs a Sequential model cannot have`);
+  if (config.classes > 0)
+    throw new Error(`${fn}: conditional models take an image and a label, two inputs a Sequential model cannot have`);
   const spec = networkOf(config, fn);
   const plan = layerPlan(config).layers;
   const weights = ae.getWeights(); // per layer, in spec order, Keras layouts
@@ -77,15 +88,26 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
     const L = spec.layers[l];
     const prev = l > first ? spec.layers[l - 1] : undefined;
     const name = names[l];
-    if (prev && L.kind === 'dense' && prev.kind !== 'dense') layers.push({ class_name: 'Flatten', config: { name: `flatten_${l}` } });
-    if (prev && L.kind !== 'dense' && prev.kind === 'dense') layers.push({ class_name: 'Reshape', config: { name: `reshape_${l}`, target_shape: [...L.inShape] } });
+    if (prev && L.kind === 'dense' && prev.kind !== 'dense')
+      layers.push({ class_name: 'Flatten', config: { name: `flatten_${l}` } });
+    if (prev && L.kind !== 'dense' && prev.kind === 'dense')
+      layers.push({ class_name: 'Reshape', config: { name: `reshape_${l}`, target_shape: [...L.inShape] } });
     // The mean's half of a variational code layer: its first `latent` columns.
     const meanOnly = part === 'autoencoder' && config.variational && l === spec.codeLayer;
     const cols = meanOnly ? spec.latent : L.weightCols;
-    const layerConfig: Record<string, unknown> = { name, trainable: true, dtype: 'float32', activation: KERAS_ACTIVATIONS[L.activation], use_bias: true };
+    const layerConfig: Record<string, unknown> = {
+      name,
+      trainable: true,
+      dtype: 'float32',
+      activation: KERAS_ACTIVATIONS[L.activation],
+      use_bias: true,
+    };
     if (l === 0 && L.kind === 'dense' && !flatInput) {
       // Images in, as the model's inputShape says; flattening them moves nothing.
-      layers.push({ class_name: 'Flatten', config: { name: 'flatten_input', batch_input_shape: [null, H, W, C], dtype: 'float32' } });
+      layers.push({
+        class_name: 'Flatten',
+        config: { name: 'flatten_input', batch_input_shape: [null, H, W, C], dtype: 'float32' },
+      });
     } else if (l === first) {
       layerConfig.batch_input_shape = L.kind === 'dense' ? [null, L.inputs] : [null, ...L.inShape];
     }
@@ -97,18 +119,30 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
       const c = L.conv!;
       const padding = (plan[l] as ConvPlan).padding;
       Object.assign(layerConfig, {
-        filters: L.outShape[2], kernel_size: [c.kernel, c.kernel], strides: [c.stride, c.stride], padding,
-        data_format: 'channels_last', dilation_rate: [1, 1],
+        filters: L.outShape[2],
+        kernel_size: [c.kernel, c.kernel],
+        strides: [c.stride, c.stride],
+        padding,
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
       });
-      kernelShape = L.kind === 'conv2d' ? [c.kernel, c.kernel, L.inShape[2], L.outShape[2]] : [c.kernel, c.kernel, L.outShape[2], L.inShape[2]];
+      kernelShape =
+        L.kind === 'conv2d'
+          ? [c.kernel, c.kernel, L.inShape[2], L.outShape[2]]
+          : [c.kernel, c.kernel, L.outShape[2], L.inShape[2]];
     }
     layers.push({ class_name: KERAS_KINDS[L.kind], config: layerConfig });
-    if (L.activation === 'leakyRelu') layers.push({ class_name: 'LeakyReLU', config: { name: `${name}_leaky_relu`, alpha: L.alpha } });
+    if (L.activation === 'leakyRelu')
+      layers.push({ class_name: 'LeakyReLU', config: { name: `${name}_leaky_relu`, alpha: L.alpha } });
     const kernel = new Float32Array(L.weightRows * cols);
     const { kernel: all, bias } = weights[l];
-    for (let r = 0; r < L.weightRows; r++) kernel.set(all.subarray(r * L.weightCols, r * L.weightCols + cols), r * cols);
+    for (let r = 0; r < L.weightRows; r++)
+      kernel.set(all.subarray(r * L.weightCols, r * L.weightCols + cols), r * cols);
     const biases = meanOnly ? spec.latent : L.outShape[2];
-    weightSpecs.push({ name: `${name}/kernel`, shape: kernelShape, dtype: 'float32' }, { name: `${name}/bias`, shape: [biases], dtype: 'float32' });
+    weightSpecs.push(
+      { name: `${name}/kernel`, shape: kernelShape, dtype: 'float32' },
+      { name: `${name}/bias`, shape: [biases], dtype: 'float32' },
+    );
     tensors.push(kernel, bias.slice(0, biases));
   }
   if (last === spec.layers.length - 1 && spec.layers[last].kind === 'dense' && !flatInput) {
@@ -116,7 +150,10 @@ export function toTfjs(ae: Autoencoder, options: { part?: TfjsPart } = {}): Tfjs
   }
   const weightData = new Float32Array(tensors.reduce((n, t) => n + t.length, 0));
   let at = 0;
-  for (const t of tensors) { weightData.set(t, at); at += t.length; }
+  for (const t of tensors) {
+    weightData.set(t, at);
+    at += t.length;
+  }
   if (!littleEndian) throw new Error(`${fn}: big-endian hosts are not supported`);
   const modelTopology = {
     class_name: 'Sequential',
@@ -171,17 +208,23 @@ interface Weighted {
  * decoder). Anything else (a layer kind, an option that changes the computation, a dtype, a
  * weight that does not fit) is an Error starting with `fromTfjs:` that names the layer.
  */
-export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, options: FromTfjsOptions): Promise<Autoencoder> {
-  if (typeof artifacts !== 'object' || artifacts === null) throw argError(FN, 'artifacts', '{ modelTopology, weightSpecs, weightData } or { modelJson, weights }', artifacts);
+export async function fromTfjs(
+  artifacts: TfjsArtifacts | TfjsModelJsonFiles,
+  options: FromTfjsOptions,
+): Promise<Autoencoder> {
+  if (typeof artifacts !== 'object' || artifacts === null)
+    throw argError(FN, 'artifacts', '{ modelTopology, weightSpecs, weightData } or { modelJson, weights }', artifacts);
   rejectUnknownOptions(FN, options, ['encoderLayers', 'kernels', 'wasm', 'threads']);
   const { encoderLayers, ...runtime } = options ?? ({} as FromTfjsOptions);
   let topology: unknown, specs: unknown, data: unknown;
   if ('modelJson' in artifacts) {
     const json = artifacts.modelJson as unknown as Record<string, unknown>;
-    if (typeof json !== 'object' || json === null || !Array.isArray(json.weightsManifest)) throw new Error(`${FN}: modelJson must hold modelTopology and a weightsManifest array`);
+    if (typeof json !== 'object' || json === null || !Array.isArray(json.weightsManifest))
+      throw new Error(`${FN}: modelJson must hold modelTopology and a weightsManifest array`);
     topology = json.modelTopology;
     specs = (json.weightsManifest as { weights?: unknown }[]).flatMap((group) => {
-      if (typeof group !== 'object' || group === null || !Array.isArray(group.weights)) throw new Error(`${FN}: every weightsManifest group must have a weights array`);
+      if (typeof group !== 'object' || group === null || !Array.isArray(group.weights))
+        throw new Error(`${FN}: every weightsManifest group must have a weights array`);
       return group.weights as unknown[];
     });
     data = artifacts.weights;
@@ -194,7 +237,12 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
   const layers = kerasLayers(topology);
   const { weighted, inputShape } = walk(layers);
   if (!Number.isInteger(encoderLayers) || encoderLayers < 1 || encoderLayers >= weighted.length) {
-    throw argError(FN, 'encoderLayers', `an integer in [1, ${weighted.length - 1}] (the model has ${weighted.length} weighted layers; the last encoder layer is the code)`, encoderLayers);
+    throw argError(
+      FN,
+      'encoderLayers',
+      `an integer in [1, ${weighted.length - 1}] (the model has ${weighted.length} weighted layers; the last encoder layer is the code)`,
+      encoderLayers,
+    );
   }
   const config = configOf(weighted, encoderLayers, inputShape);
   const spec = networkOf(config, FN);
@@ -203,14 +251,20 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
   const used = new Set<string>();
   weighted.forEach((w, i) => {
     const L = spec.layers[i];
-    const kernelShape = L.kind === 'dense' ? [L.inputs, L.outputs]
-      : L.kind === 'conv2d' ? [L.conv!.kernel, L.conv!.kernel, L.inShape[2], L.outShape[2]] : [L.conv!.kernel, L.conv!.kernel, L.outShape[2], L.inShape[2]];
+    const kernelShape =
+      L.kind === 'dense'
+        ? [L.inputs, L.outputs]
+        : L.kind === 'conv2d'
+          ? [L.conv!.kernel, L.conv!.kernel, L.inShape[2], L.outShape[2]]
+          : [L.conv!.kernel, L.conv!.kernel, L.outShape[2], L.inShape[2]];
     const take = (suffix: string, shape: number[], at: number): void => {
       const key = `${w.name}/${suffix}`;
       const t = tensors.get(key);
       if (!t) throw new Error(`${FN}: layer ${w.index} ('${w.name}') has no weight '${key}' in weightSpecs`);
       if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-        throw new Error(`${FN}: layer ${w.index} ('${w.name}') weight '${key}' has shape [${t.shape.join(', ')}], the layer needs [${shape.join(', ')}]`);
+        throw new Error(
+          `${FN}: layer ${w.index} ('${w.name}') weight '${key}' has shape [${t.shape.join(', ')}], the layer needs [${shape.join(', ')}]`,
+        );
       }
       params.set(t.read(), at);
       used.add(key);
@@ -219,9 +273,22 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
     take('bias', [L.outShape[2]], L.biasOffset);
   });
   const unused = [...tensors.keys()].filter((k) => !used.has(k));
-  if (unused.length) throw new Error(`${FN}: weightSpecs has weights no layer reads: ${unused.slice(0, 5).map((k) => `'${k.slice(0, 60)}'`).join(', ')}`);
+  if (unused.length)
+    throw new Error(
+      `${FN}: weightSpecs has weights no layer reads: ${unused
+        .slice(0, 5)
+        .map((k) => `'${k.slice(0, 60)}'`)
+        .join(', ')}`,
+    );
   const file = encodeModelFile({
-    header: { library: 'wasm-autoencoder', config, paramCount: spec.paramCount, step: 0, shuffleState: new Prng(config.seed).state(), epochs: 0 },
+    header: {
+      library: 'wasm-autoencoder',
+      config,
+      paramCount: spec.paramCount,
+      step: 0,
+      shuffleState: new Prng(config.seed).state(),
+      epochs: 0,
+    },
     params,
   });
   // The load checks the memory plan and the runtime options: its errors are ours.
@@ -232,17 +299,25 @@ export async function fromTfjs(artifacts: TfjsArtifacts | TfjsModelJsonFiles, op
 
 function kerasLayers(topology: unknown): KerasLayer[] {
   let t = topology as Record<string, unknown>;
-  if (typeof t !== 'object' || t === null) throw new Error(`${FN}: modelTopology must be an object, got ${describeValue(topology)}`);
+  if (typeof t !== 'object' || t === null)
+    throw new Error(`${FN}: modelTopology must be an object, got ${describeValue(topology)}`);
   if (t.model_config !== undefined) t = t.model_config as Record<string, unknown>;
   if (typeof t !== 'object' || t === null || t.class_name !== 'Sequential') {
     throw new Error(`${FN}: the model must be a Keras Sequential, got class_name ${describeValue(t?.class_name)}`);
   }
   const config = t.config as Record<string, unknown> | unknown[];
   const layers = Array.isArray(config) ? config : (config as Record<string, unknown> | null)?.layers;
-  if (!Array.isArray(layers) || layers.length === 0) throw new Error(`${FN}: the Sequential config has no layers array`);
+  if (!Array.isArray(layers) || layers.length === 0)
+    throw new Error(`${FN}: the Sequential config has no layers array`);
   return layers.map((l, i) => {
     const layer = l as KerasLayer;
-    if (typeof layer !== 'object' || layer === null || typeof layer.class_name !== 'string' || typeof layer.config !== 'object' || layer.config === null) {
+    if (
+      typeof layer !== 'object' ||
+      layer === null ||
+      typeof layer.class_name !== 'string' ||
+      typeof layer.config !== 'object' ||
+      layer.config === null
+    ) {
       throw new Error(`${FN}: layer ${i} is not { class_name, config }`);
     }
     return layer;
@@ -257,11 +332,18 @@ function walk(layers: KerasLayer[]): { weighted: Weighted[]; inputShape: Shape |
   const weighted: Weighted[] = [];
   let shape: Shape | number | undefined;
   let inputShape: Shape | number | undefined;
-  const fail = (i: number, what: string): Error => new Error(`${FN}: layer ${i} ('${String(layers[i].config.name ?? '').slice(0, 60)}', ${layers[i].class_name.slice(0, 40)}) ${what}`);
+  const fail = (i: number, what: string): Error =>
+    new Error(
+      `${FN}: layer ${i} ('${String(layers[i].config.name ?? '').slice(0, 60)}', ${layers[i].class_name.slice(0, 40)}) ${what}`,
+    );
   layers.forEach((layer, i) => {
     const c = layer.config;
     const kind = layer.class_name;
-    if (c.dtype !== undefined && c.dtype !== 'float32' && !(typeof c.dtype === 'object' && (c.dtype as { config?: { name?: unknown } })?.config?.name === 'float32')) {
+    if (
+      c.dtype !== undefined &&
+      c.dtype !== 'float32' &&
+      !(typeof c.dtype === 'object' && (c.dtype as { config?: { name?: unknown } })?.config?.name === 'float32')
+    ) {
       throw fail(i, `has dtype ${describeValue(c.dtype)}; only float32 is supported`);
     }
     const batchShape = c.batch_input_shape ?? c.batch_shape;
@@ -269,13 +351,18 @@ function walk(layers: KerasLayer[]): { weighted: Weighted[]; inputShape: Shape |
       const dims = Array.isArray(batchShape) ? batchShape.slice(1) : [];
       if (dims.length === 1 && positive(dims[0])) shape = dims[0];
       else if (dims.length === 3 && dims.every(positive)) shape = dims as Shape;
-      else throw fail(i, `has batch_input_shape ${describeValue(batchShape)}; expected [null, size] or [null, height, width, channels]`);
+      else
+        throw fail(
+          i,
+          `has batch_input_shape ${describeValue(batchShape)}; expected [null, size] or [null, height, width, channels]`,
+        );
       inputShape = shape;
     }
     if (kind === 'InputLayer') return;
     if (shape === undefined) throw fail(i, 'comes before any input shape (the first layer needs batch_input_shape)');
     for (const [key, ok] of Object.entries(NEUTRAL)) {
-      if (c[key] !== undefined && c[key] !== null && !ok(c[key])) throw fail(i, `has ${key} ${describeValue(c[key])}, which this library does not support`);
+      if (c[key] !== undefined && c[key] !== null && !ok(c[key]))
+        throw fail(i, `has ${key} ${describeValue(c[key])}, which this library does not support`);
     }
     if (kind === 'Flatten') {
       if (typeof shape !== 'number') shape = shape[0] * shape[1] * shape[2];
@@ -284,22 +371,38 @@ function walk(layers: KerasLayer[]): { weighted: Weighted[]; inputShape: Shape |
     if (kind === 'Reshape') {
       const target = c.target_shape;
       const size = typeof shape === 'number' ? shape : shape[0] * shape[1] * shape[2];
-      if (Array.isArray(target) && target.length === 3 && target.every(positive) && target[0] * target[1] * target[2] === size) shape = target as Shape;
+      if (
+        Array.isArray(target) &&
+        target.length === 3 &&
+        target.every(positive) &&
+        target[0] * target[1] * target[2] === size
+      )
+        shape = target as Shape;
       else if (Array.isArray(target) && target.length === 1 && target[0] === size) shape = size;
-      else throw fail(i, `has target_shape ${describeValue(target)}; expected [height, width, channels] of ${size} values`);
+      else
+        throw fail(
+          i,
+          `has target_shape ${describeValue(target)}; expected [height, width, channels] of ${size} values`,
+        );
       return;
     }
     if (kind === 'LeakyReLU' || kind === 'Activation' || kind === 'ReLU') {
       const prev = weighted[weighted.length - 1];
       const follows = i > 0 && prev?.index === i - 1;
-      if (!follows || prev.activation !== 'linear') throw fail(i, 'must follow a Dense or Conv layer whose activation is linear (this library has no separate activation layers)');
+      if (!follows || prev.activation !== 'linear')
+        throw fail(
+          i,
+          'must follow a Dense or Conv layer whose activation is linear (this library has no separate activation layers)',
+        );
       if (kind === 'LeakyReLU') {
         const alpha = c.alpha ?? c.negative_slope ?? 0.3;
-        if (typeof alpha !== 'number' || !(alpha >= 0 && alpha < 1)) throw fail(i, `has alpha ${describeValue(alpha)}; expected a number in [0, 1)`);
+        if (typeof alpha !== 'number' || !(alpha >= 0 && alpha < 1))
+          throw fail(i, `has alpha ${describeValue(alpha)}; expected a number in [0, 1)`);
         prev.activation = 'leakyRelu';
         prev.alpha = alpha;
       } else if (kind === 'ReLU') {
-        if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) throw fail(i, 'has max_value, negative_slope or threshold; only a plain ReLU is supported');
+        if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0)
+          throw fail(i, 'has max_value, negative_slope or threshold; only a plain ReLU is supported');
         prev.activation = 'relu';
       } else {
         prev.activation = activationOf(c.activation, (what) => fail(i, what));
@@ -308,14 +411,27 @@ function walk(layers: KerasLayer[]): { weighted: Weighted[]; inputShape: Shape |
       return;
     }
     if (kind !== 'Dense' && kind !== 'Conv2D' && kind !== 'Conv2DTranspose') {
-      throw fail(i, `is not supported (supported: Dense, Conv2D, Conv2DTranspose, Flatten, Reshape, LeakyReLU, ReLU, Activation, InputLayer)${kind === 'Dropout' ? '; Dropout changes training only: remove it to import the model' : ''}`);
+      throw fail(
+        i,
+        `is not supported (supported: Dense, Conv2D, Conv2DTranspose, Flatten, Reshape, LeakyReLU, ReLU, Activation, InputLayer)${kind === 'Dropout' ? '; Dropout changes training only: remove it to import the model' : ''}`,
+      );
     }
     const activation = activationOf(c.activation ?? 'linear', (what) => fail(i, what));
     const name = String(c.name ?? '');
     if (kind === 'Dense') {
       if (typeof shape !== 'number') throw fail(i, `reads a ${shape.join('×')} input; a Flatten must come before it`);
       if (!positive(c.units)) throw fail(i, `has units ${describeValue(c.units)}`);
-      weighted.push({ index: i, name, kind: 'dense', activation, inShape: shape, width: c.units, kernel: 1, strides: 1, padding: 'valid' });
+      weighted.push({
+        index: i,
+        name,
+        kind: 'dense',
+        activation,
+        inShape: shape,
+        width: c.units,
+        kernel: 1,
+        strides: 1,
+        padding: 'valid',
+      });
       shape = c.units;
       return;
     }
@@ -325,32 +441,51 @@ function walk(layers: KerasLayer[]): { weighted: Weighted[]; inputShape: Shape |
       if (!positive(a) || a !== b) throw fail(i, `has ${what} ${describeValue(v)}; only square ones are supported`);
       return a;
     };
-    const kernel = pair(c.kernel_size, 'kernel_size'), strides = pair(c.strides ?? 1, 'strides');
+    const kernel = pair(c.kernel_size, 'kernel_size'),
+      strides = pair(c.strides ?? 1, 'strides');
     if (kernel > 7) throw fail(i, `has kernel_size ${kernel}; at most 7 is supported`);
     if (strides > 2) throw fail(i, `has strides ${strides}; 1 or 2 are supported`);
     const padding = c.padding ?? 'valid';
-    if (padding !== 'same' && padding !== 'valid') throw fail(i, `has padding ${describeValue(padding)}; expected 'same' or 'valid'`);
+    if (padding !== 'same' && padding !== 'valid')
+      throw fail(i, `has padding ${describeValue(padding)}; expected 'same' or 'valid'`);
     if (!positive(c.filters)) throw fail(i, `has filters ${describeValue(c.filters)}`);
     const type = kind === 'Conv2D' ? 'conv2d' : 'conv2dTranspose';
-    const w: Weighted = { index: i, name, kind: type, activation, inShape: shape, width: c.filters, kernel, strides, padding };
+    const w: Weighted = {
+      index: i,
+      name,
+      kind: type,
+      activation,
+      inShape: shape,
+      width: c.filters,
+      kernel,
+      strides,
+      padding,
+    };
     weighted.push(w);
     const out = convOutputShape({ kind: type, inShape: shape, filters: w.width, kernel, stride: strides, padding });
     if (!(out[0] > 0 && out[1] > 0)) throw fail(i, `leaves no output from ${shape.join('×')}`);
     shape = out;
   });
-  if (weighted.length < 2 || inputShape === undefined) throw new Error(`${FN}: the model needs at least two Dense or Conv layers (an encoder and a decoder)`);
+  if (weighted.length < 2 || inputShape === undefined)
+    throw new Error(`${FN}: the model needs at least two Dense or Conv layers (an encoder and a decoder)`);
   // Remember each weighted layer's own position again (a following activation layer moved it).
   let k = 0;
-  layers.forEach((l, i) => { if (['Dense', 'Conv2D', 'Conv2DTranspose'].includes(l.class_name)) weighted[k++].index = i; });
+  layers.forEach((l, i) => {
+    if (['Dense', 'Conv2D', 'Conv2DTranspose'].includes(l.class_name)) weighted[k++].index = i;
+  });
   const out = shape!;
   const size = (s: Shape | number): number => (typeof s === 'number' ? s : s[0] * s[1] * s[2]);
-  if (size(out) !== size(inputShape)) throw new Error(`${FN}: the model's output has ${size(out)} values per example, its input ${size(inputShape)}: not an autoencoder`);
+  if (size(out) !== size(inputShape))
+    throw new Error(
+      `${FN}: the model's output has ${size(out)} values per example, its input ${size(inputShape)}: not an autoencoder`,
+    );
   return { weighted, inputShape };
 }
 
 function activationOf(v: unknown, fail: (what: string) => Error): Activation {
   const a = typeof v === 'string' ? ACTIVATION_OF[v] : undefined;
-  if (!a) throw fail(`has activation ${describeValue(v)}; supported: relu, sigmoid, tanh, linear (and a LeakyReLU layer)`);
+  if (!a)
+    throw fail(`has activation ${describeValue(v)}; supported: relu, sigmoid, tanh, linear (and a LeakyReLU layer)`);
   return a;
 }
 
@@ -359,10 +494,17 @@ function activationOf(v: unknown, fail: (what: string) => Error): Activation {
 function configOf(weighted: Weighted[], encoderLayers: number, inputShape: Shape | number): ModelConfig {
   const code = weighted[encoderLayers - 1];
   const named = (w: Weighted): string => `layer ${w.index} ('${w.name.slice(0, 60)}')`;
-  if (code.kind !== 'dense') throw new Error(`${FN}: ${named(code)}, the code layer (encoderLayers = ${encoderLayers}), must be Dense`);
+  if (code.kind !== 'dense')
+    throw new Error(`${FN}: ${named(code)}, the code layer (encoderLayers = ${encoderLayers}), must be Dense`);
   const alphas = [...new Set(weighted.filter((w) => w.alpha !== undefined).map((w) => w.alpha!))];
-  if (alphas.length > 1) throw new Error(`${FN}: the LeakyReLU layers have different alphas (${alphas.join(', ')}); this library uses one for all`);
-  const asConfig = (w: Weighted): LayerConfig => (w.kind === 'dense' ? w.width : { type: w.kind, filters: w.width, kernelSize: w.kernel, strides: w.strides, padding: w.padding });
+  if (alphas.length > 1)
+    throw new Error(
+      `${FN}: the LeakyReLU layers have different alphas (${alphas.join(', ')}); this library uses one for all`,
+    );
+  const asConfig = (w: Weighted): LayerConfig =>
+    w.kind === 'dense'
+      ? w.width
+      : { type: w.kind, filters: w.width, kernelSize: w.kernel, strides: w.strides, padding: w.padding };
   const hidden = [...weighted.slice(0, encoderLayers - 1), ...weighted.slice(encoderLayers, -1)];
   const output = weighted[weighted.length - 1];
   let config: ModelConfig;
@@ -378,21 +520,28 @@ function configOf(weighted: Weighted[], encoderLayers: number, inputShape: Shape
       leakyReluAlpha: alphas[0] ?? 0.3,
     });
   } catch (error) {
-    throw new Error(`${FN}: these layers are not a model this library builds: ${(error as Error).message.replace(/^Autoencoder\.create: /, '')}`);
+    throw new Error(
+      `${FN}: these layers are not a model this library builds: ${(error as Error).message.replace(/^Autoencoder\.create: /, '')}`,
+    );
   }
   const plan = layerPlan(config).layers;
   if (plan.length !== weighted.length) {
-    throw new Error(`${FN}: this library would build ${plan.length} weighted layers for it, the model has ${weighted.length} (the decoder's last layer and a conv decoder's first dense layer are implied; see the README)`);
+    throw new Error(
+      `${FN}: this library would build ${plan.length} weighted layers for it, the model has ${weighted.length} (the decoder's last layer and a conv decoder's first dense layer are implied; see the README)`,
+    );
   }
   plan.forEach((p, i) => {
     const w = weighted[i];
     const kind = p.kind ?? 'dense';
     const mismatch = (what: string, ours: unknown, theirs: unknown): Error =>
-      new Error(`${FN}: ${named(w)} has ${what} ${describeValue(theirs)} where this library's model has ${describeValue(ours)} (the decoder's last layer is implied: a Conv2DTranspose to the input's channels with the first conv layer's kernel, 'same' padding)`);
+      new Error(
+        `${FN}: ${named(w)} has ${what} ${describeValue(theirs)} where this library's model has ${describeValue(ours)} (the decoder's last layer is implied: a Conv2DTranspose to the input's channels with the first conv layer's kernel, 'same' padding)`,
+      );
     if (kind !== w.kind) throw mismatch('kind', KERAS_KINDS[kind], KERAS_KINDS[w.kind]);
     if (p.activation !== w.activation) throw mismatch('activation', p.activation, w.activation);
     if (p.kind === 'conv2d' || p.kind === 'conv2dTranspose') {
-      if (typeof w.inShape === 'number' || p.inShape.some((d, k) => d !== (w.inShape as Shape)[k])) throw mismatch('input shape', p.inShape, w.inShape);
+      if (typeof w.inShape === 'number' || p.inShape.some((d, k) => d !== (w.inShape as Shape)[k]))
+        throw mismatch('input shape', p.inShape, w.inShape);
       if (p.filters !== w.width) throw mismatch('filters', p.filters, w.width);
       if (p.kernel !== w.kernel) throw mismatch('kernel_size', p.kernel, w.kernel);
       if (p.stride !== w.strides) throw mismatch('strides', p.stride, w.strides);

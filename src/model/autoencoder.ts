@@ -16,7 +16,13 @@ import { Prng } from '../util/prng.js';
 import { argError, describeValue, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
-import { normalizeOptions, isPositiveInteger, MAX_THREADS, type AutoencoderOptions, type ModelConfig } from './options.js';
+import {
+  normalizeOptions,
+  isPositiveInteger,
+  MAX_THREADS,
+  type AutoencoderOptions,
+  type ModelConfig,
+} from './options.js';
 import { checkLoadedState, configFromFile } from './storedConfig.js';
 import { assemble, networkOf, type ModelParts } from './setup.js';
 import { fitJob, runFit, type FitHost } from './fit.js';
@@ -32,7 +38,19 @@ export type { LayerWeights } from './weights.js';
 export type { QuantizedAutoencoder } from './quantized.js';
 export { Dataset } from './dataset.js';
 export type { ImageChunks } from './dataset.js';
-export type { BatchLog, EpochLog, FitOptions, FitWarning, NoiseOptions, LabelOptions, OutputOptions, History, Evaluation, Backend, RuntimeOptions } from './types.js';
+export type {
+  BatchLog,
+  EpochLog,
+  FitOptions,
+  FitWarning,
+  NoiseOptions,
+  LabelOptions,
+  OutputOptions,
+  History,
+  Evaluation,
+  Backend,
+  RuntimeOptions,
+} from './types.js';
 
 /** What model/internal.ts (the benchmarks' seam) reaches inside a model; no part of the API. */
 export interface ModelInternals {
@@ -60,7 +78,10 @@ export class Autoencoder {
   private epochCount = 0;
   private lastHistory: History = { epochs: [] };
   /** The data sets kept in this model's memory (dataset()). */
-  private readonly store = new DataStore({ engine: () => this.live, assertIdle: (fn) => void this.idleEngine(fn, false) });
+  private readonly store = new DataStore({
+    engine: () => this.live,
+    assertIdle: (fn) => void this.idleEngine(fn, false),
+  });
 
   private constructor(config: ModelConfig, parts: ModelParts) {
     this.config = config;
@@ -76,7 +97,10 @@ export class Autoencoder {
   static async create(options: AutoencoderOptions & RuntimeOptions = {}): Promise<Autoencoder> {
     const { wasm, ...rest } = options ?? {};
     const config = normalizeOptions(rest);
-    const model = new Autoencoder(config, await assemble(config, { kernels: options?.kernels, wasm, threads: options?.threads }, 'Autoencoder.create'));
+    const model = new Autoencoder(
+      config,
+      await assemble(config, { kernels: options?.kernels, wasm, threads: options?.threads }, 'Autoencoder.create'),
+    );
     model.live.initialize(new Prng(config.seed));
     return model;
   }
@@ -86,13 +110,25 @@ export class Autoencoder {
    * Uint8Array (a Node Buffer too), any other ArrayBufferView, or an ArrayBuffer. Every field of
    * the file is checked, and its sizes against the limits, before any memory or worker is taken.
    */
-  static async load(source: Uint8Array | ArrayBufferView | ArrayBuffer, options: RuntimeOptions = {}): Promise<Autoencoder> {
+  static async load(
+    source: Uint8Array | ArrayBufferView | ArrayBuffer,
+    options: RuntimeOptions = {},
+  ): Promise<Autoencoder> {
     const fn = 'Autoencoder.load';
-    const bytes = source instanceof Uint8Array ? source
-      : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
-      : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    const bytes =
+      source instanceof Uint8Array
+        ? source
+        : ArrayBuffer.isView(source)
+          ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+          : source instanceof ArrayBuffer
+            ? new Uint8Array(source)
+            : source;
     rejectUnknownOptions(fn, options, RUNTIME_KEYS);
-    if (options.threads !== undefined && options.threads !== 'auto' && !isPositiveInteger(options.threads, MAX_THREADS)) {
+    if (
+      options.threads !== undefined &&
+      options.threads !== 'auto' &&
+      !isPositiveInteger(options.threads, MAX_THREADS)
+    ) {
       throw argError(fn, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, options.threads);
     }
     if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
@@ -135,7 +171,9 @@ export class Autoencoder {
   private idleEngine(fn: string, readOnly = true): Engine {
     const engine = this.live;
     if (this.training === 'busy' || (this.training === 'between' && !readOnly)) {
-      throw new Error(`${fn}: the model is training; wait for fit() to settle first${this.training === 'busy' ? ' (read-only calls may run in onEpochEnd)' : ''}`);
+      throw new Error(
+        `${fn}: the model is training; wait for fit() to settle first${this.training === 'busy' ? ' (read-only calls may run in onEpochEnd)' : ''}`,
+      );
     }
     return engine;
   }
@@ -229,13 +267,21 @@ export class Autoencoder {
       threads: this.backend.threads,
       shuffler: this.shuffler,
       engine: () => model.live,
-      get disposed() { return model.engine === null; },
+      get disposed() {
+        return model.engine === null;
+      },
       workers: async () => {
         // The pool, restarted if a worker failed since it was last used.
         if (model.pool && !model.pool.broken) return model.pool;
         if (model.pool) await model.pool.terminate();
         const engine = model.live;
-        model.pool = await WorkerPool.start(model.backend.threads, model.module, engine.arena.memory, engine.spec, engine.optimizer);
+        model.pool = await WorkerPool.start(
+          model.backend.threads,
+          model.module,
+          engine.arena.memory,
+          engine.spec,
+          engine.optimizer,
+        );
         return model.pool;
       },
       dropPool: async (pool) => {
@@ -244,10 +290,18 @@ export class Autoencoder {
       },
       validate: (d, count, labels) => model.validate(d, count, labels),
       store: this.store,
-      get epochs() { return model.epochCount; },
-      set epochs(n: number) { model.epochCount = n; },
-      get history() { return model.lastHistory; },
-      set history(h: History) { model.lastHistory = h; },
+      get epochs() {
+        return model.epochCount;
+      },
+      set epochs(n: number) {
+        model.epochCount = n;
+      },
+      get history() {
+        return model.lastHistory;
+      },
+      set history(h: History) {
+        model.lastHistory = h;
+      },
       between: async <T>(callback: () => T): Promise<Awaited<T>> => {
         model.training = 'between';
         try {
@@ -273,20 +327,30 @@ export class Autoencoder {
   }
 
   /** A variational model's posterior per image: means and log-variances, [n × latent] each. */
-  encodeDistribution(images: ImagesInput, options: LabelOptions = {}): { mean: Float32Array; logVariance: Float32Array } {
+  encodeDistribution(
+    images: ImagesInput,
+    options: LabelOptions = {},
+  ): { mean: Float32Array; logVariance: Float32Array } {
     const fn = 'Autoencoder.encodeDistribution';
     rejectUnknownOptions(fn, options, ['labels']);
-    if (!this.config.variational) throw new Error(`${fn}: this model is not variational (create it with { variational: true })`);
+    if (!this.config.variational)
+      throw new Error(`${fn}: this model is not variational (create it with { variational: true })`);
     const { mean, logVariance } = this.codesOf(images, options, fn);
     return { mean, logVariance: logVariance! };
   }
 
-  private codesOf(images: ImagesInput, options: LabelOptions, fn: string): { mean: Float32Array; logVariance?: Float32Array } {
+  private codesOf(
+    images: ImagesInput,
+    options: LabelOptions,
+    fn: string,
+  ): { mean: Float32Array; logVariance?: Float32Array } {
     const { data, count, labels, engine } = this.inputs(fn, images, options);
-    const raw = this.run(data, count, 0, engine.spec.codeLayer, true, labels, undefined, { fn, arg: 'images' }).outputs!;
+    const raw = this.run(data, count, 0, engine.spec.codeLayer, true, labels, undefined, { fn, arg: 'images' })
+      .outputs!;
     if (!this.config.variational) return { mean: raw };
     const L = this.latentSize;
-    const mean = new Float32Array(count * L), logVariance = new Float32Array(count * L);
+    const mean = new Float32Array(count * L),
+      logVariance = new Float32Array(count * L);
     for (let r = 0; r < count; r++) {
       mean.set(raw.subarray(r * 2 * L, r * 2 * L + L), r * L);
       logVariance.set(raw.subarray(r * 2 * L + L, (r + 1) * 2 * L), r * L);
@@ -299,11 +363,17 @@ export class Autoencoder {
     const fn = 'Autoencoder.decode';
     rejectUnknownOptions(fn, options, ['labels', 'out']);
     const engine = this.idleEngine(fn);
-    if (!(codes instanceof Float32Array)) throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
+    if (!(codes instanceof Float32Array))
+      throw argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = imagesOf(codes, fn, 'codes', this.latentSize, undefined, false);
     const labels = labelsOf(undefined, count, engine.spec.classes, fn, 'codes', options?.labels);
-    const out = checkedOut(fn, options?.out, resultLength(fn, count, engine.spec.imageSize)) ?? new Float32Array(count * engine.spec.imageSize);
-    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out, { fn, arg: 'codes' }).outputs!;
+    const out =
+      checkedOut(fn, options?.out, resultLength(fn, count, engine.spec.imageSize)) ??
+      new Float32Array(count * engine.spec.imageSize);
+    return this.run(codes, count, engine.spec.codeLayer + 1, engine.spec.layers.length - 1, true, labels, out, {
+      fn,
+      arg: 'codes',
+    }).outputs!;
   }
 
   /** decode(encode(images)), in one pass. */
@@ -335,12 +405,19 @@ export class Autoencoder {
   reconstructionErrors(images: ImagesInput, options: LabelOptions = {}): Float32Array {
     rejectUnknownOptions('Autoencoder.reconstructionErrors', options, ['labels']);
     const { data, count, labels, engine } = this.inputs('Autoencoder.reconstructionErrors', images, options);
-    return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels, undefined, { fn: 'Autoencoder.reconstructionErrors', arg: 'images' }).errors!;
+    return this.run(data, count, 0, engine.spec.layers.length - 1, false, labels, undefined, {
+      fn: 'Autoencoder.reconstructionErrors',
+      arg: 'images',
+    }).errors!;
   }
 
   /** An inference call's images and labels, checked; the floats' values are checked by run() as
    *  they are copied in (pass it `{ fn, arg: 'images' }`). */
-  private inputs(fn: string, images: ImagesInput, options: LabelOptions): { data: Images; count: number; labels?: Uint8Array; engine: Engine } {
+  private inputs(
+    fn: string,
+    images: ImagesInput,
+    options: LabelOptions,
+  ): { data: Images; count: number; labels?: Uint8Array; engine: Engine } {
     const engine = this.idleEngine(fn);
     const { data, count } = imagesOf(images, fn, 'images', engine.spec.imageSize, undefined, false);
     const labels = labelsOf(images, count, engine.spec.classes, fn, 'images', options?.labels);
@@ -381,7 +458,10 @@ export class Autoencoder {
 
   /** The score above which an image counts as anomalous: the `quantile` of the scores of
    *  `normal` images (default 0.99: 1 % of normal images are flagged). */
-  anomalyThreshold(normal: ImagesInput, options: { quantile?: number; method?: uses.AnomalyMethod; labels?: Uint8Array } = {}): number {
+  anomalyThreshold(
+    normal: ImagesInput,
+    options: { quantile?: number; method?: uses.AnomalyMethod; labels?: Uint8Array } = {},
+  ): number {
     rejectUnknownOptions('Autoencoder.anomalyThreshold', options, ['quantile', 'method', 'labels']);
     return uses.anomalyThreshold(this, normal, options);
   }
@@ -416,15 +496,24 @@ export class Autoencoder {
     const mse = this.meanError(data, count, labels);
     if (this.config.loss === 'mse' && !this.config.variational) return { mse, loss: mse };
     const spec = this.live.spec;
-    const outputs = this.config.loss === 'bce' ? this.run(data, count, 0, spec.layers.length - 1, true, labels).outputs : undefined;
+    const outputs =
+      this.config.loss === 'bce' ? this.run(data, count, 0, spec.layers.length - 1, true, labels).outputs : undefined;
     const codes = this.config.variational ? this.run(data, count, 0, spec.codeLayer, true, labels).outputs : undefined;
     return { mse, loss: validationLoss(this.config, data, count, spec.imageSize, outputs, codes, mse) };
   }
 
   /** Layers [first, last] over `count` rows; `check` names the caller and argument whose floats
    *  are still to be checked finite (inputs() leaves that to the kernels). */
-  private run(data: Images, count: number, first: number, last: number, keepOutputs: boolean,
-              labels?: Uint8Array, out?: Float32Array, check?: { fn: string; arg: string }): { outputs?: Float32Array; errors?: Float32Array } {
+  private run(
+    data: Images,
+    count: number,
+    first: number,
+    last: number,
+    keepOutputs: boolean,
+    labels?: Uint8Array,
+    out?: Float32Array,
+    check?: { fn: string; arg: string },
+  ): { outputs?: Float32Array; errors?: Float32Array } {
     return runLayers(this.live, this.pool, data, count, first, last, keepOutputs, labels, out, check);
   }
 
@@ -438,17 +527,24 @@ export class Autoencoder {
     const engine = this.idleEngine('Autoencoder.quantize');
     const { QuantizedAutoencoder } = await import('./quantized.js');
     const module = this.backend.threads === 1 ? this.module : undefined;
-    return QuantizedAutoencoder.fromFloat(quantizedHost(), this.config, engine.spec, engine.params(), { module, build: this.backend.kernels });
+    return QuantizedAutoencoder.fromFloat(quantizedHost(), this.config, engine.spec, engine.params(), {
+      module,
+      build: this.backend.kernels,
+    });
   }
 
   /** A quantized model from QuantizedAutoencoder.save()'s bytes, or from a path, URL, Blob or
    *  Response as loadFrom reads them; checked whole before anything is allocated. */
-  static async loadQuantized(source: Uint8Array | ArrayBufferView | ArrayBuffer | ModelSource,
-                             options: { kernels?: RuntimeOptions['kernels']; wasm?: RuntimeOptions['wasm'] } = {}): Promise<QuantizedAutoencoder> {
+  static async loadQuantized(
+    source: Uint8Array | ArrayBufferView | ArrayBuffer | ModelSource,
+    options: { kernels?: RuntimeOptions['kernels']; wasm?: RuntimeOptions['wasm'] } = {},
+  ): Promise<QuantizedAutoencoder> {
     const fn = 'Autoencoder.loadQuantized';
     const { QuantizedAutoencoder } = await import('./quantized.js');
-    const bytes = ArrayBuffer.isView(source) || source instanceof ArrayBuffer ? source
-      : await (await import('../io/storage.js')).readModel(source, fn);
+    const bytes =
+      ArrayBuffer.isView(source) || source instanceof ArrayBuffer
+        ? source
+        : await (await import('../io/storage.js')).readModel(source, fn);
     return QuantizedAutoencoder.load(quantizedHost(), bytes, options, fn);
   }
 
@@ -472,11 +568,16 @@ export class Autoencoder {
     const engine = this.idleEngine('Autoencoder.save');
     rejectUnknownOptions('Autoencoder.save', options, ['optimizer']);
     const withOptimizer = options.optimizer ?? false;
-    if (typeof withOptimizer !== 'boolean') throw argError('Autoencoder.save', 'optimizer', 'true or false', withOptimizer);
+    if (typeof withOptimizer !== 'boolean')
+      throw argError('Autoencoder.save', 'optimizer', 'true or false', withOptimizer);
     return encodeModelFile({
       header: {
-        library: 'wasm-autoencoder', config: this.config, paramCount: engine.paramCount,
-        step: engine.step, shuffleState: this.shuffler.state(), epochs: this.epochCount,
+        library: 'wasm-autoencoder',
+        config: this.config,
+        paramCount: engine.paramCount,
+        step: engine.step,
+        shuffleState: this.shuffler.state(),
+        epochs: this.epochCount,
       },
       params: engine.params(),
       optimizerState: withOptimizer ? engine.optimizerState() : undefined,
@@ -496,7 +597,8 @@ export class Autoencoder {
 /** The caller's output array, when given: a Float32Array of exactly `length` values. */
 function checkedOut(fn: string, out: unknown, length: number): Float32Array | undefined {
   if (out === undefined) return undefined;
-  if (!(out instanceof Float32Array) || out.length !== length) throw argError(fn, 'out', `a Float32Array of ${length} values`, out);
+  if (!(out instanceof Float32Array) || out.length !== length)
+    throw argError(fn, 'out', `a Float32Array of ${length} values`, out);
   return out;
 }
 
@@ -509,6 +611,16 @@ const RUNTIME_KEYS = ['kernels', 'wasm', 'threads'];
 
 /** What the lazily loaded int8 chunk uses from the main entry's modules (see QuantizedHost). */
 const quantizedHost = (): QuantizedHost => ({
-  networkOf, configFromFile, imagesOf, resultLength, loadKernels, instantiateKernels, rejectUnknownOptions, Arena, crc32, argError, describeValue,
+  networkOf,
+  configFromFile,
+  imagesOf,
+  resultLength,
+  loadKernels,
+  instantiateKernels,
+  rejectUnknownOptions,
+  Arena,
+  crc32,
+  argError,
+  describeValue,
   activationCodes: ACTIVATION_CODES,
 });

@@ -21,9 +21,11 @@ function numberIn(v: unknown, arg: string, lo: number, hi: number, integer = fal
 
 function monitorOf(v: unknown, arg: string, validated: boolean): 'valLoss' | 'loss' {
   const monitor = v ?? (validated ? 'valLoss' : undefined);
-  if (monitor === undefined) throw new Error(`${FN}: ${arg} monitors 'valLoss', which needs validation or validationSplit (or monitor 'loss')`);
+  if (monitor === undefined)
+    throw new Error(`${FN}: ${arg} monitors 'valLoss', which needs validation or validationSplit (or monitor 'loss')`);
   if (monitor !== 'valLoss' && monitor !== 'loss') throw argError(FN, arg, "'valLoss' or 'loss'", monitor);
-  if (monitor === 'valLoss' && !validated) throw new Error(`${FN}: ${arg} 'valLoss' needs validation or validationSplit`);
+  if (monitor === 'valLoss' && !validated)
+    throw new Error(`${FN}: ${arg} 'valLoss' needs validation or validationSplit`);
   return monitor;
 }
 
@@ -45,21 +47,36 @@ export function scheduleOf(v: unknown, validated: boolean, epochs: number): Lear
   const type = (v as { type?: unknown } | null)?.type;
   if (type === 'step') {
     const o = objectOption(v, 'learningRateSchedule', ['type', 'every', 'factor']);
-    return { type, every: numberIn(o.every, 'learningRateSchedule.every', 1, 1e6, true), factor: numberIn(o.factor, 'learningRateSchedule.factor', 0, 1) };
+    return {
+      type,
+      every: numberIn(o.every, 'learningRateSchedule.every', 1, 1e6, true),
+      factor: numberIn(o.factor, 'learningRateSchedule.factor', 0, 1),
+    };
   }
   if (type === 'cosine') {
     const o = objectOption(v, 'learningRateSchedule', ['type', 'epochs', 'minLearningRate']);
     return {
-      type, epochs: numberIn(o.epochs ?? epochs, 'learningRateSchedule.epochs', 1, 1e6, true),
+      type,
+      epochs: numberIn(o.epochs ?? epochs, 'learningRateSchedule.epochs', 1, 1e6, true),
       minLearningRate: numberIn(o.minLearningRate ?? 0, 'learningRateSchedule.minLearningRate', 0, 10),
     };
   }
   if (type === 'reduceOnPlateau') {
-    const o = objectOption(v, 'learningRateSchedule', ['type', 'monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLearningRate']);
+    const o = objectOption(v, 'learningRateSchedule', [
+      'type',
+      'monitor',
+      'factor',
+      'patience',
+      'minDelta',
+      'cooldown',
+      'minLearningRate',
+    ]);
     const factor = numberIn(o.factor ?? 0.1, 'learningRateSchedule.factor', 0, 1);
     if (factor === 0 || factor === 1) throw argError(FN, 'learningRateSchedule.factor', 'a number in (0, 1)', factor);
     return {
-      type, monitor: monitorOf(o.monitor, 'learningRateSchedule.monitor', validated), factor,
+      type,
+      monitor: monitorOf(o.monitor, 'learningRateSchedule.monitor', validated),
+      factor,
       patience: numberIn(o.patience ?? 10, 'learningRateSchedule.patience', 0, 1e6, true),
       minDelta: numberIn(o.minDelta ?? 1e-4, 'learningRateSchedule.minDelta', 0, Number.MAX_VALUE),
       cooldown: numberIn(o.cooldown ?? 0, 'learningRateSchedule.cooldown', 0, 1e6, true),
@@ -76,7 +93,10 @@ export class LearningRates {
   private wait = 0;
   private cooldown = 0;
 
-  constructor(private readonly base: number, private readonly schedule: LearningRateSchedule | undefined) {
+  constructor(
+    private readonly base: number,
+    private readonly schedule: LearningRateSchedule | undefined,
+  ) {
     this.rate = base;
   }
 
@@ -85,8 +105,9 @@ export class LearningRates {
     const s = this.schedule;
     if (s?.type === 'step') return this.base * s.factor ** Math.floor(e / s.every);
     if (s?.type === 'cosine') {
-      const min = s.minLearningRate ?? 0, T = s.epochs!;
-      return min + (this.base - min) * (1 + Math.cos((Math.PI * Math.min(e, T)) / T)) / 2;
+      const min = s.minLearningRate ?? 0,
+        T = s.epochs!;
+      return min + ((this.base - min) * (1 + Math.cos((Math.PI * Math.min(e, T)) / T))) / 2;
     }
     return this.rate;
   }

@@ -62,7 +62,8 @@ export class Dataset {
 
   /** @internal The entry, checked to belong to `store` and to be alive. */
   static entryOf(data: Dataset, store: DataStore, fn: string, arg: string): StoredRows {
-    if (data.#store !== store) throw new Error(`${fn}: ${arg} is a Dataset of another model; make one with this model's dataset()`);
+    if (data.#store !== store)
+      throw new Error(`${fn}: ${arg} is a Dataset of another model; make one with this model's dataset()`);
     if (!store.holds(data.#entry)) throw new Error(`${fn}: ${arg} is a disposed Dataset`);
     return data.#entry;
   }
@@ -107,19 +108,25 @@ export class DataStore {
   view(entry: StoredRows, engine: Engine, from = 0, to = entry.count): { data: Images; labels?: Uint8Array } {
     const size = engine.spec.imageSize;
     const { arena } = engine;
-    const data = entry.kind === 'u8'
-      ? arena.u8.subarray(entry.images + from * size, entry.images + to * size)
-      : arena.f32.subarray((entry.images >> 2) + from * size, (entry.images >> 2) + to * size);
-    return { data, labels: engine.spec.classes > 0 ? arena.u8.subarray(entry.labels + from, entry.labels + to) : undefined };
+    const data =
+      entry.kind === 'u8'
+        ? arena.u8.subarray(entry.images + from * size, entry.images + to * size)
+        : arena.f32.subarray((entry.images >> 2) + from * size, (entry.images >> 2) + to * size);
+    return {
+      data,
+      labels: engine.spec.classes > 0 ? arena.u8.subarray(entry.labels + from, entry.labels + to) : undefined,
+    };
   }
 
   /** Checked images kept in the memory. */
   async add(fn: string, data: ImagesInput | ImageChunks, labels: Uint8Array | undefined): Promise<StoredRows> {
     this.host.assertIdle(fn);
-    if (this.building) throw new Error(`${fn}: another dataset() of this model is still reading its chunks; await it first`);
+    if (this.building)
+      throw new Error(`${fn}: another dataset() of this model is still reading its chunks; await it first`);
     const engine = this.host.engine();
     if (isChunks(data)) {
-      if (labels !== undefined) throw new Error(`${fn}: labels come with each chunk of a stream ({ images, labels }), not as an option`);
+      if (labels !== undefined)
+        throw new Error(`${fn}: labels come with each chunk of a stream ({ images, labels }), not as an option`);
       return this.addChunks(fn, data);
     }
     const size = engine.spec.imageSize;
@@ -133,10 +140,16 @@ export class DataStore {
   private async addChunks(fn: string, source: ImageChunks): Promise<StoredRows> {
     const count = source.count;
     if (!(typeof count === 'number' && Number.isInteger(count) && count > 0)) {
-      throw argError(fn, 'data.count', 'a positive integer: a stream read into a Dataset must say how many images it gives (streamIdx does)', count);
+      throw argError(
+        fn,
+        'data.count',
+        'a positive integer: a stream read into a Dataset must say how many images it gives (streamIdx does)',
+        count,
+      );
     }
     const engine = this.host.engine();
-    const size = engine.spec.imageSize, classes = engine.spec.classes;
+    const size = engine.spec.imageSize,
+      classes = engine.spec.classes;
     this.building = true;
     const iterator = source[Symbol.asyncIterator]();
     let entry: StoredRows | null = null;
@@ -145,14 +158,21 @@ export class DataStore {
       let at = 0;
       for (let k = 0; ; k++) {
         const r = await iterator.next();
-        if (r.done) { done = true; break; }
+        if (r.done) {
+          done = true;
+          break;
+        }
         const arg = `data (chunk ${k})`;
         const { data: rows, count: n } = imagesOf(r.value, fn, arg, size, PIXELS);
         const chunkLabels = labelsOf(r.value, n, classes, fn, arg);
         const kind: DataKind = rows instanceof Uint8Array ? 'u8' : 'f32';
         entry ??= this.allocate(fn, count, kind);
-        if (kind !== entry.kind) throw new Error(`${fn}: ${arg} holds ${kind === 'u8' ? 'bytes' : 'floats'}, the first chunk ${entry.kind === 'u8' ? 'bytes' : 'floats'}; a stream holds one kind`);
-        if (at + n > count) throw new Error(`${fn}: data gives more than the ${count} images its count says (${at + n} by chunk ${k})`);
+        if (kind !== entry.kind)
+          throw new Error(
+            `${fn}: ${arg} holds ${kind === 'u8' ? 'bytes' : 'floats'}, the first chunk ${entry.kind === 'u8' ? 'bytes' : 'floats'}; a stream holds one kind`,
+          );
+        if (at + n > count)
+          throw new Error(`${fn}: data gives more than the ${count} images its count says (${at + n} by chunk ${k})`);
         if (!this.holds(entry)) throw new Error(`${fn}: the model was disposed while its data set was read`);
         this.write(entry, at, rows, chunkLabels);
         releaseChunk(r.value);
@@ -176,8 +196,10 @@ export class DataStore {
     const bytes = imageBytes + alignUp(engine.spec.classes > 0 ? count : 0);
     // Plain doubles, exact far past the limit, so the check cannot wrap (layout.end counts the store).
     if (bytes + engine.layout.end > MAX_MEMORY_BYTES) {
-      throw new Error(`${fn}: ${count} images of ${size} ${kind === 'u8' ? 'bytes' : 'floats'} need ${Math.ceil(bytes / 2 ** 20)} MiB, ` +
-        `more than the model's memory has left of the ${MAX_MEMORY_BYTES / 2 ** 20} MiB it may use; give fit() the images as a stream instead`);
+      throw new Error(
+        `${fn}: ${count} images of ${size} ${kind === 'u8' ? 'bytes' : 'floats'} need ${Math.ceil(bytes / 2 ** 20)} MiB, ` +
+          `more than the model's memory has left of the ${MAX_MEMORY_BYTES / 2 ** 20} MiB it may use; give fit() the images as a stream instead`,
+      );
     }
     const at = this.zoneStart(engine) + this.bytes;
     const entry: StoredRows = { images: at, labels: at + imageBytes, bytes, count, kind };
@@ -193,7 +215,8 @@ export class DataStore {
 
   private write(entry: StoredRows, at: number, rows: Images, labels: Uint8Array | undefined): void {
     const engine = this.host.engine();
-    const size = engine.spec.imageSize, { arena } = engine;
+    const size = engine.spec.imageSize,
+      { arena } = engine;
     if (rows instanceof Uint8Array) arena.u8.set(rows, entry.images + at * size);
     else arena.f32.set(rows, (entry.images >> 2) + at * size);
     if (labels) arena.u8.set(labels, entry.labels + at);
@@ -225,7 +248,10 @@ export class DataStore {
 }
 
 export function isChunks(data: unknown): data is ImageChunks {
-  return typeof data === 'object' && data !== null && !ArrayBuffer.isView(data) &&
-    typeof (data as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    !ArrayBuffer.isView(data) &&
+    typeof (data as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
 }
-

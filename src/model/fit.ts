@@ -5,7 +5,14 @@
 // buffer in the memory, trained in segments). One thread steps engine/epoch.ts's generator in the
 // caller; with threads every thread, the caller's too, steps it under barriers (runners.ts). Every epoch
 // ends the same way: the log, validation, the callback, a turn of the event loop.
-import { NO_CORRUPTION, type Corruption, type DataKind, type Engine, type Layout, type LayoutRequest } from '../engine/engine.js';
+import {
+  NO_CORRUPTION,
+  type Corruption,
+  type DataKind,
+  type Engine,
+  type Layout,
+  type LayoutRequest,
+} from '../engine/engine.js';
 import { NOISE_CODES } from '../engine/codes.js';
 import type { EpochEnd } from '../engine/epoch.js';
 import { runnerFor, type EpochEndLike } from './runners.js';
@@ -16,7 +23,15 @@ import { yieldToEventLoop } from '../util/yield.js';
 import { imagesOf, labelsOf, type Images, type ImagesInput } from './inputs.js';
 import { isPositiveInteger } from './options.js';
 import { INFER_ROWS } from './setup.js';
-import type { EarlyStoppingOptions, EpochLog, FitOptions, FitWarning, History, LearningRateSchedule, NoiseOptions } from './types.js';
+import type {
+  EarlyStoppingOptions,
+  EpochLog,
+  FitOptions,
+  FitWarning,
+  History,
+  LearningRateSchedule,
+  NoiseOptions,
+} from './types.js';
 import { EarlyStopper, earlyStoppingOf, LearningRates, scheduleOf } from './control.js';
 import { Dataset, isChunks, type DataStore, type ImageChunks, type StoredRows } from './dataset.js';
 import { streamEpoch, streamPlan } from './stream.js';
@@ -26,8 +41,21 @@ const FN = 'Autoencoder.fit';
  *  data in steps of 32 images. */
 export const fitDefaults: Readonly<{ epochs: number; batchSize: number }> = Object.freeze({ epochs: 1, batchSize: 32 });
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validation', 'validationSplit', 'onEpochEnd', 'onBatchEnd', 'onWarning', 'signal', 'noise',
-  'earlyStopping', 'learningRateSchedule', 'shuffleBuffer'];
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validation',
+  'validationSplit',
+  'onEpochEnd',
+  'onBatchEnd',
+  'onWarning',
+  'signal',
+  'noise',
+  'earlyStopping',
+  'learningRateSchedule',
+  'shuffleBuffer',
+];
 /** Float pixels fit takes: the output's range, which the loss compares them with. */
 const PIXELS: [number, number] = [0, 1];
 
@@ -79,7 +107,12 @@ export interface FitJob {
 }
 
 /** Checks fit's arguments; every error names the argument. */
-export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dataset | ImageChunks, options: FitOptions): FitJob {
+export function fitJob(
+  engine: Engine,
+  store: DataStore,
+  data: ImagesInput | Dataset | ImageChunks,
+  options: FitOptions,
+): FitJob {
   if (typeof options !== 'object' || options === null) throw argError(FN, 'options', 'an object', options);
   rejectUnknownOptions(FN, options, FIT_KEYS);
   if (store.building) throw new Error(`${FN}: a dataset() of this model is still reading its chunks; await it first`);
@@ -89,18 +122,23 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
   if (!isPositiveInteger(batchSize, 1 << 16)) throw argError(FN, 'batchSize', 'an integer in [1, 65536]', batchSize);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError(FN, 'shuffle', 'true or false', shuffle);
-  const classes = engine.spec.classes, size = engine.spec.imageSize;
+  const classes = engine.spec.classes,
+    size = engine.spec.imageSize;
   let source: FitSource;
   let validation: ValidationSource | undefined;
   const split = options.validationSplit;
   if (split !== undefined) {
     if (options.validation !== undefined) throw new Error(`${FN}: give validation or validationSplit, not both`);
-    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw argError(FN, 'validationSplit', 'a number in (0, 1)', split);
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      throw argError(FN, 'validationSplit', 'a number in (0, 1)', split);
   }
   /** As Keras: the rows from ⌊n·(1 − f)⌋ on, before any shuffling. */
   const splitAt = (total: number): number => {
     const count = Math.floor(total * (1 - split!));
-    if (count < 1 || count >= total) throw new Error(`${FN}: validationSplit ${split} of ${total} images leaves ${count} to train on and ${total - count} to validate; each needs at least one`);
+    if (count < 1 || count >= total)
+      throw new Error(
+        `${FN}: validationSplit ${split} of ${total} images leaves ${count} to train on and ${total - count} to validate; each needs at least one`,
+      );
     return count;
   };
   if (data instanceof Dataset) {
@@ -109,10 +147,12 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
     source = { type: 'stored', rows, count };
     if (split !== undefined) validation = { type: 'stored', rows, from: count, count: rows.count - count };
   } else if (isChunks(data)) {
-    if (split !== undefined) throw new Error(`${FN}: validationSplit needs the data in memory; with a stream give validation images instead`);
+    if (split !== undefined)
+      throw new Error(`${FN}: validationSplit needs the data in memory; with a stream give validation images instead`);
     source = { type: 'stream', chunks: data };
     if (options.shuffleBuffer !== undefined) {
-      if (!isPositiveInteger(options.shuffleBuffer, 1 << 24)) throw argError(FN, 'shuffleBuffer', 'an integer in [1, 16777216] (rows)', options.shuffleBuffer);
+      if (!isPositiveInteger(options.shuffleBuffer, 1 << 24))
+        throw argError(FN, 'shuffleBuffer', 'an integer in [1, 16777216] (rows)', options.shuffleBuffer);
       source.bufferRows = options.shuffleBuffer;
     }
   } else {
@@ -121,13 +161,20 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
     if (split !== undefined) {
       const count = splitAt(total);
       source = { type: 'array', images: all.subarray(0, count * size), labels: allLabels?.subarray(0, count), count };
-      validation = { type: 'array', data: all.subarray(count * size), count: total - count, labels: allLabels?.subarray(count) };
+      validation = {
+        type: 'array',
+        data: all.subarray(count * size),
+        count: total - count,
+        labels: allLabels?.subarray(count),
+      };
     } else {
       source = { type: 'array', images: all, labels: allLabels, count: total };
     }
   }
   if (options.shuffleBuffer !== undefined && source.type !== 'stream') {
-    throw new Error(`${FN}: shuffleBuffer is for data given as a stream of chunks; this data is in memory and is shuffled whole`);
+    throw new Error(
+      `${FN}: shuffleBuffer is for data given as a stream of chunks; this data is in memory and is shuffled whole`,
+    );
   }
   if (options.validation !== undefined) {
     if (options.validation instanceof Dataset) {
@@ -140,10 +187,12 @@ export function fitJob(engine: Engine, store: DataStore, data: ImagesInput | Dat
   }
   const corruption = noiseOf(options.noise);
   for (const cb of ['onEpochEnd', 'onBatchEnd'] as const) {
-    if (options[cb] !== undefined && typeof options[cb] !== 'function') throw argError(FN, cb, 'a function', options[cb]);
+    if (options[cb] !== undefined && typeof options[cb] !== 'function')
+      throw argError(FN, cb, 'a function', options[cb]);
   }
   const { signal } = options;
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) throw argError(FN, 'signal', 'an AbortSignal', signal);
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal))
+    throw argError(FN, 'signal', 'an AbortSignal', signal);
   signal?.throwIfAborted();
   const earlyStopping = earlyStoppingOf(options.earlyStopping, validation !== undefined);
   const schedule = scheduleOf(options.learningRateSchedule, validation !== undefined, epochs);
@@ -168,7 +217,8 @@ export function fewStepsWarning(images: number, batchSize: number): FitWarning |
   const steps = Math.ceil(images / batchSize);
   if (steps >= MIN_EPOCH_STEPS) return null;
   const suggestedBatchSize = Math.max(1, Math.floor(images / MIN_EPOCH_STEPS));
-  const message = `${FN}: an epoch of ${images} images at batchSize ${batchSize} is ${steps} step${steps === 1 ? '' : 's'} ` +
+  const message =
+    `${FN}: an epoch of ${images} images at batchSize ${batchSize} is ${steps} step${steps === 1 ? '' : 's'} ` +
     `(each step updates the weights once); for at least ${MIN_EPOCH_STEPS} steps an epoch, use batchSize ≤ ${suggestedBatchSize}, or many more epochs`;
   return { code: 'fewSteps', message, images, batchSize, steps, suggestedBatchSize };
 }
@@ -180,7 +230,9 @@ export async function runFit(host: FitHost, job: FitJob): Promise<History> {
   const history: History = { epochs: [] };
   host.history = history;
   const run: FitRun = {
-    job, history, rates: new LearningRates(base.learningRate, job.schedule),
+    job,
+    history,
+    rates: new LearningRates(base.learningRate, job.schedule),
     stopper: job.earlyStopping ? new EarlyStopper(job.earlyStopping) : null,
   };
   try {
@@ -221,12 +273,23 @@ function shuffled(host: FitHost, order: Uint32Array, shuffle: boolean): Uint32Ar
  *  inference regions for validation rows, and the store. */
 function fitRequest(host: FitHost, run: FitRun): Omit<LayoutRequest, 'datasetRows' | 'datasetKind'> {
   const v = run.job.validation;
-  const inferKind: DataKind = v === undefined ? 'u8' : v.type === 'stored' ? v.rows.kind : v.data instanceof Float32Array ? 'f32' : 'u8';
-  return { batchSize: run.job.batch, workspaces: host.threads, inferRows: INFER_ROWS, inferKind, storeBytes: host.store.storeBytes };
+  const inferKind: DataKind =
+    v === undefined ? 'u8' : v.type === 'stored' ? v.rows.kind : v.data instanceof Float32Array ? 'f32' : 'u8';
+  return {
+    batchSize: run.job.batch,
+    workspaces: host.threads,
+    inferRows: INFER_ROWS,
+    inferKind,
+    storeBytes: host.store.storeBytes,
+  };
 }
 
 /** A data set in memory: the caller's array or a stored one. */
-async function fitInMemory(host: FitHost, run: FitRun, source: Extract<FitSource, { type: 'array' | 'stored' }>): Promise<void> {
+async function fitInMemory(
+  host: FitHost,
+  run: FitRun,
+  source: Extract<FitSource, { type: 'array' | 'stored' }>,
+): Promise<void> {
   const { batch, epochs, shuffle } = run.job;
   const engine = host.engine();
   const { count } = source;
@@ -236,7 +299,15 @@ async function fitInMemory(host: FitHost, run: FitRun, source: Extract<FitSource
   const request = fitRequest(host, run);
   let layout: Layout;
   if (source.type === 'stored') {
-    layout = engine.plan({ ...request, datasetRows: count, datasetKind: source.rows.kind, stored: { images: source.rows.images, labels: source.rows.labels } }, FN);
+    layout = engine.plan(
+      {
+        ...request,
+        datasetRows: count,
+        datasetKind: source.rows.kind,
+        stored: { images: source.rows.images, labels: source.rows.labels },
+      },
+      FN,
+    );
   } else {
     const kind: DataKind = source.images instanceof Uint8Array ? 'u8' : 'f32';
     layout = engine.plan({ ...request, datasetRows: staged ? batch : count, datasetKind: kind }, FN);
@@ -248,13 +319,18 @@ async function fitInMemory(host: FitHost, run: FitRun, source: Extract<FitSource
   const runner = await runnerFor(host, run, layout);
   try {
     for (let e = 0; e < epochs; e++) {
-      const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+      const epoch = host.epochs + 1,
+        learningRate = run.rates.at(e);
       shuffled(host, order, shuffle);
       const live = host.engine();
       live.setOrder(staged ? identity : order);
-      const stage = staged && source.type === 'array'
-        ? (start: number, rows: number): number => { live.stageBatch(source.images, order, start, rows, source.labels); return 0; }
-        : undefined;
+      const stage =
+        staged && source.type === 'array'
+          ? (start: number, rows: number): number => {
+              live.stageBatch(source.images, order, start, rows, source.labels);
+              return 0;
+            }
+          : undefined;
       const end = await runner.epoch({ count, epoch, learningRate, stage });
       endOrThrow(end, epoch, runner.stopReason());
       if (await endEpoch(host, run, epoch, end.lossSum, end.seconds, learningRate, count)) return;
@@ -272,7 +348,8 @@ async function fitStream(host: FitHost, run: FitRun, source: Extract<FitSource, 
   const { batch, epochs, shuffle } = run.job;
   const engine = host.engine();
   const { chunks } = source;
-  const size = engine.spec.imageSize, classes = engine.spec.classes;
+  const size = engine.spec.imageSize,
+    classes = engine.spec.classes;
   let iterator = iteratorOf(chunks, 1, null);
   let open = true;
   let peeked: IteratorResult<ImagesInput> | null = await iterator.next();
@@ -283,19 +360,27 @@ async function fitStream(host: FitHost, run: FitRun, source: Extract<FitSource, 
       const arg = `data (chunk ${k})`;
       const { data, count } = imagesOf(chunk, FN, arg, size, PIXELS);
       const got: DataKind = data instanceof Uint8Array ? 'u8' : 'f32';
-      if (got !== kind) throw new Error(`${FN}: ${arg} holds ${got === 'u8' ? 'bytes' : 'floats'}, the stream's first chunk ${kind === 'u8' ? 'bytes' : 'floats'}; a stream holds one kind`);
+      if (got !== kind)
+        throw new Error(
+          `${FN}: ${arg} holds ${got === 'u8' ? 'bytes' : 'floats'}, the stream's first chunk ${kind === 'u8' ? 'bytes' : 'floats'}; a stream holds one kind`,
+        );
       return { data, count, labels: labelsOf(chunk, count, classes, FN, arg) };
     };
     const first = imagesOf(peeked.value, FN, 'data (chunk 0)', size, PIXELS).data;
     kind = first instanceof Uint8Array ? 'u8' : 'f32';
     const plan = streamPlan(batch, shuffle, size * (kind === 'u8' ? 1 : 4), source.bufferRows);
-    const layout = engine.plan({ ...fitRequest(host, run), datasetRows: plan.bufferRows + plan.segmentRows, datasetKind: kind }, FN);
+    const layout = engine.plan(
+      { ...fitRequest(host, run), datasetRows: plan.bufferRows + plan.segmentRows, datasetKind: kind },
+      FN,
+    );
     const runner = await runnerFor(host, run, layout);
     const declared = chunks.count;
-    const batches = typeof declared === 'number' && Number.isInteger(declared) && declared > 0 ? Math.ceil(declared / batch) : 0;
+    const batches =
+      typeof declared === 'number' && Number.isInteger(declared) && declared > 0 ? Math.ceil(declared / batch) : 0;
     try {
       for (let e = 0; e < epochs; e++) {
-        const epoch = host.epochs + 1, learningRate = run.rates.at(e);
+        const epoch = host.epochs + 1,
+          learningRate = run.rates.at(e);
         if (e > 0) {
           iterator = iteratorOf(chunks, epoch, iterator);
           open = true;
@@ -303,11 +388,12 @@ async function fitStream(host: FitHost, run: FitRun, source: Extract<FitSource, 
         }
         const live = host.engine();
         const started = performance.now();
-        let lossSum = 0, batchBase = 0;
+        let lossSum = 0,
+          batchBase = 0;
         let last: EpochEndLike | null = null;
         const rows = await streamEpoch(plan, shuffle, host.shuffler, {
           next: async () => {
-            const r = peeked ?? await iterator.next();
+            const r = peeked ?? (await iterator.next());
             peeked = null;
             if (r.done) open = false;
             return r;
@@ -340,31 +426,57 @@ async function fitStream(host: FitHost, run: FitRun, source: Extract<FitSource, 
 
 /** A fresh pass over `chunks` for `epoch`; refuses a one-shot iterator (an async generator hands
  *  itself out again, spent) with an error that says what to pass instead. */
-function iteratorOf(chunks: ImageChunks, epoch: number, previous: AsyncIterator<ImagesInput> | null): AsyncIterator<ImagesInput> {
+function iteratorOf(
+  chunks: ImageChunks,
+  epoch: number,
+  previous: AsyncIterator<ImagesInput> | null,
+): AsyncIterator<ImagesInput> {
   const iterator = chunks[Symbol.asyncIterator]();
   if (typeof iterator !== 'object' || iterator === null || typeof iterator.next !== 'function') {
-    throw argError(FN, 'data', 'an async iterable of image chunks whose [Symbol.asyncIterator]() gives an iterator', iterator);
+    throw argError(
+      FN,
+      'data',
+      'an async iterable of image chunks whose [Symbol.asyncIterator]() gives an iterator',
+      iterator,
+    );
   }
   if (iterator === previous) {
-    throw new Error(`${FN}: data can be read only once (an async generator?) and epoch ${epoch} needs it again; ` +
-      'pass an object whose [Symbol.asyncIterator]() starts a new pass (as streamIdx gives), or call fit once per epoch with a new stream');
+    throw new Error(
+      `${FN}: data can be read only once (an async generator?) and epoch ${epoch} needs it again; ` +
+        'pass an object whose [Symbol.asyncIterator]() starts a new pass (as streamIdx gives), or call fit once per epoch with a new stream',
+    );
   }
   return iterator;
 }
 
-function endOrThrow(end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number; batch?: number; weights?: boolean }, epoch: number, stopReason: unknown): void {
+function endOrThrow(
+  end: { outcome: EpochEnd['outcome'] | 'fault'; loss?: number; batch?: number; weights?: boolean },
+  epoch: number,
+  stopReason: unknown,
+): void {
   // (A worker's fault rejects fitEpoch before an end report could say 'fault'.)
   if (end.outcome === 'diverged') {
-    const what = end.weights ? `the update gave non-finite weights (its loss was ${end.loss})` : `the loss became ${end.loss}`;
-    throw new Error(`${FN}: ${what} at epoch ${epoch}, batch ${end.batch}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`);
+    const what = end.weights
+      ? `the update gave non-finite weights (its loss was ${end.loss})`
+      : `the loss became ${end.loss}`;
+    throw new Error(
+      `${FN}: ${what} at epoch ${epoch}, batch ${end.batch}; the weights are kept from the last good step (a lower optimizer.learningRate may help)`,
+    );
   }
   if (end.outcome === 'stopped') throw stopReason ?? new Error(`${FN}: stopped`);
 }
 
 /** An epoch's log (with validation), early stopping, the schedule, the callback, and a turn of
  *  the event loop. Returns whether training stops here. */
-async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: number, seconds: number, learningRate: number,
-                        count: number): Promise<boolean> {
+async function endEpoch(
+  host: FitHost,
+  run: FitRun,
+  epoch: number,
+  lossSum: number,
+  seconds: number,
+  learningRate: number,
+  count: number,
+): Promise<boolean> {
   const { validation, options } = run.job;
   const log: EpochLog = { epoch, loss: lossSum / count, learningRate, seconds, samplesPerSec: count / seconds };
   if (validation) {
@@ -377,7 +489,11 @@ async function endEpoch(host: FitHost, run: FitRun, epoch: number, lossSum: numb
   if (run.stopper?.observe(log, host.engine())) stopBy = 'earlyStopping';
   run.rates.observe(log);
   if (options.onEpochEnd) {
-    const control = { stop: (): void => { stopBy ??= 'callback'; } };
+    const control = {
+      stop: (): void => {
+        stopBy ??= 'callback';
+      },
+    };
     const result = await host.between(() => options.onEpochEnd!(log, control));
     if (result === false) stopBy ??= 'callback';
   }
@@ -403,11 +519,13 @@ function validate(host: FitHost, v: ValidationSource): { mse: number; loss: numb
 
 function noiseOf(noise: unknown): Corruption {
   if (noise === undefined) return NO_CORRUPTION;
-  if (typeof noise !== 'object' || noise === null) throw argError(FN, 'noise', "an object { type, level }", noise);
+  if (typeof noise !== 'object' || noise === null) throw argError(FN, 'noise', 'an object { type, level }', noise);
   rejectUnknownOptions(FN, noise, ['type', 'level'], 'noise.', 'noise');
   const { type, level } = noise as NoiseOptions;
-  if (type !== 'gaussian' && type !== 'masking' && type !== 'saltAndPepper') throw argError(FN, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
+  if (type !== 'gaussian' && type !== 'masking' && type !== 'saltAndPepper')
+    throw argError(FN, 'noise.type', "'gaussian', 'masking' or 'saltAndPepper'", type);
   const max = type === 'gaussian' ? 10 : 1;
-  if (typeof level !== 'number' || !(level >= 0 && level <= max)) throw argError(FN, 'noise.level', `a number in [0, ${max}]`, level);
+  if (typeof level !== 'number' || !(level >= 0 && level <= max))
+    throw argError(FN, 'noise.level', `a number in [0, ${max}]`, level);
   return { kind: NOISE_CODES[type], level };
 }

@@ -10,19 +10,33 @@ export type ImagesInput = Images | { images: Images; labels?: Uint8Array };
  * The labels a conditional model needs for `count` rows: `given` if passed, else the input's
  * own `labels`. Each must be an integer class below `classes`. Undefined for other models.
  */
-export function labelsOf(input: unknown, count: number, classes: number, fn: string, arg: string,
-                         given?: unknown): Uint8Array | undefined {
+export function labelsOf(
+  input: unknown,
+  count: number,
+  classes: number,
+  fn: string,
+  arg: string,
+  given?: unknown,
+): Uint8Array | undefined {
   if (classes === 0) {
-    if (given !== undefined) throw new Error(`${fn}: labels are only for conditional models (create with { conditional: { classes } })`);
+    if (given !== undefined)
+      throw new Error(`${fn}: labels are only for conditional models (create with { conditional: { classes } })`);
     return undefined;
   }
   const labels = given ?? (input as { labels?: unknown } | null)?.labels;
   if (!(labels instanceof Uint8Array)) {
-    throw argError(fn, given !== undefined ? 'labels' : `${arg}.labels`, `a Uint8Array of ${count} class labels (this model is conditional)`, labels);
+    throw argError(
+      fn,
+      given !== undefined ? 'labels' : `${arg}.labels`,
+      `a Uint8Array of ${count} class labels (this model is conditional)`,
+      labels,
+    );
   }
-  if (labels.length !== count) throw new Error(`${fn}: labels must hold one label per row (${count}), got ${labels.length}`);
+  if (labels.length !== count)
+    throw new Error(`${fn}: labels must hold one label per row (${count}), got ${labels.length}`);
   for (let i = 0; i < count; i++) {
-    if (labels[i] >= classes) throw new Error(`${fn}: labels must be classes in [0, ${classes - 1}], got ${labels[i]} at index ${i}`);
+    if (labels[i] >= classes)
+      throw new Error(`${fn}: labels must be classes in [0, ${classes - 1}], got ${labels[i]} at index ${i}`);
   }
   return labels;
 }
@@ -32,15 +46,30 @@ export function labelsOf(input: unknown, count: number, classes: number, fn: str
  *  255s to 64,724). Inference takes any finite value: a noisy image to denoise may leave [0, 1].
  *  Without `checkValues`, the caller checks the floats itself: inference does, in the kernels,
  *  as each round is copied into the model's memory (inference.ts). */
-export function imagesOf(input: ImagesInput, fn: string, arg: string, rowSize: number,
-                         range?: [number, number], checkValues = true): { data: Images; count: number } {
-  const data = input instanceof Uint8Array || input instanceof Float32Array ? input
-    : (input as { images?: unknown } | null)?.images;
+export function imagesOf(
+  input: ImagesInput,
+  fn: string,
+  arg: string,
+  rowSize: number,
+  range?: [number, number],
+  checkValues = true,
+): { data: Images; count: number } {
+  const data =
+    input instanceof Uint8Array || input instanceof Float32Array
+      ? input
+      : (input as { images?: unknown } | null)?.images;
   if (!(data instanceof Uint8Array || data instanceof Float32Array)) {
-    throw argError(fn, arg, 'a Uint8Array of pixels (0-255) or a Float32Array, or an object with such an `images` array', input);
+    throw argError(
+      fn,
+      arg,
+      'a Uint8Array of pixels (0-255) or a Float32Array, or an object with such an `images` array',
+      input,
+    );
   }
   if (data.length === 0 || data.length % rowSize !== 0) {
-    throw new Error(`${fn}: ${arg} must hold a whole, non-zero number of rows of ${rowSize} values, got ${describeValue(data)} (${data.length} values)`);
+    throw new Error(
+      `${fn}: ${arg} must hold a whole, non-zero number of rows of ${rowSize} values, got ${describeValue(data)} (${data.length} values)`,
+    );
   }
   if (checkValues && data instanceof Float32Array) checkFinite(data, fn, arg, range);
   return { data, count: data.length / rowSize };
@@ -56,13 +85,17 @@ export function checkFinite(data: Float32Array, fn: string, arg: string, range?:
     const [lo, hi] = range;
     for (let i = 0; i < n; i++) {
       const v = data[i];
-      if (!(v >= lo && v <= hi)) throw new Error(`${fn}: ${arg} must hold values in [${lo}, ${hi}]${lo === 0 && hi === 1 ? ' (pixels as floats; bytes 0–255 go in a Uint8Array)' : ''}, got ${describeValue(v)} at index ${i + offset}`);
+      if (!(v >= lo && v <= hi))
+        throw new Error(
+          `${fn}: ${arg} must hold values in [${lo}, ${hi}]${lo === 0 && hi === 1 ? ' (pixels as floats; bytes 0–255 go in a Uint8Array)' : ''}, got ${describeValue(v)} at index ${i + offset}`,
+        );
     }
     return;
   }
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (v - v !== 0) throw new Error(`${fn}: ${arg} must hold finite values, got ${describeValue(v)} at index ${i + offset}`);
+    if (v - v !== 0)
+      throw new Error(`${fn}: ${arg} must hold finite values, got ${describeValue(v)} at index ${i + offset}`);
   }
 }
 
@@ -75,7 +108,9 @@ export const MAX_RESULT_VALUES = 2 ** 28;
 export function resultLength(fn: string, count: number, width: number): number {
   const n = count * width;
   if (n > MAX_RESULT_VALUES) {
-    throw new Error(`${fn}: the result would hold ${count} × ${width} = ${n} values, more than the ${MAX_RESULT_VALUES} one call returns; call it on fewer rows at a time`);
+    throw new Error(
+      `${fn}: the result would hold ${count} × ${width} = ${n} values, more than the ${MAX_RESULT_VALUES} one call returns; call it on fewer rows at a time`,
+    );
   }
   return n;
 }

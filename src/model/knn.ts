@@ -24,8 +24,12 @@ export interface KnnResult {
  * The majority label among the `k` nearest training vectors (Euclidean) of each query vector;
  * ties go to the class whose nearest member is closest. `dims` values per vector.
  */
-export async function knnClassify(train: { vectors: Float32Array; labels: Uint8Array }, queries: Float32Array, dims: number,
-                                  options: KnnOptions = {}): Promise<KnnResult> {
+export async function knnClassify(
+  train: { vectors: Float32Array; labels: Uint8Array },
+  queries: Float32Array,
+  dims: number,
+  options: KnnOptions = {},
+): Promise<KnnResult> {
   const fn = 'knnClassify';
   rejectUnknownOptions(fn, options, ['k']);
   const k = options.k ?? 5;
@@ -34,8 +38,10 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
     throw argError(fn, 'train.vectors', `a non-empty Float32Array of n × ${dims} values`, train?.vectors);
   }
   const n = train.vectors.length / dims;
-  if (!(train.labels instanceof Uint8Array) || train.labels.length !== n) throw argError(fn, 'train.labels', `a Uint8Array of ${n} labels`, train.labels);
-  if (!(queries instanceof Float32Array) || queries.length % dims !== 0) throw argError(fn, 'queries', `a Float32Array of m × ${dims} values`, queries);
+  if (!(train.labels instanceof Uint8Array) || train.labels.length !== n)
+    throw argError(fn, 'train.labels', `a Uint8Array of ${n} labels`, train.labels);
+  if (!(queries instanceof Float32Array) || queries.length % dims !== 0)
+    throw argError(fn, 'queries', `a Float32Array of m × ${dims} values`, queries);
   if (!Number.isInteger(k) || k < 1 || k > n) throw argError(fn, 'k', `an integer in [1, ${n}]`, k);
   checkFinite(train.vectors, fn, 'train.vectors');
   checkFinite(queries, fn, 'queries');
@@ -46,7 +52,10 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
   const kern = instantiateKernels(module, memory);
   const base = Math.ceil(kern.heapBase() / 64) * 64;
-  const trainAt = base, transposedAt = trainAt + 4 * n * dims, outAt = transposedAt + 4 * n * dims, queryAt = outAt + 4 * BLOCK * n;
+  const trainAt = base,
+    transposedAt = trainAt + 4 * n * dims,
+    outAt = transposedAt + 4 * n * dims,
+    queryAt = outAt + 4 * BLOCK * n;
   const f32 = new Float32Array(memory.buffer);
   f32.set(train.vectors, trainAt >> 2);
   kern.transpose(transposedAt, trainAt, n, dims);
@@ -58,8 +67,10 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
   }
   const predicted = new Uint8Array(m);
   const confidence = new Float32Array(m);
-  const bestD = new Float64Array(k), bestI = new Int32Array(k);
-  const votes = new Float64Array(256), nearest = new Float64Array(256);
+  const bestD = new Float64Array(k),
+    bestI = new Int32Array(k);
+  const votes = new Float64Array(256),
+    nearest = new Float64Array(256);
   for (let q0 = 0; q0 < m; q0 += BLOCK) {
     const rows = Math.min(BLOCK, m - q0);
     f32.set(queries.subarray(q0 * dims, (q0 + rows) * dims), queryAt >> 2);
@@ -72,8 +83,13 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
         const d = norms[i] - 2 * f32[row + i];
         if (d >= worst) continue;
         let p = k - 1;
-        while (p > 0 && bestD[p - 1] > d) { bestD[p] = bestD[p - 1]; bestI[p] = bestI[p - 1]; p--; }
-        bestD[p] = d; bestI[p] = i;
+        while (p > 0 && bestD[p - 1] > d) {
+          bestD[p] = bestD[p - 1];
+          bestI[p] = bestI[p - 1];
+          p--;
+        }
+        bestD[p] = d;
+        bestI[p] = i;
         worst = bestD[k - 1];
       }
       votes.fill(0);
@@ -85,7 +101,8 @@ export async function knnClassify(train: { vectors: Float32Array; labels: Uint8A
       }
       let best = 0;
       for (let c = 1; c < 256; c++) {
-        if (votes[c] > votes[best] || (votes[c] === votes[best] && votes[c] > 0 && nearest[c] < nearest[best])) best = c;
+        if (votes[c] > votes[best] || (votes[c] === votes[best] && votes[c] > 0 && nearest[c] < nearest[best]))
+          best = c;
       }
       predicted[q0 + r] = best;
       confidence[q0 + r] = votes[best] / k;

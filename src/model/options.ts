@@ -1,7 +1,14 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
 import { argError, rejectUnknownOptions } from '../util/errors.js';
-import { convOutputShape, type Activation, type LayerPlan, type Loss, type Padding, type Shape } from '../engine/network.js';
+import {
+  convOutputShape,
+  type Activation,
+  type LayerPlan,
+  type Loss,
+  type Padding,
+  type Shape,
+} from '../engine/network.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
 
@@ -24,7 +31,9 @@ export interface ConvLayerOptions {
 }
 
 /** A layer as the model config stores it: a number is a dense layer of that width. */
-export type LayerConfig = number | { type: 'conv2d' | 'conv2dTranspose'; filters: number; kernelSize: number; strides: number; padding: Padding };
+export type LayerConfig =
+  | number
+  | { type: 'conv2d' | 'conv2dTranspose'; filters: number; kernelSize: number; strides: number; padding: Padding };
 
 /** The optimizer and its hyper-parameters; defaults are Keras 3's. An option the chosen type does
  *  not use is refused. */
@@ -111,8 +120,23 @@ export interface ModelConfig {
 const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'linear'];
 const LOSSES: readonly Loss[] = ['mse', 'bce'];
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
-const OPTION_KEYS = ['inputShape', 'encoder', 'latent', 'decoder', 'activation', 'latentActivation', 'output',
-  'leakyReluAlpha', 'loss', 'optimizer', 'seed', 'kernels', 'threads', 'variational', 'conditional'];
+const OPTION_KEYS = [
+  'inputShape',
+  'encoder',
+  'latent',
+  'decoder',
+  'activation',
+  'latentActivation',
+  'output',
+  'leakyReluAlpha',
+  'loss',
+  'optimizer',
+  'seed',
+  'kernels',
+  'threads',
+  'variational',
+  'conditional',
+];
 const OPTIMIZER_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'momentum', 'nesterov'];
 const MAX_WIDTH = 1 << 16;
 export const MAX_THREADS = 64;
@@ -129,7 +153,8 @@ function width(v: unknown, arg: string): number {
 }
 
 function activation(v: unknown, arg: string): Activation {
-  if (!ACTIVATIONS.includes(v as Activation)) throw argError(FN, arg, `one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, v);
+  if (!ACTIVATIONS.includes(v as Activation))
+    throw argError(FN, arg, `one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, v);
   return v as Activation;
 }
 
@@ -151,25 +176,46 @@ export const OPTIMIZER_OPTIONS: Record<OptimizerConfig['type'], readonly string[
 };
 
 function normalizeOptimizer(opt: AutoencoderOptions['optimizer'], fn = FN): OptimizerConfig {
-  const o: OptimizerOptions = typeof opt === 'string' ? { type: opt } : opt ?? {};
-  if (typeof o !== 'object' || o === null) throw argError(fn, 'optimizer', "an object like { type: 'adam', learningRate: 1e-3 }", opt);
+  const o: OptimizerOptions = typeof opt === 'string' ? { type: opt } : (opt ?? {});
+  if (typeof o !== 'object' || o === null)
+    throw argError(fn, 'optimizer', "an object like { type: 'adam', learningRate: 1e-3 }", opt);
   rejectUnknownKeys(o, OPTIMIZER_KEYS, 'optimizer.', fn);
   const type = o.type ?? 'adam';
   if (!OPTIMIZERS.includes(type)) throw argError(fn, 'optimizer.type', "'adam', 'adamw' or 'sgd'", type);
   const applies = OPTIMIZER_OPTIONS[type];
   for (const [key, value] of Object.entries(o)) {
     if (value !== undefined && !applies.includes(key)) {
-      const readers = OPTIMIZERS.filter((t) => OPTIMIZER_OPTIONS[t].includes(key)).map((t) => `'${t}'`).join(' and ');
-      throw new Error(`${fn}: optimizer.${key} does nothing for '${type}' (only ${readers} read it); the options of '${type}' are ${applies.slice(1).join(', ')}`);
+      const readers = OPTIMIZERS.filter((t) => OPTIMIZER_OPTIONS[t].includes(key))
+        .map((t) => `'${t}'`)
+        .join(' and ');
+      throw new Error(
+        `${fn}: optimizer.${key} does nothing for '${type}' (only ${readers} read it); the options of '${type}' are ${applies.slice(1).join(', ')}`,
+      );
     }
   }
   return {
     type,
-    learningRate: inRange(o.learningRate ?? (type === 'sgd' ? 0.01 : 0.001), 'optimizer.learningRate', 0, 10, true, false, fn),
+    learningRate: inRange(
+      o.learningRate ?? (type === 'sgd' ? 0.01 : 0.001),
+      'optimizer.learningRate',
+      0,
+      10,
+      true,
+      false,
+      fn,
+    ),
     beta1: inRange(o.beta1 ?? 0.9, 'optimizer.beta1', 0, 1, false, true, fn),
     beta2: inRange(o.beta2 ?? 0.999, 'optimizer.beta2', 0, 1, false, true, fn),
     epsilon: inRange(o.epsilon ?? 1e-7, 'optimizer.epsilon', 0, 1, true, false, fn),
-    weightDecay: inRange(o.weightDecay ?? (type === 'adamw' ? 0.004 : 0), 'optimizer.weightDecay', 0, 1, false, false, fn),
+    weightDecay: inRange(
+      o.weightDecay ?? (type === 'adamw' ? 0.004 : 0),
+      'optimizer.weightDecay',
+      0,
+      1,
+      false,
+      false,
+      fn,
+    ),
     momentum: inRange(o.momentum ?? 0, 'optimizer.momentum', 0, 1, false, true, fn),
     nesterov: booleanOption(o.nesterov ?? false, 'optimizer.nesterov', fn),
   };
@@ -195,34 +241,49 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   }
   const latent = width(options.latent ?? 32, 'latent');
   const act = options.activation ?? 'relu';
-  const { encoder, decoder, perLayer } = layerConfigs(options.encoder ?? [64, 32], options.decoder ?? 'mirror', inputShape);
+  const { encoder, decoder, perLayer } = layerConfigs(
+    options.encoder ?? [64, 32],
+    options.decoder ?? 'mirror',
+    inputShape,
+  );
   const hidden = encoder.length + decoder.length;
   let activations: Activation[];
   if (Array.isArray(act)) {
     if (act.length !== hidden) {
-      throw argError(FN, 'activation', `one activation or an array of ${hidden} (one per hidden layer: encoder ${encoder.length}, decoder ${decoder.length}, counting a dense layer the decoder implies)`, act);
+      throw argError(
+        FN,
+        'activation',
+        `one activation or an array of ${hidden} (one per hidden layer: encoder ${encoder.length}, decoder ${decoder.length}, counting a dense layer the decoder implies)`,
+        act,
+      );
     }
     activations = act.map((a, i) => activation(a, `activation[${i}]`));
   } else {
     activations = new Array<Activation>(hidden).fill(activation(act, 'activation'));
   }
-  perLayer.forEach((a, i) => { if (a !== undefined) activations[i] = a; });
+  perLayer.forEach((a, i) => {
+    if (a !== undefined) activations[i] = a;
+  });
   const output = activation(options.output ?? 'sigmoid', 'output');
   const loss = options.loss ?? 'mse';
   if (!LOSSES.includes(loss)) throw argError(FN, 'loss', "'mse' or 'bce'", loss);
-  if (loss === 'bce' && output !== 'sigmoid') throw argError(FN, 'output', "'sigmoid' when loss is 'bce' (the loss is fused with it)", output);
+  if (loss === 'bce' && output !== 'sigmoid')
+    throw argError(FN, 'output', "'sigmoid' when loss is 'bce' (the loss is fused with it)", output);
   const seed = options.seed ?? 42;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw argError(FN, 'seed', 'an integer in [0, 2^32)', seed);
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw argError(FN, 'seed', 'an integer in [0, 2^32)', seed);
   const threads = options.threads ?? 'auto';
-  if (threads !== 'auto' && !isPositiveInteger(threads, MAX_THREADS)) throw argError(FN, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, threads);
+  if (threads !== 'auto' && !isPositiveInteger(threads, MAX_THREADS))
+    throw argError(FN, 'threads', `'auto' or an integer in [1, ${MAX_THREADS}]`, threads);
   if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
     throw argError(FN, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
   }
   const v = options.variational ?? false;
-  let variational = false, beta = 0;
+  let variational = false,
+    beta = 0;
   if (v === true || (typeof v === 'object' && v !== null)) {
     variational = true;
-    const b = v === true ? 1 : (v as { beta?: number }).beta ?? 1;
+    const b = v === true ? 1 : ((v as { beta?: number }).beta ?? 1);
     if (typeof v === 'object') rejectUnknownKeys(v, ['beta'], 'variational.');
     beta = inRange(b, 'variational.beta', 0, 1000, false, false);
   } else if (v !== false) {
@@ -233,15 +294,27 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
     const c = options.conditional;
     if (typeof c !== 'object' || c === null) throw argError(FN, 'conditional', 'an object { classes }', c);
     rejectUnknownKeys(c, ['classes'], 'conditional.');
-    if (!isPositiveInteger(c.classes, 256) || c.classes < 2) throw argError(FN, 'conditional.classes', 'an integer in [2, 256]', c.classes);
+    if (!isPositiveInteger(c.classes, 256) || c.classes < 2)
+      throw argError(FN, 'conditional.classes', 'an integer in [2, 256]', c.classes);
     classes = c.classes;
   }
   if (variational && options.latentActivation !== undefined && options.latentActivation !== 'linear') {
-    throw argError(FN, 'latentActivation', "'linear' for a variational model (the code layer gives a mean and a log-variance)", options.latentActivation);
+    throw argError(
+      FN,
+      'latentActivation',
+      "'linear' for a variational model (the code layer gives a mean and a log-variance)",
+      options.latentActivation,
+    );
   }
   return {
-    variational, beta, classes,
-    inputShape, encoder, latent, decoder, activations,
+    variational,
+    beta,
+    classes,
+    inputShape,
+    encoder,
+    latent,
+    decoder,
+    activations,
     latentActivation: activation(options.latentActivation ?? 'linear', 'latentActivation'),
     output,
     leakyReluAlpha: inRange(options.leakyReluAlpha ?? 0.3, 'leakyReluAlpha', 0, 1, false, true),
@@ -258,13 +331,26 @@ const MAX_FILTERS = 4096;
 const flat = (s: Shape): number => s[0] * s[1] * s[2];
 const shapeText = (s: Shape): string => s.join('×');
 
-function convEntry(v: unknown, arg: string, types: readonly ConvConfig['type'][]): { conv: ConvConfig; activation?: Activation } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw argError(FN, arg, `a positive integer (a dense layer) or { type: ${types.map((t) => `'${t}'`).join(' | ')}, filters, … }`, v);
+function convEntry(
+  v: unknown,
+  arg: string,
+  types: readonly ConvConfig['type'][],
+): { conv: ConvConfig; activation?: Activation } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw argError(
+      FN,
+      arg,
+      `a positive integer (a dense layer) or { type: ${types.map((t) => `'${t}'`).join(' | ')}, filters, … }`,
+      v,
+    );
   rejectUnknownKeys(v, CONV_KEYS, `${arg}.`);
   const o = v as ConvLayerOptions;
   if (!types.includes(o.type)) throw argError(FN, `${arg}.type`, types.map((t) => `'${t}'`).join(' or '), o.type);
-  if (!isPositiveInteger(o.filters, MAX_FILTERS)) throw argError(FN, `${arg}.filters`, `an integer in [1, ${MAX_FILTERS}]`, o.filters);
-  const kernelSize = o.kernelSize ?? 3, strides = o.strides ?? 1, padding = o.padding ?? 'same';
+  if (!isPositiveInteger(o.filters, MAX_FILTERS))
+    throw argError(FN, `${arg}.filters`, `an integer in [1, ${MAX_FILTERS}]`, o.filters);
+  const kernelSize = o.kernelSize ?? 3,
+    strides = o.strides ?? 1,
+    padding = o.padding ?? 'same';
   if (!isPositiveInteger(kernelSize, 7)) throw argError(FN, `${arg}.kernelSize`, 'an integer in [1, 7]', kernelSize);
   if (strides !== 1 && strides !== 2) throw argError(FN, `${arg}.strides`, '1 or 2', strides);
   if (!PADDINGS.includes(padding)) throw argError(FN, `${arg}.padding`, "'same' or 'valid'", padding);
@@ -273,7 +359,14 @@ function convEntry(v: unknown, arg: string, types: readonly ConvConfig['type'][]
 }
 
 function convOut(c: ConvConfig, inShape: Shape): Shape {
-  return convOutputShape({ kind: c.type, inShape, filters: c.filters, kernel: c.kernelSize, stride: c.strides, padding: c.padding });
+  return convOutputShape({
+    kind: c.type,
+    inShape,
+    filters: c.filters,
+    kernel: c.kernelSize,
+    stride: c.strides,
+    padding: c.padding,
+  });
 }
 
 /** The shape a conv encoder ends with (where a conv decoder starts), or undefined. */
@@ -289,7 +382,13 @@ function finalConv(encoder: readonly LayerConfig[], from: Shape, inputShape: Sha
   const first = encoder.find((e): e is ConvConfig => typeof e !== 'number');
   for (const strides of [1, 2]) {
     if (from[0] * strides === inputShape[0] && from[1] * strides === inputShape[1]) {
-      return { type: 'conv2dTranspose', filters: inputShape[2], kernelSize: first?.kernelSize ?? 3, strides, padding: 'same' };
+      return {
+        type: 'conv2dTranspose',
+        filters: inputShape[2],
+        kernelSize: first?.kernelSize ?? 3,
+        strides,
+        padding: 'same',
+      };
     }
   }
   return `the decoder ends at ${shapeText(from)}, and the layer to the input's ${shapeText(inputShape)} can only keep or double its height and width`;
@@ -297,8 +396,11 @@ function finalConv(encoder: readonly LayerConfig[], from: Shape, inputShape: Sha
 
 /** Encoder and decoder as the config stores them ('mirror' expanded, the dense layer before a
  *  conv decoder made explicit), with the activations given inside conv layers. */
-function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape):
-    { encoder: LayerConfig[]; decoder: LayerConfig[]; perLayer: (Activation | undefined)[] } {
+function layerConfigs(
+  encoderIn: unknown,
+  decoderIn: unknown,
+  inputShape: Shape,
+): { encoder: LayerConfig[]; decoder: LayerConfig[]; perLayer: (Activation | undefined)[] } {
   if (!Array.isArray(encoderIn)) throw argError(FN, 'encoder', 'an array of dense widths and conv2d layers', encoderIn);
   const perLayer: (Activation | undefined)[] = [];
   const encoder: LayerConfig[] = [];
@@ -310,9 +412,13 @@ function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape)
       return;
     }
     const { conv, activation: a } = convEntry(e, `encoder[${i}]`, ['conv2d']);
-    if (encoder.some((x) => typeof x === 'number')) throw argError(FN, `encoder[${i}]`, 'a dense width (conv layers come before the dense ones)', e);
+    if (encoder.some((x) => typeof x === 'number'))
+      throw argError(FN, `encoder[${i}]`, 'a dense width (conv layers come before the dense ones)', e);
     const out = convOut(conv, shape);
-    if (!(out[0] > 0 && out[1] > 0)) throw new Error(`${FN}: encoder[${i}] leaves no output from ${shapeText(shape)} (kernel ${conv.kernelSize}, padding '${conv.padding}')`);
+    if (!(out[0] > 0 && out[1] > 0))
+      throw new Error(
+        `${FN}: encoder[${i}] leaves no output from ${shapeText(shape)} (kernel ${conv.kernelSize}, padding '${conv.padding}')`,
+      );
     shape = out;
     encoder.push(conv);
     perLayer.push(a);
@@ -321,8 +427,15 @@ function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape)
   const decoder: LayerConfig[] = [];
   if (decoderIn === 'mirror') {
     const convs = encoder.filter((e): e is ConvConfig => typeof e !== 'number');
-    for (const e of [...encoder].reverse()) if (typeof e === 'number') { decoder.push(e); perLayer.push(undefined); }
-    if (reshape) { decoder.push(flat(reshape)); perLayer.push(undefined); }
+    for (const e of [...encoder].reverse())
+      if (typeof e === 'number') {
+        decoder.push(e);
+        perLayer.push(undefined);
+      }
+    if (reshape) {
+      decoder.push(flat(reshape));
+      perLayer.push(undefined);
+    }
     for (let i = convs.length - 1; i >= 1; i--) {
       const { kernelSize, strides, padding } = convs[i];
       decoder.push({ type: 'conv2dTranspose', filters: convs[i - 1].filters, kernelSize, strides, padding });
@@ -339,14 +452,18 @@ function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape)
       }
       const { conv, activation: a } = convEntry(e, `decoder[${i}]`, ['conv2dTranspose', 'conv2d']);
       if (!spatial) {
-        if (!reshape) throw new Error(`${FN}: decoder[${i}] is a conv layer, which needs a conv encoder (the decoder reshapes to its last conv layer's output)`);
+        if (!reshape)
+          throw new Error(
+            `${FN}: decoder[${i}] is a conv layer, which needs a conv encoder (the decoder reshapes to its last conv layer's output)`,
+          );
         // The dense layer that reshapes to the encoder's last conv shape.
         decoder.push(flat(reshape));
         perLayer.push(undefined);
         spatial = reshape;
       }
       const out = convOut(conv, spatial);
-      if (!(out[0] > 0 && out[1] > 0)) throw new Error(`${FN}: decoder[${i}] leaves no output from ${shapeText(spatial)}`);
+      if (!(out[0] > 0 && out[1] > 0))
+        throw new Error(`${FN}: decoder[${i}] leaves no output from ${shapeText(spatial)}`);
       spatial = out;
       decoder.push(conv);
       perLayer.push(a);
@@ -354,22 +471,56 @@ function layerConfigs(encoderIn: unknown, decoderIn: unknown, inputShape: Shape)
   } else {
     throw argError(FN, 'decoder', "'mirror' or an array of dense widths and conv layers", decoderIn);
   }
-  const planned = layerPlan({ inputShape, encoder, decoder, latent: 1, variational: false, classes: 0,
-    activations: new Array<Activation>(encoder.length + decoder.length).fill('linear'), latentActivation: 'linear', output: 'linear' });
-  if (typeof planned === 'string') throw new Error(`${FN}: ${planned}; give a decoder that ends at ${inputShape[0]}×${inputShape[1]} or half of it`);
+  const planned = layerPlan({
+    inputShape,
+    encoder,
+    decoder,
+    latent: 1,
+    variational: false,
+    classes: 0,
+    activations: new Array<Activation>(encoder.length + decoder.length).fill('linear'),
+    latentActivation: 'linear',
+    output: 'linear',
+  });
+  if (typeof planned === 'string')
+    throw new Error(`${FN}: ${planned}; give a decoder that ends at ${inputShape[0]}×${inputShape[1]} or half of it`);
   return { encoder, decoder, perLayer };
 }
 
 /** The layers from input to output, and where the code is. */
-export function layerPlan(c: Pick<ModelConfig, 'inputShape' | 'encoder' | 'decoder' | 'latent' | 'variational' | 'classes' | 'activations' | 'latentActivation' | 'output'>):
-    { layers: LayerPlan[]; codeLayer: number } {
+export function layerPlan(
+  c: Pick<
+    ModelConfig,
+    | 'inputShape'
+    | 'encoder'
+    | 'decoder'
+    | 'latent'
+    | 'variational'
+    | 'classes'
+    | 'activations'
+    | 'latentActivation'
+    | 'output'
+  >,
+): { layers: LayerPlan[]; codeLayer: number } {
   const plan = planLayers(c);
   if (typeof plan === 'string') throw new Error(`model config: ${plan}`);
   return plan;
 }
 
-function planLayers(c: Pick<ModelConfig, 'inputShape' | 'encoder' | 'decoder' | 'latent' | 'variational' | 'classes' | 'activations' | 'latentActivation' | 'output'>):
-    { layers: LayerPlan[]; codeLayer: number } | string {
+function planLayers(
+  c: Pick<
+    ModelConfig,
+    | 'inputShape'
+    | 'encoder'
+    | 'decoder'
+    | 'latent'
+    | 'variational'
+    | 'classes'
+    | 'activations'
+    | 'latentActivation'
+    | 'output'
+  >,
+): { layers: LayerPlan[]; codeLayer: number } | string {
   const layers: LayerPlan[] = [];
   let shape: Shape | undefined = c.inputShape;
   let width = flat(c.inputShape);
@@ -382,12 +533,23 @@ function planLayers(c: Pick<ModelConfig, 'inputShape' | 'encoder' | 'decoder' | 
     shape = undefined;
   };
   const conv = (e: ConvConfig, activation: Activation, from: Shape): void => {
-    layers.push({ kind: e.type, inShape: from, filters: e.filters, kernel: e.kernelSize, stride: e.strides, padding: e.padding, activation });
+    layers.push({
+      kind: e.type,
+      inShape: from,
+      filters: e.filters,
+      kernel: e.kernelSize,
+      stride: e.strides,
+      padding: e.padding,
+      activation,
+    });
     shape = convOut(e, from);
     width = flat(shape);
   };
   const reshape = reshapeOf(c.encoder, c.inputShape);
-  c.encoder.forEach((e, i) => (typeof e === 'number' ? dense(e, c.activations[i]) : conv(e, c.activations[i], shape!)));
+  c.encoder.forEach((e, i) => {
+    if (typeof e === 'number') dense(e, c.activations[i]);
+    else conv(e, c.activations[i], shape!);
+  });
   dense(c.variational ? 2 * c.latent : c.latent, c.latentActivation);
   const codeLayer = layers.length - 1;
   width = c.latent + c.classes;

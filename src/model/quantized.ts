@@ -10,7 +10,14 @@
 // scale · column scale), the bias added and relu applied as they are stored; the other
 // activations, im2col, col2im and the conv2dTranspose bias use the float kernels.
 // A variational model keeps its mean path (encode gives the mean). Conditional models are refused.
-import { encodeQuantizedFile, readQuantizedHeader, readQuantizedTensors, type FileHelpers, type QuantizedShape, type QuantizedTensors } from '../io/quantizedFile.js';
+import {
+  encodeQuantizedFile,
+  readQuantizedHeader,
+  readQuantizedTensors,
+  type FileHelpers,
+  type QuantizedShape,
+  type QuantizedTensors,
+} from '../io/quantizedFile.js';
 import type { LayerSpec, NetworkSpec } from '../engine/network.js';
 import type { ACTIVATION_CODES } from '../engine/codes.js';
 import type { Arena } from '../runtime/memory.js';
@@ -74,7 +81,10 @@ function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLaye
     const { K, N, biasLength } = gemmShape(spec, L, l);
     const W = params.subarray(L.weightOffset, L.weightOffset + L.weightRows * L.weightCols);
     // GEMM[k][n]: W itself, or Wᵀ for conv2dTranspose (W is [weightRows × weightCols]).
-    const at = L.kind === 'conv2dTranspose' ? (k: number, n: number) => W[n * L.weightCols + k] : (k: number, n: number) => W[k * L.weightCols + n];
+    const at =
+      L.kind === 'conv2dTranspose'
+        ? (k: number, n: number) => W[n * L.weightCols + k]
+        : (k: number, n: number) => W[k * L.weightCols + n];
     const scales = new Float32Array(N);
     const weights = new Int8Array(K * N);
     for (let n = 0; n < N; n++) {
@@ -82,7 +92,8 @@ function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLaye
       for (let k = 0; k < K; k++) top = Math.max(top, Math.abs(at(k, n)));
       scales[n] = top / 127;
       const s = scales[n];
-      for (let k = 0; k < K; k++) weights[k * N + n] = s > 0 ? Math.max(-127, Math.min(127, roundHalfAway(at(k, n) / s))) : 0;
+      for (let k = 0; k < K; k++)
+        weights[k * N + n] = s > 0 ? Math.max(-127, Math.min(127, roundHalfAway(at(k, n) / s))) : 0;
     }
     const bias = params.slice(L.biasOffset, L.biasOffset + biasLength);
     return { spec: L, K, N, weights, scales, bias };
@@ -91,7 +102,8 @@ function quantizeWeights(spec: NetworkSpec, params: Float32Array): QuantizedLaye
 
 /** The packed layout qgemm reads: per block of 8 columns, k in pairs, 4 columns × 2 k per 8 bytes. */
 export function packWeights(q: Int8Array, K: number, N: number): Int8Array {
-  const Kp = evenUp(K), Np = roundUp8(N);
+  const Kp = evenUp(K),
+    Np = roundUp8(N);
   const out = new Int8Array(Kp * Np);
   for (let jb = 0; jb < Np; jb += 8) {
     for (let p = 0; p < Kp / 2; p++) {
@@ -116,8 +128,11 @@ const QUANTIZED_FN = 'Autoencoder.loadQuantized';
 
 interface Placed {
   layer: QuantizedLayer;
-  w: number; scales: number; bias: number;
-  Kp: number; qmax: number;
+  w: number;
+  scales: number;
+  bias: number;
+  Kp: number;
+  qmax: number;
   /** GEMM rows per example. */
   rowsPer: number;
 }
@@ -134,7 +149,14 @@ export class QuantizedAutoencoder {
   private readonly at: { input: number; a: number; b: number; patches: number; q: number; rowScales: number };
   private readonly host: QuantizedHost;
 
-  private constructor(host: QuantizedHost, config: ModelConfig, spec: NetworkSpec, layers: QuantizedLayer[], module: WebAssembly.Module, build: KernelBuildName) {
+  private constructor(
+    host: QuantizedHost,
+    config: ModelConfig,
+    spec: NetworkSpec,
+    layers: QuantizedLayer[],
+    module: WebAssembly.Module,
+    build: KernelBuildName,
+  ) {
     this.host = host;
     this.config = config;
     this.spec = spec;
@@ -147,27 +169,45 @@ export class QuantizedAutoencoder {
     const placed: Placed[] = [];
     let perRow = 0;
     for (const layer of layers) {
-      const L = layer.spec, Kp = evenUp(layer.K), Np = roundUp8(layer.N);
-      const w = at; at = alignUp(at + Kp * Np);
-      const scales = at; at = alignUp(at + 4 * Np);
-      const bias = at; at = alignUp(at + 4 * Math.max(Np, layer.bias.length));
+      const L = layer.spec,
+        Kp = evenUp(layer.K),
+        Np = roundUp8(layer.N);
+      const w = at;
+      at = alignUp(at + Kp * Np);
+      const scales = at;
+      at = alignUp(at + 4 * Np);
+      const bias = at;
+      at = alignUp(at + 4 * Math.max(Np, layer.bias.length));
       const rowsPer = L.conv ? L.conv.OH * L.conv.OW : 1;
       perRow = Math.max(perRow, rowsPer * (2 * Kp + 4));
       placed.push({ layer, w, scales, bias, Kp, qmax: activationRange(Kp), rowsPer });
     }
-    const patch = Math.max(0, ...layers.map((q) => q.spec.conv ? q.spec.conv.OH * q.spec.conv.OW * q.spec.conv.kernel * q.spec.conv.kernel * q.spec.conv.C : 0));
+    const patch = Math.max(
+      0,
+      ...layers.map((q) =>
+        q.spec.conv ? q.spec.conv.OH * q.spec.conv.OW * q.spec.conv.kernel * q.spec.conv.kernel * q.spec.conv.C : 0,
+      ),
+    );
     const width = spec.maxWidth;
     const perExample = 4 * spec.imageSize + 8 * width + 4 * patch + perRow + 256;
     this.blockRows = Math.max(1, Math.min(MAX_BLOCK_ROWS, Math.floor(BLOCK_BYTES / perExample)));
     const B = this.blockRows;
-    const region = (bytes: number): number => { const r = at; at = alignUp(at + bytes); return r; };
+    const region = (bytes: number): number => {
+      const r = at;
+      at = alignUp(at + bytes);
+      return r;
+    };
     this.at = {
-      input: region(4 * B * Math.max(spec.imageSize, spec.latent)), a: region(4 * B * width), b: region(4 * B * width),
-      patches: region(4 * B * patch), q: region(B * Math.max(...placed.map((p) => p.rowsPer * 2 * p.Kp))),
+      input: region(4 * B * Math.max(spec.imageSize, spec.latent)),
+      a: region(4 * B * width),
+      b: region(4 * B * width),
+      patches: region(4 * B * patch),
+      q: region(B * Math.max(...placed.map((p) => p.rowsPer * 2 * p.Kp))),
       rowScales: region(4 * B * Math.max(...placed.map((p) => p.rowsPer))),
     };
     this.arena.ensure(at);
-    const u8 = this.arena.u8, f32 = this.arena.f32;
+    const u8 = this.arena.u8,
+      f32 = this.arena.f32;
     for (const p of placed) {
       u8.set(new Uint8Array(packWeights(p.layer.weights, p.layer.K, p.layer.N).buffer), p.w);
       f32.set(p.layer.scales, p.scales >> 2);
@@ -178,23 +218,40 @@ export class QuantizedAutoencoder {
   }
 
   /** Quantizes a float model's parameters (Autoencoder.quantize() calls this). */
-  static async fromFloat(host: QuantizedHost, config: ModelConfig, spec: NetworkSpec, params: Float32Array,
-                         kernels: { module?: WebAssembly.Module; build: KernelBuildName }): Promise<QuantizedAutoencoder> {
-    if (spec.classes > 0) throw new Error('Autoencoder.quantize: conditional models cannot be quantized yet (their label inputs are not supported by the int8 path)');
+  static async fromFloat(
+    host: QuantizedHost,
+    config: ModelConfig,
+    spec: NetworkSpec,
+    params: Float32Array,
+    kernels: { module?: WebAssembly.Module; build: KernelBuildName },
+  ): Promise<QuantizedAutoencoder> {
+    if (spec.classes > 0)
+      throw new Error(
+        'Autoencoder.quantize: conditional models cannot be quantized yet (their label inputs are not supported by the int8 path)',
+      );
     const module = kernels.module ?? (await host.loadKernels({ build: kernels.build, shared: false })).module;
     return new QuantizedAutoencoder(host, config, spec, quantizeWeights(spec, params), module, kernels.build);
   }
 
   /** A model from save()'s bytes; the file is checked whole before anything is allocated. */
-  static async load(host: QuantizedHost, source: Uint8Array | ArrayBufferView | ArrayBuffer, options: Omit<RuntimeOptions, 'threads'> = {},
-                    fn = QUANTIZED_FN): Promise<QuantizedAutoencoder> {
+  static async load(
+    host: QuantizedHost,
+    source: Uint8Array | ArrayBufferView | ArrayBuffer,
+    options: Omit<RuntimeOptions, 'threads'> = {},
+    fn = QUANTIZED_FN,
+  ): Promise<QuantizedAutoencoder> {
     host.rejectUnknownOptions(fn, options, ['kernels', 'wasm']);
     if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
       throw host.argError(fn, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
     }
-    const bytes = source instanceof Uint8Array ? source
-      : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
-      : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    const bytes =
+      source instanceof Uint8Array
+        ? source
+        : ArrayBuffer.isView(source)
+          ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+          : source instanceof ArrayBuffer
+            ? new Uint8Array(source)
+            : source;
     const header = readQuantizedHeader(host, bytes as Uint8Array, fn);
     let config: ModelConfig;
     try {
@@ -202,11 +259,16 @@ export class QuantizedAutoencoder {
     } catch (cause) {
       throw new Error(`${fn}: the quantized model file's config is invalid: ${(cause as Error).message}`);
     }
-    if (config.classes > 0) throw new Error(`${fn}: the quantized model file holds a conditional model, which the int8 path does not run`);
+    if (config.classes > 0)
+      throw new Error(`${fn}: the quantized model file holds a conditional model, which the int8 path does not run`);
     const spec = host.networkOf(config, fn);
     const shapes = spec.layers.map((L, l) => gemmShape(spec, L, l));
     const tensors = readQuantizedTensors(host, bytes as Uint8Array, header.headerLength, shapes, fn);
-    const { build, module } = await host.loadKernels({ build: options.kernels ?? 'auto', shared: false, source: options.wasm });
+    const { build, module } = await host.loadKernels({
+      build: options.kernels ?? 'auto',
+      shared: false,
+      source: options.wasm,
+    });
     const layers = tensors.map((t, l) => ({ ...t, spec: spec.layers[l], K: shapes[l].K, N: shapes[l].N }));
     return new QuantizedAutoencoder(host, config, spec, layers, module, build);
   }
@@ -216,8 +278,12 @@ export class QuantizedAutoencoder {
     return this.kernels;
   }
 
-  get inputSize(): number { return this.spec.imageSize; }
-  get latentSize(): number { return this.spec.latent; }
+  get inputSize(): number {
+    return this.spec.imageSize;
+  }
+  get latentSize(): number {
+    return this.spec.latent;
+  }
 
   /** Codes of `images`: Float32Array [n × latent] (a variational model's means). */
   encode(images: ImagesInput, options: { out?: Float32Array } = {}): Float32Array {
@@ -231,7 +297,8 @@ export class QuantizedAutoencoder {
   decode(codes: Float32Array, options: { out?: Float32Array } = {}): Float32Array {
     const fn = 'QuantizedAutoencoder.decode';
     this.host.rejectUnknownOptions(fn, options, ['out']);
-    if (!(codes instanceof Float32Array)) throw this.host.argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
+    if (!(codes instanceof Float32Array))
+      throw this.host.argError(fn, 'codes', `a Float32Array of n × ${this.latentSize} values`, codes);
     const { count } = this.host.imagesOf(codes, fn, 'codes', this.latentSize);
     this.host.resultLength(fn, count, this.spec.imageSize);
     return this.run(fn, codes, count, this.spec.codeLayer + 1, this.layers.length - 1, options.out);
@@ -250,11 +317,15 @@ export class QuantizedAutoencoder {
     const fn = 'QuantizedAutoencoder.evaluate';
     const { data, count } = this.host.imagesOf(images, fn, 'images', this.spec.imageSize);
     const out = this.run(fn, data, count, 0, this.layers.length - 1);
-    const D = this.spec.imageSize, f = data instanceof Uint8Array ? 1 / 255 : 1;
+    const D = this.spec.imageSize,
+      f = data instanceof Uint8Array ? 1 / 255 : 1;
     let sum = 0;
     for (let r = 0; r < count; r++) {
       let e = 0;
-      for (let i = r * D; i < (r + 1) * D; i++) { const d = out[i] - data[i] * f; e += d * d; }
+      for (let i = r * D; i < (r + 1) * D; i++) {
+        const d = out[i] - data[i] * f;
+        e += d * d;
+      }
       sum += e / D;
     }
     const mse = sum / count;
@@ -282,7 +353,8 @@ export class QuantizedAutoencoder {
     const width = this.layers[last].spec.kind === 'dense' ? this.layers[last].N : this.layers[last].spec.outputs;
     const inWidth = first === 0 ? this.spec.imageSize : this.spec.latent;
     const length = this.host.resultLength(fn, count, width);
-    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== length)) throw this.host.argError(fn, 'out', `a Float32Array of ${length} values`, out);
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== length))
+      throw this.host.argError(fn, 'out', `a Float32Array of ${length} values`, out);
     const result = out ?? new Float32Array(length);
     const u8 = data instanceof Uint8Array;
     for (let r0 = 0; r0 < count; r0 += this.blockRows) {
@@ -290,11 +362,13 @@ export class QuantizedAutoencoder {
       const view = data.subarray(r0 * inWidth, (r0 + n) * inWidth);
       if (u8) this.arena.u8.set(view, this.at.input);
       else this.arena.f32.set(view, this.at.input >> 2);
-      let x = this.at.input, inKind: 'u8' | 'f32' = u8 ? 'u8' : 'f32';
+      let x = this.at.input,
+        inKind: 'u8' | 'f32' = u8 ? 'u8' : 'f32';
       let y = this.at.a;
       for (let l = first; l <= last; l++) {
         this.layerForward(k, this.placed[l], y, x, n, inKind);
-        x = y; inKind = 'f32';
+        x = y;
+        inKind = 'f32';
         y = y === this.at.a ? this.at.b : this.at.a;
       }
       result.set(this.arena.f32.subarray(x >> 2, (x >> 2) + n * width), r0 * width);
@@ -316,7 +390,9 @@ export class QuantizedAutoencoder {
   }
 
   private layerForward(k: Kernels, p: Placed, out: number, x: number, n: number, kind: 'u8' | 'f32'): void {
-    const { layer } = p, L = layer.spec, g = L.conv;
+    const { layer } = p,
+      L = layer.spec,
+      g = L.conv;
     const code = this.host.activationCodes[L.activation];
     // qgemm applies a relu as it stores; the other activations run after it.
     const act = L.activation === 'relu' ? code : 0;
@@ -341,7 +417,19 @@ export class QuantizedAutoencoder {
         // Even channel counts: each example is one row of M/n rows of K (no padding between them).
         if (layer.K === p.Kp) k.quantizeRows(q, L.inputs, rowScales, x, n, L.inputs, p.qmax);
         else k.quantizeRows(q, p.Kp, rowScales, x, M, layer.K, p.qmax);
-        k.qgemm(this.at.patches, q, rowScales, layer.K === p.Kp ? g.OH * g.OW : 1, p.w, p.scales, 0, M, p.Kp, layer.N, 0);
+        k.qgemm(
+          this.at.patches,
+          q,
+          rowScales,
+          layer.K === p.Kp ? g.OH * g.OW : 1,
+          p.w,
+          p.scales,
+          0,
+          M,
+          p.Kp,
+          layer.N,
+          0,
+        );
         k.zeroF32(out, n * L.outputs);
         k.col2imAdd(out, this.at.patches, n, g.H, g.W, g.C, g.OH, g.OW, g.kernel, g.stride, g.padTop, g.padLeft);
         k.biasActivation(out, p.bias, n * g.H * g.W, g.C, code, L.alpha);

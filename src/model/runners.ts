@@ -12,14 +12,23 @@ const FN = 'Autoencoder.fit';
 /** The caller's event loop turns at least this often during a one-thread fit. */
 const YIELD_EVERY_MS = 30;
 
-export type EpochEndLike = Pick<EpochEnd, 'lossSum' | 'seconds' | 'loss' | 'batch' | 'weights'> & { outcome: EpochEnd['outcome'] | 'fault'; step: number };
+export type EpochEndLike = Pick<EpochEnd, 'lossSum' | 'seconds' | 'loss' | 'batch' | 'weights'> & {
+  outcome: EpochEnd['outcome'] | 'fault';
+  step: number;
+};
 
 /** Runs passes of the epoch generator over rows in the order stored in the indices region: in
  *  the caller (one thread) or on the worker pool. */
 export interface Runner {
   /** One pass over `count` rows; batch logs are numbered after `batchBase`, of `batches` when given. */
-  epoch(p: { count: number; epoch: number; learningRate: number; batchBase?: number; batches?: number;
-             stage?: (start: number, rows: number) => number }): Promise<EpochEndLike>;
+  epoch(p: {
+    count: number;
+    epoch: number;
+    learningRate: number;
+    batchBase?: number;
+    batches?: number;
+    stage?: (start: number, rows: number) => number;
+  }): Promise<EpochEndLike>;
   /** Why the fit was asked to stop (abort, a callback's throw), if it was. */
   stopReason(): unknown;
   /** After an error: puts the model back in order if a worker failed. */
@@ -37,13 +46,22 @@ function callerRunner(host: FitHost, run: FitRun): Runner {
   return {
     async epoch({ count, epoch, learningRate, batchBase = 0, batches, stage }) {
       const live = host.engine();
-      const steps = epochSteps(live, 0, 1, { epoch, batchSize: batch, count, step: live.step, seed: live.seed, corruption, learningRate }, {
-        stage: (start, rows) => {
-          if (host.disposed) throw new Error(`${FN}: the model was disposed during fit`);
-          return stage ? stage(start, rows) : start;
+      const steps = epochSteps(
+        live,
+        0,
+        1,
+        { epoch, batchSize: batch, count, step: live.step, seed: live.seed, corruption, learningRate },
+        {
+          stage: (start, rows) => {
+            if (host.disposed) throw new Error(`${FN}: the model was disposed during fit`);
+            return stage ? stage(start, rows) : start;
+          },
+          stepped:
+            options.onBatchEnd &&
+            ((log) =>
+              options.onBatchEnd!(batches === undefined ? log : { ...log, batch: batchBase + log.batch, batches })),
         },
-        stepped: options.onBatchEnd && ((log) => options.onBatchEnd!(batches === undefined ? log : { ...log, batch: batchBase + log.batch, batches })),
-      });
+      );
       let lastYield = performance.now();
       let r = steps.next();
       while (!r.done) {
@@ -89,10 +107,21 @@ async function poolRunner(host: FitHost, run: FitRun, layout: Layout): Promise<R
       base = batchBase;
       total = batches;
       const live = host.engine();
-      const end = await pool.fitEpoch(live, {
-        layout, step: live.step, epoch, batchSize: batch, count, reportBatches: options.onBatchEnd !== undefined,
-        seed: live.seed, corruption, learningRate,
-      }, onReport);
+      const end = await pool.fitEpoch(
+        live,
+        {
+          layout,
+          step: live.step,
+          epoch,
+          batchSize: batch,
+          count,
+          reportBatches: options.onBatchEnd !== undefined,
+          seed: live.seed,
+          corruption,
+          learningRate,
+        },
+        onReport,
+      );
       live.step = end.step;
       return end;
     },

@@ -21,7 +21,8 @@ const KERNEL_RESERVE = 1 << 20;
 async function resolveThreads(wanted: 'auto' | number, custom: boolean): Promise<{ threads: number; note?: string }> {
   const asked = wanted === 'auto' ? Math.min(MAX_THREADS, await cores()) : wanted;
   if (asked <= 1) return { threads: 1 };
-  if (custom) return { threads: 1, note: 'a custom wasm source was given: one thread (workers load the packaged threads build)' };
+  if (custom)
+    return { threads: 1, note: 'a custom wasm source was given: one thread (workers load the packaged threads build)' };
   const reason = threadsUnavailable();
   if (reason) return { threads: 1, note: `one thread instead of ${asked}: ${reason}` };
   return { threads: asked };
@@ -50,15 +51,24 @@ export function networkOf(config: ModelConfig, fn: string): NetworkSpec {
   let spec: NetworkSpec;
   try {
     spec = buildNetwork(layers, {
-      alpha: config.leakyReluAlpha, loss: config.loss, codeLayer, latent: config.latent,
-      variational: config.variational, beta: config.beta, classes: config.classes,
+      alpha: config.leakyReluAlpha,
+      loss: config.loss,
+      codeLayer,
+      latent: config.latent,
+      variational: config.variational,
+      beta: config.beta,
+      classes: config.classes,
     });
   } catch (error) {
-    throw new Error(`${fn}: ${(error as Error).message.replace(/^network: /, '')} (a model may have at most ${MAX_PARAMS} parameters)`);
+    throw new Error(
+      `${fn}: ${(error as Error).message.replace(/^network: /, '')} (a model may have at most ${MAX_PARAMS} parameters)`,
+    );
   }
   const need = planEngineLayout(spec, KERNEL_RESERVE, inferencePlan(1, 'f32')).end;
   if (need > MAX_MEMORY_BYTES) {
-    throw new Error(`${fn}: the model needs ${mib(need)} MiB of memory to run (its widest layer has ${spec.maxWidth} values per image), more than the ${mib(MAX_MEMORY_BYTES)} MiB a model may use`);
+    throw new Error(
+      `${fn}: the model needs ${mib(need)} MiB of memory to run (its widest layer has ${spec.maxWidth} values per image), more than the ${mib(MAX_MEMORY_BYTES)} MiB a model may use`,
+    );
   }
   return spec;
 }
@@ -79,7 +89,10 @@ export async function assemble(config: ModelConfig, options: RuntimeOptions, fn:
   engine.plan(inferencePlan(threads, 'u8'));
   const pool = shared ? await WorkerPool.start(threads, module, memory, spec, config.optimizer) : null;
   return {
-    engine, module, pool, backend: { kernels: build, threads, ...(note ? { note } : {}) },
+    engine,
+    module,
+    pool,
+    backend: { kernels: build, threads, ...(note ? { note } : {}) },
     shuffler: new Prng((config.seed ^ 0x5bd1e995) >>> 0),
   };
 }

@@ -28,7 +28,10 @@ export interface StreamPlan {
 export function streamPlan(batch: number, shuffle: boolean, rowBytes: number, bufferRows?: number): StreamPlan {
   const segmentRows = batch * Math.max(1, Math.floor(SEGMENT_ROWS / batch));
   if (!shuffle) return { bufferRows: 0, segmentRows };
-  return { bufferRows: bufferRows ?? Math.max(batch, Math.floor(DEFAULT_SHUFFLE_BUFFER_BYTES / rowBytes)), segmentRows };
+  return {
+    bufferRows: bufferRows ?? Math.max(batch, Math.floor(DEFAULT_SHUFFLE_BUFFER_BYTES / rowBytes)),
+    segmentRows,
+  };
 }
 
 export interface StreamEpochHooks {
@@ -43,8 +46,14 @@ export interface StreamEpochHooks {
 }
 
 /** Reads the stream to its end (or until `train` says stop) and returns the rows read. */
-export async function streamEpoch(plan: StreamPlan, shuffle: boolean, prng: Prng, hooks: StreamEpochHooks): Promise<number> {
-  const S = plan.bufferRows, segmentRows = plan.segmentRows;
+export async function streamEpoch(
+  plan: StreamPlan,
+  shuffle: boolean,
+  prng: Prng,
+  hooks: StreamEpochHooks,
+): Promise<number> {
+  const S = plan.bufferRows,
+    segmentRows = plan.segmentRows;
   const slots = S + segmentRows;
   // Free slots as a stack, popped 0, 1, 2, … at first.
   const free = new Uint32Array(slots);

@@ -38,7 +38,8 @@ const ACTIVATION_MODULES = { relu: 'ReLU()', sigmoid: 'Sigmoid()', tanh: 'Tanh()
 
 /** The Sequential of a network and its tensors. Conditional models have no such module. */
 export function torchLayout(spec: NetworkSpec): TorchLayout {
-  if (spec.classes > 0) throw new Error('a conditional model has no torch.nn.Sequential form (its layers read a label beside their input)');
+  if (spec.classes > 0)
+    throw new Error('a conditional model has no torch.nn.Sequential form (its layers read a label beside their input)');
   const modules: TorchModule[] = [];
   const tensors: TorchTensor[] = [];
   const add = (python: string): number => {
@@ -46,7 +47,8 @@ export function torchLayout(spec: NetworkSpec): TorchLayout {
     return modules.length - 1;
   };
   spec.layers.forEach((L, l) => {
-    const prev = spec.layers[l - 1], next = spec.layers[l + 1];
+    const prev = spec.layers[l - 1],
+      next = spec.layers[l + 1];
     if (L.kind === 'dense') {
       const flattenBefore = prev !== undefined && prev.kind !== 'dense';
       const unflattenAfter = next !== undefined && next.kind !== 'dense';
@@ -58,24 +60,36 @@ export function torchLayout(spec: NetworkSpec): TorchLayout {
       return;
     }
     const g = L.conv!;
-    const k = g.kernel, s = g.stride, cin = L.inShape[2], cout = L.outShape[2];
+    const k = g.kernel,
+      s = g.stride,
+      cin = L.inShape[2],
+      cout = L.outShape[2];
     if (L.kind === 'conv2d') {
-      const bottom = Math.max(0, (g.OH - 1) * s + k - g.H - g.padTop), right = Math.max(0, (g.OW - 1) * s + k - g.W - g.padLeft);
+      const bottom = Math.max(0, (g.OH - 1) * s + k - g.H - g.padTop),
+        right = Math.max(0, (g.OW - 1) * s + k - g.W - g.padLeft);
       const even = bottom === g.padTop && right === g.padLeft;
       if (!even) add(`ZeroPad2d((${g.padLeft}, ${right}, ${g.padTop}, ${bottom}))`);
       const i = add(`Conv2d(${cin}, ${cout}, ${k}, stride=${s}, padding=${even ? `(${g.padTop}, ${g.padLeft})` : 0})`);
       tensors.push(...convTensors(L, i, [cout, cin], (co, ci, kh, kw) => ((kh * k + kw) * cin + ci) * cout + co));
     } else {
       // ConvTranspose2d's full output is (in - 1)·s + k long; ours starts padTop into it.
-      const fullH = (g.OH - 1) * s + k, fullW = (g.OW - 1) * s + k;
-      const opH = g.H - fullH + 2 * g.padTop, opW = g.W - fullW + 2 * g.padLeft;
+      const fullH = (g.OH - 1) * s + k,
+        fullW = (g.OW - 1) * s + k;
+      const opH = g.H - fullH + 2 * g.padTop,
+        opW = g.W - fullW + 2 * g.padLeft;
       const fits = opH >= 0 && opH < s && opW >= 0 && opW < s;
-      const extraH = Math.max(0, g.H - fullH), extraW = Math.max(0, g.W - fullW);
-      const i = add(fits
-        ? `ConvTranspose2d(${cin}, ${cout}, ${k}, stride=${s}, padding=(${g.padTop}, ${g.padLeft}), output_padding=(${opH}, ${opW}))`
-        : `ConvTranspose2d(${cin}, ${cout}, ${k}, stride=${s}, padding=0, output_padding=(${extraH}, ${extraW}))`);
+      const extraH = Math.max(0, g.H - fullH),
+        extraW = Math.max(0, g.W - fullW);
+      const i = add(
+        fits
+          ? `ConvTranspose2d(${cin}, ${cout}, ${k}, stride=${s}, padding=(${g.padTop}, ${g.padLeft}), output_padding=(${opH}, ${opW}))`
+          : `ConvTranspose2d(${cin}, ${cout}, ${k}, stride=${s}, padding=0, output_padding=(${extraH}, ${extraW}))`,
+      );
       tensors.push(...convTensors(L, i, [cin, cout], (ci, co, kh, kw) => ((kh * k + kw) * cout + co) * cin + ci));
-      if (!fits) add(`ZeroPad2d((${-g.padLeft}, ${-(fullW + extraW - g.padLeft - g.W)}, ${-g.padTop}, ${-(fullH + extraH - g.padTop - g.H)}))`);
+      if (!fits)
+        add(
+          `ZeroPad2d((${-g.padLeft}, ${-(fullW + extraW - g.padLeft - g.W)}, ${-g.padTop}, ${-(fullH + extraH - g.padTop - g.H)}))`,
+        );
     }
     activation(L);
   });
@@ -90,12 +104,19 @@ export function torchLayout(spec: NetworkSpec): TorchLayout {
 /** HWC index of the CHW index `t` of an H×W×C tensor. */
 function hwcOf(t: number, shape: readonly number[]): number {
   const [H, W, C] = shape;
-  const c = Math.floor(t / (H * W)), hw = t % (H * W);
+  const c = Math.floor(t / (H * W)),
+    hw = t % (H * W);
   return hw * C + c;
 }
 
-function denseTensors(L: LayerSpec, index: number, inShape: readonly number[] | null, outShape: readonly number[] | null): TorchTensor[] {
-  const I = L.inputs, O = L.outputs;
+function denseTensors(
+  L: LayerSpec,
+  index: number,
+  inShape: readonly number[] | null,
+  outShape: readonly number[] | null,
+): TorchTensor[] {
+  const I = L.inputs,
+    O = L.outputs;
   const ours = (t: number, shape: readonly number[] | null): number => (shape ? hwcOf(t, shape) : t);
   const weight = new Int32Array(O * I);
   for (let o = 0; o < O; o++) {
@@ -103,16 +124,29 @@ function denseTensors(L: LayerSpec, index: number, inShape: readonly number[] | 
     for (let i = 0; i < I; i++) weight[o * I + i] = L.weightOffset + ours(i, inShape) * O + oo;
   }
   const bias = Int32Array.from({ length: O }, (_, o) => L.biasOffset + ours(o, outShape));
-  return [{ name: `${index}.weight`, shape: [O, I], source: weight }, { name: `${index}.bias`, shape: [O], source: bias }];
+  return [
+    { name: `${index}.weight`, shape: [O, I], source: weight },
+    { name: `${index}.bias`, shape: [O], source: bias },
+  ];
 }
 
 /** A conv layer's weight [a, b, k, k] (`ours` gives the offset in our W of element a, b, kh, kw) and bias. */
-function convTensors(L: LayerSpec, index: number, [A, B]: number[], ours: (a: number, b: number, kh: number, kw: number) => number): TorchTensor[] {
+function convTensors(
+  L: LayerSpec,
+  index: number,
+  [A, B]: number[],
+  ours: (a: number, b: number, kh: number, kw: number) => number,
+): TorchTensor[] {
   const k = L.conv!.kernel;
   const weight = new Int32Array(A * B * k * k);
   let n = 0;
-  for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) weight[n++] = L.weightOffset + ours(a, b, kh, kw);
+  for (let a = 0; a < A; a++)
+    for (let b = 0; b < B; b++)
+      for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) weight[n++] = L.weightOffset + ours(a, b, kh, kw);
   const C = L.outShape[2];
   const bias = Int32Array.from({ length: C }, (_, c) => L.biasOffset + c);
-  return [{ name: `${index}.weight`, shape: [A, B, k, k], source: weight }, { name: `${index}.bias`, shape: [C], source: bias }];
+  return [
+    { name: `${index}.weight`, shape: [A, B, k, k], source: weight },
+    { name: `${index}.bias`, shape: [C], source: bias },
+  ];
 }

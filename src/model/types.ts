@@ -46,8 +46,15 @@ export type LearningRateSchedule =
    *  validation data, else 'loss') has not improved by more than minDelta (default 1e-4) for
    *  `patience` epochs (default 10), then waits `cooldown` epochs (default 0); never below
    *  minLearningRate (default 0). As Keras's ReduceLROnPlateau. */
-  | { type: 'reduceOnPlateau'; monitor?: 'valLoss' | 'loss'; factor?: number; patience?: number; minDelta?: number;
-      cooldown?: number; minLearningRate?: number };
+  | {
+      type: 'reduceOnPlateau';
+      monitor?: 'valLoss' | 'loss';
+      factor?: number;
+      patience?: number;
+      minDelta?: number;
+      cooldown?: number;
+      minLearningRate?: number;
+    };
 
 /** Stops a fit once `monitor` stops improving, as Keras's EarlyStopping. */
 export interface EarlyStoppingOptions {

@@ -13,14 +13,22 @@ const BCE_EPSILON = 1e-7;
  * adds it. `codes` holds each image's [mean | log-variance] (variational models only). The
  * reconstruction is the decoder's output at the code's mean, so the figure is deterministic.
  */
-export function validationLoss(config: ModelConfig, images: Images, count: number, size: number,
-                               outputs: Float32Array | undefined, codes: Float32Array | undefined, mse: number): number {
+export function validationLoss(
+  config: ModelConfig,
+  images: Images,
+  count: number,
+  size: number,
+  outputs: Float32Array | undefined,
+  codes: Float32Array | undefined,
+  mse: number,
+): number {
   let loss = mse;
   if (config.loss === 'bce' && outputs) {
     const scale = images instanceof Uint8Array ? 1 / 255 : 1;
     let sum = 0;
     for (let i = 0; i < outputs.length; i++) {
-      const x = images[i] * scale, p = Math.min(Math.max(outputs[i], BCE_EPSILON), 1 - BCE_EPSILON);
+      const x = images[i] * scale,
+        p = Math.min(Math.max(outputs[i], BCE_EPSILON), 1 - BCE_EPSILON);
       sum -= x * Math.log(p) + (1 - x) * Math.log(1 - p);
     }
     loss = sum / outputs.length;
@@ -30,7 +38,8 @@ export function validationLoss(config: ModelConfig, images: Images, count: numbe
     let kl = 0;
     for (let r = 0; r < count; r++) {
       for (let j = 0; j < L; j++) {
-        const mu = codes[r * 2 * L + j], lv = codes[r * 2 * L + L + j];
+        const mu = codes[r * 2 * L + j],
+          lv = codes[r * 2 * L + L + j];
         kl += 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
       }
     }

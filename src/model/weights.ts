@@ -37,7 +37,8 @@ export function layerWeights(spec: NetworkSpec, params: Float32Array): LayerWeig
  * into `params`. Nothing is written unless every entry is right.
  */
 export function setLayerWeights(spec: NetworkSpec, params: Float32Array, entries: unknown, fn: string): void {
-  if (!Array.isArray(entries) || entries.length === 0) throw argError(fn, 'layers', 'a non-empty array of { name, kernel, bias } (as getWeights() gives)', entries);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw argError(fn, 'layers', 'a non-empty array of { name, kernel, bias } (as getWeights() gives)', entries);
   const names = layerNames(spec);
   const seen = new Set<number>();
   const writes: [number, Float32Array][] = [];
@@ -55,10 +56,15 @@ export function setLayerWeights(spec: NetworkSpec, params: Float32Array, entries
     if (shape !== undefined && (!Array.isArray(shape) || shape.join(',') !== want.join(','))) {
       throw argError(fn, `${arg}.kernelShape`, `[${want.join(', ')}] (${name})`, shape);
     }
-    for (const [part, v, n, at] of [['kernel', kernel, L.weightRows * L.weightCols, L.weightOffset], ['bias', bias, L.outShape[2], L.biasOffset]] as const) {
-      if (!(v instanceof Float32Array) || v.length !== n) throw argError(fn, `${arg}.${part}`, `a Float32Array of ${n} values (${name})`, v);
+    for (const [part, v, n, at] of [
+      ['kernel', kernel, L.weightRows * L.weightCols, L.weightOffset],
+      ['bias', bias, L.outShape[2], L.biasOffset],
+    ] as const) {
+      if (!(v instanceof Float32Array) || v.length !== n)
+        throw argError(fn, `${arg}.${part}`, `a Float32Array of ${n} values (${name})`, v);
       for (let j = 0; j < n; j++) {
-        if (v[j] - v[j] !== 0) throw new Error(`${fn}: ${arg}.${part} must hold finite values, got ${describeValue(v[j])} at index ${j}`);
+        if (v[j] - v[j] !== 0)
+          throw new Error(`${fn}: ${arg}.${part} must hold finite values, got ${describeValue(v[j])} at index ${j}`);
       }
       writes.push([at, v]);
     }

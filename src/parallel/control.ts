@@ -2,7 +2,7 @@
 // and write with Atomics, and the barrier built on them. Messages carry only commands and
 // progress; every per-step meeting goes through here.
 
-export const enum Ctl {
+export enum Ctl {
   /** Barrier generation: bumped by the last thread to arrive. */
   Generation = 0,
   /** Threads arrived at the current barrier. */
@@ -39,7 +39,11 @@ export class FaultError extends Error {
 
 /** A reusable barrier for `parties` threads over the control words. */
 export class Barrier {
-  constructor(private readonly ctl: Int32Array, private readonly parties: number, private readonly spins = SPINS) {}
+  constructor(
+    private readonly ctl: Int32Array,
+    private readonly parties: number,
+    private readonly spins = SPINS,
+  ) {}
 
   /**
    * Waits until every party has arrived. Returns the group's stop decision, taken once by the
@@ -56,7 +60,10 @@ export class Barrier {
       let spins = 0;
       while (Atomics.load(c, Ctl.Generation) === generation) {
         if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-        if (spins < this.spins) { spins++; continue; }
+        if (spins < this.spins) {
+          spins++;
+          continue;
+        }
         Atomics.wait(c, Ctl.Generation, generation, WAIT_SLICE_MS);
       }
     }
@@ -91,7 +98,10 @@ export class Barrier {
     let spins = 0;
     while (Atomics.load(c, Ctl.Generation) === generation) {
       if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-      if (spins < this.spins) { spins++; continue; }
+      if (spins < this.spins) {
+        spins++;
+        continue;
+      }
       if (typeof Atomics.waitAsync === 'function') {
         const r = Atomics.waitAsync(c, Ctl.Generation, generation, WAIT_SLICE_MS);
         if (r.async) await r.value;

@@ -9,8 +9,14 @@ import type { FitCommand, Report } from './messages.js';
 
 export type FitEnd = Extract<Report, { type: 'fitEnd' }>;
 
-function stepsOf(engine: Engine, ctl: Int32Array, thread: number, threads: number, cmd: FitCommand,
-                 report: (r: Report) => void): Generator<void, FitEnd, boolean> {
+function stepsOf(
+  engine: Engine,
+  ctl: Int32Array,
+  thread: number,
+  threads: number,
+  cmd: FitCommand,
+  report: (r: Report) => void,
+): Generator<void, FitEnd, boolean> {
   engine.adopt(cmd.layout);
   const hooks: EpochHooks = {
     stepped: (log, step) => {
@@ -26,8 +32,14 @@ function stepsOf(engine: Engine, ctl: Int32Array, thread: number, threads: numbe
 }
 
 /** A worker's epoch: blocks at the barriers. */
-export function runEpoch(engine: Engine, ctl: Int32Array, thread: number, threads: number, cmd: FitCommand,
-                         report: (r: Report) => void): FitEnd {
+export function runEpoch(
+  engine: Engine,
+  ctl: Int32Array,
+  thread: number,
+  threads: number,
+  cmd: FitCommand,
+  report: (r: Report) => void,
+): FitEnd {
   const barrier = new Barrier(ctl, threads);
   const steps = stepsOf(engine, ctl, thread, threads, cmd, report);
   try {
@@ -35,16 +47,23 @@ export function runEpoch(engine: Engine, ctl: Int32Array, thread: number, thread
     while (!r.done) r = steps.next(barrier.arrive());
     return r.value;
   } catch (error) {
-    if (error instanceof FaultError) return { type: 'fitEnd', thread, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };
+    if (error instanceof FaultError)
+      return { type: 'fitEnd', thread, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };
     throw error;
   }
 }
 
 /** The caller's epoch as thread 0: waits at the barriers without blocking its event loop, and
  *  lets the loop turn at least every `yieldEveryMs` even when it never has to wait. */
-export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: number, cmd: FitCommand,
-                                    report: (r: Report) => void, yieldEveryMs: number,
-                                    yieldNow: () => Promise<void>): Promise<FitEnd> {
+export async function runEpochAsync(
+  engine: Engine,
+  ctl: Int32Array,
+  threads: number,
+  cmd: FitCommand,
+  report: (r: Report) => void,
+  yieldEveryMs: number,
+  yieldNow: () => Promise<void>,
+): Promise<FitEnd> {
   const barrier = new Barrier(ctl, threads);
   const steps = stepsOf(engine, ctl, 0, threads, cmd, report);
   // The first steps start a task of their own too, apart from fit's set-up (storing the data set).
@@ -65,7 +84,8 @@ export async function runEpochAsync(engine: Engine, ctl: Int32Array, threads: nu
     await yieldNow();
     return r.value;
   } catch (error) {
-    if (error instanceof FaultError) return { type: 'fitEnd', thread: 0, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };
+    if (error instanceof FaultError)
+      return { type: 'fitEnd', thread: 0, step: engine.step, outcome: 'fault', lossSum: 0, seconds: 0 };
     throw error;
   }
 }

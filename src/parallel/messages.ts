@@ -47,6 +47,16 @@ export type Report =
   | { type: 'hello' }
   | { type: 'ready'; thread: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
-  | { type: 'fitEnd'; thread: number; step: number; outcome: 'done' | 'stopped' | 'diverged' | 'fault'; lossSum: number; seconds: number; loss?: number; batch?: number; weights?: boolean }
+  | {
+      type: 'fitEnd';
+      thread: number;
+      step: number;
+      outcome: 'done' | 'stopped' | 'diverged' | 'fault';
+      lossSum: number;
+      seconds: number;
+      loss?: number;
+      batch?: number;
+      weights?: boolean;
+    }
   | { type: 'barriersDone'; thread: number }
   | { type: 'error'; thread: number; message: string };

@@ -32,7 +32,9 @@ function workerUrl(): URL {
  * (bench/browser-threads.js; docs/architecture.md, Threads). Without waitAsync the page could only
  * poll, so it keeps T workers.
  */
-export function callerComputes(env: { document?: unknown; Atomics?: { waitAsync?: unknown } } = globalThis as never): boolean {
+export function callerComputes(
+  env: { document?: unknown; Atomics?: { waitAsync?: unknown } } = globalThis as never,
+): boolean {
   return env.document === undefined || typeof env.Atomics?.waitAsync === 'function';
 }
 
@@ -64,22 +66,32 @@ export class WorkerPool {
     });
   }
 
-  static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory,
-                     spec: NetworkSpec, optimizer: OptimizerConfig): Promise<WorkerPool> {
+  static async start(
+    threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    spec: NetworkSpec,
+    optimizer: OptimizerConfig,
+  ): Promise<WorkerPool> {
     const url = workerUrl();
     const firstWorker = callerComputes() ? 1 : 0;
     const workers = await Promise.all(Array.from({ length: threads - firstWorker }, () => spawnWorker(url)));
     try {
-      await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
-        const thread = i + firstWorker;
-        w.onFailure((e) => reject(new Error(`worker thread ${thread} could not start: ${e.message}`)));
-        w.onMessage((m) => {
-          const r = m as Report;
-          if (r.type === 'hello') w.post({ type: 'init', module, memory, spec, optimizer, thread, threads });
-          else if (r.type === 'ready') resolve();
-          else if (r.type === 'error') reject(new Error(`worker thread ${thread} could not start: ${r.message}`));
-        });
-      })));
+      await Promise.all(
+        workers.map(
+          (w, i) =>
+            new Promise<void>((resolve, reject) => {
+              const thread = i + firstWorker;
+              w.onFailure((e) => reject(new Error(`worker thread ${thread} could not start: ${e.message}`)));
+              w.onMessage((m) => {
+                const r = m as Report;
+                if (r.type === 'hello') w.post({ type: 'init', module, memory, spec, optimizer, thread, threads });
+                else if (r.type === 'ready') resolve();
+                else if (r.type === 'error') reject(new Error(`worker thread ${thread} could not start: ${r.message}`));
+              });
+            }),
+        ),
+      );
     } catch (error) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw error;
@@ -185,10 +197,12 @@ export class WorkerPool {
       for (const w of this.workers) w.post(full);
       if (this.firstWorker === 1) {
         const ctl = this.control(cmd.layout);
-        runEpochAsync(engine, ctl, this.threads, full, onReport, CALLER_YIELD_MS, yieldToEventLoop)
-          .then(arrived, (error: unknown) => {
+        runEpochAsync(engine, ctl, this.threads, full, onReport, CALLER_YIELD_MS, yieldToEventLoop).then(
+          arrived,
+          (error: unknown) => {
             this.fail(error instanceof Error ? error : new Error(String(error)));
-          });
+          },
+        );
       }
     });
   }
@@ -198,15 +212,33 @@ export class WorkerPool {
    * the caller runs share 0 through `runOwnShare`, then waits for them (synchronously: the call
    * that uses this is synchronous).
    */
-  infer(layout: Layout, step: number, first: number, last: number, count: number, keepOutputs: boolean, rowErrors: boolean,
-        runOwnShare: (from: number, to: number) => void): void {
+  infer(
+    layout: Layout,
+    step: number,
+    first: number,
+    last: number,
+    count: number,
+    keepOutputs: boolean,
+    rowErrors: boolean,
+    runOwnShare: (from: number, to: number) => void,
+  ): void {
     if (this.failure) throw this.failure;
     const c = this.control(layout);
     this.controlAt = layout.at.control;
     Atomics.store(c, Ctl.InferDone, 0);
     for (let t = 1; t < this.threads; t++) {
       const [from, to] = shareOf(count, t, this.threads);
-      this.workers[t - this.firstWorker].post({ type: 'infer', layout, step, first, last, from, to, keepOutputs, rowErrors });
+      this.workers[t - this.firstWorker].post({
+        type: 'infer',
+        layout,
+        step,
+        first,
+        last,
+        from,
+        to,
+        keepOutputs,
+        rowErrors,
+      });
     }
     const [from, to] = shareOf(count, 0, this.threads);
     runOwnShare(from, to);

@@ -58,7 +58,11 @@ function serve(port: Port): void {
         }
       }
     } catch (error) {
-      port.post({ type: 'error', thread, message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
+      port.post({
+        type: 'error',
+        thread,
+        message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
+      });
     }
   });
   port.post({ type: 'hello' });

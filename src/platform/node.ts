@@ -29,9 +29,16 @@ export async function spawnWorker(url: URL): Promise<WorkerHandle> {
   return {
     native: worker,
     post: (m) => worker.postMessage(m),
-    onMessage: (l) => { worker.on('message', l); },
-    onFailure: (l) => { failed = l; },
-    terminate: async () => { terminating = true; await worker.terminate(); },
+    onMessage: (l) => {
+      worker.on('message', l);
+    },
+    onFailure: (l) => {
+      failed = l;
+    },
+    terminate: async () => {
+      terminating = true;
+      await worker.terminate();
+    },
     keepAlive: (on) => (on ? worker.ref() : worker.unref()),
   };
 }

@@ -24,15 +24,23 @@ export async function spawnWebWorker(url: URL): Promise<WorkerHandle> {
   return {
     post: (m) => worker.postMessage(m),
     onMessage: (l) => worker.addEventListener('message', (e) => l((e as MessageEvent).data)),
-    onFailure: (l) => { failed = l; },
-    terminate: async () => { terminating = true; worker.terminate(); },
+    onFailure: (l) => {
+      failed = l;
+    },
+    terminate: async () => {
+      terminating = true;
+      worker.terminate();
+    },
     keepAlive: () => undefined,
     native: worker,
   };
 }
 
 export async function webParentPort(): Promise<ParentPort> {
-  const g = globalThis as unknown as { postMessage?: (m: unknown) => void; addEventListener?: (t: string, l: (e: MessageEvent) => void) => void };
+  const g = globalThis as unknown as {
+    postMessage?: (m: unknown) => void;
+    addEventListener?: (t: string, l: (e: MessageEvent) => void) => void;
+  };
   if (typeof g.postMessage !== 'function' || typeof g.addEventListener !== 'function') {
     throw new Error('wasm-autoencoder worker: not started as a Web Worker');
   }

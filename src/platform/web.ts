@@ -11,8 +11,10 @@ export async function cores(): Promise<number> {
 }
 
 export async function fileSystem(fn: string, what: string): Promise<FileSystem> {
-  throw new Error(`${fn}: ${what} needs a file system, which the package's web build (browsers, workers) has not; ` +
-    "save to 'indexeddb://name', load from it, a URL, a Blob or a Response (Node, Bun and Deno get the build with files)");
+  throw new Error(
+    `${fn}: ${what} needs a file system, which the package's web build (browsers, workers) has not; ` +
+      "save to 'indexeddb://name', load from it, a URL, a Blob or a Response (Node, Bun and Deno get the build with files)",
+  );
 }
 
 /** Browsers fetch file: URLs themselves where they may. */
@@ -25,7 +27,10 @@ export function yieldToEventLoop(): Promise<void> {
   if (typeof MessageChannel === 'function') {
     return new Promise((resolve) => {
       const channel = new MessageChannel();
-      channel.port1.onmessage = () => { channel.port1.close(); resolve(); };
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
       channel.port2.postMessage(null);
     });
   }

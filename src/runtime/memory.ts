@@ -8,8 +8,10 @@ const ALIGN = 64;
 export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
 
 /** Lays regions out one after the other from `base`, each aligned to 64 bytes. */
-export function planLayout<Name extends string>(base: number, regions: ReadonlyArray<readonly [Name, number]>):
-    { offsets: Record<Name, number>; end: number } {
+export function planLayout<Name extends string>(
+  base: number,
+  regions: ReadonlyArray<readonly [Name, number]>,
+): { offsets: Record<Name, number>; end: number } {
   const offsets = {} as Record<Name, number>;
   let at = alignUp(base);
   for (const [name, bytes] of regions) {
@@ -44,7 +46,9 @@ export class Arena {
       try {
         this.memory.grow(pages);
       } catch (cause) {
-        throw new Error(`memory: cannot grow the WebAssembly memory from ${have} to ${have + pages * PAGE} bytes (${String(cause)})`);
+        throw new Error(
+          `memory: cannot grow the WebAssembly memory from ${have} to ${have + pages * PAGE} bytes (${String(cause)})`,
+        );
       }
     }
     this.refresh();

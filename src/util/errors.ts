@@ -41,10 +41,18 @@ export function argError(fn: string, arg: string, expected: string, got: unknown
  * options are …"): an option that does nothing is a silent wrong answer. `prefix` names a nested
  * object ('optimizer.'). A non-object is refused as `arg`.
  */
-export function rejectUnknownOptions(fn: string, options: unknown, known: readonly string[], prefix = '', arg = 'options'): void {
+export function rejectUnknownOptions(
+  fn: string,
+  options: unknown,
+  known: readonly string[],
+  prefix = '',
+  arg = 'options',
+): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw argError(fn, arg, 'an object', options);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw argError(fn, arg, 'an object', options);
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new Error(`${fn}: unknown option ${prefix}${key.slice(0, 40)}; known options are ${known.join(', ')}`);
+    if (!known.includes(key))
+      throw new Error(`${fn}: unknown option ${prefix}${key.slice(0, 40)}; known options are ${known.join(', ')}`);
   }
 }

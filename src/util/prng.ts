@@ -16,7 +16,10 @@ export class Prng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
   }
 
   /** Uniform 32-bit unsigned integer. */
@@ -41,7 +44,8 @@ export class Prng {
   nextInt(n: number): number {
     const limit = 4294967296 - (4294967296 % n);
     let x: number;
-    do x = this.nextU32(); while (x >= limit);
+    do x = this.nextU32();
+    while (x >= limit);
     return x % n;
   }
 
@@ -56,7 +60,9 @@ export class Prng {
   shuffle(a: Uint32Array): void {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.nextInt(i + 1);
-      const t = a[i]; a[i] = a[j]; a[j] = t;
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
     }
   }
 

@@ -9,9 +9,13 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function runQuickCompare(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--experimental-wasm-relaxed-simd', 'bench/compare.js', '--quick'],
+    execFile(
+      process.execPath,
+      ['--experimental-wasm-relaxed-simd', 'bench/compare.js', '--quick'],
       { cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -21,14 +25,19 @@ describe('bench:compare --quick', () => {
     expect(code, `stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
     const relaxedSkipped = /relaxed SIMD is not available/.test(stdout);
     const engines = [
-      'wasm-autoencoder:simd:1t', 'wasm-autoencoder:simd:2t',
+      'wasm-autoencoder:simd:1t',
+      'wasm-autoencoder:simd:2t',
       ...(relaxedSkipped ? [] : ['wasm-autoencoder:relaxed:1t', 'wasm-autoencoder:relaxed:2t']),
-      'tfjs:wasm', 'tfjs:cpu',
+      'tfjs:wasm',
+      'tfjs:cpu',
     ];
     // console.table rows: │ index │ 'engine id' │ …
     const tableRows = stdout.split('\n').filter((line) => line.startsWith('│'));
     for (const id of engines) {
-      expect(tableRows.some((line) => line.includes(`'${id}'`)), `no table row for ${id} in:\n${stdout}`).toBe(true);
+      expect(
+        tableRows.some((line) => line.includes(`'${id}'`)),
+        `no table row for ${id} in:\n${stdout}`,
+      ).toBe(true);
     }
     expect(stdout).toMatch(/train samples\/s/);
     expect(stdout).toMatch(/inference images\/s/);
@@ -37,11 +46,16 @@ describe('bench:compare --quick', () => {
     // (a number) or says it cannot; an engine that cannot train says why.
     const convAt = stdout.indexOf('Conv model (conv2d');
     expect(convAt, `no conv table in:\n${stdout}`).toBeGreaterThan(-1);
-    const convRows = stdout.slice(convAt).split('\n').filter((line) => line.startsWith('│'));
+    const convRows = stdout
+      .slice(convAt)
+      .split('\n')
+      .filter((line) => line.startsWith('│'));
     const convEngines = [
-      'wasm-autoencoder:simd:1t', 'wasm-autoencoder:simd:2t',
+      'wasm-autoencoder:simd:1t',
+      'wasm-autoencoder:simd:2t',
       ...(relaxedSkipped ? [] : ['wasm-autoencoder:relaxed:1t']),
-      'tfjs:wasm', 'tfjs:cpu',
+      'tfjs:wasm',
+      'tfjs:cpu',
     ];
     for (const id of convEngines) {
       const row = convRows.find((line) => line.includes(`'${id}'`));

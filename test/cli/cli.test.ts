@@ -28,7 +28,8 @@ let greyPixels: Uint8Array;
 function run(args: string[], cli = CLI): Promise<Result> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: dir });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', fail);
@@ -39,15 +40,24 @@ function run(args: string[], cli = CLI): Promise<Result> {
 /** Deterministic drawings: discs, squares and crosses at varying places and sizes. */
 function drawShapes(count: number): Uint8Array {
   let s = 12345;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
   const out = new Uint8Array(count * SIZE * SIZE);
   for (let i = 0; i < count; i++) {
-    const kind = i % 3, cx = 4 + rnd() * 8, cy = 4 + rnd() * 8, r = 2 + rnd() * 3;
+    const kind = i % 3,
+      cx = 4 + rnd() * 8,
+      cy = 4 + rnd() * 8,
+      r = 2 + rnd() * 3;
     for (let y = 0; y < SIZE; y++) {
       for (let x = 0; x < SIZE; x++) {
-        const inside = kind === 0 ? (x - cx) ** 2 + (y - cy) ** 2 < r * r
-          : kind === 1 ? Math.abs(x - cx) < r && Math.abs(y - cy) < r
-          : Math.abs(x - cx) < 1 || Math.abs(y - cy) < 1;
+        const inside =
+          kind === 0
+            ? (x - cx) ** 2 + (y - cy) ** 2 < r * r
+            : kind === 1
+              ? Math.abs(x - cx) < r && Math.abs(y - cy) < r
+              : Math.abs(x - cx) < 1 || Math.abs(y - cy) < 1;
         out[i * SIZE * SIZE + y * SIZE + x] = inside ? 255 : 0;
       }
     }
@@ -60,7 +70,9 @@ function idxBytes(dims: number[], data: Uint8Array): Uint8Array {
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   out.set(data, 4 + 4 * dims.length);
   return out;
 }
@@ -68,9 +80,11 @@ function idxBytes(dims: number[], data: Uint8Array): Uint8Array {
 /** An IDX file's dims and values (u8 or f32, big-endian). */
 function readIdx(bytes: Uint8Array): { dims: number[]; values: number[]; type: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const type = bytes[2], rank = bytes[3];
+  const type = bytes[2],
+    rank = bytes[3];
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const at = 4 + 4 * rank, n = dims.reduce((a, b) => a * b, 1);
+  const at = 4 + 4 * rank,
+    n = dims.reduce((a, b) => a * b, 1);
   const values = new Array<number>(n);
   for (let i = 0; i < n; i++) values[i] = type === 0x0d ? view.getFloat32(at + 4 * i, false) : bytes[at + i];
   return { dims, values, type };
@@ -85,7 +99,10 @@ beforeAll(async () => {
   await mkdir(join(dir, 'grey'));
   for (let i = 0; i < COUNT; i++) {
     const data = greyPixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE);
-    await writeFile(join(dir, 'grey', `shape${i}.png`), encodePng({ width: SIZE, height: SIZE, data, channels: 1, depth: 8 }));
+    await writeFile(
+      join(dir, 'grey', `shape${i}.png`),
+      encodePng({ width: SIZE, height: SIZE, data, channels: 1, depth: 8 }),
+    );
   }
   await writeFile(join(dir, 'grey', 'notes.txt'), 'not an image: ignored');
   await writeFile(join(dir, 'grey.idx.gz'), gzipSync(idxBytes([COUNT, SIZE, SIZE], greyPixels)));
@@ -93,7 +110,8 @@ beforeAll(async () => {
 
   // RGB: PNGs (one with alpha, to be dropped) and a JPEG of the same size, 8 wide and 6 high.
   await mkdir(join(dir, 'rgb'));
-  const w = 8, h = 6;
+  const w = 8,
+    h = 6;
   for (let i = 0; i < 4; i++) {
     const channels = i === 3 ? 4 : 3;
     const data = new Uint8Array(w * h * channels);
@@ -111,16 +129,35 @@ beforeAll(async () => {
   await mkdir(join(dir, 'mixed'));
   await cp(join(dir, 'grey', 'shape0.png'), join(dir, 'mixed', 'a.png'));
   await cp(join(dir, 'grey', 'shape1.png'), join(dir, 'mixed', 'b.png'));
-  await writeFile(join(dir, 'mixed', 'c.png'),
-    encodePng({ width: 12, height: SIZE, data: new Uint8Array(12 * SIZE), channels: 1, depth: 8 }));
+  await writeFile(
+    join(dir, 'mixed', 'c.png'),
+    encodePng({ width: 12, height: SIZE, data: new Uint8Array(12 * SIZE), channels: 1, depth: 8 }),
+  );
 
   await mkdir(join(dir, 'corrupt'));
   await cp(join(dir, 'grey', 'shape0.png'), join(dir, 'corrupt', 'a.png'));
   const good = readFileSync(join(dir, 'grey', 'shape1.png'));
   await writeFile(join(dir, 'corrupt', 'b.png'), good.subarray(0, good.length - 30));
 
-  const trained = await run(['train', '--images', 'grey', '--threads', '1', '--epochs', '30', '--batch-size', '16',
-    '--encoder', '64', '--latent', '8', '--learning-rate', '0.01', '--out', 'grey.wae']);
+  const trained = await run([
+    'train',
+    '--images',
+    'grey',
+    '--threads',
+    '1',
+    '--epochs',
+    '30',
+    '--batch-size',
+    '16',
+    '--encoder',
+    '64',
+    '--latent',
+    '8',
+    '--learning-rate',
+    '0.01',
+    '--out',
+    'grey.wae',
+  ]);
   expect(trained.code, trained.stderr).toBe(0);
   expect(trained.stderr.match(/^epoch \d+\/30 /gm)).toHaveLength(30);
   expect(trained.stdout).toMatch(/saved grey\.wae \(16×16 grey → code 8/);
@@ -149,13 +186,29 @@ describe('help and version', () => {
 
 describe('train, reconstruct, encode, decode', () => {
   it('reconstructs better than the mean image, and reports the MSE the values give', async () => {
-    const r = await run(['reconstruct', '--model', 'grey.wae', '--images', 'grey', '--threads', '1',
-      '--out', 'rec.png', '--count', '16', '--idx', 'rec-f32.idx', '--idx-type', 'f32']);
+    const r = await run([
+      'reconstruct',
+      '--model',
+      'grey.wae',
+      '--images',
+      'grey',
+      '--threads',
+      '1',
+      '--out',
+      'rec.png',
+      '--count',
+      '16',
+      '--idx',
+      'rec-f32.idx',
+      '--idx-type',
+      'f32',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const m = /MSE (\S+)\s+PSNR (\S+) dB\s+over 120 images/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
-    const mse = Number(m![1]), psnr = Number(m![2]);
+    const mse = Number(m![1]),
+      psnr = Number(m![2]);
     expect(psnr).toBeCloseTo(10 * Math.log10(1 / mse), 1);
 
     const pixels = SIZE * SIZE;
@@ -178,7 +231,7 @@ describe('train, reconstruct, encode, decode', () => {
     expect(png.width).toBeGreaterThan(2 * 4 * SIZE * 4); // two panels of 4 × 4 images, scaled 4 times
   });
 
-  it('encode → decode gives reconstruct\'s values bit for bit, in binary and in JSON', async () => {
+  it("encode → decode gives reconstruct's values bit for bit, in binary and in JSON", async () => {
     const encoded = await Promise.all([
       run(['encode', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--out', 'codes.waez']),
       run(['encode', '--model', 'grey.wae', '--images', 'grey', '--threads', '1', '--out', 'codes.json']),
@@ -197,9 +250,45 @@ describe('train, reconstruct, encode, decode', () => {
     for (let i = 0; i < 16; i++) expect(json.codes[Math.floor(i / 8)][i % 8]).toBe(view.getFloat32(32 + 4 * i, true));
 
     const decoded = await Promise.all([
-      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waez', '--threads', '1', '--idx', 'dec-f32.idx', '--idx-type', 'f32']),
-      run(['decode', '--model', 'grey.wae', '--codes', 'codes.json', '--threads', '1', '--idx', 'dec-json.idx', '--idx-type', 'f32']),
-      run(['decode', '--model', 'grey.wae', '--codes', 'codes.waez', '--threads', '1', '--idx', 'dec-u8.idx.gz', '--out', 'dec.png']),
+      run([
+        'decode',
+        '--model',
+        'grey.wae',
+        '--codes',
+        'codes.waez',
+        '--threads',
+        '1',
+        '--idx',
+        'dec-f32.idx',
+        '--idx-type',
+        'f32',
+      ]),
+      run([
+        'decode',
+        '--model',
+        'grey.wae',
+        '--codes',
+        'codes.json',
+        '--threads',
+        '1',
+        '--idx',
+        'dec-json.idx',
+        '--idx-type',
+        'f32',
+      ]),
+      run([
+        'decode',
+        '--model',
+        'grey.wae',
+        '--codes',
+        'codes.waez',
+        '--threads',
+        '1',
+        '--idx',
+        'dec-u8.idx.gz',
+        '--out',
+        'dec.png',
+      ]),
     ]);
     for (const r of decoded) expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'decoded.png'))).toBe(false); // only --idx given: no PNG
@@ -216,8 +305,11 @@ describe('train, reconstruct, encode, decode', () => {
   });
 
   it('reads the same images from gzipped and 4-dim IDX files as from the folder', async () => {
-    const runs = await Promise.all(['grey.idx.gz', 'grey4.idx'].map((file, i) =>
-      run(['encode', '--model', 'grey.wae', '--images', file, '--threads', '1', '--out', `idx${i}.waez`])));
+    const runs = await Promise.all(
+      ['grey.idx.gz', 'grey4.idx'].map((file, i) =>
+        run(['encode', '--model', 'grey.wae', '--images', file, '--threads', '1', '--out', `idx${i}.waez`]),
+      ),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const fromFolder = await readFile(join(dir, 'codes.waez'));
     for (let i = 0; i < 2; i++) expect((await readFile(join(dir, `idx${i}.waez`))).equals(fromFolder)).toBe(true);
@@ -231,18 +323,44 @@ describe('train, reconstruct, encode, decode', () => {
     ]);
     expect(once.code, once.stderr).toBe(0);
     expect(first.code, first.stderr).toBe(0);
-    const resumed = await run(['train', '--resume', 'twice.wae', '--images', 'grey', '--threads', '1', '--batch-size', '32', '--epochs', '1']);
+    const resumed = await run([
+      'train',
+      '--resume',
+      'twice.wae',
+      '--images',
+      'grey',
+      '--threads',
+      '1',
+      '--batch-size',
+      '32',
+      '--epochs',
+      '1',
+    ]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/saved twice\.wae .*8 steps/);
     // Epochs are counted over the model's life: the resumed run is the second.
-    expect(resumed.stderr).toMatch(/^epoch 2\/2  loss/m);
+    expect(resumed.stderr).toMatch(/^epoch 2\/2 {2}loss/m);
     expect((await readFile(join(dir, 'twice.wae'))).equals(await readFile(join(dir, 'once.wae')))).toBe(true);
     const clash = await run(['train', '--resume', 'twice.wae', '--latent', '8']);
     expectOneLineError(clash, 2, /--latent cannot be used with --resume/);
   });
 
   it('trains on RGB PNGs (alpha dropped) and a JPEG, and draws RGB comparisons', async () => {
-    const t = await run(['train', '--images', 'rgb', '--threads', '1', '--epochs', '2', '--batch-size', '5', '--latent', '4', '--out', 'rgb.wae']);
+    const t = await run([
+      'train',
+      '--images',
+      'rgb',
+      '--threads',
+      '1',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '5',
+      '--latent',
+      '4',
+      '--out',
+      'rgb.wae',
+    ]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/training on 5 images \(8×6 RGB\)/);
     const r = await run(['reconstruct', '--model', 'rgb.wae', '--images', 'rgb', '--threads', '1', '--out', 'rgb.png']);
@@ -265,12 +383,32 @@ describe('conv models', () => {
       await model.dispose();
     }
   }
-  const conv = (type: 'conv2d' | 'conv2dTranspose', filters: number, kernelSize: number, strides: number, padding = 'same') =>
-    ({ type, filters, kernelSize, strides, padding });
+  const conv = (
+    type: 'conv2d' | 'conv2dTranspose',
+    filters: number,
+    kernelSize: number,
+    strides: number,
+    padding = 'same',
+  ) => ({ type, filters, kernelSize, strides, padding });
 
   it('--model conv trains on MNIST, and the model file loads with its conv layers', async () => {
-    const t = await run(['train', '--data', 'mnist', '--limit', '256', '--model', 'conv', '--threads', '1', '--epochs', '1',
-      '--batch-size', '64', '--out', 'mnist-conv.wae']);
+    const t = await run([
+      'train',
+      '--data',
+      'mnist',
+      '--limit',
+      '256',
+      '--model',
+      'conv',
+      '--threads',
+      '1',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '64',
+      '--out',
+      'mnist-conv.wae',
+    ]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/training on 256 images \(28×28 grey\)/);
     expect(t.stderr).toMatch(/^model 784-c16k3s2-c32k3s2 → code 32 → 1568-t16k3s2-784, /m);
@@ -282,13 +420,38 @@ describe('conv models', () => {
       latent: 32,
       decoder: [7 * 7 * 32, conv('conv2dTranspose', 16, 3, 2)],
     });
-    const r = await run(['reconstruct', '--model', 'mnist-conv.wae', '--data', 'mnist', '--limit', '16', '--threads', '1', '--out', 'mnist-conv.png']);
+    const r = await run([
+      'reconstruct',
+      '--model',
+      'mnist-conv.wae',
+      '--data',
+      'mnist',
+      '--limit',
+      '16',
+      '--threads',
+      '1',
+      '--out',
+      'mnist-conv.png',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/over 16 images/);
   });
 
   it('--encoder and --decoder take conv layers; --summary prints the layer table', async () => {
-    const common = ['--images', 'grey', '--threads', '1', '--epochs', '1', '--batch-size', '32', '--latent', '8', '--encoder', 'c8k3s2,c16s1pvalid'];
+    const common = [
+      '--images',
+      'grey',
+      '--threads',
+      '1',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '32',
+      '--latent',
+      '8',
+      '--encoder',
+      'c8k3s2,c16s1pvalid',
+    ];
     const [given, mirrored] = await Promise.all([
       run(['train', ...common, '--decoder', 't8pvalid', '--summary', '--out', 'conv-given.wae']),
       run(['train', ...common, '--decoder', 'mirror', '--out', 'conv-mirror.wae']),
@@ -311,7 +474,10 @@ describe('conv models', () => {
   it('bad layers and --model values: one line naming the option, before any image is read', async () => {
     const cases: [string[], RegExp][] = [
       [['--encoder', 'c16x3'], /--encoder: 'c16x3' is not a dense width \(like 64\) or a conv layer/],
-      [['--encoder', 'c16k3s2,t32k3s2'], /--encoder: 't32k3s2' is a conv2dTranspose layer, which the encoder cannot have; use c32k3s2/],
+      [
+        ['--encoder', 'c16k3s2,t32k3s2'],
+        /--encoder: 't32k3s2' is a conv2dTranspose layer, which the encoder cannot have; use c32k3s2/,
+      ],
       [['--encoder', 'c16k9'], /--encoder: 'c16k9' has kernel 9; give k1 to k7/],
       [['--encoder', 'c16s3'], /--encoder: 'c16s3' has stride 3; give s1 or s2/],
       [['--encoder', 'c16k3k5'], /--encoder: 'c16k3k5' gives k twice/],
@@ -322,7 +488,9 @@ describe('conv models', () => {
       [['--model', 'conv', '--encoder', '64'], /--model and --encoder both set the encoder/],
     ];
     const results = await Promise.all(cases.map(([args]) => run(['train', '--images', 'nowhere', ...args])));
-    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
+    results.forEach((r, i) => {
+      expectOneLineError(r, 2, cases[i][1]);
+    });
     // What only the model's shapes can tell: still a usage error naming the option.
     const [tooSmall, convDecoder] = await Promise.all([
       run(['train', '--images', 'grey', '--threads', '1', '--encoder', 'c8k7s1pvalid,c8k7s1pvalid,c8k7s1pvalid']),
@@ -336,8 +504,13 @@ describe('conv models', () => {
 describe('errors: one line on stderr, exit code 2 for usage and 1 for the rest', () => {
   it('usage errors', async () => {
     const [command, option, epochs, latent, missingValue, none, both] = await Promise.all([
-      run(['fly']), run(['train', '--colour', 'red']), run(['train', '--epochs', '0']), run(['train', '--latent', 'abc']),
-      run(['reconstruct', '--model']), run([]), run(['train', '--data', 'mnist', '--images', 'grey']),
+      run(['fly']),
+      run(['train', '--colour', 'red']),
+      run(['train', '--epochs', '0']),
+      run(['train', '--latent', 'abc']),
+      run(['reconstruct', '--model']),
+      run([]),
+      run(['train', '--data', 'mnist', '--images', 'grey']),
     ]);
     expectOneLineError(command, 2, /unknown command 'fly'/);
     expectOneLineError(option, 2, /unknown option --colour/);
@@ -368,11 +541,23 @@ describe('errors: one line on stderr, exit code 2 for usage and 1 for the rest',
     expectOneLineError(images, 1, /cannot read --images nowhere: no such file/);
     expectOneLineError(model, 1, /cannot read model file missing\.wae: no such file/);
     expectOneLineError(corrupt, 1, /corrupt[/\\]b\.png is not a readable PNG image/);
-    expectOneLineError(mixed, 1, /mixed[/\\]c\.png is 12×16 grey but mixed[/\\]a\.png \(the first image\) is 16×16 grey/);
+    expectOneLineError(
+      mixed,
+      1,
+      /mixed[/\\]c\.png is 12×16 grey but mixed[/\\]a\.png \(the first image\) is 16×16 grey/,
+    );
     expectOneLineError(notModel, 1, /cannot load model .*shape0\.png: not a wasm-autoencoder model file/);
-    expectOneLineError(notCodes, 1, /cannot decode grey[/\\]notes\.txt with model grey\.wae: not a wasm-autoencoder code stream \(expected magic 'WAEZ'/);
+    expectOneLineError(
+      notCodes,
+      1,
+      /cannot decode grey[/\\]notes\.txt with model grey\.wae: not a wasm-autoencoder code stream \(expected magic 'WAEZ'/,
+    );
     expectOneLineError(codesMismatch, 1, /codes of 8 values, but model rgb\.wae has codes of 4/);
-    expectOneLineError(otherModel, 1, /cannot decode codes\.waez with model rgb\.wae: these bytes were compressed by another model/);
+    expectOneLineError(
+      otherModel,
+      1,
+      /cannot decode codes\.waez with model rgb\.wae: these bytes were compressed by another model/,
+    );
   });
 
   it('an output that cannot be written fails before any work', async () => {
@@ -405,9 +590,14 @@ describe('errors: one line on stderr, exit code 2 for usage and 1 for the rest',
 describe('Ctrl-C during train', () => {
   function trainUntilFirstEpoch(out: string, signals: number, before?: () => Promise<unknown>): Promise<Result> {
     return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [CLI, 'train', '--images', 'grey', '--threads', '1', '--epochs', '1000000',
-        '--batch-size', '16', '--out', out], { cwd: dir });
-      let stdout = '', stderr = '', sent = false;
+      const child = spawn(
+        process.execPath,
+        [CLI, 'train', '--images', 'grey', '--threads', '1', '--epochs', '1000000', '--batch-size', '16', '--out', out],
+        { cwd: dir },
+      );
+      let stdout = '',
+        stderr = '',
+        sent = false;
       child.stdout.on('data', (d: Buffer) => (stdout += d));
       child.stderr.on('data', (d: Buffer) => {
         stderr += d;
@@ -430,7 +620,17 @@ describe('Ctrl-C during train', () => {
     expect(r.stderr).toMatch(/saved what was learned to stopped\.wae/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'stopped.wae'))).toBe(true);
-    const rec = await run(['reconstruct', '--model', 'stopped.wae', '--images', 'grey', '--threads', '1', '--out', 'stopped.png']);
+    const rec = await run([
+      'reconstruct',
+      '--model',
+      'stopped.wae',
+      '--images',
+      'grey',
+      '--threads',
+      '1',
+      '--out',
+      'stopped.png',
+    ]);
     expect(rec.code, rec.stderr).toBe(0);
     expect(rec.stdout).toMatch(/MSE \S+ +PSNR/);
   });
@@ -439,7 +639,9 @@ describe('Ctrl-C during train', () => {
     // The output path turns into a folder while training runs: the rename at the end fails.
     const r = await trainUntilFirstEpoch('becomes-folder.wae', 1, () => mkdir(join(dir, 'becomes-folder.wae')));
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^wasm-autoencoder: cannot write becomes-folder\.wae: it is a folder/);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^wasm-autoencoder: cannot write becomes-folder\.wae: it is a folder/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

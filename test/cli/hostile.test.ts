@@ -33,7 +33,8 @@ let socketServer: Server | undefined;
 function spawnNode(args: string[]): Promise<Result> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: dir });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', fail);
@@ -96,7 +97,11 @@ interface PngFormat {
 }
 
 /** A PNG with this IHDR (8-bit grey unless told), these compressed image bytes, and chunks before them. */
-function pngFile({ width, height, depth = 8, colorType = 0, interlace = 0 }: PngFormat, idat: Uint8Array, before: Uint8Array[] = []): Uint8Array {
+function pngFile(
+  { width, height, depth = 8, colorType = 0, interlace = 0 }: PngFormat,
+  idat: Uint8Array,
+  before: Uint8Array[] = [],
+): Uint8Array {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);
@@ -104,7 +109,13 @@ function pngFile({ width, height, depth = 8, colorType = 0, interlace = 0 }: Png
   ihdr[8] = depth;
   ihdr[9] = colorType;
   ihdr[12] = interlace;
-  return concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), ...before, pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
+  return concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    ...before,
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 function greyPng(width: number, height: number, idat: Uint8Array, before: Uint8Array[] = []): Uint8Array {
@@ -158,24 +169,47 @@ function deadPid(): number {
 }
 
 function temporaries(folder: string): string[] {
-  return readdirSync(folder).filter((f) => f.endsWith('.tmp')).sort();
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.tmp'))
+    .sort();
 }
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   dir = await mkdtemp(join(tmpdir(), 'wae-hostile-'));
-  await writeFile(join(dir, 'measure.mjs'),
+  await writeFile(
+    join(dir, 'measure.mjs'),
     `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'cli', 'main.js')).href)};\n` +
-    'const code = await main(process.argv.slice(2));\n' +
-    'process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`);\n' +
-    'process.exit(code);\n');
+      'const code = await main(process.argv.slice(2));\n' +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the child script's own template literal
+      'process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`);\n' +
+      'process.exit(code);\n',
+  );
   await mkdir(join(dir, 'imgs'));
   for (let i = 0; i < COUNT; i++) {
     const data = new Uint8Array(SIZE * SIZE).map((_, p) => ((p * (i + 3)) % 17) * 15);
-    await writeFile(join(dir, 'imgs', `${i}.png`), encodePng({ width: SIZE, height: SIZE, data, channels: 1, depth: 8 }));
+    await writeFile(
+      join(dir, 'imgs', `${i}.png`),
+      encodePng({ width: SIZE, height: SIZE, data, channels: 1, depth: 8 }),
+    );
   }
-  const trained = await run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--batch-size', '4',
-    '--encoder', '8', '--latent', '2', '--out', 'm.wae']);
+  const trained = await run([
+    'train',
+    '--images',
+    'imgs',
+    '--threads',
+    '1',
+    '--epochs',
+    '1',
+    '--batch-size',
+    '4',
+    '--encoder',
+    '8',
+    '--latent',
+    '2',
+    '--out',
+    'm.wae',
+  ]);
   expect(trained.code, trained.stderr).toBe(0);
 });
 
@@ -200,8 +234,9 @@ describe('outputs that are not regular files', () => {
       ['socket.wae', 'a socket', (s) => s.isSocket()],
     ];
     if (device) targets.push(['null.wae', 'a character device', (s) => s.isCharacterDevice()]);
-    const results = await Promise.all(targets.map(([name]) =>
-      run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--out', name])));
+    const results = await Promise.all(
+      targets.map(([name]) => run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--out', name])),
+    );
     targets.forEach(([name, kind, isKind], i) => {
       expectOneLineError(results[i], 1, new RegExp(`cannot write --out ${name.replace('.', '\\.')}: it is ${kind}`));
       expect(results[i].stdout).toBe('');
@@ -219,8 +254,32 @@ describe('outputs that are not regular files', () => {
     await writeFile(join(dir, 'codes-ok.waez'), new Uint8Array(0));
     const [encoded, decoded, reconstructed] = await Promise.all([
       run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'link2.waez']),
-      run(['decode', '--model', 'm.wae', '--codes', 'codes-ok.waez', '--threads', '1', '--out', 'dec.png', '--idx', 'fifo2.idx']),
-      run(['reconstruct', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', 'rec.png', '--idx', 'link3.idx']),
+      run([
+        'decode',
+        '--model',
+        'm.wae',
+        '--codes',
+        'codes-ok.waez',
+        '--threads',
+        '1',
+        '--out',
+        'dec.png',
+        '--idx',
+        'fifo2.idx',
+      ]),
+      run([
+        'reconstruct',
+        '--model',
+        'm.wae',
+        '--images',
+        'imgs',
+        '--threads',
+        '1',
+        '--out',
+        'rec.png',
+        '--idx',
+        'link3.idx',
+      ]),
     ]);
     expectOneLineError(encoded, 1, /cannot write --out link2\.waez: it is a symbolic link/);
     expectOneLineError(decoded, 1, /cannot write --idx fifo2\.idx: it is a FIFO/);
@@ -269,7 +328,17 @@ describe('temporary files', () => {
       const hourAgo = new Date(Date.now() - 3600_000);
       await utimes(join(folder, name), hourAgo, hourAgo);
     }
-    const r = await run(['encode', '--model', 'm.wae', '--images', 'imgs', '--threads', '1', '--out', join('stale', 'codes.waez')]);
+    const r = await run([
+      'encode',
+      '--model',
+      'm.wae',
+      '--images',
+      'imgs',
+      '--threads',
+      '1',
+      '--out',
+      join('stale', 'codes.waez'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(temporaries(folder)).toEqual([live, other].sort());
     const codes = await readFile(join(folder, 'codes.waez'));
@@ -285,15 +354,17 @@ describe('temporary files', () => {
     const target = join(folder, 'big.bin');
     await writeFile(target, 'old');
     // Kills itself as soon as the temporary file is there, while 64 MB are still being written.
-    await writeFile(join(dir, 'term.mjs'),
+    await writeFile(
+      join(dir, 'term.mjs'),
       `import { readdirSync } from 'node:fs';\n` +
-      `import { writeAtomic } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'cli', 'files.js')).href)};\n` +
-      `const folder = ${JSON.stringify(folder)};\n` +
-      `const written = writeAtomic(${JSON.stringify(target)}, new Uint8Array(64 << 20).fill(7));\n` +
-      `const poll = () => readdirSync(folder).some((f) => f.endsWith('.tmp')) ? process.kill(process.pid, 'SIGTERM') : setImmediate(poll);\n` +
-      'poll();\n' +
-      'await written;\n' +
-      "process.stdout.write('finished\\n');\n");
+        `import { writeAtomic } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'cli', 'files.js')).href)};\n` +
+        `const folder = ${JSON.stringify(folder)};\n` +
+        `const written = writeAtomic(${JSON.stringify(target)}, new Uint8Array(64 << 20).fill(7));\n` +
+        `const poll = () => readdirSync(folder).some((f) => f.endsWith('.tmp')) ? process.kill(process.pid, 'SIGTERM') : setImmediate(poll);\n` +
+        'poll();\n' +
+        'await written;\n' +
+        "process.stdout.write('finished\\n');\n",
+    );
     const r = await spawnNode([join(dir, 'term.mjs')]);
     expect(r.signal, `${r.stdout}${r.stderr}`).toBe('SIGTERM');
     expect(temporaries(folder)).toEqual([]);
@@ -310,20 +381,47 @@ describe('images whose headers claim huge sizes are refused before they are deco
     await writeFile(join(dir, 'inflates.png'), greyPng(SIZE, SIZE, zeros));
     const iccp = concat([new TextEncoder().encode('icc'), new Uint8Array([0, 0]), zeros]);
     const rows = new Uint8Array(SIZE * (1 + SIZE)).map((_, k) => (k % (SIZE + 1) === 0 ? 0 : (k * 29) & 255));
-    await writeFile(join(dir, 'profile.png'), greyPng(SIZE, SIZE, new Uint8Array(deflateSync(rows)), [pngChunk('iCCP', iccp)]));
+    await writeFile(
+      join(dir, 'profile.png'),
+      greyPng(SIZE, SIZE, new Uint8Array(deflateSync(rows)), [pngChunk('iCCP', iccp)]),
+    );
     await writeFile(join(dir, 'huge.jpg'), jpegClaiming(20000, 20000));
     await writeFile(join(dir, 'big.jpg'), jpegClaiming(9000, 9000));
     await mkdir(join(dir, 'with-huge'));
     await writeFile(join(dir, 'with-huge', '0.png'), await readFile(join(dir, 'imgs', '0.png')));
     await writeFile(join(dir, 'with-huge', '1.png'), await readFile(join(dir, 'huge.png')));
-    baseline = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', join('imgs', '0.png'), '--threads', '1', '--out', 'base.png']);
+    baseline = await runMeasured([
+      'reconstruct',
+      '--model',
+      'm.wae',
+      '--images',
+      join('imgs', '0.png'),
+      '--threads',
+      '1',
+      '--out',
+      'base.png',
+    ]);
     expect(baseline.code, baseline.stderr).toBe(0);
   });
 
   it('a 400 KB PNG claiming 20000×20000: one line naming the file and the size, little memory', async () => {
     const started = Date.now();
-    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'huge.png', '--threads', '1', '--out', 'huge-rec.png']);
-    expectOneLineError(r, 1, /huge\.png is 20000×20000 grey: 400,000,000 values, more than the 65,536 an image may have/);
+    const r = await runMeasured([
+      'reconstruct',
+      '--model',
+      'm.wae',
+      '--images',
+      'huge.png',
+      '--threads',
+      '1',
+      '--out',
+      'huge-rec.png',
+    ]);
+    expectOneLineError(
+      r,
+      1,
+      /huge\.png is 20000×20000 grey: 400,000,000 values, more than the 65,536 an image may have/,
+    );
     expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
     expect(Date.now() - started).toBeLessThan(20_000);
     const [trained, folder] = await Promise.all([
@@ -335,13 +433,37 @@ describe('images whose headers claim huge sizes are refused before they are deco
   });
 
   it('a PNG whose 8×8 image data inflates to 400 MB is refused with little memory', async () => {
-    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'inflates.png', '--threads', '1', '--out', 'inflates-rec.png']);
-    expectOneLineError(r, 1, /inflates\.png is not a readable PNG image \(its image data inflates to more than the 72 bytes its 8×8 size allows\)/);
+    const r = await runMeasured([
+      'reconstruct',
+      '--model',
+      'm.wae',
+      '--images',
+      'inflates.png',
+      '--threads',
+      '1',
+      '--out',
+      'inflates-rec.png',
+    ]);
+    expectOneLineError(
+      r,
+      1,
+      /inflates\.png is not a readable PNG image \(its image data inflates to more than the 72 bytes its 8×8 size allows\)/,
+    );
     expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
   });
 
   it('a PNG with a colour profile that inflates to 400 MB is read without the profile, with little memory', async () => {
-    const r = await runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'profile.png', '--threads', '1', '--out', 'profile-rec.png']);
+    const r = await runMeasured([
+      'reconstruct',
+      '--model',
+      'm.wae',
+      '--images',
+      'profile.png',
+      '--threads',
+      '1',
+      '--out',
+      'profile-rec.png',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/over 1 images of profile\.png/);
     expect(r.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
@@ -349,10 +471,24 @@ describe('images whose headers claim huge sizes are refused before they are deco
 
   it('JPEGs whose frame header claims 20000×20000 or 9000×9000: refused from the header, little memory', async () => {
     const [huge, big] = await Promise.all([
-      runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'huge.jpg', '--threads', '1', '--out', 'huge-jpg.png']),
+      runMeasured([
+        'reconstruct',
+        '--model',
+        'm.wae',
+        '--images',
+        'huge.jpg',
+        '--threads',
+        '1',
+        '--out',
+        'huge-jpg.png',
+      ]),
       runMeasured(['reconstruct', '--model', 'm.wae', '--images', 'big.jpg', '--threads', '1', '--out', 'big-jpg.png']),
     ]);
-    expectOneLineError(huge, 1, /huge\.jpg is 20000×20000 RGB: 1,200,000,000 values, more than the 65,536 an image may have/);
+    expectOneLineError(
+      huge,
+      1,
+      /huge\.jpg is 20000×20000 RGB: 1,200,000,000 values, more than the 65,536 an image may have/,
+    );
     expectOneLineError(big, 1, /big\.jpg is 9000×9000 RGB: 243,000,000 values, more than the 65,536/);
     expect(huge.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
     expect(big.maxRss! - baseline.maxRss!).toBeLessThan(MAX_RSS_GROWTH_KB);
@@ -361,11 +497,20 @@ describe('images whose headers claim huge sizes are refused before they are deco
 
 describe('ordinary PNGs still decode after the header checks', () => {
   it('Adam7-interlaced grey, 1-bit grey, 16-bit RGB, grey+alpha and palette images', () => {
-    const width = 11, height = 7;
+    const width = 11,
+      height = 7;
     const grey = Array.from({ length: width * height }, (_, p) => (p * 37) & 255);
     const at = (x: number, y: number): number => grey[y * width + x];
     const passes: number[][] = [];
-    for (const [x0, y0, dx, dy] of [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]) {
+    for (const [x0, y0, dx, dy] of [
+      [0, 0, 8, 8],
+      [4, 0, 8, 8],
+      [0, 4, 4, 8],
+      [2, 0, 4, 4],
+      [0, 2, 2, 4],
+      [1, 0, 2, 2],
+      [0, 1, 1, 2],
+    ]) {
       if (x0 >= width) continue;
       for (let y = y0; y < height; y += dy) {
         const row: number[] = [];
@@ -377,24 +522,50 @@ describe('ordinary PNGs still decode after the header checks', () => {
     expect(adam7).toMatchObject({ width, height, channels: 1 });
     expect(Array.from(adam7.data)).toEqual(grey);
 
-    const bits = Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x): number => ((x + y) % 3 === 0 ? 1 : 0)));
-    const packed = bits.map((row) => [0, 1].map((b) => row.slice(8 * b, 8 * b + 8).reduce((byte, bit, i) => byte | (bit << (7 - i)), 0)));
+    const bits = Array.from({ length: height }, (_, y) =>
+      Array.from({ length: width }, (_, x): number => ((x + y) % 3 === 0 ? 1 : 0)),
+    );
+    const packed = bits.map((row) =>
+      [0, 1].map((b) => row.slice(8 * b, 8 * b + 8).reduce((byte, bit, i) => byte | (bit << (7 - i)), 0)),
+    );
     const oneBit = decodeImage(pngFile({ width, height, depth: 1 }, scanlines(packed)), 'bits.png');
     expect(Array.from(oneBit.data)).toEqual(bits.flat().map((b) => b * 255));
 
-    const wide = Array.from({ length: height }, (_, y) => Array.from({ length: width * 3 }, (_, i) => (y * 977 + i * 4099) & 0xffff));
-    const rgb16 = decodeImage(pngFile({ width, height, depth: 16, colorType: 2 }, scanlines(wide.map((row) => row.flatMap((v) => [v >> 8, v & 255])))), 'rgb16.png');
+    const wide = Array.from({ length: height }, (_, y) =>
+      Array.from({ length: width * 3 }, (_, i) => (y * 977 + i * 4099) & 0xffff),
+    );
+    const rgb16 = decodeImage(
+      pngFile(
+        { width, height, depth: 16, colorType: 2 },
+        scanlines(wide.map((row) => row.flatMap((v) => [v >> 8, v & 255]))),
+      ),
+      'rgb16.png',
+    );
     expect(rgb16).toMatchObject({ width, height, channels: 3 });
     expect(Array.from(rgb16.data)).toEqual(wide.flat().map((v) => Math.round(v / 257)));
 
-    const greyAlpha = decodeImage(pngFile({ width, height, colorType: 4 },
-      scanlines(Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => [at(x, y), 99]).flat()))), 'ga.png');
+    const greyAlpha = decodeImage(
+      pngFile(
+        { width, height, colorType: 4 },
+        scanlines(
+          Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => [at(x, y), 99]).flat()),
+        ),
+      ),
+      'ga.png',
+    );
     expect(greyAlpha).toMatchObject({ width, height, channels: 1 });
     expect(Array.from(greyAlpha.data)).toEqual(grey);
 
-    const palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+    const palette = [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+    ];
     const indices = Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => (x * y) % 3));
-    const indexed = decodeImage(pngFile({ width, height, colorType: 3 }, scanlines(indices), [pngChunk('PLTE', Uint8Array.from(palette.flat()))]), 'palette.png');
+    const indexed = decodeImage(
+      pngFile({ width, height, colorType: 3 }, scanlines(indices), [pngChunk('PLTE', Uint8Array.from(palette.flat()))]),
+      'palette.png',
+    );
     expect(indexed).toMatchObject({ width, height, channels: 3 });
     expect(Array.from(indexed.data)).toEqual(indices.flat().flatMap((i) => palette[i]));
   });
@@ -402,7 +573,8 @@ describe('ordinary PNGs still decode after the header checks', () => {
 
 describe('optimizer options that would do nothing', () => {
   it('are refused, naming the option and the optimizer, before any image is read', async () => {
-    const train = (...args: string[]): Promise<Result> => run(['train', '--images', 'nowhere', '--threads', '1', ...args]);
+    const train = (...args: string[]): Promise<Result> =>
+      run(['train', '--images', 'nowhere', '--threads', '1', ...args]);
     const [beta1, momentum, decay, nesterov, epsilon, bareNesterov] = await Promise.all([
       train('--optimizer', 'sgd', '--beta1', '0.5'),
       train('--momentum', '0.9'),
@@ -421,9 +593,39 @@ describe('optimizer options that would do nothing', () => {
 
   it('the options of the optimizer chosen still train', async () => {
     const [sgd, adamw] = await Promise.all([
-      run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--optimizer', 'sgd', '--momentum', '0.9', '--nesterov', '--out', 'sgd.wae']),
-      run(['train', '--images', 'imgs', '--threads', '1', '--epochs', '1', '--optimizer', 'adamw', '--beta1', '0.8',
-        '--weight-decay', '0.01', '--out', 'adamw.wae']),
+      run([
+        'train',
+        '--images',
+        'imgs',
+        '--threads',
+        '1',
+        '--epochs',
+        '1',
+        '--optimizer',
+        'sgd',
+        '--momentum',
+        '0.9',
+        '--nesterov',
+        '--out',
+        'sgd.wae',
+      ]),
+      run([
+        'train',
+        '--images',
+        'imgs',
+        '--threads',
+        '1',
+        '--epochs',
+        '1',
+        '--optimizer',
+        'adamw',
+        '--beta1',
+        '0.8',
+        '--weight-decay',
+        '0.01',
+        '--out',
+        'adamw.wae',
+      ]),
     ]);
     expect(sgd.code, sgd.stderr).toBe(0);
     expect(adamw.code, adamw.stderr).toBe(0);
@@ -455,13 +657,32 @@ describe('code files whose headers claim more than they hold', () => {
     await writeFile(join(dir, 'claims-latent.json'), '{ "latent": 1099511627776, "codes": [[0.5]] }');
     await writeFile(join(dir, 'ragged.json'), '{ "latent": 2, "codes": [[0.5, 0.25], [1]] }');
     const started = Date.now();
-    const [count, both, latent, ragged] = await Promise.all(['claims-2e31.waez', 'claims-max.waez', 'claims-latent.json', 'ragged.json'].map((codes) =>
-      run(['decode', '--model', 'm.wae', '--codes', codes, '--threads', '1', '--out', 'never.png'])));
+    const [count, both, latent, ragged] = await Promise.all(
+      ['claims-2e31.waez', 'claims-max.waez', 'claims-latent.json', 'ragged.json'].map((codes) =>
+        run(['decode', '--model', 'm.wae', '--codes', codes, '--threads', '1', '--out', 'never.png']),
+      ),
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
     const bytesFor = (n: number, l: number): string => String(32n + 4n * BigInt(n) * BigInt(l) + 4n);
-    expectOneLineError(count, 1, new RegExp(`cannot decode claims-2e31\\.waez with model m\\.wae: the stream should be ${bytesFor(2 ** 31, 2)} bytes for 2147483648 codes of 2×32 bits, got 40$`));
-    expectOneLineError(both, 1, new RegExp(`claims-max\\.waez with model m\\.wae: the stream should be ${bytesFor(0xffffffff, 0xffff)} bytes for 4294967295 codes of 65535×32 bits, got 100$`));
-    expectOneLineError(latent, 1, /claims-latent\.json: codes\[0\] must be an array of 1099511627776 numbers, got 1 values/);
+    expectOneLineError(
+      count,
+      1,
+      new RegExp(
+        `cannot decode claims-2e31\\.waez with model m\\.wae: the stream should be ${bytesFor(2 ** 31, 2)} bytes for 2147483648 codes of 2×32 bits, got 40$`,
+      ),
+    );
+    expectOneLineError(
+      both,
+      1,
+      new RegExp(
+        `claims-max\\.waez with model m\\.wae: the stream should be ${bytesFor(0xffffffff, 0xffff)} bytes for 4294967295 codes of 65535×32 bits, got 100$`,
+      ),
+    );
+    expectOneLineError(
+      latent,
+      1,
+      /claims-latent\.json: codes\[0\] must be an array of 1099511627776 numbers, got 1 values/,
+    );
     expectOneLineError(ragged, 1, /ragged\.json: codes\[1\] must be an array of 2 numbers, got 1 values/);
     expect(existsSync(join(dir, 'never.png'))).toBe(false);
   });
@@ -470,12 +691,16 @@ describe('code files whose headers claim more than they hold', () => {
 describe('inputs are read up to a limit', () => {
   it('a device that never ends (/dev/zero) is refused once it passes the limit; a larger regular file before reading', async () => {
     const started = process.memoryUsage().rss;
-    await expect(readBytes('/dev/zero', 'model file', 8 << 20)).rejects.toThrow(/^cannot read model file \/dev\/zero: it is longer than that, more than the 8,388,608 bytes this reads/);
+    await expect(readBytes('/dev/zero', 'model file', 8 << 20)).rejects.toThrow(
+      /^cannot read model file \/dev\/zero: it is longer than that, more than the 8,388,608 bytes this reads/,
+    );
     expect(process.memoryUsage().rss - started).toBeLessThan(64 << 20);
     const dir = await mkdtemp(join(tmpdir(), 'wae-read-'));
     const big = join(dir, 'big.wae');
     await writeFile(big, new Uint8Array(1 << 20));
-    await expect(readBytes(big, 'model file', 1000)).rejects.toThrow(/big\.wae: it is 1,048,576 bytes, more than the 1,000 bytes this reads/);
+    await expect(readBytes(big, 'model file', 1000)).rejects.toThrow(
+      /big\.wae: it is 1,048,576 bytes, more than the 1,000 bytes this reads/,
+    );
     expect((await readBytes(big, 'model file')).length).toBe(1 << 20);
     await rm(dir, { recursive: true });
   });

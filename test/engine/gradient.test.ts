@@ -12,7 +12,14 @@
 import { describe, it, expect } from 'vitest';
 import type { Engine, SampleOptions } from '../../src/engine/engine.js';
 import { buildNetwork, type Activation, type Loss } from '../../src/engine/network.js';
-import { H, analyticGradient as gradientOf, engineLoss, gradientEngine, numericGradient as differences, relativeError } from '../helpers/gradients.js';
+import {
+  H,
+  analyticGradient as gradientOf,
+  engineLoss,
+  gradientEngine,
+  numericGradient as differences,
+  relativeError,
+} from '../helpers/gradients.js';
 
 const analyticGradient = (engine: Engine): Float32Array => gradientOf(engine, ROWS, sampleOf(engine));
 const numericGradient = (engine: Engine): Float64Array => differences(engine, () => meanLoss(engine));
@@ -21,16 +28,30 @@ const ACTIVATIONS: Activation[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'line
 const ROWS = 5;
 const SIZES = [7, 6, 3, 5, 7];
 
-interface Variant { variational?: boolean; classes?: number }
+interface Variant {
+  variational?: boolean;
+  classes?: number;
+}
 
-async function makeEngine(hidden: Activation, output: Activation, loss: Loss, seed: number, variant: Variant = {}): Promise<Engine> {
+async function makeEngine(
+  hidden: Activation,
+  output: Activation,
+  loss: Loss,
+  seed: number,
+  variant: Variant = {},
+): Promise<Engine> {
   const acts = [hidden, hidden, hidden, output];
-  const variational = variant.variational ?? false, classes = variant.classes ?? 0;
+  const variational = variant.variational ?? false,
+    classes = variant.classes ?? 0;
   const latent = SIZES[2];
   // SIZES as a plain chain; a variational code layer is twice as wide, a label widens the inputs.
   const plan = [
     { inputs: SIZES[0] + classes, outputs: SIZES[1], activation: acts[0] },
-    { inputs: SIZES[1], outputs: variational ? 2 * latent : latent, activation: variational ? 'linear' as const : acts[1] },
+    {
+      inputs: SIZES[1],
+      outputs: variational ? 2 * latent : latent,
+      activation: variational ? ('linear' as const) : acts[1],
+    },
     { inputs: latent + classes, outputs: SIZES[3], activation: acts[2] },
     { inputs: SIZES[3], outputs: SIZES[4], activation: acts[3] },
   ];
@@ -54,26 +75,32 @@ async function makeEngine(hidden: Activation, output: Activation, loss: Loss, se
 const LABELS_AT = (engine: Engine): number => engine.at.inferLabels;
 
 function sampleOf(engine: Engine): SampleOptions {
-  return { seed: 1234, first: 0, labels: engine.spec.classes > 0 ? { labels: LABELS_AT(engine), indices: 0 } : undefined };
+  return {
+    seed: 1234,
+    first: 0,
+    labels: engine.spec.classes > 0 ? { labels: LABELS_AT(engine), indices: 0 } : undefined,
+  };
 }
 
 const meanLoss = (engine: Engine): number => engineLoss(engine, ROWS, sampleOf(engine));
 
 /** Smallest |pre-activation| of the relu-family layers, computed in f64. */
 function nearestKink(engine: Engine): number {
-  const ws = engine.workspaces[0], { spec } = engine;
+  const ws = engine.workspaces[0],
+    { spec } = engine;
   let nearest = Infinity;
   const p = engine.params();
   const f32 = engine.arena.f32;
   let x = f32.slice(ws.input >> 2, (ws.input >> 2) + ROWS * SIZES[0]);
   for (const L of spec.layers) {
     const z = new Float64Array(ROWS * L.outputs);
-    for (let r = 0; r < ROWS; r++) for (let j = 0; j < L.outputs; j++) {
-      let s = p[L.biasOffset + j];
-      for (let i = 0; i < L.inputs; i++) s += x[r * L.inputs + i] * p[L.weightOffset + i * L.outputs + j];
-      z[r * L.outputs + j] = s;
-      if (L.activation === 'relu' || L.activation === 'leakyRelu') nearest = Math.min(nearest, Math.abs(s));
-    }
+    for (let r = 0; r < ROWS; r++)
+      for (let j = 0; j < L.outputs; j++) {
+        let s = p[L.biasOffset + j];
+        for (let i = 0; i < L.inputs; i++) s += x[r * L.inputs + i] * p[L.weightOffset + i * L.outputs + j];
+        z[r * L.outputs + j] = s;
+        if (L.activation === 'relu' || L.activation === 'leakyRelu') nearest = Math.min(nearest, Math.abs(s));
+      }
     engine.forward(ws, ROWS, ws.input, 0, spec.layers.indexOf(L));
     const at = ws.acts[spec.layers.indexOf(L)] >> 2;
     x = f32.slice(at, at + ROWS * L.outputs);
@@ -110,7 +137,8 @@ describe('finite-difference gradient of whole networks (f32, simd build)', () =>
     const numeric = numericGradient(engine);
     const analytic = analyticGradient(engine);
     const err = relativeError(analytic, numeric);
-    if (process.env.SHOW_GRAD_ERRORS) console.log(`${hidden}/${output}/${loss}: relative error ${err.toExponential(2)}`);
+    if (process.env.SHOW_GRAD_ERRORS)
+      console.log(`${hidden}/${output}/${loss}: relative error ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-2);
     // The check is only meaningful if the gradient is not trivially zero.
     expect(Math.max(...Array.from(analytic, Math.abs))).toBeGreaterThan(1e-3);

@@ -10,12 +10,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const TARGETS = ['load', 'idx', 'decompress', 'image', 'cli-file', 'cli-codes', 'safetensors', 'tfjs', 'load-quantized'];
+const TARGETS = [
+  'load',
+  'idx',
+  'decompress',
+  'image',
+  'cli-file',
+  'cli-codes',
+  'safetensors',
+  'tfjs',
+  'load-quantized',
+];
 const CASES = 200;
 const SEED = 1;
 const RSS_CAP_MB = 300;
 
-interface FailureClass { verdict: string; klass: string; count: number; examples: { case: number; description: string }[] }
+interface FailureClass {
+  verdict: string;
+  klass: string;
+  count: number;
+  examples: { case: number; description: string }[];
+}
 interface TargetSummary {
   target: string;
   died?: string;
@@ -28,8 +43,15 @@ let summaries: TargetSummary[] = [];
 let runOutput = '';
 
 function report(s: TargetSummary): string {
-  const lines = s.classes.map((c) => `  ${c.verdict} ×${c.count}: ${c.klass}\n    e.g. npm run fuzz -- --target ${s.target} --seed ${SEED} --case ${c.examples[0]?.case} (${c.examples[0]?.description})`);
-  return [`${s.target}: ${JSON.stringify(s.counts)}, peak RSS ${s.peakRssMB.toFixed(0)} MB`, ...lines, s.died ?? ''].join('\n');
+  const lines = s.classes.map(
+    (c) =>
+      `  ${c.verdict} ×${c.count}: ${c.klass}\n    e.g. npm run fuzz -- --target ${s.target} --seed ${SEED} --case ${c.examples[0]?.case} (${c.examples[0]?.description})`,
+  );
+  return [
+    `${s.target}: ${JSON.stringify(s.counts)}, peak RSS ${s.peakRssMB.toFixed(0)} MB`,
+    ...lines,
+    s.died ?? '',
+  ].join('\n');
 }
 
 describe(`fuzz: ${CASES} cases per target, seed ${SEED}`, () => {
@@ -37,9 +59,27 @@ describe(`fuzz: ${CASES} cases per target, seed ${SEED}`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-fuzz-test-'));
     const json = join(dir, 'summary.json');
     runOutput = await new Promise<string>((resolve) => {
-      execFile(process.execPath, ['fuzz/run.js', '--target', 'all', '--cases', String(CASES), '--seed', String(SEED), '--json', json, '--no-minimize', '--out', join(dir, 'inputs'), '--rss-cap-mb', String(RSS_CAP_MB)],
+      execFile(
+        process.execPath,
+        [
+          'fuzz/run.js',
+          '--target',
+          'all',
+          '--cases',
+          String(CASES),
+          '--seed',
+          String(SEED),
+          '--json',
+          json,
+          '--no-minimize',
+          '--out',
+          join(dir, 'inputs'),
+          '--rss-cap-mb',
+          String(RSS_CAP_MB),
+        ],
         { cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20 },
-        (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+        (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`),
+      );
     });
     try {
       summaries = (JSON.parse(readFileSync(json, 'utf8')) as { summaries: TargetSummary[] }).summaries;
@@ -53,7 +93,11 @@ describe(`fuzz: ${CASES} cases per target, seed ${SEED}`, () => {
     expect(s, `no summary for ${name}; the run printed:\n${runOutput}`).toBeDefined();
     const { counts } = s!;
     expect(counts.cases, report(s!)).toBe(CASES);
-    expect({ crashes: counts.crash, hangs: counts.hang, wrong: counts.wrong }, report(s!)).toEqual({ crashes: 0, hangs: 0, wrong: 0 });
+    expect({ crashes: counts.crash, hangs: counts.hang, wrong: counts.wrong }, report(s!)).toEqual({
+      crashes: 0,
+      hangs: 0,
+      wrong: 0,
+    });
     expect(s!.peakRssMB, report(s!)).toBeLessThanOrEqual(RSS_CAP_MB);
   });
 });

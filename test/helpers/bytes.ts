@@ -6,7 +6,9 @@ export function idxHeader(typeCode: number, dims: number[]): Uint8Array {
   out[2] = typeCode;
   out[3] = dims.length;
   const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   return out;
 }
 

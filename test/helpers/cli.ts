@@ -25,7 +25,8 @@ export function expectOneLineError(r: CliResult, code: number, pattern: RegExp):
 export function runCli(cli: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', fail);
@@ -36,9 +37,11 @@ export function runCli(cli: string, args: string[], cwd: string, env: NodeJS.Pro
 /** An IDX file's dims and values (u8 or f32, big-endian), read from the format's definition. */
 export function readIdxFile(bytes: Uint8Array): { dims: number[]; values: Float32Array | Uint8Array; type: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const type = bytes[2], rank = bytes[3];
+  const type = bytes[2],
+    rank = bytes[3];
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const at = 4 + 4 * rank, n = dims.reduce((a, b) => a * b, 1);
+  const at = 4 + 4 * rank,
+    n = dims.reduce((a, b) => a * b, 1);
   if (type !== 0x0d) return { dims, values: bytes.slice(at, at + n), type };
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = view.getFloat32(at + 4 * i, false);

@@ -45,7 +45,10 @@ export function relaxedSupport(): { ok: boolean; reason: string } {
       const ok = WebAssembly.validate(wasmBytes('relaxed'));
       relaxedStatus = ok
         ? { ok, reason: 'build/kernels-relaxed.wasm validates' }
-        : { ok, reason: `WebAssembly.validate rejects build/kernels-relaxed.wasm on Node ${process.version} even with --experimental-wasm-relaxed-simd` };
+        : {
+            ok,
+            reason: `WebAssembly.validate rejects build/kernels-relaxed.wasm on Node ${process.version} even with --experimental-wasm-relaxed-simd`,
+          };
     } catch (err) {
       relaxedStatus = { ok: false, reason: `cannot read build/kernels-relaxed.wasm: ${(err as Error).message}` };
     }
@@ -84,7 +87,12 @@ const GUARD_BYTE = 0xa5;
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
-interface Allocation { start: number; ptr: number; end: number; top: number }
+interface Allocation {
+  start: number;
+  ptr: number;
+  end: number;
+  top: number;
+}
 
 export class KernelHarness {
   readonly build: BuildName;
@@ -100,7 +108,12 @@ export class KernelHarness {
     this.build = build;
     this.memory = new WebAssembly.Memory({ initial: initialPages });
     const instance = new WebAssembly.Instance(compileBuild(build), {
-      env: { memory: this.memory, abort: () => { throw new Error('kernel aborted'); } },
+      env: {
+        memory: this.memory,
+        abort: () => {
+          throw new Error('kernel aborted');
+        },
+      },
     });
     this.k = instance.exports as unknown as Kernels;
     this.base = roundUp(this.k.heapBase(), ALIGN);
@@ -127,14 +140,32 @@ export class KernelHarness {
     return ptr;
   }
 
-  allocF32(n: number): number { return this.alloc(4 * n); }
-  allocU32(n: number): number { return this.alloc(4 * n); }
-  allocU8(n: number): number { return this.alloc(n); }
+  allocF32(n: number): number {
+    return this.alloc(4 * n);
+  }
+  allocU32(n: number): number {
+    return this.alloc(4 * n);
+  }
+  allocU8(n: number): number {
+    return this.alloc(n);
+  }
 
   /** Allocates and copies `data` in. */
-  putF32(data: ArrayLike<number>): number { const p = this.allocF32(data.length); this.writeF32(p, data); return p; }
-  putU32(data: ArrayLike<number>): number { const p = this.allocU32(data.length); this.f32Bits(p, data.length).set(data); return p; }
-  putU8(data: ArrayLike<number>): number { const p = this.allocU8(data.length); this.u8(p, data.length).set(data); return p; }
+  putF32(data: ArrayLike<number>): number {
+    const p = this.allocF32(data.length);
+    this.writeF32(p, data);
+    return p;
+  }
+  putU32(data: ArrayLike<number>): number {
+    const p = this.allocU32(data.length);
+    this.f32Bits(p, data.length).set(data);
+    return p;
+  }
+  putU8(data: ArrayLike<number>): number {
+    const p = this.allocU8(data.length);
+    this.u8(p, data.length).set(data);
+    return p;
+  }
 
   /** Allocates `n` floats uniform in [lo, hi) (rounded to f32); returns the pointer and a host copy. */
   randomF32(n: number, rng: Rng, lo = -1, hi = 1): { ptr: number; data: Float32Array } {
@@ -149,16 +180,30 @@ export class KernelHarness {
   }
 
   /** Live views; recreate after any allocation (the memory may have grown). */
-  f32(ptr: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, ptr, n); }
-  f32Bits(ptr: number, n: number): Uint32Array { return new Uint32Array(this.memory.buffer, ptr, n); }
-  u8(ptr: number, n: number): Uint8Array { return new Uint8Array(this.memory.buffer, ptr, n); }
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+  f32Bits(ptr: number, n: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, n);
+  }
+  u8(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, n);
+  }
 
-  readF32(ptr: number, n: number): Float32Array { return this.f32(ptr, n).slice(); }
-  readU32Bits(ptr: number, n: number): Uint32Array { return this.f32Bits(ptr, n).slice(); }
-  writeF32(ptr: number, data: ArrayLike<number>): void { this.f32(ptr, data.length).set(data); }
+  readF32(ptr: number, n: number): Float32Array {
+    return this.f32(ptr, n).slice();
+  }
+  readU32Bits(ptr: number, n: number): Uint32Array {
+    return this.f32Bits(ptr, n).slice();
+  }
+  writeF32(ptr: number, data: ArrayLike<number>): void {
+    this.f32(ptr, data.length).set(data);
+  }
 
   /** A copy of every byte from 0 to the allocator's top, to assert that a call wrote nothing. */
-  snapshot(): Uint8Array { return new Uint8Array(this.memory.buffer, 0, this.top).slice(); }
+  snapshot(): Uint8Array {
+    return new Uint8Array(this.memory.buffer, 0, this.top).slice();
+  }
 
   /** Throws when a guard byte around any allocation, or anything below the heap, changed. */
   checkGuards(): void {
@@ -167,10 +212,15 @@ export class KernelHarness {
       if (mem[i] !== this.low[i]) throw new Error(`${this.build}: byte ${i} below heapBase changed`);
     }
     for (const [n, a] of this.allocations.entries()) {
-      for (const [from, to, side] of [[a.start, a.ptr, 'before'], [a.end, a.top, 'after']] as const) {
+      for (const [from, to, side] of [
+        [a.start, a.ptr, 'before'],
+        [a.end, a.top, 'after'],
+      ] as const) {
         for (let i = from; i < to; i++) {
           if (mem[i] !== GUARD_BYTE) {
-            throw new Error(`${this.build}: guard ${side} allocation #${n} (data [${a.ptr}, ${a.end})) overwritten at byte ${i}`);
+            throw new Error(
+              `${this.build}: guard ${side} allocation #${n} (data [${a.ptr}, ${a.end})) overwritten at byte ${i}`,
+            );
           }
         }
       }
@@ -199,20 +249,31 @@ export function randomF32(n: number, rng: Rng, lo = -1, hi = 1): Float32Array {
  * Asserts |got[i] - ref[i]| ≤ tol[i] for every i (NaN fails), and reports the worst offender
  * rather than a diff of thousands of numbers.
  */
-export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number | ArrayLike<number> | ((i: number) => number), what = 'values'): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  tol: number | ArrayLike<number> | ((i: number) => number),
+  what = 'values',
+): void {
   if (got.length !== ref.length) throw new Error(`${what}: length ${got.length} != ${ref.length}`);
   const bound = typeof tol === 'number' ? () => tol : typeof tol === 'function' ? tol : (i: number) => tol[i];
-  let worst = -1, worstRatio = 0;
+  let worst = -1,
+    worstRatio = 0;
   for (let i = 0; i < got.length; i++) {
     const err = Math.abs(got[i] - ref[i]);
     const b = bound(i);
     if (!(err <= b)) {
       const ratio = Number.isNaN(err) ? Infinity : err / b;
-      if (worst < 0 || ratio > worstRatio) { worst = i; worstRatio = ratio; }
+      if (worst < 0 || ratio > worstRatio) {
+        worst = i;
+        worstRatio = ratio;
+      }
     }
   }
   if (worst >= 0) {
-    throw new Error(`${what}: [${worst}] got ${got[worst]}, expected ${ref[worst]} ± ${bound(worst)} (error ${Math.abs(got[worst] - ref[worst])})`);
+    throw new Error(
+      `${what}: [${worst}] got ${got[worst]}, expected ${ref[worst]} ± ${bound(worst)} (error ${Math.abs(got[worst] - ref[worst])})`,
+    );
   }
 }
 
@@ -239,20 +300,20 @@ export function fmaf(a: number, b: number, c: number): number {
   const s = p + c;
   // TwoSum: s + e == p + c exactly.
   const bb = s - p;
-  const e = (p - (s - bb)) + (c - bb);
+  const e = p - (s - bb) + (c - bb);
   const r = Math.fround(s);
   if (e === 0 || r === s) return r;
   // Rounding s to f32 is wrong only when s is exactly halfway between two floats; then the
   // sign of e says on which side the exact value lies.
   const other = nextF32Toward(r, s);
   if (s - r !== other - s) return r;
-  return (e > 0) === (other > r) ? other : r;
+  return e > 0 === other > r ? other : r;
 }
 
 function nextF32Toward(r: number, target: number): number {
   const f = new Float32Array([r]);
   const bits = new Int32Array(f.buffer);
-  const away = (target > r) === (r >= 0);
+  const away = target > r === r >= 0;
   if (r === 0) return target > 0 ? 1.401298464324817e-45 : -1.401298464324817e-45;
   bits[0] += away ? 1 : -1;
   return f[0];

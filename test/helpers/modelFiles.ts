@@ -3,7 +3,10 @@
 import { decodeModelFile, encodeModelFile, type ModelFileContents } from '../../src/io/modelFile.js';
 import { crc32 } from '../../src/util/crc32.js';
 
-export function patchModelFile(bytes: Uint8Array, change: (file: ModelFileContents & { header: Record<string, unknown> }) => void): Uint8Array {
+export function patchModelFile(
+  bytes: Uint8Array,
+  change: (file: ModelFileContents & { header: Record<string, unknown> }) => void,
+): Uint8Array {
   // A copy: the decoded floats may be views of the bytes, and the change must not reach them.
   const file = decodeModelFile(bytes.slice()) as ModelFileContents & { header: Record<string, unknown> };
   change(file);
@@ -11,7 +14,11 @@ export function patchModelFile(bytes: Uint8Array, change: (file: ModelFileConten
 }
 
 /** A model file with this exact JSON header and these float bytes, CRC included. */
-export function rawModelFile(header: unknown, params: Float32Array, optimizer?: [Float32Array, Float32Array]): Uint8Array {
+export function rawModelFile(
+  header: unknown,
+  params: Float32Array,
+  optimizer?: [Float32Array, Float32Array],
+): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const paramsAt = (12 + json.length + 3) & ~3;
   const P = params.length * 4;

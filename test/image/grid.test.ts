@@ -24,7 +24,9 @@ describe('imageGrid', () => {
     expect([at(g, 4, 1), at(g, 5, 2)]).toEqual([20, 23]);
     expect([at(g, 1, 4), at(g, 2, 5)]).toEqual([30, 33]);
     // padding and the empty fourth cell
-    expect([at(g, 0, 0), at(g, 3, 1), at(g, 1, 3), at(g, 6, 6), at(g, 4, 4), at(g, 5, 5)]).toEqual([99, 99, 99, 99, 99, 99]);
+    expect([at(g, 0, 0), at(g, 3, 1), at(g, 1, 3), at(g, 6, 6), at(g, 4, 4), at(g, 5, 5)]).toEqual([
+      99, 99, 99, 99, 99, 99,
+    ]);
   });
 
   it('scales each pixel up by nearest neighbour', () => {
@@ -64,13 +66,21 @@ describe('imageGrid', () => {
     expect(() => imageGrid(images, { ...base, count: 4 })).toThrow(
       'imageGrid: images must be count × width × height × channels = 4 × 2 × 2 × 1 = 16 values, got Uint8Array(12)',
     );
-    expect(() => imageGrid([1, 2] as unknown as Uint8Array, base)).toThrow(/images must be a Float32Array or Uint8Array, got Array\(2\)/);
+    expect(() => imageGrid([1, 2] as unknown as Uint8Array, base)).toThrow(
+      /images must be a Float32Array or Uint8Array, got Array\(2\)/,
+    );
     expect(() => imageGrid(images, { ...base, cols: 0 })).toThrow(/opts\.cols must be a positive integer, got 0/);
-    expect(() => imageGrid(images, { ...base, width: 1.5 })).toThrow(/opts\.width must be a positive integer, got 1\.5/);
+    expect(() => imageGrid(images, { ...base, width: 1.5 })).toThrow(
+      /opts\.width must be a positive integer, got 1\.5/,
+    );
     expect(() => imageGrid(images, { ...base, scale: 0 })).toThrow(/opts\.scale/);
     expect(() => imageGrid(images, { ...base, pad: -1 })).toThrow(/opts\.pad must be a non-negative integer, got -1/);
-    expect(() => imageGrid(images, { ...base, background: 256 })).toThrow(/opts\.background must be an integer in 0\.\.255, got 256/);
-    expect(() => imageGrid(images, { ...base, channels: 2 as never })).toThrow('imageGrid: opts.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got 2');
+    expect(() => imageGrid(images, { ...base, background: 256 })).toThrow(
+      /opts\.background must be an integer in 0\.\.255, got 256/,
+    );
+    expect(() => imageGrid(images, { ...base, channels: 2 as never })).toThrow(
+      'imageGrid: opts.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got 2',
+    );
   });
 });
 
@@ -111,10 +121,16 @@ describe('font', () => {
   });
 
   it('rejects bad arguments', () => {
-    expect(() => drawText(new Uint8Array(10), 4, 4, 0, 0, 'A')).toThrow(/drawText: target must be a Uint8Array of width × height = 16 pixels, got Uint8Array\(10\)/);
+    expect(() => drawText(new Uint8Array(10), 4, 4, 0, 0, 'A')).toThrow(
+      /drawText: target must be a Uint8Array of width × height = 16 pixels, got Uint8Array\(10\)/,
+    );
     expect(() => drawText(new Uint8Array(16), 4, 4, 0.5, 0, 'A')).toThrow(/drawText: x must be an integer, got 0\.5/);
-    expect(() => drawText(new Uint8Array(16), 4, 4, 0, 0, 'A', 300)).toThrow(/value must be an integer in 0\.\.255, got 300/);
-    expect(() => drawText(new Uint8Array(16), 4, 4, 0, 0, 'A', 1, 0)).toThrow(/scale must be a positive integer, got 0/);
+    expect(() => drawText(new Uint8Array(16), 4, 4, 0, 0, 'A', 300)).toThrow(
+      /value must be an integer in 0\.\.255, got 300/,
+    );
+    expect(() => drawText(new Uint8Array(16), 4, 4, 0, 0, 'A', 1, 0)).toThrow(
+      /scale must be a positive integer, got 0/,
+    );
     expect(() => textWidth(5 as unknown as string)).toThrow(/textWidth: text must be a string, got 5/);
   });
 });
@@ -150,7 +166,9 @@ describe('labelledPanels', () => {
     expect(countInk(fig, 0, gap + 7, fig.width, panelTop, 0)).toBe(0);
     // 'AB' (11 px) is centred over the 20 px panel, so 'A' starts 4 px in; its top row is 01110.
     const titleLeft = gap + Math.floor((20 - textWidth('AB')) / 2);
-    expect(Array.from(fig.data.subarray(gap * fig.width + titleLeft, gap * fig.width + titleLeft + 5))).toEqual([0, 255, 255, 255, 0]);
+    expect(Array.from(fig.data.subarray(gap * fig.width + titleLeft, gap * fig.width + titleLeft + 5))).toEqual([
+      0, 255, 255, 255, 0,
+    ]);
   });
 
   it('widens a column for a long title and uses dark ink on a light background', () => {
@@ -165,10 +183,16 @@ describe('labelledPanels', () => {
     expect(() => labelledPanels([{ title: 'x', image: { data: new Uint8Array(5), width: 2, height: 2 } }])).toThrow(
       'labelledPanels: panels[0].image.data must be a Uint8Array of width × height × channels = 2 × 2 × 1 = 4 bytes, got Uint8Array(5)',
     );
-    expect(() => labelledPanels([{ title: 'x', image: { data: new Uint8Array(4), width: 2, height: 2, channels: 3 } }])).toThrow(
+    expect(() =>
+      labelledPanels([{ title: 'x', image: { data: new Uint8Array(4), width: 2, height: 2, channels: 3 } }]),
+    ).toThrow(
       'labelledPanels: panels[0].image.data must be a Uint8Array of width × height × channels = 2 × 2 × 3 = 12 bytes, got Uint8Array(4)',
     );
-    expect(() => labelledPanels([{ title: 7 as unknown as string, image: panelA }])).toThrow(/panels\[0\]\.title must be a string, got 7/);
-    expect(() => labelledPanels([{ title: 'x', image: panelA }], { gap: -2 })).toThrow(/opts\.gap must be a non-negative integer, got -2/);
+    expect(() => labelledPanels([{ title: 7 as unknown as string, image: panelA }])).toThrow(
+      /panels\[0\]\.title must be a string, got 7/,
+    );
+    expect(() => labelledPanels([{ title: 'x', image: panelA }], { gap: -2 })).toThrow(
+      /opts\.gap must be a non-negative integer, got -2/,
+    );
   });
 });

@@ -37,8 +37,12 @@ describe('encodePng', () => {
     expect(() => encodePng({ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as never })).toThrow(
       'encodePng: img.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got 2',
     );
-    expect(() => encodePng({ data: new Uint8Array(0), width: 0, height: 2 })).toThrow(/img\.width must be a positive integer, got 0/);
-    expect(() => encodePng(undefined as never)).toThrow('encodePng: img must be an image object { data, width, height, channels? }, got undefined');
+    expect(() => encodePng({ data: new Uint8Array(0), width: 0, height: 2 })).toThrow(
+      /img\.width must be a positive integer, got 0/,
+    );
+    expect(() => encodePng(undefined as never)).toThrow(
+      'encodePng: img must be an image object { data, width, height, channels? }, got undefined',
+    );
   });
 });
 
@@ -90,7 +94,11 @@ describe('comparisonPng', () => {
     expect(() => comparisonPng(new Float64Array(5488) as never, reconstructions, opts)).toThrow(
       /comparisonPng: originals must be a Float32Array or Uint8Array, got Float64Array\(5488\)/,
     );
-    expect(() => comparisonPng(originals, reconstructions, { ...opts, count: 0 })).toThrow(/opts\.count must be a positive integer, got 0/);
-    expect(() => comparisonPng(originals, reconstructions, { ...opts, titles: ['a'] as never })).toThrow(/opts\.titles must be a pair of strings, got Array\(1\)/);
+    expect(() => comparisonPng(originals, reconstructions, { ...opts, count: 0 })).toThrow(
+      /opts\.count must be a positive integer, got 0/,
+    );
+    expect(() => comparisonPng(originals, reconstructions, { ...opts, titles: ['a'] as never })).toThrow(
+      /opts\.titles must be a pair of strings, got Array\(1\)/,
+    );
   });
 });

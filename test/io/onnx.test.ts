@@ -27,7 +27,12 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-async function run(model: Uint8Array, input: string, x: Float32Array, dims: number[]): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
+async function run(
+  model: Uint8Array,
+  input: string,
+  x: Float32Array,
+  dims: number[],
+): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
   try {
     const out = await session.run({ [input]: new ort.Tensor('float32', x, dims) });
@@ -44,13 +49,17 @@ async function checkParts(options: AutoencoderOptions, imageDims: number[]): Pro
     const size = imageDims.reduce((a, b) => a * b, 1);
     const latent = ae.latentSize;
     await ae.fit(seededNoise(5 * size, 3), { epochs: 1, batchSize: 5 });
-    const models = Object.fromEntries((['autoencoder', 'encoder', 'decoder'] as OnnxPart[]).map((p) => [p, toOnnx(ae, { part: p })]));
+    const models = Object.fromEntries(
+      (['autoencoder', 'encoder', 'decoder'] as OnnxPart[]).map((p) => [p, toOnnx(ae, { part: p })]),
+    );
     for (const n of [1, 5]) {
       const images = seededNoise(n * size, 7 + n);
       const codes = seededNoise(n * latent, 9 + n).map((v) => 2 * v - 1);
       const auto = await run(models.autoencoder, 'images', images, [n, ...imageDims]);
       expect(auto.reconstructions.dims, 'autoencoder').toEqual([n, ...imageDims]);
-      expect(maxDiff(auto.reconstructions.data, ae.reconstruct(images)), `autoencoder, batch ${n}`).toBeLessThanOrEqual(1e-5);
+      expect(maxDiff(auto.reconstructions.data, ae.reconstruct(images)), `autoencoder, batch ${n}`).toBeLessThanOrEqual(
+        1e-5,
+      );
       const enc = await run(models.encoder, 'images', images, [n, ...imageDims]);
       if (ae.config.variational) {
         const { mean, logVariance } = ae.encodeDistribution(images);
@@ -73,7 +82,16 @@ async function checkParts(options: AutoencoderOptions, imageDims: number[]): Pro
 
 describe('toOnnx: onnxruntime computes our outputs (≤ 1e-5, batches of 1 and 5)', () => {
   it('a dense model with leakyRelu and tanh layers, images in as [N, 8, 8, 1]', async () => {
-    await checkParts({ inputShape: [8, 8, 1], encoder: [24, 12], latent: 4, activation: ['leakyRelu', 'tanh', 'relu', 'leakyRelu'], leakyReluAlpha: 0.2 }, [8, 8, 1]);
+    await checkParts(
+      {
+        inputShape: [8, 8, 1],
+        encoder: [24, 12],
+        latent: 4,
+        activation: ['leakyRelu', 'tanh', 'relu', 'leakyRelu'],
+        leakyReluAlpha: 0.2,
+      },
+      [8, 8, 1],
+    );
   });
 
   it('a flat dense model with a sigmoid code and a linear output', async () => {
@@ -81,38 +99,68 @@ describe('toOnnx: onnxruntime computes our outputs (≤ 1e-5, batches of 1 and 5
   });
 
   it("a conv model: stride-2 'same' and 'valid' conv2d, the mirror conv2dTranspose decoder, two channels", async () => {
-    await checkParts({
-      inputShape: [10, 10, 2], latent: 6,
-      encoder: [{ type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, padding: 'same' }, { type: 'conv2d', filters: 5, kernelSize: 2, strides: 1, padding: 'valid' }],
-    }, [10, 10, 2]);
+    await checkParts(
+      {
+        inputShape: [10, 10, 2],
+        latent: 6,
+        encoder: [
+          { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, padding: 'same' },
+          { type: 'conv2d', filters: 5, kernelSize: 2, strides: 1, padding: 'valid' },
+        ],
+      },
+      [10, 10, 2],
+    );
   });
 
   it('a conv model with stride-2 layers on even sizes, tanh and leakyRelu activations', async () => {
-    await checkParts({
-      inputShape: [8, 8, 1], latent: 5, activation: 'tanh',
-      encoder: [{ type: 'conv2d', filters: 3, kernelSize: 3, strides: 2 }, { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, activation: 'leakyRelu' }],
-    }, [8, 8, 1]);
+    await checkParts(
+      {
+        inputShape: [8, 8, 1],
+        latent: 5,
+        activation: 'tanh',
+        encoder: [
+          { type: 'conv2d', filters: 3, kernelSize: 3, strides: 2 },
+          { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, activation: 'leakyRelu' },
+        ],
+      },
+      [8, 8, 1],
+    );
   });
 
   it("an explicit decoder: a 'valid' conv2dTranspose with a kernel smaller than its stride, then a 2×2 'same' one (uneven crop)", async () => {
-    await checkParts({
-      inputShape: [8, 8, 1], latent: 4,
-      encoder: [{ type: 'conv2d', filters: 3, kernelSize: 2, strides: 2, padding: 'valid' }],
-      decoder: [{ type: 'conv2dTranspose', filters: 2, kernelSize: 1, strides: 2, padding: 'valid' }],
-    }, [8, 8, 1]);
+    await checkParts(
+      {
+        inputShape: [8, 8, 1],
+        latent: 4,
+        encoder: [{ type: 'conv2d', filters: 3, kernelSize: 2, strides: 2, padding: 'valid' }],
+        decoder: [{ type: 'conv2dTranspose', filters: 2, kernelSize: 1, strides: 2, padding: 'valid' }],
+      },
+      [8, 8, 1],
+    );
   });
 
   it('a variational conv model: the encoder gives mean and logVariance, the autoencoder decodes the mean', async () => {
-    await checkParts({
-      inputShape: [8, 8, 1], latent: 3, variational: true,
-      encoder: [{ type: 'conv2d', filters: 3, kernelSize: 3, strides: 2 }, 16],
-    }, [8, 8, 1]);
+    await checkParts(
+      {
+        inputShape: [8, 8, 1],
+        latent: 3,
+        variational: true,
+        encoder: [{ type: 'conv2d', filters: 3, kernelSize: 3, strides: 2 }, 16],
+      },
+      [8, 8, 1],
+    );
   });
 });
 
 describe('toOnnx: refusals', () => {
   it('refuses conditional models and unknown parts and options', async () => {
-    const conditional = await Autoencoder.create({ inputShape: 12, encoder: [6], latent: 2, conditional: { classes: 3 }, threads: 1 });
+    const conditional = await Autoencoder.create({
+      inputShape: 12,
+      encoder: [6],
+      latent: 2,
+      conditional: { classes: 3 },
+      threads: 1,
+    });
     try {
       expect(() => toOnnx(conditional)).toThrow(/^toOnnx: conditional models/);
     } finally {

@@ -11,7 +11,9 @@ describe('ProtoWriter', () => {
     expect(hex(new ProtoWriter().int(1, 2 ** 40).finish())).toBe('08 80 80 80 80 80 20');
     expect(hex(new ProtoWriter().string(2, 'testing').finish())).toBe('12 07 74 65 73 74 69 6e 67');
     expect(hex(new ProtoWriter().packedInts(4, [3, 270, 86942]).finish())).toBe('22 06 03 8e 02 9e a7 05');
-    expect(hex(new ProtoWriter().float(1, 1.5).packedFloats(2, [1.5]).finish())).toBe('0d 00 00 c0 3f 12 04 00 00 c0 3f');
+    expect(hex(new ProtoWriter().float(1, 1.5).packedFloats(2, [1.5]).finish())).toBe(
+      '0d 00 00 c0 3f 12 04 00 00 c0 3f',
+    );
     expect(new ProtoWriter().packedInts(4, []).finish().length).toBe(0);
     expect(() => new ProtoWriter().int(1, 0.5)).toThrow(/^protobuf: /);
   });

@@ -66,24 +66,45 @@ describe('saveTo and loadFrom', () => {
     await back.dispose();
     const link = join(dir, 'link.wae');
     await symlink(path, link);
-    await expect(ae.saveTo(link)).rejects.toThrow(/^Autoencoder\.saveTo: cannot write .*link\.wae: it is a symbolic link/);
+    await expect(ae.saveTo(link)).rejects.toThrow(
+      /^Autoencoder\.saveTo: cannot write .*link\.wae: it is a symbolic link/,
+    );
     await expect(ae.saveTo(dir)).rejects.toThrow(/^Autoencoder\.saveTo: cannot write .*: it is a folder/);
-    await expect(ae.saveTo(join(dir, 'no', 'such', 'm.wae'))).rejects.toThrow(/^Autoencoder\.saveTo: cannot write .*m\.wae: .*no such file/i);
-    await expect(ae.saveTo('https://example.com/m.wae')).rejects.toThrow(/^Autoencoder\.saveTo: cannot write to a https: URL/);
-    await expect(ae.saveTo('indexeddb://m')).rejects.toThrow(/^Autoencoder\.saveTo: 'indexeddb:\/\/' needs IndexedDB \(a browser\)/);
+    await expect(ae.saveTo(join(dir, 'no', 'such', 'm.wae'))).rejects.toThrow(
+      /^Autoencoder\.saveTo: cannot write .*m\.wae: .*no such file/i,
+    );
+    await expect(ae.saveTo('https://example.com/m.wae')).rejects.toThrow(
+      /^Autoencoder\.saveTo: cannot write to a https: URL/,
+    );
+    await expect(ae.saveTo('indexeddb://m')).rejects.toThrow(
+      /^Autoencoder\.saveTo: 'indexeddb:\/\/' needs IndexedDB \(a browser\)/,
+    );
   });
 
   it('a Blob, a Response and an http URL load; a 404, a declared size over the limit and a missing file are refused', async () => {
     const bytes = ae.save();
-    for (const source of [new Blob([bytes as Uint8Array<ArrayBuffer>]), new Response(bytes as Uint8Array<ArrayBuffer>), `${base}/model.wae`, new URL(`${base}/model.wae`)]) {
+    for (const source of [
+      new Blob([bytes as Uint8Array<ArrayBuffer>]),
+      new Response(bytes as Uint8Array<ArrayBuffer>),
+      `${base}/model.wae`,
+      new URL(`${base}/model.wae`),
+    ]) {
       const back = await Autoencoder.loadFrom(source, { threads: 1 });
       expect(back.reconstruct(x)).toEqual(ae.reconstruct(x));
       await back.dispose();
     }
-    await expect(Autoencoder.loadFrom(`${base}/none.wae`)).rejects.toThrow(/^Autoencoder\.loadFrom: http:.*none\.wae answered 404 Not Found/);
-    await expect(Autoencoder.loadFrom(`${base}/huge.wae`)).rejects.toThrow(/^Autoencoder\.loadFrom: http:.*huge\.wae is 536870913 bytes \(Content-Length\), more than the 536870912 bytes a model file can be/);
-    await expect(Autoencoder.loadFrom(join(dir, 'none.wae'))).rejects.toThrow(/^Autoencoder\.loadFrom: cannot read .*none\.wae/);
-    await expect(Autoencoder.loadFrom(42 as never)).rejects.toThrow(/^Autoencoder\.loadFrom: source must be a file path, 'indexeddb:\/\/name', an http\(s\) URL, a Blob or a Response/);
+    await expect(Autoencoder.loadFrom(`${base}/none.wae`)).rejects.toThrow(
+      /^Autoencoder\.loadFrom: http:.*none\.wae answered 404 Not Found/,
+    );
+    await expect(Autoencoder.loadFrom(`${base}/huge.wae`)).rejects.toThrow(
+      /^Autoencoder\.loadFrom: http:.*huge\.wae is 536870913 bytes \(Content-Length\), more than the 536870912 bytes a model file can be/,
+    );
+    await expect(Autoencoder.loadFrom(join(dir, 'none.wae'))).rejects.toThrow(
+      /^Autoencoder\.loadFrom: cannot read .*none\.wae/,
+    );
+    await expect(Autoencoder.loadFrom(42 as never)).rejects.toThrow(
+      /^Autoencoder\.loadFrom: source must be a file path, 'indexeddb:\/\/name', an http\(s\) URL, a Blob or a Response/,
+    );
   });
 
   it('a body that streams past the limit is refused as it streams, without holding it', async () => {
@@ -95,7 +116,9 @@ describe('saveTo and loadFrom', () => {
         controller.enqueue(chunk);
       },
     });
-    await expect(Autoencoder.loadFrom(new Response(endless))).rejects.toThrow(/^Autoencoder\.loadFrom: the response is longer than that, more than the 536870912 bytes/);
+    await expect(Autoencoder.loadFrom(new Response(endless))).rejects.toThrow(
+      /^Autoencoder\.loadFrom: the response is longer than that, more than the 536870912 bytes/,
+    );
     expect(sent).toBeLessThanOrEqual(MAX_MODEL_FILE_BYTES + 2 * chunk.length);
   });
 });

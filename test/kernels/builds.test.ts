@@ -2,19 +2,65 @@
 // harness's own invariants (heap base, guards).
 import { describe, expect, it } from 'vitest';
 import {
-  KernelHarness, buildsToTest, compileBuild, fmaf, mulberry32, relaxedSupport, wasmBytes,
+  KernelHarness,
+  buildsToTest,
+  compileBuild,
+  fmaf,
+  mulberry32,
+  relaxedSupport,
+  wasmBytes,
 } from '../helpers/kernel-harness.js';
 
 const EXPORTS = [
-  'heapBase', 'gemmNN', 'gemmTN', 'transpose', 'transposeInto', 'leakyReluForward', 'sigmoidForward', 'tanhForward',
-  'reluBackward', 'leakyReluBackward', 'sigmoidBackward', 'tanhBackward', 'biasBackward', 'biasActivation', 'mseLoss', 'bceSigmoidLoss', 'rowSquaredError',
-  'sgdStep', 'adamStep', 'u8ToF32', 'gatherRowsU8', 'gatherRowsF32', 'copyRows', 'oneHotRows', 'addF32', 'zeroF32',
-  'allFinite', 'peakProbe', 'peakProbeFlops',
-  'quantizeRows', 'quantizeRowsToF32', 'f32ToI16Rows', 'quantizeU8Rows', 'qgemm',
-  'corruptRows', 'vaeSample', 'vaeBackward', 'im2col', 'col2imAdd',
+  'heapBase',
+  'gemmNN',
+  'gemmTN',
+  'transpose',
+  'transposeInto',
+  'leakyReluForward',
+  'sigmoidForward',
+  'tanhForward',
+  'reluBackward',
+  'leakyReluBackward',
+  'sigmoidBackward',
+  'tanhBackward',
+  'biasBackward',
+  'biasActivation',
+  'mseLoss',
+  'bceSigmoidLoss',
+  'rowSquaredError',
+  'sgdStep',
+  'adamStep',
+  'u8ToF32',
+  'gatherRowsU8',
+  'gatherRowsF32',
+  'copyRows',
+  'oneHotRows',
+  'addF32',
+  'zeroF32',
+  'allFinite',
+  'peakProbe',
+  'peakProbeFlops',
+  'quantizeRows',
+  'quantizeRowsToF32',
+  'f32ToI16Rows',
+  'quantizeU8Rows',
+  'qgemm',
+  'corruptRows',
+  'vaeSample',
+  'vaeBackward',
+  'im2col',
+  'col2imAdd',
   // Codes, as constant globals (codes.test.ts).
-  'ACTIVATION_LINEAR', 'ACTIVATION_RELU', 'ACTIVATION_LEAKY_RELU', 'ACTIVATION_SIGMOID', 'ACTIVATION_TANH',
-  'NOISE_NONE', 'NOISE_GAUSSIAN', 'NOISE_MASKING', 'NOISE_SALT_AND_PEPPER',
+  'ACTIVATION_LINEAR',
+  'ACTIVATION_RELU',
+  'ACTIVATION_LEAKY_RELU',
+  'ACTIVATION_SIGMOID',
+  'ACTIVATION_TANH',
+  'NOISE_NONE',
+  'NOISE_GAUSSIAN',
+  'NOISE_MASKING',
+  'NOISE_SALT_AND_PEPPER',
 ];
 
 describe('builds', () => {
@@ -30,7 +76,11 @@ describe('builds', () => {
 describe.each(buildsToTest())('%s build', (build) => {
   it('exports every kernel and code and imports only its memory', () => {
     const module = compileBuild(build);
-    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual([...EXPORTS].sort());
+    expect(
+      WebAssembly.Module.exports(module)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual([...EXPORTS].sort());
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
@@ -58,19 +108,24 @@ describe.each(buildsToTest())('%s build', (build) => {
     // the kernel documents. Emulate both roundings exactly and check which one the build matches.
     const h = new KernelHarness(build);
     const rng = mulberry32(7);
-    const K = 512, N = 13; // 8-wide tile, 4-wide tile and a scalar column
-    const a = h.randomF32(K, rng), b = h.randomF32(K * N, rng);
+    const K = 512,
+      N = 13; // 8-wide tile, 4-wide tile and a scalar column
+    const a = h.randomF32(K, rng),
+      b = h.randomF32(K * N, rng);
     const out = h.allocF32(N);
     h.k.gemmNN(out, a.ptr, b.ptr, 0, 1, K, N, 0, 0);
     const got = h.readF32(out, N);
-    const separate = new Float32Array(N), fused = new Float32Array(N);
+    const separate = new Float32Array(N),
+      fused = new Float32Array(N);
     for (let j = 0; j < N; j++) {
-      let s = 0, f = 0;
+      let s = 0,
+        f = 0;
       for (let k = 0; k < K; k++) {
         s = Math.fround(Math.fround(a.data[k] * b.data[k * N + j]) + s);
         f = fmaf(a.data[k], b.data[k * N + j], f);
       }
-      separate[j] = s; fused[j] = f;
+      separate[j] = s;
+      fused[j] = f;
     }
     // The two roundings must give different results here, or the test would prove nothing.
     expect([...separate].some((x, j) => x !== fused[j])).toBe(true);

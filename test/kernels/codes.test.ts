@@ -6,11 +6,17 @@ import { buildsToTest, compileBuild } from '../helpers/kernel-harness.js';
 import { ACTIVATION_CODES, NOISE_CODES } from '../../src/engine/codes.js';
 
 const ACTIVATION_GLOBALS = {
-  linear: 'ACTIVATION_LINEAR', relu: 'ACTIVATION_RELU', leakyRelu: 'ACTIVATION_LEAKY_RELU',
-  sigmoid: 'ACTIVATION_SIGMOID', tanh: 'ACTIVATION_TANH',
+  linear: 'ACTIVATION_LINEAR',
+  relu: 'ACTIVATION_RELU',
+  leakyRelu: 'ACTIVATION_LEAKY_RELU',
+  sigmoid: 'ACTIVATION_SIGMOID',
+  tanh: 'ACTIVATION_TANH',
 } as const;
 const NOISE_GLOBALS = {
-  none: 'NOISE_NONE', gaussian: 'NOISE_GAUSSIAN', masking: 'NOISE_MASKING', saltAndPepper: 'NOISE_SALT_AND_PEPPER',
+  none: 'NOISE_NONE',
+  gaussian: 'NOISE_GAUSSIAN',
+  masking: 'NOISE_MASKING',
+  saltAndPepper: 'NOISE_SALT_AND_PEPPER',
 } as const;
 
 describe.each(buildsToTest())('%s build: codes', (build) => {

@@ -1,8 +1,6 @@
 // Data movement kernels: all exact, so the references are exact too.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  KernelHarness, buildsToTest, expectExact, expectSameBits, mulberry32,
-} from '../helpers/kernel-harness.js';
+import { KernelHarness, buildsToTest, expectExact, expectSameBits, mulberry32 } from '../helpers/kernel-harness.js';
 
 const SIZES = [0, 1, 3, 5, 15, 16, 17, 31, 33, 783, 784, 785];
 const f = Math.fround;
@@ -23,7 +21,8 @@ describe.each(buildsToTest())('%s build: data', (build) => {
 
   it('u8ToF32 maps every byte value, 0 → 0 and 255 → 1', () => {
     const bytes = Array.from({ length: 256 }, (_, i) => i);
-    const inp = h.putU8(bytes), out = h.allocF32(256);
+    const inp = h.putU8(bytes),
+      out = h.allocF32(256);
     h.k.u8ToF32(out, inp, 256);
     const got = h.readF32(out, 256);
     expectExact(got, bytes.map(pixel));
@@ -55,13 +54,17 @@ describe.each(buildsToTest())('%s build: data', (build) => {
     const out = h.allocF32(indices.length * rowLen);
     h.k.gatherRowsF32(out, src, idx, indices.length, rowLen);
     const ref = new Float32Array(indices.length * rowLen);
-    indices.forEach((r, k) => ref.set(srcData.subarray(r * rowLen, (r + 1) * rowLen), k * rowLen));
+    indices.forEach((r, k) => {
+      ref.set(srcData.subarray(r * rowLen, (r + 1) * rowLen), k * rowLen);
+    });
     expectSameBits(h.readF32(out, ref.length), ref);
   });
 
   it('gather with zero rows or empty rows writes nothing', () => {
-    const pixels = h.randomU8(16, mulberry32(1)), src = h.randomF32(16, mulberry32(2));
-    const idx = h.putU32([0]), out = h.randomF32(16, mulberry32(3)).ptr;
+    const pixels = h.randomU8(16, mulberry32(1)),
+      src = h.randomF32(16, mulberry32(2));
+    const idx = h.putU32([0]),
+      out = h.randomF32(16, mulberry32(3)).ptr;
     const before = h.snapshot();
     h.k.gatherRowsU8(out, pixels.ptr, idx, 0, 16);
     h.k.gatherRowsF32(out, src.ptr, idx, 0, 16);
@@ -72,9 +75,13 @@ describe.each(buildsToTest())('%s build: data', (build) => {
 
   it.each(SIZES)('addF32 adds in place, exactly as f32, n = %i', (n) => {
     const rng = mulberry32(n + 100);
-    const dst = h.randomF32(n, rng, -100, 100), src = h.randomF32(n, rng);
+    const dst = h.randomF32(n, rng, -100, 100),
+      src = h.randomF32(n, rng);
     h.k.addF32(dst.ptr, src.ptr, n);
-    expectExact(h.readF32(dst.ptr, n), Array.from(dst.data, (v, i) => f(v + src.data[i])));
+    expectExact(
+      h.readF32(dst.ptr, n),
+      Array.from(dst.data, (v, i) => f(v + src.data[i])),
+    );
     expectSameBits(h.readF32(src.ptr, n), src.data, 'src unchanged');
   });
 

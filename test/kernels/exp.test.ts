@@ -18,19 +18,26 @@ describe.each(buildsToTest())('%s build: exp accuracy', (build) => {
 
   function run(kernel: (out: number, inp: number, n: number) => void, x: Float32Array): Float32Array {
     h.reset();
-    const inp = h.putF32(x), out = h.allocF32(x.length);
+    const inp = h.putF32(x),
+      out = h.allocF32(x.length);
     kernel(out, inp, x.length);
     return h.readF32(out, x.length);
   }
 
   function maxError(x: Float32Array, got: Float32Array, ref: (x: number) => number, relative: boolean) {
-    let worst = 0, at = 0;
+    let worst = 0,
+      at = 0;
     for (let i = 0; i < x.length; i++) {
       const r = ref(x[i]);
       const e = Math.abs(got[i] - r) / (relative ? r : 1);
-      if (!(e <= worst)) { worst = e; at = x[i]; } // NaN is kept as the worst
+      if (!(e <= worst)) {
+        worst = e;
+        at = x[i];
+      } // NaN is kept as the worst
     }
-    measured.push(`${build} ${ref.name}: max ${relative ? 'relative' : 'absolute'} error ${worst.toExponential(2)} at x = ${at}`);
+    measured.push(
+      `${build} ${ref.name}: max ${relative ? 'relative' : 'absolute'} error ${worst.toExponential(2)} at x = ${at}`,
+    );
     return worst;
   }
 
@@ -42,7 +49,9 @@ describe.each(buildsToTest())('%s build: exp accuracy', (build) => {
   // roundings of 1 + e, the quotient and the product (≤ 2^-24 each): 6e-7.
   function bceSigma(x: Float32Array): Float32Array {
     h.reset();
-    const z = h.putF32(x), t = h.allocF32(x.length), y = h.allocF32(x.length);
+    const z = h.putF32(x),
+      t = h.allocF32(x.length),
+      y = h.allocF32(x.length);
     h.k.bceSigmoidLoss(0, y, z, t, x.length, 1);
     return h.readF32(y, x.length);
   }

@@ -9,17 +9,31 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KernelHarness, buildsToTest, expectClose, expectSameBits, mulberry32 } from '../helpers/kernel-harness.js';
 
 const SMALL = [1, 3, 4, 5, 12, 17]; // row blocks of 4 with 0..3 left; column tiles 8, 4 and 1
-const REL = 1e-5, ABS = 1e-6;
+const REL = 1e-5,
+  ABS = 1e-6;
 
 /** out[i][j] = init[i][j] + Σ_k A(i,k)·B(k,j), with its Σ|terms| for the tolerance. */
-function refProduct(M: number, K: number, N: number, A: (i: number, k: number) => number,
-                    B: (k: number, j: number) => number, init?: (i: number, j: number) => number) {
-  const ref = new Float64Array(M * N), tol = new Float64Array(M * N);
+function refProduct(
+  M: number,
+  K: number,
+  N: number,
+  A: (i: number, k: number) => number,
+  B: (k: number, j: number) => number,
+  init?: (i: number, j: number) => number,
+) {
+  const ref = new Float64Array(M * N),
+    tol = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
-      let s = init ? init(i, j) : 0, mag = Math.abs(s);
-      for (let k = 0; k < K; k++) { const t = A(i, k) * B(k, j); s += t; mag += Math.abs(t); }
-      ref[i * N + j] = s; tol[i * N + j] = REL * mag + ABS;
+      let s = init ? init(i, j) : 0,
+        mag = Math.abs(s);
+      for (let k = 0; k < K; k++) {
+        const t = A(i, k) * B(k, j);
+        s += t;
+        mag += Math.abs(t);
+      }
+      ref[i * N + j] = s;
+      tol[i * N + j] = REL * mag + ABS;
     }
   }
   return { ref, tol };
@@ -31,19 +45,34 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
 
   function checkNN(M: number, K: number, N: number, withBias: boolean, seed: number) {
     const rng = mulberry32(seed);
-    const a = h.randomF32(M * K, rng), b = h.randomF32(K * N, rng);
+    const a = h.randomF32(M * K, rng),
+      b = h.randomF32(K * N, rng);
     const bias = withBias ? h.randomF32(N, rng) : { ptr: 0, data: new Float32Array(N) };
     const out = h.randomF32(M * N, rng); // garbage the kernel must overwrite
     h.k.gemmNN(out.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, 0, 0);
-    const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[i * K + k], (k, j) => b.data[k * N + j],
-      withBias ? (_i, j) => bias.data[j] : undefined);
+    const { ref, tol } = refProduct(
+      M,
+      K,
+      N,
+      (i, k) => a.data[i * K + k],
+      (k, j) => b.data[k * N + j],
+      withBias ? (_i, j) => bias.data[j] : undefined,
+    );
     const plain = h.readF32(out.ptr, M * N);
     expectClose(plain, ref, tol, `gemmNN ${M}x${K}x${N}${withBias ? '+bias' : ''}`);
     // An activation code: the same products, the activation applied as they are stored: the bits of
     // gemmNN then the activation's own kernel (relu, which has none, against max(x, 0)).
     const separate = h.allocF32(M * N);
     const activations: [number, string, (at: number, n: number) => void][] = [
-      [1, 'relu', (at, n) => h.writeF32(at, h.readF32(at, n).map((v) => Math.max(v, 0) + 0))],
+      [
+        1,
+        'relu',
+        (at, n) =>
+          h.writeF32(
+            at,
+            h.readF32(at, n).map((v) => Math.max(v, 0) + 0),
+          ),
+      ],
       [2, 'leaky relu', (at, n) => h.k.leakyReluForward(at, at, n, 0.2)],
       [3, 'sigmoid', (at, n) => h.k.sigmoidForward(at, at, n)],
       [4, 'tanh', (at, n) => h.k.tanhForward(at, at, n)],
@@ -54,7 +83,8 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
       h.k.gemmNN(separate, a.ptr, b.ptr, bias.ptr, M, K, N, 0, 0);
       apply(separate, M * N);
       expectSameBits(h.readF32(fused.ptr, M * N), h.readF32(separate, M * N), `gemmNN ${name} ${M}x${K}x${N}`);
-      if (code === 1) expect(h.readF32(fused.ptr, M * N).every((v, i) => Object.is(v, Math.max(plain[i], 0)))).toBe(true);
+      if (code === 1)
+        expect(h.readF32(fused.ptr, M * N).every((v, i) => Object.is(v, Math.max(plain[i], 0)))).toBe(true);
     }
     expectSameBits(h.readF32(a.ptr, M * K), a.data, 'a unchanged');
     expectSameBits(h.readF32(b.ptr, K * N), b.data, 'b unchanged');
@@ -63,14 +93,22 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
 
   function checkTN(M: number, K: number, N: number, seed: number) {
     const rng = mulberry32(seed);
-    const a = h.randomF32(K * M, rng), b = h.randomF32(K * N, rng);
+    const a = h.randomF32(K * M, rng),
+      b = h.randomF32(K * N, rng);
     const out = h.randomF32(M * N, rng); // gemmTN accumulates into this
     h.k.gemmTN(out.ptr, a.ptr, b.ptr, M, K, N, 1);
-    const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[k * M + i], (k, j) => b.data[k * N + j],
-      (i, j) => out.data[i * N + j]);
+    const { ref, tol } = refProduct(
+      M,
+      K,
+      N,
+      (i, k) => a.data[k * M + i],
+      (k, j) => b.data[k * N + j],
+      (i, j) => out.data[i * N + j],
+    );
     expectClose(h.readF32(out.ptr, M * N), ref, tol, `gemmTN ${M}x${K}x${N}`);
     // accumulate = 0 overwrites whatever out held, with the bits of accumulating onto zeros.
-    const assigned = h.randomF32(M * N, rng), zeros = h.allocF32(M * N);
+    const assigned = h.randomF32(M * N, rng),
+      zeros = h.allocF32(M * N);
     h.k.gemmTN(assigned.ptr, a.ptr, b.ptr, M, K, N, 0);
     h.k.gemmTN(zeros, a.ptr, b.ptr, M, K, N, 1);
     expectSameBits(h.readF32(assigned.ptr, M * N), h.readF32(zeros, M * N), `gemmTN ${M}x${K}x${N} assign`);
@@ -80,12 +118,19 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
   // The input gradient's product dX = dZ·Wᵀ, as the engine computes it: Wᵀ by transpose, then gemmNN.
   function checkNT(M: number, K: number, N: number, seed: number) {
     const rng = mulberry32(seed);
-    const a = h.randomF32(M * K, rng), b = h.randomF32(N * K, rng);
+    const a = h.randomF32(M * K, rng),
+      b = h.randomF32(N * K, rng);
     const transposed = h.allocF32(K * N);
     const out = h.randomF32(M * N, rng);
     h.k.transpose(transposed, b.ptr, N, K);
     h.k.gemmNN(out.ptr, a.ptr, transposed, 0, M, K, N, 0, 0);
-    const { ref, tol } = refProduct(M, K, N, (i, k) => a.data[i * K + k], (k, j) => b.data[j * K + k]);
+    const { ref, tol } = refProduct(
+      M,
+      K,
+      N,
+      (i, k) => a.data[i * K + k],
+      (k, j) => b.data[j * K + k],
+    );
     expectClose(h.readF32(out.ptr, M * N), ref, tol, `transpose + gemmNN ${M}x${K}x${N}`);
     expectSameBits(h.readF32(b.ptr, N * K), b.data, 'b unchanged');
     h.reset();
@@ -113,7 +158,10 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
     const bias = h.randomF32(7, rng);
     const out = h.randomF32(3 * 7, rng);
     h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), bias.ptr, 3, 0, 7, 0, 0);
-    expectSameBits(h.readF32(out.ptr, 21), Float32Array.from({ length: 21 }, (_, i) => bias.data[i % 7]));
+    expectSameBits(
+      h.readF32(out.ptr, 21),
+      Float32Array.from({ length: 21 }, (_, i) => bias.data[i % 7]),
+    );
     h.k.gemmNN(out.ptr, h.allocF32(0), h.allocF32(0), 0, 3, 0, 7, 0, 0);
     expect([...h.readF32(out.ptr, 21)]).toEqual(new Array(21).fill(0));
   });
@@ -156,7 +204,8 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
         const out = h.allocF32(rows * cols);
         h.k.transpose(out, inp, rows, cols);
         const ref = new Float32Array(rows * cols);
-        const refBits = new Uint32Array(ref.buffer), srcBits = new Uint32Array(src.buffer);
+        const refBits = new Uint32Array(ref.buffer),
+          srcBits = new Uint32Array(src.buffer);
         for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) refBits[j * rows + i] = srcBits[i * cols + j];
         expectSameBits(h.readF32(out, rows * cols), ref, `transpose ${rows}x${cols}`);
         h.reset();
@@ -178,19 +227,27 @@ describe.each(buildsToTest())('%s build: gemm', (build) => {
   it('transposeInto writes a band of rows as the matching band of columns, nothing else', () => {
     // A 17×13 matrix transposed band by band (rows 0-4, 5-11, 12-16) must equal the whole
     // transpose, and each band must leave the other columns of the output untouched.
-    const rows = 17, cols = 13;
+    const rows = 17,
+      cols = 13;
     const rng = mulberry32(77);
     const inp = h.randomF32(rows * cols, rng);
-    const whole = h.allocF32(rows * cols), banded = h.allocF32(rows * cols);
+    const whole = h.allocF32(rows * cols),
+      banded = h.allocF32(rows * cols);
     h.k.transpose(whole, inp.ptr, rows, cols);
     h.writeF32(banded, new Float32Array(rows * cols).fill(-7));
-    for (const [from, to] of [[0, 5], [5, 12], [12, 17]]) {
+    for (const [from, to] of [
+      [0, 5],
+      [5, 12],
+      [12, 17],
+    ]) {
       h.k.transposeInto(banded + from * 4, rows, inp.ptr + from * cols * 4, to - from, cols);
       const got = h.readF32(banded, rows * cols);
-      for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) {
-        const expected = i < to ? inp.data[i * cols + j] : -7;
-        if (got[j * rows + i] !== Math.fround(expected)) throw new Error(`band ${from}-${to}: out[${j}][${i}] = ${got[j * rows + i]}, expected ${expected}`);
-      }
+      for (let j = 0; j < cols; j++)
+        for (let i = 0; i < rows; i++) {
+          const expected = i < to ? inp.data[i * cols + j] : -7;
+          if (got[j * rows + i] !== Math.fround(expected))
+            throw new Error(`band ${from}-${to}: out[${j}][${i}] = ${got[j * rows + i]}, expected ${expected}`);
+        }
     }
     expectSameBits(h.readF32(banded, rows * cols), h.readF32(whole, rows * cols), 'banded transpose');
   });

@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 
 const same = (a: Float32Array, b: Float32Array): boolean =>
-  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  a.length === b.length &&
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('encode, decode, reconstruct', () => {
   it('have the documented shapes, and reconstruct is decode(encode(x)) bit for bit', () => {
@@ -76,9 +77,13 @@ describe('save and load', () => {
     const flipped = bytes.slice();
     flipped[bytes.length >> 1] ^= 0x10;
     await expect(Autoencoder.load(flipped)).rejects.toThrow(/corrupted or truncated \(CRC-32/);
-    await expect(Autoencoder.load(bytes.subarray(0, bytes.length - 100))).rejects.toThrow(/corrupted or truncated|truncated/);
+    await expect(Autoencoder.load(bytes.subarray(0, bytes.length - 100))).rejects.toThrow(
+      /corrupted or truncated|truncated/,
+    );
     await expect(Autoencoder.load(bytes.subarray(0, 10))).rejects.toThrow(/truncated: 10 bytes/);
-    await expect(Autoencoder.load(new TextEncoder().encode('PK\u0003\u0004 not a model at all'))).rejects.toThrow(/not a wasm-autoencoder model file.*magic/);
+    await expect(Autoencoder.load(new TextEncoder().encode('PK\u0003\u0004 not a model at all'))).rejects.toThrow(
+      /not a wasm-autoencoder model file.*magic/,
+    );
     const future = bytes.slice();
     future[4] = 9;
     await expect(Autoencoder.load(future)).rejects.toThrow(/format version 9 is not supported/);
@@ -103,7 +108,10 @@ describe('bad input gets an error that names the argument', () => {
     [{ loss: 'huber' }, /loss must be 'mse' or 'bce', got 'huber'/],
     [{ loss: 'bce', output: 'linear' }, /output must be 'sigmoid' when loss is 'bce'/],
     [{ optimizer: 'rmsprop' }, /optimizer.type must be 'adam', 'adamw' or 'sgd', got 'rmsprop'/],
-    [{ optimizer: { type: 'adam', learningRate: NaN } }, /optimizer.learningRate must be a number in \(0, 10\], got NaN/],
+    [
+      { optimizer: { type: 'adam', learningRate: NaN } },
+      /optimizer.learningRate must be a number in \(0, 10\], got NaN/,
+    ],
     [{ optimizer: { type: 'sgd', momentum: 1.5 } }, /optimizer.momentum must be a number in \[0, 1\), got 1.5/],
     [{ optimizer: { type: 'adam', lr: 0.1 } }, /unknown option optimizer.lr/],
     [{ laten: 32 }, /unknown option laten/],
@@ -116,7 +124,9 @@ describe('bad input gets an error that names the argument', () => {
   it('fit checks data, its length, its values and every option', async () => {
     const ae = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const ok = mnist.train.images.subarray(0, 784 * 4);
-    await expect(ae.fit(ok.subarray(0, 100))).rejects.toThrow(/data must hold a whole, non-zero number of rows of 784 values, got Uint8Array\(100\)/);
+    await expect(ae.fit(ok.subarray(0, 100))).rejects.toThrow(
+      /data must hold a whole, non-zero number of rows of 784 values, got Uint8Array\(100\)/,
+    );
     await expect(ae.fit(new Uint8Array(0))).rejects.toThrow(/data must hold a whole, non-zero number of rows/);
     await expect(ae.fit([1, 2, 3] as never)).rejects.toThrow(/data must be a Uint8Array .*got Array\(3\)/);
     const nan = new Float32Array(784 * 2);
@@ -127,38 +137,63 @@ describe('bad input gets an error that names the argument', () => {
     await expect(ae.fit(ok, { epoch: 3 } as never)).rejects.toThrow(/unknown option epoch/);
     await expect(ae.fit(ok, { shuffle: 'yes' } as never)).rejects.toThrow(/shuffle must be true or false, got 'yes'/);
     await expect(ae.fit(ok, { onEpochEnd: 3 } as never)).rejects.toThrow(/onEpochEnd must be a function, got 3/);
-    await expect(ae.fit(ok, { validation: new Uint8Array(5) })).rejects.toThrow(/validation must hold a whole, non-zero number of rows of 784/);
+    await expect(ae.fit(ok, { validation: new Uint8Array(5) })).rejects.toThrow(
+      /validation must hold a whole, non-zero number of rows of 784/,
+    );
     const bce = await Autoencoder.create({ kernels: 'simd', threads: 1, loss: 'bce' });
-    await expect(bce.fit(new Float32Array(784).fill(2))).rejects.toThrow(/data must hold values in \[0, 1\].*got 2 at index 0/);
+    await expect(bce.fit(new Float32Array(784).fill(2))).rejects.toThrow(
+      /data must hold values in \[0, 1\].*got 2 at index 0/,
+    );
   });
 
   it('encode, decode, reconstruct and evaluate check their input', () => {
-    expect(() => trained.encode(new Uint8Array(783))).toThrow(/encode: images must hold a whole, non-zero number of rows of 784 values, got Uint8Array\(783\)/);
-    expect(() => trained.decode(new Float32Array(17))).toThrow(/decode: codes must hold a whole, non-zero number of rows of 16 values/);
-    expect(() => trained.decode(new Uint8Array(16) as never)).toThrow(/decode: codes must be a Float32Array of n × 16 values, got Uint8Array\(16\)/);
+    expect(() => trained.encode(new Uint8Array(783))).toThrow(
+      /encode: images must hold a whole, non-zero number of rows of 784 values, got Uint8Array\(783\)/,
+    );
+    expect(() => trained.decode(new Float32Array(17))).toThrow(
+      /decode: codes must hold a whole, non-zero number of rows of 16 values/,
+    );
+    expect(() => trained.decode(new Uint8Array(16) as never)).toThrow(
+      /decode: codes must be a Float32Array of n × 16 values, got Uint8Array\(16\)/,
+    );
     const inf = new Float32Array(784);
     inf[3] = Infinity;
-    expect(() => trained.reconstruct(inf)).toThrow(/reconstruct: images must hold finite values, got Infinity at index 3/);
+    expect(() => trained.reconstruct(inf)).toThrow(
+      /reconstruct: images must hold finite values, got Infinity at index 3/,
+    );
     expect(() => trained.evaluate(undefined as never)).toThrow(/evaluate: images must be a Uint8Array/);
     // The kernels check each round of 2,048 rows as it is copied in: a NaN in the third round is
     // reported at its index in the caller's array, by every call that takes floats.
     const many = new Float32Array(5000 * 784).fill(0.5);
     const bad = 4100 * 784 + 17;
     many[bad] = NaN;
-    for (const [name, call] of [['encode', () => trained.encode(many)], ['reconstruct', () => trained.reconstruct(many)],
-      ['denoise', () => trained.denoise(many)], ['evaluate', () => trained.evaluate(many)],
-      ['reconstructionErrors', () => trained.reconstructionErrors(many)], ['anomalyScores', () => trained.anomalyScores(many)]] as const) {
+    for (const [name, call] of [
+      ['encode', () => trained.encode(many)],
+      ['reconstruct', () => trained.reconstruct(many)],
+      ['denoise', () => trained.denoise(many)],
+      ['evaluate', () => trained.evaluate(many)],
+      ['reconstructionErrors', () => trained.reconstructionErrors(many)],
+      ['anomalyScores', () => trained.anomalyScores(many)],
+    ] as const) {
       expect(call, name).toThrow(new RegExp(`${name}: images must hold finite values, got NaN at index ${bad}`));
     }
     const codes = new Float32Array(3000 * 16);
     codes[2500 * 16 + 3] = -Infinity;
-    expect(() => trained.decode(codes)).toThrow(new RegExp(`decode: codes must hold finite values, got -Infinity at index ${2500 * 16 + 3}`));
+    expect(() => trained.decode(codes)).toThrow(
+      new RegExp(`decode: codes must hold finite values, got -Infinity at index ${2500 * 16 + 3}`),
+    );
   });
 
   it('a model disposed during fit stops training and says so', async () => {
     for (const threads of [1, 2]) {
       const ae = await Autoencoder.create({ kernels: 'simd', threads });
-      const run = ae.fit(mnist.train, { epochs: 50, batchSize: 32, onBatchEnd: ({ batch }) => { if (batch === 3) void ae.dispose(); } });
+      const run = ae.fit(mnist.train, {
+        epochs: 50,
+        batchSize: 32,
+        onBatchEnd: ({ batch }) => {
+          if (batch === 3) void ae.dispose();
+        },
+      });
       await expect(run).rejects.toThrow(/disposed/);
     }
   });

@@ -30,7 +30,8 @@ describe('callbacks may use the model between epochs', () => {
       // them, which must not move the data set the threads hold.
       const floats = toFloats(mnist.test.images.subarray(0, 784 * 40));
       await busy.fit(train, {
-        epochs: 3, batchSize: 64,
+        epochs: 3,
+        batchSize: 64,
         onEpochEnd: (log) => {
           seen.push(busy.evaluate(floats).mse);
           const codes = busy.encode(floats);
@@ -56,9 +57,12 @@ describe('callbacks may use the model between epochs', () => {
     let refused = '';
     let awaited = false;
     await ae.fit(train, {
-      epochs: 1, batchSize: 200,
+      epochs: 1,
+      batchSize: 200,
       onEpochEnd: async () => {
-        await ae.fit(train).catch((e: Error) => { refused = e.message; });
+        await ae.fit(train).catch((e: Error) => {
+          refused = e.message;
+        });
         await new Promise((r) => setTimeout(r, 20));
         awaited = true;
       },
@@ -66,7 +70,17 @@ describe('callbacks may use the model between epochs', () => {
     expect(refused).toMatch(/^Autoencoder\.fit: the model is training/);
     expect(awaited).toBe(true);
     let inBatch = '';
-    await ae.fit(train, { epochs: 1, batchSize: 600, onBatchEnd: () => { try { ae.evaluate(train); } catch (e) { inBatch = (e as Error).message; } } });
+    await ae.fit(train, {
+      epochs: 1,
+      batchSize: 600,
+      onBatchEnd: () => {
+        try {
+          ae.evaluate(train);
+        } catch (e) {
+          inBatch = (e as Error).message;
+        }
+      },
+    });
     expect(inBatch).toMatch(/^Autoencoder\.evaluate: the model is training.*onEpochEnd/);
     await ae.dispose();
   });
@@ -80,7 +94,13 @@ describe('stopping', () => {
       expect(byReturn.epochs.map((l) => l.epoch)).toEqual([1, 2]);
       expect(byReturn.stopped).toEqual({ epoch: 2, by: 'callback' });
       const b = await Autoencoder.create({ ...small, threads });
-      const byControl = await b.fit(train, { epochs: 5, batchSize: 64, onEpochEnd: (log, control) => { if (log.epoch === 2) control.stop(); } });
+      const byControl = await b.fit(train, {
+        epochs: 5,
+        batchSize: 64,
+        onEpochEnd: (log, control) => {
+          if (log.epoch === 2) control.stop();
+        },
+      });
       expect(byControl.stopped).toEqual({ epoch: 2, by: 'callback' });
       expect(b.getWeights()).toEqual(a.getWeights());
       expect(a.epochs).toBe(2);
@@ -91,7 +111,14 @@ describe('stopping', () => {
   it('an aborted fit rejects with the reason and keeps its completed epochs in ae.history', async () => {
     const ae = await Autoencoder.create({ ...small, threads: 1 });
     const controller = new AbortController();
-    const run = ae.fit(train, { epochs: 5, batchSize: 64, signal: controller.signal, onEpochEnd: (log) => { if (log.epoch === 2) controller.abort(new Error('enough')); } });
+    const run = ae.fit(train, {
+      epochs: 5,
+      batchSize: 64,
+      signal: controller.signal,
+      onEpochEnd: (log) => {
+        if (log.epoch === 2) controller.abort(new Error('enough'));
+      },
+    });
     await expect(run).rejects.toThrow('enough');
     expect(ae.history.epochs.map((l) => l.epoch)).toEqual([1, 2]);
     expect(ae.epochs).toBe(2);
@@ -103,15 +130,29 @@ describe('stopping', () => {
     const weightsAt = new Map<number, LayerWeights[]>();
     // A large minDelta makes the improvements stop counting after a few epochs.
     const history = await ae.fit(train, {
-      epochs: 40, batchSize: 64, validationSplit: 0.25,
+      epochs: 40,
+      batchSize: 64,
+      validationSplit: 0.25,
       earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 0.002, restoreBestWeights: true },
-      onEpochEnd: (log) => { weightsAt.set(log.epoch, ae.getWeights()); },
+      onEpochEnd: (log) => {
+        weightsAt.set(log.epoch, ae.getWeights());
+      },
     });
     // Keras's EarlyStopping over the logged values, written out plainly.
-    let best = Infinity, wait = 0, bestEpoch = 0, stopAt = 0;
+    let best = Infinity,
+      wait = 0,
+      bestEpoch = 0,
+      stopAt = 0;
     for (const log of history.epochs) {
       wait++;
-      if (log.valLoss! < best - 0.002) { best = log.valLoss!; bestEpoch = log.epoch; wait = 0; } else if (wait >= 2) { stopAt = log.epoch; break; }
+      if (log.valLoss! < best - 0.002) {
+        best = log.valLoss!;
+        bestEpoch = log.epoch;
+        wait = 0;
+      } else if (wait >= 2) {
+        stopAt = log.epoch;
+        break;
+      }
     }
     expect(stopAt).toBeGreaterThan(0);
     expect(history.epochs.length).toBe(stopAt);
@@ -125,8 +166,12 @@ describe('stopping', () => {
 
   it('early stopping without validation data must monitor the loss, and says so', async () => {
     const ae = await Autoencoder.create({ ...small, threads: 1 });
-    await expect(ae.fit(train, { earlyStopping: {} })).rejects.toThrow(/^Autoencoder\.fit: earlyStopping\.monitor 'valLoss' needs validation or validationSplit/);
-    await expect(ae.fit(train, { earlyStopping: { patience: 1, wait: 2 } as never })).rejects.toThrow(/unknown option earlyStopping\.wait/);
+    await expect(ae.fit(train, { earlyStopping: {} })).rejects.toThrow(
+      /^Autoencoder\.fit: earlyStopping\.monitor 'valLoss' needs validation or validationSplit/,
+    );
+    await expect(ae.fit(train, { earlyStopping: { patience: 1, wait: 2 } as never })).rejects.toThrow(
+      /unknown option earlyStopping\.wait/,
+    );
     const h = await ae.fit(train, { epochs: 3, batchSize: 64, earlyStopping: { monitor: 'loss', patience: 5 } });
     expect(h.epochs.length).toBe(3);
     expect(h.stopped).toBeUndefined();
@@ -139,14 +184,25 @@ describe('validationSplit', () => {
     const a = await Autoencoder.create({ ...small, threads: 1 });
     const evaluated: number[] = [];
     const held = train.subarray(784 * 900);
-    const h = await a.fit(train, { epochs: 2, batchSize: 64, validationSplit: 0.25, onEpochEnd: () => { evaluated.push(a.evaluate(held).mse); } });
+    const h = await a.fit(train, {
+      epochs: 2,
+      batchSize: 64,
+      validationSplit: 0.25,
+      onEpochEnd: () => {
+        evaluated.push(a.evaluate(held).mse);
+      },
+    });
     expect(h.epochs.map((l) => l.valMse)).toEqual(evaluated);
     expect(h.epochs.map((l) => l.valLoss)).toEqual(evaluated); // an mse model trains on the MSE
     const b = await Autoencoder.create({ ...small, threads: 1 });
     await b.fit(train.subarray(0, 784 * 900), { epochs: 2, batchSize: 64 });
     expect(a.getWeights()).toEqual(b.getWeights());
-    await expect(a.fit(train, { validationSplit: 1 })).rejects.toThrow(/validationSplit must be a number in \(0, 1\), got 1/);
-    await expect(a.fit(train, { validationSplit: 0.1, validation: held })).rejects.toThrow(/give validation or validationSplit, not both/);
+    await expect(a.fit(train, { validationSplit: 1 })).rejects.toThrow(
+      /validationSplit must be a number in \(0, 1\), got 1/,
+    );
+    await expect(a.fit(train, { validationSplit: 0.1, validation: held })).rejects.toThrow(
+      /give validation or validationSplit, not both/,
+    );
     await Promise.all([a.dispose(), b.dispose()]);
   });
 });
@@ -170,7 +226,8 @@ describe('valLoss is the loss the model trains on, measured on the validation im
       } else {
         const { mean, logVariance } = ae.encodeDistribution(val);
         let kl = 0;
-        for (let i = 0; i < mean.length; i++) kl += 0.5 * (mean[i] ** 2 + Math.exp(logVariance[i]) - 1 - logVariance[i]);
+        for (let i = 0; i < mean.length; i++)
+          kl += 0.5 * (mean[i] ** 2 + Math.exp(logVariance[i]) - 1 - logVariance[i]);
         want = ae.evaluate(val).mse + (2 * kl) / y.length;
       }
       expect(h.epochs[0].valLoss).toBeCloseTo(want, 6);
@@ -186,7 +243,9 @@ describe('learning-rate schedules', () => {
   async function byHand(rates: number[], options: object): Promise<LayerWeights[]> {
     let ae = await Autoencoder.create({ ...small, threads: 1, ...options });
     for (const rate of rates) {
-      const bytes = patchModelFile(ae.save({ optimizer: true }), (f) => { ((f.header.config as Record<string, any>).optimizer).learningRate = rate; });
+      const bytes = patchModelFile(ae.save({ optimizer: true }), (f) => {
+        (f.header.config as { optimizer: { learningRate: number } }).optimizer.learningRate = rate;
+      });
       await ae.dispose();
       ae = await Autoencoder.load(bytes, { threads: 1 });
       await ae.fit(train, { epochs: 1, batchSize: 64 });
@@ -198,9 +257,12 @@ describe('learning-rate schedules', () => {
 
   it('cosine and step schedules give the rates of their formulas, and the weights of training with those rates by hand', async () => {
     const base = 0.002;
-    const cosine = Array.from({ length: 3 }, (_, e) => 1e-4 + (base - 1e-4) * (1 + Math.cos(Math.PI * e / 3)) / 2);
+    const cosine = Array.from({ length: 3 }, (_, e) => 1e-4 + ((base - 1e-4) * (1 + Math.cos((Math.PI * e) / 3))) / 2);
     const step = [base, base, base * 0.5];
-    for (const [schedule, rates] of [[{ type: 'cosine', minLearningRate: 1e-4 }, cosine], [{ type: 'step', every: 2, factor: 0.5 }, step]] as const) {
+    for (const [schedule, rates] of [
+      [{ type: 'cosine', minLearningRate: 1e-4 }, cosine],
+      [{ type: 'step', every: 2, factor: 0.5 }, step],
+    ] as const) {
       const ae = await Autoencoder.create({ ...small, threads: 1, optimizer: { learningRate: base } });
       const h = await ae.fit(train, { epochs: 3, batchSize: 64, learningRateSchedule: schedule });
       expect(h.epochs.map((l) => l.learningRate)).toEqual(rates);
@@ -213,16 +275,33 @@ describe('learning-rate schedules', () => {
   it("reduceOnPlateau lowers the rate as Keras's rule says over the logged values", async () => {
     const ae = await Autoencoder.create({ ...small, threads: 1 });
     const o = { patience: 1, factor: 0.5, minDelta: 0.003, cooldown: 1, minLearningRate: 1e-4 };
-    const h = await ae.fit(train, { epochs: 8, batchSize: 64, learningRateSchedule: { type: 'reduceOnPlateau', monitor: 'loss', ...o } });
+    const h = await ae.fit(train, {
+      epochs: 8,
+      batchSize: 64,
+      learningRateSchedule: { type: 'reduceOnPlateau', monitor: 'loss', ...o },
+    });
     // ReduceLROnPlateau.on_epoch_end, written out plainly.
-    let rate = 0.001, best = Infinity, wait = 0, cooldown = 0;
+    let rate = 0.001,
+      best = Infinity,
+      wait = 0,
+      cooldown = 0;
     const expected: number[] = [];
     for (const log of h.epochs as EpochLog[]) {
       expected.push(rate);
-      if (cooldown > 0) { cooldown--; wait = 0; }
-      if (log.loss < best - o.minDelta) { best = log.loss; wait = 0; } else if (cooldown === 0) {
+      if (cooldown > 0) {
+        cooldown--;
+        wait = 0;
+      }
+      if (log.loss < best - o.minDelta) {
+        best = log.loss;
+        wait = 0;
+      } else if (cooldown === 0) {
         wait++;
-        if (wait >= o.patience && rate > o.minLearningRate) { rate = Math.max(rate * o.factor, o.minLearningRate); cooldown = o.cooldown; wait = 0; }
+        if (wait >= o.patience && rate > o.minLearningRate) {
+          rate = Math.max(rate * o.factor, o.minLearningRate);
+          cooldown = o.cooldown;
+          wait = 0;
+        }
       }
     }
     expect(h.epochs.map((l) => l.learningRate)).toEqual(expected);
@@ -232,8 +311,12 @@ describe('learning-rate schedules', () => {
 
   it('a schedule with an unknown type or option is refused', async () => {
     const ae = await Autoencoder.create({ ...small, threads: 1 });
-    await expect(ae.fit(train, { learningRateSchedule: { type: 'exponential' } as never })).rejects.toThrow(/^Autoencoder\.fit: learningRateSchedule must be \{ type: 'step' \| 'cosine' \| 'reduceOnPlateau'/);
-    await expect(ae.fit(train, { learningRateSchedule: { type: 'step', every: 2, factor: 0.5, gamma: 1 } as never })).rejects.toThrow(/unknown option learningRateSchedule\.gamma/);
+    await expect(ae.fit(train, { learningRateSchedule: { type: 'exponential' } as never })).rejects.toThrow(
+      /^Autoencoder\.fit: learningRateSchedule must be \{ type: 'step' \| 'cosine' \| 'reduceOnPlateau'/,
+    );
+    await expect(
+      ae.fit(train, { learningRateSchedule: { type: 'step', every: 2, factor: 0.5, gamma: 1 } as never }),
+    ).rejects.toThrow(/unknown option learningRateSchedule\.gamma/);
     await ae.dispose();
   });
 });

@@ -8,8 +8,13 @@ import { flatWeights } from '../helpers/weights.js';
 
 const CONV: AutoencoderOptions = {
   inputShape: [28, 28, 1],
-  encoder: [{ type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 }],
-  latent: 32, decoder: 'mirror', optimizer: { type: 'adam', learningRate: 1e-3 },
+  encoder: [
+    { type: 'conv2d', filters: 16, kernelSize: 3, strides: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3, strides: 2 },
+  ],
+  latent: 32,
+  decoder: 'mirror',
+  optimizer: { type: 'adam', learningRate: 1e-3 },
 };
 
 let mnist: Mnist;
@@ -36,7 +41,10 @@ describe('conv models', () => {
     expect(row('decoder/conv2dTranspose_2')).toMatch(/Conv2DTranspose, sigmoid\)\s+\(None, 28, 28, 1\)\s+145$/);
     expect(table).toMatch(/Total params: 111,521$/);
     // The stored config spells the mirror out, so a file rebuilds exactly these layers.
-    expect(ae.config.decoder).toEqual([1568, { type: 'conv2dTranspose', filters: 16, kernelSize: 3, strides: 2, padding: 'same' }]);
+    expect(ae.config.decoder).toEqual([
+      1568,
+      { type: 'conv2dTranspose', filters: 16, kernelSize: 3, strides: 2, padding: 'same' },
+    ]);
     expect(ae.encode(mnist.test.images.subarray(0, 784 * 3)).length).toBe(3 * 32);
     expect(ae.reconstruct(mnist.test.images.subarray(0, 784 * 3)).length).toBe(3 * 784);
     await ae.dispose();
@@ -56,13 +64,22 @@ describe('conv models', () => {
 
   it('an explicit decoder gets the dense reshape and the last layer implied; RGB inputs work', async () => {
     const ae = await Autoencoder.create({
-      inputShape: [12, 10, 3], threads: 1,
+      inputShape: [12, 10, 3],
+      threads: 1,
       encoder: [{ type: 'conv2d', filters: 8, kernelSize: 5, strides: 2, activation: 'tanh' }, 20],
       latent: 6,
-      decoder: [20, { type: 'conv2dTranspose', filters: 4, kernelSize: 3, strides: 1 }, { type: 'conv2d', filters: 5, kernelSize: 1 }],
+      decoder: [
+        20,
+        { type: 'conv2dTranspose', filters: 4, kernelSize: 3, strides: 1 },
+        { type: 'conv2d', filters: 5, kernelSize: 1 },
+      ],
     });
-    expect(ae.config.decoder).toEqual([20, 6 * 5 * 8, { type: 'conv2dTranspose', filters: 4, kernelSize: 3, strides: 1, padding: 'same' },
-      { type: 'conv2d', filters: 5, kernelSize: 1, strides: 1, padding: 'same' }]);
+    expect(ae.config.decoder).toEqual([
+      20,
+      6 * 5 * 8,
+      { type: 'conv2dTranspose', filters: 4, kernelSize: 3, strides: 1, padding: 'same' },
+      { type: 'conv2d', filters: 5, kernelSize: 1, strides: 1, padding: 'same' },
+    ]);
     expect(ae.config.activations).toEqual(['tanh', 'relu', 'relu', 'relu', 'relu', 'relu']);
     const table = ae.summary();
     expect(table).toMatch(/encoder\/conv2d_1 \(Conv2D, tanh\)\s+\(None, 6, 5, 8\)/);
@@ -79,17 +96,50 @@ describe('conv models', () => {
 
   it.each([
     [{ encoder: [{ type: 'conv2d', filters: 0 }] }, /encoder\[0\]\.filters must be an integer in \[1, 4096\], got 0/],
-    [{ encoder: [{ type: 'conv2d', filters: 4, kernelSize: 8 }] }, /encoder\[0\]\.kernelSize must be an integer in \[1, 7\], got 8/],
+    [
+      { encoder: [{ type: 'conv2d', filters: 4, kernelSize: 8 }] },
+      /encoder\[0\]\.kernelSize must be an integer in \[1, 7\], got 8/,
+    ],
     [{ encoder: [{ type: 'conv2d', filters: 4, strides: 3 }] }, /encoder\[0\]\.strides must be 1 or 2, got 3/],
-    [{ encoder: [{ type: 'conv2d', filters: 4, padding: 'full' }] }, /encoder\[0\]\.padding must be 'same' or 'valid', got 'full'/],
+    [
+      { encoder: [{ type: 'conv2d', filters: 4, padding: 'full' }] },
+      /encoder\[0\]\.padding must be 'same' or 'valid', got 'full'/,
+    ],
     [{ encoder: [{ type: 'conv2d', filters: 4, dilation: 2 }] }, /unknown option encoder\[0\]\.dilation/],
-    [{ encoder: [{ type: 'conv2dTranspose', filters: 4 }] }, /encoder\[0\]\.type must be 'conv2d', got 'conv2dTranspose'/],
-    [{ encoder: [64, { type: 'conv2d', filters: 4 }] }, /encoder\[1\] must be a dense width \(conv layers come before the dense ones\)/],
-    [{ encoder: [64], decoder: [{ type: 'conv2dTranspose', filters: 4 }] }, /decoder\[0\] is a conv layer, which needs a conv encoder/],
-    [{ inputShape: [5, 5, 1], encoder: [{ type: 'conv2d', filters: 4, strides: 2 }] }, /the decoder ends at 3×3×4.*input's 5×5×1/],
-    [{ inputShape: [6, 6, 1], encoder: [{ type: 'conv2d', filters: 4, strides: 2 }, { type: 'conv2d', filters: 4, strides: 2 }] }, /the decoder ends at 4×4×4.*input's 6×6×1/],
-    [{ inputShape: [4, 4, 1], encoder: [{ type: 'conv2d', filters: 4, kernelSize: 5, padding: 'valid' }] }, /encoder\[0\] leaves no output from 4×4×1/],
-    [{ encoder: [{ type: 'conv2d', filters: 4 }], activation: ['relu'] }, /activation must be one activation or an array of 2 .*counting a dense layer the decoder implies/],
+    [
+      { encoder: [{ type: 'conv2dTranspose', filters: 4 }] },
+      /encoder\[0\]\.type must be 'conv2d', got 'conv2dTranspose'/,
+    ],
+    [
+      { encoder: [64, { type: 'conv2d', filters: 4 }] },
+      /encoder\[1\] must be a dense width \(conv layers come before the dense ones\)/,
+    ],
+    [
+      { encoder: [64], decoder: [{ type: 'conv2dTranspose', filters: 4 }] },
+      /decoder\[0\] is a conv layer, which needs a conv encoder/,
+    ],
+    [
+      { inputShape: [5, 5, 1], encoder: [{ type: 'conv2d', filters: 4, strides: 2 }] },
+      /the decoder ends at 3×3×4.*input's 5×5×1/,
+    ],
+    [
+      {
+        inputShape: [6, 6, 1],
+        encoder: [
+          { type: 'conv2d', filters: 4, strides: 2 },
+          { type: 'conv2d', filters: 4, strides: 2 },
+        ],
+      },
+      /the decoder ends at 4×4×4.*input's 6×6×1/,
+    ],
+    [
+      { inputShape: [4, 4, 1], encoder: [{ type: 'conv2d', filters: 4, kernelSize: 5, padding: 'valid' }] },
+      /encoder\[0\] leaves no output from 4×4×1/,
+    ],
+    [
+      { encoder: [{ type: 'conv2d', filters: 4 }], activation: ['relu'] },
+      /activation must be one activation or an array of 2 .*counting a dense layer the decoder implies/,
+    ],
   ])('create(%j) fails naming the option', async (options, message) => {
     await expect(Autoencoder.create({ ...options, threads: 1 } as AutoencoderOptions)).rejects.toThrow(message);
   });
@@ -132,7 +182,9 @@ describe('conv models', () => {
     expect(ae.encode(test, { out: codes })).toBe(codes);
     expect(codes).toEqual(ae.encode(test));
     expect(ae.decode(codes, { out })).toBe(out);
-    expect(() => ae.reconstruct(test, { out: new Float32Array(10) })).toThrow(/reconstruct: out must be a Float32Array of 31360 values, got Float32Array\(10\)/);
+    expect(() => ae.reconstruct(test, { out: new Float32Array(10) })).toThrow(
+      /reconstruct: out must be a Float32Array of 31360 values, got Float32Array\(10\)/,
+    );
     const scores = ae.anomalyScores(test, { method: 'normalized' });
     expect(scores.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
     await ae.dispose();

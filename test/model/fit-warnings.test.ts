@@ -15,16 +15,28 @@ afterAll(async () => {
 });
 
 describe('fit warns when an epoch makes fewer than 10 steps', () => {
-  it('the defaults are Keras\'s: one epoch, batches of 32', () => {
+  it("the defaults are Keras's: one epoch, batches of 32", () => {
     expect(fitDefaults).toEqual({ epochs: 1, batchSize: 32 });
     expect(Object.isFrozen(fitDefaults)).toBe(true);
   });
 
   it('counts steps as the epoch loop does (a last partial batch is a step)', () => {
     expect(MIN_EPOCH_STEPS).toBe(10);
-    expect(fewStepsWarning(200, 256)).toEqual({ code: 'fewSteps', images: 200, batchSize: 256, steps: 1, suggestedBatchSize: 20,
-      message: expect.stringMatching(/^Autoencoder.fit: an epoch of 200 images at batchSize 256 is 1 step \(.*use batchSize ≤ 20,/) });
-    expect(fewStepsWarning(288, 32)).toMatchObject({ steps: 9, suggestedBatchSize: 28, message: expect.stringMatching(/is 9 steps/) });
+    expect(fewStepsWarning(200, 256)).toEqual({
+      code: 'fewSteps',
+      images: 200,
+      batchSize: 256,
+      steps: 1,
+      suggestedBatchSize: 20,
+      message: expect.stringMatching(
+        /^Autoencoder.fit: an epoch of 200 images at batchSize 256 is 1 step \(.*use batchSize ≤ 20,/,
+      ),
+    });
+    expect(fewStepsWarning(288, 32)).toMatchObject({
+      steps: 9,
+      suggestedBatchSize: 28,
+      message: expect.stringMatching(/is 9 steps/),
+    });
     expect(fewStepsWarning(289, 32)).toBeNull(); // ⌈289 / 32⌉ = 10
     expect(fewStepsWarning(320, 32)).toBeNull();
     expect(fewStepsWarning(5, 32)).toMatchObject({ steps: 1, suggestedBatchSize: 1 });
@@ -53,6 +65,8 @@ describe('fit warns when an epoch makes fewer than 10 steps', () => {
     } finally {
       spy.mockRestore();
     }
-    await expect(ae.fit(rows(40), { onWarning: 'loud' as never })).rejects.toThrow(/^Autoencoder.fit: onWarning .*function/);
+    await expect(ae.fit(rows(40), { onWarning: 'loud' as never })).rejects.toThrow(
+      /^Autoencoder.fit: onWarning .*function/,
+    );
   });
 });

@@ -12,7 +12,8 @@ beforeAll(async () => {
 /** MSE of the best input-independent reconstruction: the training set's mean image. */
 function meanImageMse(train: Uint8Array, test: Uint8Array, size: number): number {
   const mean = new Float64Array(size);
-  const n = train.length / size, m = test.length / size;
+  const n = train.length / size,
+    m = test.length / size;
   for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) mean[j] += train[i * size + j] / 255;
   for (let j = 0; j < size; j++) mean[j] /= n;
   let se = 0;
@@ -67,8 +68,12 @@ describe('training on MNIST', () => {
     const controller = new AbortController();
     const stopped = await Autoencoder.create({ kernels: 'simd', threads: 1 });
     const run = stopped.fit(data, {
-      epochs: 1, batchSize: 64, shuffle: false,
-      onBatchEnd: ({ batch }) => { if (batch === 3) controller.abort(new Error('stop requested')); },
+      epochs: 1,
+      batchSize: 64,
+      shuffle: false,
+      onBatchEnd: ({ batch }) => {
+        if (batch === 3) controller.abort(new Error('stop requested'));
+      },
       signal: controller.signal,
     });
     await expect(run).rejects.toThrow('stop requested');
@@ -83,8 +88,13 @@ describe('training on MNIST', () => {
     const batches: number[] = [];
     const epochs: number[] = [];
     await ae.fit(mnist.train.images.subarray(0, 784 * 130), {
-      epochs: 2, batchSize: 64,
-      onBatchEnd: (log) => { batches.push(log.batch); expect(log.batches).toBe(3); expect(Number.isFinite(log.loss)).toBe(true); },
+      epochs: 2,
+      batchSize: 64,
+      onBatchEnd: (log) => {
+        batches.push(log.batch);
+        expect(log.batches).toBe(3);
+        expect(Number.isFinite(log.loss)).toBe(true);
+      },
       onEpochEnd: (log) => epochs.push(log.epoch),
     });
     expect(batches).toEqual([1, 2, 3, 1, 2, 3]);

@@ -11,7 +11,10 @@ describe('getWeights / setWeights', () => {
     const layers = ae.getWeights();
     expect(layers.map((L) => L.name)).toEqual(['code', 'decoder/dense_1']);
     for (const L of layers) expect(ae.summary()).toContain(L.name);
-    expect(layers.map((L) => L.kernelShape)).toEqual([[16, 3], [3, 16]]);
+    expect(layers.map((L) => L.kernelShape)).toEqual([
+      [16, 3],
+      [3, 16],
+    ]);
     const { kernel, bias } = layers[0];
     const code = ae.encode(x);
     for (let r = 0; r < 3; r++) {
@@ -21,9 +24,17 @@ describe('getWeights / setWeights', () => {
         expect(code[r * 3 + j]).toBeCloseTo(z, 5);
       }
     }
-    const conv = await Autoencoder.create({ inputShape: [8, 8, 1], encoder: [{ type: 'conv2d', filters: 4, kernelSize: 3, strides: 2 }], latent: 2, threads: 1 });
+    const conv = await Autoencoder.create({
+      inputShape: [8, 8, 1],
+      encoder: [{ type: 'conv2d', filters: 4, kernelSize: 3, strides: 2 }],
+      latent: 2,
+      threads: 1,
+    });
     expect(conv.getWeights().map((L) => [L.name, L.kernelShape.join('×'), L.bias.length])).toEqual([
-      ['encoder/conv2d_1', '3×3×1×4', 4], ['code', '64×2', 2], ['decoder/dense_1', '2×64', 64], ['decoder/conv2dTranspose_1', '3×3×1×4', 1],
+      ['encoder/conv2d_1', '3×3×1×4', 4],
+      ['code', '64×2', 2],
+      ['decoder/dense_1', '2×64', 64],
+      ['decoder/conv2dTranspose_1', '3×3×1×4', 1],
     ]);
     await Promise.all([ae.dispose(), conv.dispose()]);
   });
@@ -51,13 +62,21 @@ describe('getWeights / setWeights', () => {
     const [first] = ae.getWeights();
     const fn = /^Autoencoder\.setWeights: /;
     expect(() => ae.setWeights([])).toThrow(fn);
-    expect(() => ae.setWeights([{ ...first, name: 'dense_9' }])).toThrow(/layers\[0\]\.name must be one of 'encoder\/dense_1', 'code', 'decoder\/dense_2', 'decoder\/dense_3', got 'dense_9'/);
+    expect(() => ae.setWeights([{ ...first, name: 'dense_9' }])).toThrow(
+      /layers\[0\]\.name must be one of 'encoder\/dense_1', 'code', 'decoder\/dense_2', 'decoder\/dense_3', got 'dense_9'/,
+    );
     expect(() => ae.setWeights([first, first])).toThrow(/layers\[1\] names 'encoder\/dense_1' again/);
-    expect(() => ae.setWeights([{ ...first, kernel: new Float32Array(5) }])).toThrow(/layers\[0\]\.kernel must be a Float32Array of 128 values \(encoder\/dense_1\), got Float32Array\(5\)/);
-    expect(() => ae.setWeights([{ ...first, kernelShape: [8, 16] }])).toThrow(/layers\[0\]\.kernelShape must be \[16, 8\]/);
+    expect(() => ae.setWeights([{ ...first, kernel: new Float32Array(5) }])).toThrow(
+      /layers\[0\]\.kernel must be a Float32Array of 128 values \(encoder\/dense_1\), got Float32Array\(5\)/,
+    );
+    expect(() => ae.setWeights([{ ...first, kernelShape: [8, 16] }])).toThrow(
+      /layers\[0\]\.kernelShape must be \[16, 8\]/,
+    );
     const nan = first.bias.slice();
     nan[2] = NaN;
-    expect(() => ae.setWeights([ae.getWeights()[1], { ...first, bias: nan }])).toThrow(/layers\[1\]\.bias must hold finite values, got NaN at index 2/);
+    expect(() => ae.setWeights([ae.getWeights()[1], { ...first, bias: nan }])).toThrow(
+      /layers\[1\]\.bias must hold finite values, got NaN at index 2/,
+    );
     expect(() => ae.setWeights([{ ...first, scale: 1 } as never])).toThrow(/unknown option layers\[0\]\.scale/);
     expect(ae.reconstruct(x)).toEqual(before);
     await ae.dispose();

@@ -22,26 +22,37 @@ export interface Installed {
 /** Packs the repository and installs the tarball into a new empty folder. */
 export function packAndInstall(): Installed {
   for (const built of ['dist/entries/index.js', 'build/kernels-simd.wasm']) {
-    if (!existsSync(join(repoRoot, built))) throw new Error(`${built} is missing: run npm run build first (npm test does)`);
+    if (!existsSync(join(repoRoot, built)))
+      throw new Error(`${built} is missing: run npm run build first (npm test does)`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-pack-'));
   // --ignore-scripts: 'prepare' would rebuild what npm test has just built.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
-    cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
-  })) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  ) as { filename: string; files: { path: string }[] }[];
   const tarball = join(dir, packed[0].filename);
   const app = join(dir, 'app');
   const target = join(app, 'node_modules', 'wasm-autoencoder');
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   for (const name of Object.keys(manifest.dependencies ?? {})) {
     const from = join(repoRoot, 'node_modules', name);
-    if (!existsSync(from)) throw new Error(`dependency ${name} is not in ${join(repoRoot, 'node_modules')}: run npm ci`);
+    if (!existsSync(from))
+      throw new Error(`dependency ${name} is not in ${join(repoRoot, 'node_modules')}: run npm ci`);
     mkdirSync(join(app, 'node_modules', name, '..'), { recursive: true });
     symlinkSync(realpathSync(from), join(app, 'node_modules', name), 'dir');
   }
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'stranger-app', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'stranger-app', private: true, type: 'module' }, null, 2),
+  );
   return { dir, files: packed[0].files.map((f) => f.path) };
 }
 
@@ -61,7 +72,8 @@ export async function exampleAsJs(): Promise<string> {
   const { code, lang } = readmeExample();
   if (lang === 'js') return code;
   const ts = (await import('typescript')).default;
-  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    .outputText;
 }
 
 /** The reconstruction MSE the example prints: the number after "MSE" on its output. */
@@ -79,13 +91,21 @@ export const MAX_EXAMPLE_MSE = 0.03;
 /** A stranger's smallest Vite app around the example: index.html and main.js, no vite config. */
 export async function writeViteApp(app: string): Promise<void> {
   writeFileSync(join(app, 'main.js'), await exampleAsJs());
-  writeFileSync(join(app, 'index.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>example</title><link rel="icon" href="data:,"></head>\n' +
-    '<body><script type="module" src="./main.js"></script></body></html>\n');
+  writeFileSync(
+    join(app, 'index.html'),
+    '<!doctype html>\n<html><head><meta charset="utf-8"><title>example</title><link rel="icon" href="data:,"></head>\n' +
+      '<body><script type="module" src="./main.js"></script></body></html>\n',
+  );
 }
 
 /** `vite build` in `app`, as its user runs it: exit status and everything it printed. */
 export function viteBuild(app: string): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, [viteCli, 'build'], { cwd: app, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 120_000 });
+  const run = spawnSync(process.execPath, [viteCli, 'build'], {
+    cwd: app,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    timeout: 120_000,
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 

@@ -13,12 +13,34 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createLogger, createServer, type ViteDevServer } from 'vite';
-import { exampleAsJs, MAX_EXAMPLE_MSE, packAndInstall, printedMse, viteBuild, viteWarnings, writeViteApp, type Installed } from './helpers.js';
+import {
+  exampleAsJs,
+  MAX_EXAMPLE_MSE,
+  packAndInstall,
+  printedMse,
+  viteBuild,
+  viteWarnings,
+  writeViteApp,
+  type Installed,
+} from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
 
 let installed: Installed;
 let app: string;
@@ -29,7 +51,10 @@ let setupError: unknown = null;
 
 beforeAll(async () => {
   try {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (Playwright never downloads a browser here)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: apt-get install -y chromium (Playwright never downloads a browser here)`,
+      );
     installed = packAndInstall();
     app = join(installed.dir, 'app');
     await writeViteApp(app);
@@ -38,7 +63,11 @@ beforeAll(async () => {
     if (run.status !== 0) throw new Error(`the example failed in Node: ${run.stderr}`);
     nodeMse = printedMse(run.stdout);
     userDataDir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-pack-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
   } catch (error) {
     setupError = error;
   }
@@ -59,15 +88,20 @@ async function runPage(url: string): Promise<{ mse: number; logs: string[]; isol
   const page = await context.newPage();
   const logs: string[] = [];
   const requests: string[] = [];
-  page.on('request', (r) => { requests.push(r.url()); });
+  page.on('request', (r) => {
+    requests.push(r.url());
+  });
   const errors: string[] = [];
   page.on('console', (m) => (m.type() === 'error' ? errors : logs).push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} for ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
   try {
     await page.goto(url);
     const deadline = Date.now() + 120_000;
-    while (!logs.some((l) => /MSE/i.test(l)) && errors.length === 0 && Date.now() < deadline) await page.waitForTimeout(100);
+    while (!logs.some((l) => /MSE/i.test(l)) && errors.length === 0 && Date.now() < deadline)
+      await page.waitForTimeout(100);
     expect(errors).toEqual([]);
     const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
     return { mse: printedMse(logs.join('\n')), logs, isolated, requests };
@@ -85,18 +119,20 @@ async function serveStatic(root: string): Promise<{ server: Server; base: string
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    }).end(readFileSync(file));
+    res
+      .writeHead(200, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      })
+      .end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 describe("README's first example in Chromium, from the packed tarball", () => {
-  it('bundled by vite build (no warning), cross-origin isolated: prints an MSE close to Node\'s', async () => {
+  it("bundled by vite build (no warning), cross-origin isolated: prints an MSE close to Node's", async () => {
     ready();
     const { status, output } = viteBuild(app);
     expect(status, output).toBe(0);
@@ -117,15 +153,28 @@ describe("README's first example in Chromium, from the packed tarball", () => {
     ready();
     const warnings: string[] = [];
     const logger = createLogger('info');
-    logger.warn = (msg) => { warnings.push(msg); };
-    logger.warnOnce = (msg) => { warnings.push(msg); };
-    logger.error = (msg) => { warnings.push(msg); };
+    logger.warn = (msg) => {
+      warnings.push(msg);
+    };
+    logger.warnOnce = (msg) => {
+      warnings.push(msg);
+    };
+    logger.error = (msg) => {
+      warnings.push(msg);
+    };
     let server: ViteDevServer | null = null;
     try {
       server = await createServer({
-        root: app, configFile: false, customLogger: logger, cacheDir: join(app, 'node_modules', '.vite'),
+        root: app,
+        configFile: false,
+        customLogger: logger,
+        cacheDir: join(app, 'node_modules', '.vite'),
         server: {
-          host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null,
+          host: '127.0.0.1',
+          port: 0,
+          strictPort: true,
+          hmr: false,
+          watch: null,
           headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
         },
       });
@@ -133,7 +182,9 @@ describe("README's first example in Chromium, from the packed tarball", () => {
       const page = await runPage(`http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}/`);
       expect(page.isolated).toBe(true);
       // The worker's modules came from node_modules through the dev server (where maps are read).
-      expect(page.requests.some((u) => u.includes('/node_modules/wasm-autoencoder/dist/parallel/worker.js'))).toBe(true);
+      expect(page.requests.some((u) => u.includes('/node_modules/wasm-autoencoder/dist/parallel/worker.js'))).toBe(
+        true,
+      );
       expect(page.mse).toBeLessThan(MAX_EXAMPLE_MSE);
       expect(Math.abs(page.mse - nodeMse)).toBeLessThan(0.5 * nodeMse + 1e-3);
       expect(warnings).toEqual([]);

@@ -42,7 +42,11 @@ function command(runtime: 'deno' | 'bun', script: string): string[] {
 describe.each(['deno', 'bun'] as const)('the packed package in %s', (runtime) => {
   it("runs README's first example as written", () => {
     const binary = runtimeBinary(runtime);
-    const run = spawnSync(binary.path, command(runtime, 'example.mjs'), { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(binary.path, command(runtime, 'example.mjs'), {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(run.status, run.stderr).toBe(0);
     const mse = printedMse(run.stdout);
     expect(mse).toBeGreaterThanOrEqual(0);
@@ -51,9 +55,16 @@ describe.each(['deno', 'bun'] as const)('the packed package in %s', (runtime) =>
 
   it('trains with two threads (the platform starts its workers from the installed files)', () => {
     const binary = runtimeBinary(runtime);
-    const run = spawnSync(binary.path, command(runtime, 'threads.mjs'), { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(binary.path, command(runtime, 'threads.mjs'), {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(run.status, run.stderr).toBe(0);
-    const { backend, losses } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { backend: { threads: number }; losses: number[] };
+    const { backend, losses } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      backend: { threads: number };
+      losses: number[];
+    };
     expect(backend.threads).toBe(2);
     expect(losses).toHaveLength(2);
     expect(losses[1]).toBeLessThan(losses[0]);

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleAsJs, MAX_EXAMPLE_MSE, packAndInstall, printedMse, viteBuild, viteWarnings, writeViteApp, type Installed } from './helpers.js';
+import {
+  exampleAsJs,
+  MAX_EXAMPLE_MSE,
+  packAndInstall,
+  printedMse,
+  viteBuild,
+  viteWarnings,
+  writeViteApp,
+  type Installed,
+} from './helpers.js';
 
 let installed: Installed;
 let app: string;
@@ -31,11 +40,17 @@ function targets(map: unknown, path = ''): { path: string; file: string }[] {
 describe('the packed package', () => {
   it('holds what its exports and imports name, and no sources, tests or demos', () => {
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    const named = [...targets(manifest.exports), ...targets(manifest.imports), { path: 'main', file: manifest.main }, { path: 'types', file: manifest.types }];
+    const named = [
+      ...targets(manifest.exports),
+      ...targets(manifest.imports),
+      { path: 'main', file: manifest.main },
+      { path: 'types', file: manifest.types },
+    ];
     const missing = named.filter((t) => !existsSync(join(pkg, t.file)));
     expect(missing).toEqual([]);
     // Each entry's declarations beside it (TypeScript finds them there: no "types" conditions).
-    for (const t of named.filter((t) => t.file.endsWith('.js'))) expect(existsSync(join(pkg, t.file.replace(/\.js$/, '.d.ts')))).toBe(true);
+    for (const t of named.filter((t) => t.file.endsWith('.js')))
+      expect(existsSync(join(pkg, t.file.replace(/\.js$/, '.d.ts')))).toBe(true);
     expect(installed.files.filter((f) => /^(src|examples|test|bench|web|assembly)\//.test(f))).toEqual([]);
     expect(installed.files.some((f) => f.startsWith('dist/entries/'))).toBe(true);
   });
@@ -44,8 +59,15 @@ describe('the packed package', () => {
     const maps = installed.files.filter((f) => f.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(40);
     const without = maps.filter((f) => {
-      const map = JSON.parse(readFileSync(join(pkg, f), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
-      return map.sources.length === 0 || map.sourcesContent?.length !== map.sources.length || map.sourcesContent.some((s) => typeof s !== 'string' || s === '');
+      const map = JSON.parse(readFileSync(join(pkg, f), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      return (
+        map.sources.length === 0 ||
+        map.sourcesContent?.length !== map.sources.length ||
+        map.sourcesContent.some((s) => typeof s !== 'string' || s === '')
+      );
     });
     expect(without).toEqual([]);
   });
@@ -71,7 +93,9 @@ describe("README's first example", () => {
     expect(assets.filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
     const js = assets.filter((f) => f.endsWith('.js'));
     expect(js.some((f) => f.startsWith('worker'))).toBe(true);
-    const nodeImports = js.filter((f) => /(?:from\s*|import\s*\(\s*|import\s*)["']node:/.test(readFileSync(join(app, 'dist', 'assets', f), 'utf8')));
+    const nodeImports = js.filter((f) =>
+      /(?:from\s*|import\s*\(\s*|import\s*)["']node:/.test(readFileSync(join(app, 'dist', 'assets', f), 'utf8')),
+    );
     expect(nodeImports).toEqual([]);
   });
 });

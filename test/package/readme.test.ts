@@ -6,7 +6,10 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string }; homepage: string };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  repository: { url: string };
+  homepage: string;
+};
 const REPO = 'https://github.com/wasm-autoencoder/wasm-autoencoder';
 const RAW = 'https://raw.githubusercontent.com/wasm-autoencoder/wasm-autoencoder/main/';
 
@@ -18,7 +21,10 @@ function targets(markdown: string): string[] {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 describe('README for the npm page', () => {
@@ -35,7 +41,9 @@ describe('README for the npm page', () => {
       if (target.startsWith('#')) {
         expect(anchors, target).toContain(target.slice(1));
       } else if (target.startsWith(`${REPO}/blob/main/`)) {
-        expect(existsSync(join(ROOT, target.slice(`${REPO}/blob/main/`.length).replace(/#.*$/, ''))), target).toBe(true);
+        expect(existsSync(join(ROOT, target.slice(`${REPO}/blob/main/`.length).replace(/#.*$/, ''))), target).toBe(
+          true,
+        );
       } else if (target.startsWith(RAW)) {
         expect(existsSync(join(ROOT, target.slice(RAW.length))), target).toBe(true);
       } else {

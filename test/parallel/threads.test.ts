@@ -31,7 +31,9 @@ describe('threads', () => {
       expect(bits(r.weights).equals(bits(one.weights))).toBe(true);
       expect(bits(r.codes).equals(bits(one.codes))).toBe(true);
       expect(r.steps).toBe(one.steps);
-      expect(r.history.epochs.map((e) => [e.loss, e.valMse])).toEqual(one.history.epochs.map((e) => [e.loss, e.valMse]));
+      expect(r.history.epochs.map((e) => [e.loss, e.valMse])).toEqual(
+        one.history.epochs.map((e) => [e.loss, e.valMse]),
+      );
     }
   });
 
@@ -41,20 +43,33 @@ describe('threads', () => {
     ['a conditional denoising conv model', { conditional: { classes: 10 } }],
   ])('%s: bit-identical weights and codes for 1, 2 and 4 threads', async (_, extra) => {
     const conv = {
-      inputShape: [28, 28, 1] as [number, number, number], latent: 16, seed: 4,
-      encoder: [{ type: 'conv2d' as const, filters: 8, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }],
+      inputShape: [28, 28, 1] as [number, number, number],
+      latent: 16,
+      seed: 4,
+      encoder: [
+        { type: 'conv2d' as const, filters: 8, kernelSize: 3, strides: 2 },
+        { type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 },
+      ],
       ...extra,
     };
     const conditional = 'conditional' in extra;
     const n = 1200;
-    const data = conditional ? { images: mnist.train.images.subarray(0, 784 * n), labels: mnist.train.labels.subarray(0, n) } : mnist.train.images.subarray(0, 784 * n);
-    const test = conditional ? { images: mnist.test.images.subarray(0, 784 * 600), labels: mnist.test.labels.subarray(0, 600) } : mnist.test.images.subarray(0, 784 * 600);
+    const data = conditional
+      ? { images: mnist.train.images.subarray(0, 784 * n), labels: mnist.train.labels.subarray(0, n) }
+      : mnist.train.images.subarray(0, 784 * n);
+    const test = conditional
+      ? { images: mnist.test.images.subarray(0, 784 * 600), labels: mnist.test.labels.subarray(0, 600) }
+      : mnist.test.images.subarray(0, 784 * 600);
     const results = [];
     for (const threads of [1, 2, 4]) {
       const ae = await Autoencoder.create({ ...conv, kernels: 'simd', threads });
       expect(ae.backend.threads).toBe(threads);
       // 200 rows: chunks of 64, 64, 64, 8 spread differently over 2 and 4 threads.
-      await ae.fit(data, { epochs: 2, batchSize: 200, ...(conditional ? { noise: { type: 'gaussian', level: 0.2 } } : {}) });
+      await ae.fit(data, {
+        epochs: 2,
+        batchSize: 200,
+        ...(conditional ? { noise: { type: 'gaussian', level: 0.2 } } : {}),
+      });
       results.push({ weights: flatWeights(ae.getWeights()), codes: ae.encode(test), out: ae.reconstruct(test) });
       await ae.dispose();
     }
@@ -72,7 +87,9 @@ describe('threads', () => {
     const pool = (ae as unknown as { pool: { workers: { native: { terminate(): Promise<number> } }[] } }).pool;
     let killedAt = 0;
     const run = ae.fit(mnist.train, {
-      epochs: 3, batchSize: 128, shuffle: false,
+      epochs: 3,
+      batchSize: 128,
+      shuffle: false,
       onBatchEnd: ({ batch }) => {
         if (batch === 5 && !killedAt) {
           killedAt = performance.now();
@@ -86,7 +103,11 @@ describe('threads', () => {
     expect(steps).toBeGreaterThanOrEqual(5);
     // The weights are those of exactly `steps` steps: the same as one thread taking them.
     const reference = await Autoencoder.create({ kernels: 'simd', threads: 1, seed: 5 });
-    await reference.fit(mnist.train.images.subarray(0, steps * 128 * 784), { epochs: 1, batchSize: 128, shuffle: false });
+    await reference.fit(mnist.train.images.subarray(0, steps * 128 * 784), {
+      epochs: 1,
+      batchSize: 128,
+      shuffle: false,
+    });
     expect(bits(flatWeights(ae.getWeights())).equals(bits(flatWeights(reference.getWeights())))).toBe(true);
     // The same model trains again (with new workers), and so does a new one.
     await ae.fit(mnist.train.images.subarray(0, 784 * 512), { epochs: 1, batchSize: 128 });
@@ -101,8 +122,13 @@ describe('threads', () => {
     const ae = await Autoencoder.create({ kernels: 'simd', threads: 2, seed: 8 });
     const controller = new AbortController();
     const run = ae.fit(mnist.train, {
-      epochs: 1, batchSize: 64, shuffle: false, signal: controller.signal,
-      onBatchEnd: ({ batch }) => { if (batch === 7) controller.abort(new Error('enough')); },
+      epochs: 1,
+      batchSize: 64,
+      shuffle: false,
+      signal: controller.signal,
+      onBatchEnd: ({ batch }) => {
+        if (batch === 7) controller.abort(new Error('enough'));
+      },
     });
     await expect(run).rejects.toThrow('enough');
     const steps = ae.steps;
@@ -135,7 +161,10 @@ describe('threads', () => {
         ${end}
         console.log('trained');`;
       const started = performance.now();
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       expect(child.stderr).toBe('');
       expect(child.stdout.trim()).toBe('trained');
       expect(child.status).toBe(0);
@@ -151,12 +180,16 @@ describe('threads', () => {
   });
 
   it('falls back to one thread, saying why, without SharedArrayBuffer, Worker or isolation', async () => {
-    expect(threadsUnavailable({ SharedArrayBuffer: undefined, Worker: class {} })).toMatch(/SharedArrayBuffer is not available/);
+    expect(threadsUnavailable({ SharedArrayBuffer: undefined, Worker: class {} })).toMatch(
+      /SharedArrayBuffer is not available/,
+    );
     // The web and Deno platforms need the global Worker; Node's workers come from worker_threads.
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined }, true)).toMatch(/no Worker/);
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined }, false)).toBeNull();
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: undefined })).toBeNull(); // Node
-    expect(threadsUnavailable({ SharedArrayBuffer, Worker: class {}, crossOriginIsolated: false })).toMatch(/not cross-origin isolated/);
+    expect(threadsUnavailable({ SharedArrayBuffer, Worker: class {}, crossOriginIsolated: false })).toMatch(
+      /not cross-origin isolated/,
+    );
     expect(threadsUnavailable({ SharedArrayBuffer, Worker: class {}, crossOriginIsolated: true })).toBeNull();
     // And the model takes that path: hide SharedArrayBuffer from this process for one create().
     const saved = globalThis.SharedArrayBuffer;
@@ -174,4 +207,3 @@ describe('threads', () => {
     await ae.dispose();
   });
 });
-

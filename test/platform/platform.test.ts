@@ -21,7 +21,9 @@ function resolveImport(specifier: string, conditions: string[]): string | undefi
  *  yields to the event loop (a task), only a few when it is a microtask itself. */
 async function microtasksBefore(yieldTo: () => Promise<void>): Promise<number> {
   let n = 0;
-  const step = (): void => { if (++n < 1000) queueMicrotask(step); };
+  const step = (): void => {
+    if (++n < 1000) queueMicrotask(step);
+  };
   queueMicrotask(step);
   await yieldTo();
   return n;
@@ -49,7 +51,9 @@ describe('#platform', () => {
   });
 
   it('web: no file system, with an error naming the function and what needed one', async () => {
-    await expect(web.fileSystem('Autoencoder.saveTo', 'a file path')).rejects.toThrow(/^Autoencoder\.saveTo: a file path needs a file system.*'indexeddb:\/\/name'/);
+    await expect(web.fileSystem('Autoencoder.saveTo', 'a file path')).rejects.toThrow(
+      /^Autoencoder\.saveTo: a file path needs a file system.*'indexeddb:\/\/name'/,
+    );
     expect(web.fileUrlBytes()).toBeNull();
     expect(web.processId()).toBe(0);
   });

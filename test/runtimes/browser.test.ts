@@ -21,24 +21,43 @@ import { loadMnist, type Mnist } from '../../dist/entries/mnist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
 ];
 const project = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 // What the page trains in this test: small, so that each page finishes in a second or two.
-const N = 2000, TEST = 500, EPOCHS = 3, BATCH = 128, SEED = 42;
+const N = 2000,
+  TEST = 500,
+  EPOCHS = 3,
+  BATCH = 128,
+  SEED = 42;
 const PAGE_QUERY = `n=${N}&test=${TEST}&epochs=${EPOCHS}&batch=${BATCH}&seed=${SEED}&kernels=simd`;
 /** The reference model (bench/reference.js), as web/main.ts creates it. */
 const REFERENCE = {
-  inputShape: [28, 28, 1] as [number, number, number], encoder: [64, 32], latent: 32, decoder: [32, 64],
-  activation: 'relu' as const, latentActivation: 'linear' as const, output: 'sigmoid' as const, loss: 'mse' as const,
+  inputShape: [28, 28, 1] as [number, number, number],
+  encoder: [64, 32],
+  latent: 32,
+  decoder: [32, 64],
+  activation: 'relu' as const,
+  latentActivation: 'linear' as const,
+  output: 'sigmoid' as const,
+  loss: 'mse' as const,
   optimizer: { type: 'adam' as const, learningRate: 1e-3 },
 };
 /** The conv model web/main.ts creates with ?model=conv. */
 const CONV = {
   ...REFERENCE,
-  encoder: [{ type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 }, { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 }],
+  encoder: [
+    { type: 'conv2d' as const, filters: 16, kernelSize: 3, strides: 2 },
+    { type: 'conv2d' as const, filters: 32, kernelSize: 3, strides: 2 },
+  ],
   decoder: 'mirror' as const,
 };
 
@@ -58,8 +77,15 @@ interface DemoState {
   losses: number[];
   epochs: { epoch: number; loss: number; valMse?: number; samplesPerSec: number }[];
   redraws: number;
-  grid: { count: number; cols: number; scale: number; pad: number; size: number;
-          originals: { x: number; y: number }; reconstructions: { x: number; y: number } } | null;
+  grid: {
+    count: number;
+    cols: number;
+    scale: number;
+    pad: number;
+    size: number;
+    originals: { x: number; y: number };
+    reconstructions: { x: number; y: number };
+  } | null;
   codes: number[] | null;
   decodes: number;
   modelId: string | null;
@@ -86,9 +112,16 @@ let nodeModelId: string;
 let nodeConvModelId: string;
 /** A model trained a little in Node, saved, and what Node's encode gives for the probe images. */
 let savedModel: Uint8Array;
-let probe: { images: Uint8Array; count: number; codes: Float32Array; reconstructions: Float32Array; int8: Float32Array };
+let probe: {
+  images: Uint8Array;
+  count: number;
+  codes: Float32Array;
+  reconstructions: Float32Array;
+  int8: Float32Array;
+};
 
-const b64 = (bytes: Uint8Array | Float32Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const b64 = (bytes: Uint8Array | Float32Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /** Set when beforeAll could not start everything: each test then fails with it (a failing
  *  beforeAll alone would only mark the tests skipped). */
@@ -108,11 +141,19 @@ function ready(): void {
 
 async function setUp(): Promise<void> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser test runs Debian's Chromium (apt-get install -y chromium); ` +
-      'Playwright never downloads a browser here');
+    throw new Error(
+      `${CHROMIUM} is missing: the browser test runs Debian's Chromium (apt-get install -y chromium); ` +
+        'Playwright never downloads a browser here',
+    );
   }
-  for (const built of ['dist/entries/index.js', 'dist/parallel/worker.js', 'build/kernels-simd.wasm', 'build/kernels-simd-threads.wasm']) {
-    if (!existsSync(join(project, built))) throw new Error(`${built} is missing: run npm run build first (npm run test:runtimes does)`);
+  for (const built of [
+    'dist/entries/index.js',
+    'dist/parallel/worker.js',
+    'build/kernels-simd.wasm',
+    'build/kernels-simd-threads.wasm',
+  ]) {
+    if (!existsSync(join(project, built)))
+      throw new Error(`${built} is missing: run npm run build first (npm run test:runtimes does)`);
   }
 
   mnist = await loadMnist({ trainLimit: N, testLimit: 600 });
@@ -129,8 +170,13 @@ async function setUp(): Promise<void> {
   await saved.fit(mnist.train.images.subarray(0, 512 * 784), { epochs: 1, batchSize: 128 });
   savedModel = saved.save();
   const images = mnist.test.images.subarray(0, 600 * 784);
-  probe = { images, count: 600, codes: saved.encode(images), reconstructions: saved.reconstruct(images.subarray(0, 16 * 784)),
-    int8: (await saved.quantize()).reconstruct(images.subarray(0, 16 * 784)) };
+  probe = {
+    images,
+    count: 600,
+    codes: saved.encode(images),
+    reconstructions: saved.reconstruct(images.subarray(0, 16 * 784)),
+    int8: (await saved.quantize()).reconstruct(images.subarray(0, 16 * 784)),
+  };
   await saved.dispose();
 
   server = await createServer({
@@ -142,7 +188,11 @@ async function setUp(): Promise<void> {
   base = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`;
 
   userDataDir = mkdtempSync(join(tmpdir(), 'wasm-autoencoder-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
 }
 
 afterAll(async () => {
@@ -152,7 +202,9 @@ afterAll(async () => {
 });
 
 /** Opens the page, collects its errors, and waits until it has trained (or failed). */
-async function openDemo(query: string): Promise<{ page: Page; errors: string[]; headers: Record<string, string>; state: DemoState; ms: number }> {
+async function openDemo(
+  query: string,
+): Promise<{ page: Page; errors: string[]; headers: Record<string, string>; state: DemoState; ms: number }> {
   ready();
   const page = await context.newPage();
   await page.addInitScript(() => {
@@ -165,14 +217,20 @@ async function openDemo(query: string): Promise<{ page: Page; errors: string[]; 
   });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
   const started = Date.now();
   const response = await page.goto(`${base}/?${query}`);
   expect(response?.status()).toBe(200);
-  await page.waitForFunction(() => {
-    const d = (globalThis as DemoWindow).__demo;
-    return d !== undefined && (d.done || d.error !== null);
-  }, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const d = (globalThis as DemoWindow).__demo;
+      return d !== undefined && (d.done || d.error !== null);
+    },
+    null,
+    { timeout: 60_000 },
+  );
   const state = await readState(page);
   expect(state.error).toBeNull();
   return { page, errors, headers: response!.headers(), state, ms: Date.now() - started };
@@ -201,7 +259,8 @@ function readState(page: Page): Promise<DemoState> {
 function expectRedraws(state: DemoState): void {
   expect(state.redrawEpochs[0]).toBe(0);
   expect(state.redrawEpochs[state.redrawEpochs.length - 1]).toBe(state.settings!.epochs);
-  for (let i = 1; i < state.redrawEpochs.length; i++) expect(state.redrawEpochs[i]).toBeGreaterThan(state.redrawEpochs[i - 1]);
+  for (let i = 1; i < state.redrawEpochs.length; i++)
+    expect(state.redrawEpochs[i]).toBeGreaterThan(state.redrawEpochs[i - 1]);
   expect(state.redraws).toBe(state.redrawEpochs.length);
   expect(state.originalsDrawn).toBe(true);
 }
@@ -214,7 +273,8 @@ function blankCanvases(page: Page): Promise<string[]> {
       const c = document.getElementById(id) as HTMLCanvasElement;
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       const colours = new Set<number>();
-      for (let i = 0; i < d.length && colours.size < 2; i += 4) colours.add(((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]) >>> 0);
+      for (let i = 0; i < d.length && colours.size < 2; i += 4)
+        colours.add(((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]) >>> 0);
       if (colours.size < 2) blank.push(id);
     }
     return blank;
@@ -258,8 +318,11 @@ async function canvasReconstructions(page: Page): Promise<{ correlation: number;
   });
   const n = originals.length;
   const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / n;
-  const mo = mean(originals), mr = mean(reconstructions);
-  let cov = 0, vo = 0, vr = 0;
+  const mo = mean(originals),
+    mr = mean(reconstructions);
+  let cov = 0,
+    vo = 0,
+    vr = 0;
   for (let i = 0; i < n; i++) {
     cov += (originals[i] - mo) * (reconstructions[i] - mr);
     vo += (originals[i] - mo) ** 2;
@@ -280,29 +343,38 @@ function canvasBytes(page: Page, id: string): Promise<string> {
 }
 
 /** Loads Node's saved model in the page and encodes the probe images there; the Float32 bits. */
-function encodeInPage(page: Page, threads: 1 | 'auto', count: number): Promise<{ codes: string; reconstructions: string; int8: string; backendThreads: number }> {
-  return page.evaluate(async ({ model, images, threads, count }) => {
-    const bytes = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-    const bits = (a: Float32Array): string => {
-      const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      let s = '';
-      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
-    const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
-    const ae = await AE.load(bytes(model), { kernels: 'simd', threads });
-    try {
-      const pixels = bytes(images).subarray(0, count * 784);
-      // int8: quantized here (a threaded model's quantized copy fetches the one-thread kernels)
-      const int8 = await AE.loadQuantized((await ae.quantize()).save(), { kernels: 'simd' });
-      return {
-        codes: bits(ae.encode(pixels)), reconstructions: bits(ae.reconstruct(pixels.subarray(0, 16 * 784))),
-        int8: bits(int8.reconstruct(pixels.subarray(0, 16 * 784))), backendThreads: ae.backend.threads,
+function encodeInPage(
+  page: Page,
+  threads: 1 | 'auto',
+  count: number,
+): Promise<{ codes: string; reconstructions: string; int8: string; backendThreads: number }> {
+  return page.evaluate(
+    async ({ model, images, threads, count }) => {
+      const bytes = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+      const bits = (a: Float32Array): string => {
+        const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+        let s = '';
+        for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+        return btoa(s);
       };
-    } finally {
-      await ae.dispose();
-    }
-  }, { model: b64(savedModel), images: b64(probe.images), threads, count });
+      const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
+      const ae = await AE.load(bytes(model), { kernels: 'simd', threads });
+      try {
+        const pixels = bytes(images).subarray(0, count * 784);
+        // int8: quantized here (a threaded model's quantized copy fetches the one-thread kernels)
+        const int8 = await AE.loadQuantized((await ae.quantize()).save(), { kernels: 'simd' });
+        return {
+          codes: bits(ae.encode(pixels)),
+          reconstructions: bits(ae.reconstruct(pixels.subarray(0, 16 * 784))),
+          int8: bits(int8.reconstruct(pixels.subarray(0, 16 * 784))),
+          backendThreads: ae.backend.threads,
+        };
+      } finally {
+        await ae.dispose();
+      }
+    },
+    { model: b64(savedModel), images: b64(probe.images), threads, count },
+  );
 }
 
 describe('the demo page in Chromium', () => {
@@ -347,10 +419,14 @@ describe('the demo page in Chromium', () => {
 
     // The VAE (?vae=1): its untrained samples drawn at once, trained after the main model, then
     // sample(16, { seed }) on the canvas.
-    await page.waitForFunction(() => {
-      const d = (globalThis as DemoWindow).__demo!;
-      return d.vae.done || d.vae.error !== null;
-    }, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as DemoWindow).__demo!;
+        return d.vae.done || d.vae.error !== null;
+      },
+      null,
+      { timeout: 30_000 },
+    );
     const vae = (await readState(page)).vae;
     expect(vae.error).toBeNull();
     expect(vae.threads).toBe(state.threads);
@@ -376,17 +452,21 @@ describe('the demo page in Chromium', () => {
     expect(threaded.int8).toBe(b64(probe.int8));
 
     expect(errors).toEqual([]);
-    console.log(`isolated page: ${state.threads} threads (${state.kernels}), loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
-      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; ` +
-      `modelId ${state.modelId} = Node's; codes of 600 images bit-identical`);
+    console.log(
+      `isolated page: ${state.threads} threads (${state.kernels}), loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+        `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; ` +
+        `modelId ${state.modelId} = Node's; codes of 600 images bit-identical`,
+    );
     await page.close();
   });
 
-  it('?model=conv: the select shows it, the conv model trains on the workers with Node\'s bits, the grid is drawn', async () => {
+  it("?model=conv: the select shows it, the conv model trains on the workers with Node's bits, the grid is drawn", async () => {
     const { page, errors, state, ms } = await openDemo(`model=conv&${PAGE_QUERY}`);
     expect(state.settings!.model).toBe('conv');
     expect(await page.locator('#model').inputValue()).toBe('conv');
-    expect(await page.locator('#summary').textContent()).toMatch(/encoder\/conv2d_2 \(Conv2D, relu\) +\(None, 7, 7, 32\)/);
+    expect(await page.locator('#summary').textContent()).toMatch(
+      /encoder\/conv2d_2 \(Conv2D, relu\) +\(None, 7, 7, 32\)/,
+    );
     expect(state.threads).toBe(Math.min(state.hardwareConcurrency, 64));
 
     expectLossFalls(state);
@@ -398,12 +478,14 @@ describe('the demo page in Chromium', () => {
     expect(grid.correlation).toBeGreaterThan(0.3);
 
     expect(errors).toEqual([]);
-    console.log(`conv page: ${state.threads} threads, loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
-      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; modelId = Node's`);
+    console.log(
+      `conv page: ${state.threads} threads, loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+        `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}; modelId = Node's`,
+    );
     await page.close();
   });
 
-  it('the controls: every canvas drawn while training runs; Retrain stops it and trains the chosen model and epochs with Node\'s bits', async () => {
+  it("the controls: every canvas drawn while training runs; Retrain stops it and trains the chosen model and epochs with Node's bits", async () => {
     ready();
     const errors: string[] = [];
     // Without ?epochs=, the epochs box shows each model's default, and follows the model select.
@@ -422,12 +504,18 @@ describe('the demo page in Chromium', () => {
     // A run far too long to end during the test: every canvas must show something while it trains.
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
     await page.goto(`${base}/?n=${N}&test=${TEST}&batch=${BATCH}&seed=${SEED}&kernels=simd&epochs=1000`);
-    await page.waitForFunction(() => {
-      const d = (globalThis as DemoWindow).__demo!;
-      return (d.training && d.losses.length >= 2) || d.error !== null;
-    }, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as DemoWindow).__demo!;
+        return (d.training && d.losses.length >= 2) || d.error !== null;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const blank = await blankCanvases(page);
     const during = await readState(page);
     expect(during.error).toBeNull();
@@ -439,19 +527,27 @@ describe('the demo page in Chromium', () => {
     const untrained = await canvasReconstructions(page);
     expect(untrained.reconStd).toBeGreaterThan(0);
     expect(await page.locator('#retrain').isEnabled()).toBe(true);
-    expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBeLessThan(1);
+    expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBeLessThan(
+      1,
+    );
 
     // conv, EPOCHS epochs, Retrain: the run in progress stops, the page does not reload, and the
     // conv model trains from its seed as in Node.
-    await page.evaluate(() => { (globalThis as { __sameDocument?: boolean }).__sameDocument = true; });
+    await page.evaluate(() => {
+      (globalThis as { __sameDocument?: boolean }).__sameDocument = true;
+    });
     await page.selectOption('#model', 'conv');
     expect(await page.locator('#epoch-count').inputValue()).toBe('1000'); // chosen by the query: kept
     await page.fill('#epoch-count', String(EPOCHS));
     await page.click('#retrain');
-    await page.waitForFunction(() => {
-      const d = (globalThis as DemoWindow).__demo!;
-      return (d.runs === 2 && d.done) || d.error !== null;
-    }, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as DemoWindow).__demo!;
+        return (d.runs === 2 && d.done) || d.error !== null;
+      },
+      null,
+      { timeout: 120_000 },
+    );
     const state = await readState(page);
     expect(state.error).toBeNull();
     expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
@@ -466,10 +562,17 @@ describe('the demo page in Chromium', () => {
     expect(grid.correlation).toBeGreaterThan(0.3);
     // The address keeps the choice (a reload trains the same); the other settings stay.
     const query = new URL(page.url()).searchParams;
-    expect([query.get('model'), query.get('epochs'), query.get('n'), query.get('seed')]).toEqual(['conv', String(EPOCHS), String(N), String(SEED)]);
+    expect([query.get('model'), query.get('epochs'), query.get('n'), query.get('seed')]).toEqual([
+      'conv',
+      String(EPOCHS),
+      String(N),
+      String(SEED),
+    ]);
     expect(errors).toEqual([]);
-    console.log(`controls: default epochs dense ${defaults.dense}, conv ${defaults.conv}; every canvas drawn after ${during.losses.length} batches; ` +
-      `Retrain stopped run 1 and trained conv for ${EPOCHS} epochs (modelId = Node's), grid drawn after epochs ${state.redrawEpochs.join(', ')}`);
+    console.log(
+      `controls: default epochs dense ${defaults.dense}, conv ${defaults.conv}; every canvas drawn after ${during.losses.length} batches; ` +
+        `Retrain stopped run 1 and trained conv for ${EPOCHS} epochs (modelId = Node's), grid drawn after epochs ${state.redrawEpochs.join(', ')}`,
+    );
     await page.close();
   });
 
@@ -501,40 +604,61 @@ describe('the demo page in Chromium', () => {
 
     // saveTo('indexeddb://…') and loadFrom: Node's model through the page's IndexedDB, same codes;
     // a name never stored is refused, naming it.
-    const stored = await page.evaluate(async ({ model, images }) => {
-      const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
-      const bits = (a: Float32Array): string => btoa(String.fromCharCode(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
-      const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
-      const ae = await AE.load(bytes(model), { kernels: 'simd', threads: 1 });
-      await ae.saveTo('indexeddb://browser-test');
-      await ae.saveTo('indexeddb://browser-test', { optimizer: true });
-      await ae.dispose();
-      const back = await AE.loadFrom('indexeddb://browser-test', { kernels: 'simd', threads: 1 });
-      const codes = bits(back.encode(bytes(images).subarray(0, 16 * 784)));
-      await back.dispose();
-      const missing = await AE.loadFrom('indexeddb://never-stored').then(() => 'loaded', (e: Error) => e.message);
-      return { codes, missing };
-    }, { model: b64(savedModel), images: b64(probe.images) });
+    const stored = await page.evaluate(
+      async ({ model, images }) => {
+        const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+        const bits = (a: Float32Array): string =>
+          btoa(String.fromCharCode(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+        const { Autoencoder: AE } = (globalThis as DemoWindow).__demo!.lib;
+        const ae = await AE.load(bytes(model), { kernels: 'simd', threads: 1 });
+        await ae.saveTo('indexeddb://browser-test');
+        await ae.saveTo('indexeddb://browser-test', { optimizer: true });
+        await ae.dispose();
+        const back = await AE.loadFrom('indexeddb://browser-test', { kernels: 'simd', threads: 1 });
+        const codes = bits(back.encode(bytes(images).subarray(0, 16 * 784)));
+        await back.dispose();
+        const missing = await AE.loadFrom('indexeddb://never-stored').then(
+          () => 'loaded',
+          (e: Error) => e.message,
+        );
+        return { codes, missing };
+      },
+      { model: b64(savedModel), images: b64(probe.images) },
+    );
     expect(stored.codes).toBe(b64(probe.codes.subarray(0, 16 * 32)));
     expect(stored.missing).toBe("Autoencoder.loadFrom: IndexedDB holds no model named 'never-stored'");
 
     // The image entry in the page: PNG (RGBA, converted) and JPEG bytes decode to Node's pixels.
     const rgba = Uint8Array.from({ length: 9 * 5 * 4 }, (_, i) => (i * 37 + 11) & 0xff);
-    const files = { png: encodePng({ data: rgba, width: 9, height: 5, channels: 4 }), jpeg: new Uint8Array(jpeg.encode({ data: rgba, width: 9, height: 5 }, 90).data) };
-    const decoded = await page.evaluate(({ png, jpg }) => {
-      const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
-      const { decodeImage: decode } = (globalThis as DemoWindow).__demo!.lib;
-      const shown = (img: { width: number; height: number; channels: number; data: Uint8Array }) => ({ ...img, data: Array.from(img.data) });
-      return { png: shown(decode(bytes(png), { channels: 1 })), jpeg: shown(decode(bytes(jpg))) };
-    }, { png: b64(files.png), jpg: b64(files.jpeg) });
-    for (const [got, want] of [[decoded.png, decodeImage(files.png, { channels: 1 })], [decoded.jpeg, decodeImage(files.jpeg)]] as const) {
+    const files = {
+      png: encodePng({ data: rgba, width: 9, height: 5, channels: 4 }),
+      jpeg: new Uint8Array(jpeg.encode({ data: rgba, width: 9, height: 5 }, 90).data),
+    };
+    const decoded = await page.evaluate(
+      ({ png, jpg }) => {
+        const bytes = (t: string): Uint8Array => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+        const { decodeImage: decode } = (globalThis as DemoWindow).__demo!.lib;
+        const shown = (img: { width: number; height: number; channels: number; data: Uint8Array }) => ({
+          ...img,
+          data: Array.from(img.data),
+        });
+        return { png: shown(decode(bytes(png), { channels: 1 })), jpeg: shown(decode(bytes(jpg))) };
+      },
+      { png: b64(files.png), jpg: b64(files.jpeg) },
+    );
+    for (const [got, want] of [
+      [decoded.png, decodeImage(files.png, { channels: 1 })],
+      [decoded.jpeg, decodeImage(files.jpeg)],
+    ] as const) {
       expect(got).toEqual({ ...want, data: Array.from(want.data) });
     }
     expect(decoded.jpeg.channels).toBe(3);
 
     expect(errors).toEqual([]);
-    console.log(`non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
-      `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}`);
+    console.log(
+      `non-isolated page: 1 thread, note "${state.note}", loss per epoch ${state.epochs.map((e) => e.loss.toFixed(4)).join(' → ')}, ` +
+        `trained in ${state.seconds!.toFixed(2)} s, page done in ${ms} ms; grid correlation ${grid.correlation.toFixed(3)}`,
+    );
     await page.close();
   });
 
@@ -559,7 +683,12 @@ describe('the demo page in Chromium', () => {
         expect(errors).toEqual([]);
         expect(state.epochs).toHaveLength(4);
         expect(state.trainingEnded! > state.trainingStarted!).toBe(true);
-        runs.push({ isolated, threads: state.threads!, best: Math.max(...state.epochs.map((e) => e.samplesPerSec)), longest: await longestTaskWhileTraining(page) });
+        runs.push({
+          isolated,
+          threads: state.threads!,
+          best: Math.max(...state.epochs.map((e) => e.samplesPerSec)),
+          longest: await longestTaskWhileTraining(page),
+        });
         await page.close();
       }
     }
@@ -569,10 +698,20 @@ describe('the demo page in Chromium', () => {
     const best = (isolated: boolean): number => Math.max(...side(isolated).map((r) => r.best));
     const ratio = best(true) / best(false);
     const longest = Math.min(...side(true).map((r) => r.longest));
-    console.log(`speed: isolated 2 threads ${side(true).map((r) => Math.round(r.best)).join(', ')} samples/s (best epoch of each run), ` +
-      `one thread ${side(false).map((r) => Math.round(r.best)).join(', ')}; ratio of the bests ${ratio.toFixed(2)}; ` +
-      `longest main-thread task while training, isolated runs: ${side(true).map((r) => Math.round(r.longest)).join(', ')} ms ` +
-      `(one-thread runs: ${side(false).map((r) => Math.round(r.longest)).join(', ')} ms)`);
+    console.log(
+      `speed: isolated 2 threads ${side(true)
+        .map((r) => Math.round(r.best))
+        .join(', ')} samples/s (best epoch of each run), ` +
+        `one thread ${side(false)
+          .map((r) => Math.round(r.best))
+          .join(', ')}; ratio of the bests ${ratio.toFixed(2)}; ` +
+        `longest main-thread task while training, isolated runs: ${side(true)
+          .map((r) => Math.round(r.longest))
+          .join(', ')} ms ` +
+        `(one-thread runs: ${side(false)
+          .map((r) => Math.round(r.longest))
+          .join(', ')} ms)`,
+    );
     expect(ratio).toBeGreaterThanOrEqual(MIN_THREAD_SPEEDUP);
     expect(longest).toBeLessThanOrEqual(50);
   });

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { fixturesDir, runScript, trainAndEncodeJob } from './helpers.js';
 import { describeTrainAndEncode, THREADS } from './train-and-encode-suite.js';
 
-describeTrainAndEncode('Bun', 'bun', 'worker_threads', (bun, modelPath, cwd) => runScript(bun.path,
-  ['run', join(fixturesDir, 'train-and-encode.mjs'), trainAndEncodeJob(modelPath, THREADS)], {
+describeTrainAndEncode('Bun', 'bun', 'worker_threads', (bun, modelPath, cwd) =>
+  runScript(bun.path, ['run', join(fixturesDir, 'train-and-encode.mjs'), trainAndEncodeJob(modelPath, THREADS)], {
     cwd,
     env: { ...process.env, NO_COLOR: '1' },
     timeoutMs: 60_000,
     exitWithinMs: 10_000,
-  }));
+  }),
+);

@@ -18,13 +18,23 @@ import { join } from 'node:path';
 import { buildDir, distDir, fixturesDir, mnistDir, runScript, storeDirOf, trainAndEncodeJob } from './helpers.js';
 import { describeTrainAndEncode, THREADS } from './train-and-encode-suite.js';
 
-describeTrainAndEncode('Deno', 'deno', 'module workers', (deno, modelPath, cwd) => runScript(deno.path, [
-  'run', '--no-prompt', '--no-lock', `--allow-read=${[modelPath, storeDirOf(modelPath), mnistDir, distDir, buildDir].join(',')}`,
-  `--allow-write=${storeDirOf(modelPath)}`,
-  join(fixturesDir, 'train-and-encode.mjs'), trainAndEncodeJob(modelPath, THREADS),
-], {
-  cwd,
-  env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-  timeoutMs: 60_000,
-  exitWithinMs: 10_000,
-}));
+describeTrainAndEncode('Deno', 'deno', 'module workers', (deno, modelPath, cwd) =>
+  runScript(
+    deno.path,
+    [
+      'run',
+      '--no-prompt',
+      '--no-lock',
+      `--allow-read=${[modelPath, storeDirOf(modelPath), mnistDir, distDir, buildDir].join(',')}`,
+      `--allow-write=${storeDirOf(modelPath)}`,
+      join(fixturesDir, 'train-and-encode.mjs'),
+      trainAndEncodeJob(modelPath, THREADS),
+    ],
+    {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+      timeoutMs: 60_000,
+      exitWithinMs: 10_000,
+    },
+  ),
+);

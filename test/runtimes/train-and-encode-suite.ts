@@ -5,16 +5,30 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  describeRun, killStragglers, logFacts, nodeReference, resultOf, runtimeBinary, storeDirOf, tempDir,
-  type NodeReference, type RuntimeBinary, type ScriptRun, type TrainAndEncodeResult,
+  describeRun,
+  killStragglers,
+  logFacts,
+  nodeReference,
+  resultOf,
+  runtimeBinary,
+  storeDirOf,
+  tempDir,
+  type NodeReference,
+  type RuntimeBinary,
+  type ScriptRun,
+  type TrainAndEncodeResult,
 } from './helpers.js';
 
 export const THREADS = 2;
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
 
 /** `start` runs the fixture in the runtime for the saved model at `modelPath`, from `cwd`. */
-export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', workers: string,
-                                       start: (binary: RuntimeBinary, modelPath: string, cwd: string) => Promise<ScriptRun>): void {
+export function describeTrainAndEncode(
+  title: string,
+  name: 'deno' | 'bun',
+  workers: string,
+  start: (binary: RuntimeBinary, modelPath: string, cwd: string) => Promise<ScriptRun>,
+): void {
   describe(title, () => {
     let binary: RuntimeBinary;
     let ref: NodeReference;
@@ -31,10 +45,17 @@ export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', work
       run = await start(binary, modelPath, dir.path);
       result = resultOf<TrainAndEncodeResult>(run);
       logFacts(name, {
-        version: binary.version, versionsNode: result.versionsNode, runMs: Math.round(run.ms), scriptMs: result.ms, exitAfterResultMs: Math.round(run.exitAfterResultMs ?? -1),
-        hardwareConcurrency: result.hardwareConcurrency, waitAsync: result.hasWaitAsync,
+        version: binary.version,
+        versionsNode: result.versionsNode,
+        runMs: Math.round(run.ms),
+        scriptMs: result.ms,
+        exitAfterResultMs: Math.round(run.exitAfterResultMs ?? -1),
+        hardwareConcurrency: result.hardwareConcurrency,
+        waitAsync: result.hasWaitAsync,
         backends: Object.fromEntries(Object.entries(result.trained).map(([t, r]) => [t, r.backend])),
-        before: result.trained[THREADS].before, after: result.trained[THREADS].after, losses: result.trained[THREADS].losses,
+        before: result.trained[THREADS].before,
+        after: result.trained[THREADS].after,
+        losses: result.trained[THREADS].losses,
         fitMs: Object.fromEntries(Object.entries(result.trained).map(([t, r]) => [t, r.ms])),
       });
     }, 120_000);
@@ -61,7 +82,8 @@ export function describeTrainAndEncode(title: string, name: 'deno' | 'bun', work
     });
 
     it('a threaded fit gives the same weights as one thread, and as Node', () => {
-      const threaded = b64(result.trained[THREADS].weights), one = b64(result.trained[1].weights);
+      const threaded = b64(result.trained[THREADS].weights),
+        one = b64(result.trained[1].weights);
       expect(threaded.length).toBe(ref.training.weights.length);
       expect(threaded.equals(one)).toBe(true);
       // Beyond the brief's minimum: the same seed trains to Node's very bits (same kernels, same

@@ -17,9 +17,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
 import {
-  BATCH_SIZE, EPOCHS, MODEL_OPTIONS, TEST_COUNT, TRAIN_COUNT,
-  buildDir, distDir, encodeImages, fixturesDir, logFacts, nodeReference, repoRoot, runtimeBinary, testImages,
-  type NodeReference, type RuntimeBinary, type TrainingReport,
+  BATCH_SIZE,
+  EPOCHS,
+  MODEL_OPTIONS,
+  TEST_COUNT,
+  TRAIN_COUNT,
+  buildDir,
+  distDir,
+  encodeImages,
+  fixturesDir,
+  logFacts,
+  nodeReference,
+  repoRoot,
+  runtimeBinary,
+  testImages,
+  type NodeReference,
+  type RuntimeBinary,
+  type TrainingReport,
 } from './helpers.js';
 
 const WORKER = join(fixturesDir, 'workerd-worker.mjs');
@@ -28,7 +42,11 @@ const COMPATIBILITY_DATE = '2026-04-01';
 
 /** The conditions workerd's bundler (wrangler) resolves packages with, in its order. */
 const WORKERD_CONDITIONS = new Set(['workerd', 'worker', 'browser', 'import', 'default']);
-const PACKAGE_IMPORTS = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { imports: Record<string, Record<string, string>> }).imports;
+const PACKAGE_IMPORTS = (
+  JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    imports: Record<string, Record<string, string>>;
+  }
+).imports;
 
 /** A package-internal specifier ('#platform') as package.json "imports" maps it under workerd's
  *  conditions: the first of its targets, in the map's order, whose condition workerd has. */
@@ -48,7 +66,8 @@ function staticImportGraph(entry: string, aliases: Map<string, string>): string[
     if (seen.has(file)) return;
     seen.add(file);
     const source = readFileSync(file, 'utf8');
-    const imports = /(?:^|[;\n])\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g;
+    const imports =
+      /(?:^|[;\n])\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g;
     for (const m of source.matchAll(imports)) {
       const specifier = m[1] ?? m[2];
       if (specifier.startsWith('#')) {
@@ -58,8 +77,10 @@ function staticImportGraph(entry: string, aliases: Map<string, string>): string[
         continue;
       }
       if (!specifier.startsWith('.')) {
-        throw new Error(`${relative(repoRoot, file)} imports '${specifier}' statically: workerd without nodejs_compat cannot load it, ` +
-          'and the main entry must import no node: module and no package');
+        throw new Error(
+          `${relative(repoRoot, file)} imports '${specifier}' statically: workerd without nodejs_compat cannot load it, ` +
+            'and the main entry must import no node: module and no package',
+        );
       }
       visit(resolve(dirname(file), specifier));
     }
@@ -87,7 +108,12 @@ describe('workerd (miniflare)', () => {
     ref = await nodeReference();
     // The int8 model is imported lazily by the main entry; its graph is registered too.
     const aliases = new Map<string, string>();
-    libraryFiles = [...new Set([...staticImportGraph(join(distDir, 'entries', 'index.js'), aliases), ...staticImportGraph(join(distDir, 'model', 'quantized.js'), aliases)])];
+    libraryFiles = [
+      ...new Set([
+        ...staticImportGraph(join(distDir, 'entries', 'index.js'), aliases),
+        ...staticImportGraph(join(distDir, 'model', 'quantized.js'), aliases),
+      ]),
+    ];
     platformFiles = [...new Set(aliases.values())].map((f) => relative(repoRoot, f));
     const started = performance.now();
     mf = new Miniflare({
@@ -99,7 +125,9 @@ describe('workerd (miniflare)', () => {
         // '#platform' beside its importer, so a module there re-exports the file workerd's
         // conditions pick.
         ...[...aliases].map(([path, target]) => ({
-          type: 'ESModule' as const, path, contents: `export * from './${relative(dirname(path), target)}';\n`,
+          type: 'ESModule' as const,
+          path,
+          contents: `export * from './${relative(dirname(path), target)}';\n`,
         })),
         { type: 'CompiledWasm', path: KERNELS, contents: readFileSync(KERNELS) },
       ],
@@ -116,8 +144,13 @@ describe('workerd (miniflare)', () => {
 
   async function post(path: string, body: Uint8Array): Promise<Response> {
     const started = performance.now();
-    const response = await mf!.dispatchFetch(`http://localhost${path}`, { method: 'POST', body, signal: AbortSignal.timeout(60_000) });
-    if (response.status !== 200) throw new Error(`workerd answered ${path.split('?')[0]} with HTTP ${response.status}: ${await response.text()}`);
+    const response = await mf!.dispatchFetch(`http://localhost${path}`, {
+      method: 'POST',
+      body,
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (response.status !== 200)
+      throw new Error(`workerd answered ${path.split('?')[0]} with HTTP ${response.status}: ${await response.text()}`);
     timings[path.split('?')[0]] = Math.round(performance.now() - started);
     return response as unknown as Response;
   }
@@ -128,7 +161,10 @@ describe('workerd (miniflare)', () => {
     expect(names).toContain('dist/runtime/wasm.js');
     // '#platform' resolves to the web platform, and no Node or Deno platform file is reachable.
     expect(platformFiles).toEqual(['dist/platform/web.js']);
-    expect(names.filter((n) => n.startsWith('dist/platform/')).sort()).toEqual(['dist/platform/web-workers.js', 'dist/platform/web.js']);
+    expect(names.filter((n) => n.startsWith('dist/platform/')).sort()).toEqual([
+      'dist/platform/web-workers.js',
+      'dist/platform/web.js',
+    ]);
     logFacts('workerd', { version: workerd.version, modules: names.length, startMs: timings.startMs });
   });
 
@@ -137,13 +173,22 @@ describe('workerd (miniflare)', () => {
     images.set(ref.mnist.train);
     images.set(testImages(ref.mnist), ref.mnist.train.length);
     const query = new URLSearchParams({
-      train: String(TRAIN_COUNT), test: String(TEST_COUNT), epochs: String(EPOCHS), batchSize: String(BATCH_SIZE),
+      train: String(TRAIN_COUNT),
+      test: String(TEST_COUNT),
+      epochs: String(EPOCHS),
+      batchSize: String(BATCH_SIZE),
       options: JSON.stringify(MODEL_OPTIONS),
     });
     const r = (await (await post(`/train?${query}`, images)).json()) as TrainResponse;
     logFacts('workerd', {
-      userAgent: r.userAgent, backend: r.backend, before: r.before, after: r.after, losses: r.losses, steps: r.steps,
-      compileFromBytes: r.compileFromBytes, trainMs: timings['/train'],
+      userAgent: r.userAgent,
+      backend: r.backend,
+      before: r.before,
+      after: r.after,
+      losses: r.losses,
+      steps: r.steps,
+      compileFromBytes: r.compileFromBytes,
+      trainMs: timings['/train'],
     });
     expect(r.userAgent).toBe('Cloudflare-Workers');
     expect(r.compileFromBytes).toMatch(/^refused/); // the reason the kernels come as a CompiledWasm module
@@ -164,7 +209,12 @@ describe('workerd (miniflare)', () => {
     const response = await post(`/encode?modelBytes=${ref.modelBytes.length}`, body);
     const backend = JSON.parse(response.headers.get('x-backend') ?? 'null');
     const codes = Buffer.from(await response.arrayBuffer());
-    logFacts('workerd', { encodeBackend: backend, codeBytes: codes.length, bitEqual: codes.equals(ref.codes), encodeMs: timings['/encode'] });
+    logFacts('workerd', {
+      encodeBackend: backend,
+      codeBytes: codes.length,
+      bitEqual: codes.equals(ref.codes),
+      encodeMs: timings['/encode'],
+    });
     expect(backend).toEqual({ kernels: 'simd', threads: 1 });
     expect(codes.length).toBe(ref.codes.length);
     expect(codes.equals(ref.codes)).toBe(true);

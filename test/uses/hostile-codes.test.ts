@@ -72,7 +72,9 @@ function f32Bytes(n: number, at: number, value: number): Uint8Array {
 /** The codes of a stream, read from the documented layout: value = offset + q · step, MSB first. */
 function readCodes(bytes: Uint8Array): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bits = bytes[5], L = view.getUint16(6, true), count = view.getUint32(8, true);
+  const bits = bytes[5],
+    L = view.getUint16(6, true),
+    count = view.getUint32(8, true);
   const codes = new Float32Array(count * L);
   if (bits === 32) {
     for (let k = 0; k < count * L; k++) codes[k] = view.getFloat32(32 + 4 * k, true);
@@ -106,7 +108,14 @@ let model: Autoencoder;
 let conditional: Autoencoder;
 beforeAll(async () => {
   model = await Autoencoder.create({ inputShape: [28, 28, 1], encoder: [32], latent: 8, threads: 1, seed: 1 });
-  conditional = await Autoencoder.create({ inputShape: [28, 28, 1], encoder: [32], latent: 8, threads: 1, seed: 2, conditional: { classes: 3 } });
+  conditional = await Autoencoder.create({
+    inputShape: [28, 28, 1],
+    encoder: [32],
+    latent: 8,
+    threads: 1,
+    seed: 2,
+    conditional: { classes: 3 },
+  });
 });
 afterAll(async () => {
   await model.dispose();
@@ -115,10 +124,18 @@ afterAll(async () => {
 
 describe('decompress on counts that claim too much', () => {
   it('rejects a count of 2^31 with 500 KB of codes at once, allocating nothing', () => {
-    const bytes = buildStream({ count: 2 ** 31, latent: 8, bits: 8, modelId: model.modelId(), packed: new Uint8Array(500_000) });
+    const bytes = buildStream({
+      count: 2 ** 31,
+      latent: 8,
+      bits: 8,
+      modelId: model.modelId(),
+      packed: new Uint8Array(500_000),
+    });
     const { error, ms, growth } = measureFailure(() => model.decompress(bytes));
     expect(error.constructor).toBe(Error);
-    expect(error.message).toMatch(/^Autoencoder\.decompress: the stream should be 17179869284 bytes for 2147483648 codes of 8×8 bits, got 500100$/);
+    expect(error.message).toMatch(
+      /^Autoencoder\.decompress: the stream should be 17179869284 bytes for 2147483648 codes of 8×8 bits, got 500100$/,
+    );
     expect(ms).toBeLessThan(1000);
     expect(growth).toBeLessThan(100 * MB);
   });
@@ -160,26 +177,130 @@ describe('decompress on fields that do not fit the model', () => {
   const id = (): string => model.modelId();
   // Models are made in beforeAll, after this list: it names them.
   const cases: [string, () => Uint8Array, 'plain' | 'conditional', RegExp][] = [
-    ['0 images', () => buildStream({ count: 0, latent: 8, bits: 4, modelId: id() }), 'plain', /header is corrupted \(bits 4, latent 8, count 0,/],
-    ['0 bits', () => buildStream({ count: 2, latent: 8, bits: 0, modelId: id() }), 'plain', /header is corrupted \(bits 0,/],
-    ['9 bits', () => buildStream({ count: 2, latent: 8, bits: 9, modelId: id() }), 'plain', /header is corrupted \(bits 9,/],
-    ['latent 0', () => buildStream({ count: 2, latent: 0, bits: 4, modelId: id() }), 'plain', /header is corrupted \(bits 4, latent 0[,)]/],
-    ['version 3', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), version: 3 }), 'plain', /stream format version 3 is not supported \(this library reads versions 1 and 2\)/],
-    ['16 bits', () => buildStream({ count: 2, latent: 8, bits: 16, modelId: id() }), 'plain', /header is corrupted \(bits 16,/],
-    ['f32 codes in a version 1 stream', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), version: 1 }), 'plain', /header is corrupted \(bits 32, f32 codes, in a version 1 stream/],
-    ['a NaN among f32 codes', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 11, NaN) }), 'plain', /code 1 has a value that is not finite \(NaN\) in dimension 3$/],
-    ['an infinite f32 code', () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 0, -Infinity) }), 'plain', /code 0 has a value that is not finite \(-Infinity\) in dimension 0$/],
-    ['an old encode file', () => { const s = buildStream({ count: 2, latent: 8, bits: 4, modelId: id() }); s.set([0x57, 0x41, 0x45, 0x43]); return s; }, 'plain', /a code file of wasm-autoencoder 0\.1's encode \(magic 'WAEC'\), a format no longer read/],
-    ['unknown flags', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), flags: 2 }), 'plain', /header is corrupted \(.*flags 2,/],
-    ['reserved bytes', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), reserved: 1 }), 'plain', /header is corrupted \(.*reserved bytes not zero\)/],
-    ['another model', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: '0123456789abcdef' }), 'plain', /compressed by another model \(model id 0123456789abcdef, this model is [0-9a-f]{16}\)/],
-    ['4-dimensional codes', () => buildStream({ count: 2, latent: 4, bits: 4, modelId: id() }), 'plain', /the stream has 4-dimensional codes, this model 8$/],
-    ['a NaN offset', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), offsets: [0, NaN] }), 'plain', /dimension 1: offset NaN, step 1 do not give finite codes/],
-    ['an infinite step', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), steps: [Infinity] }), 'plain', /dimension 0: offset 0, step Infinity/],
-    ['codes past the f32 range', () => buildStream({ count: 2, latent: 8, bits: 1, modelId: id(), offsets: [0, 0, 3e38], steps: [1, 1, 3e38] }), 'plain', /dimension 2: offset 3\.0000000054977558e\+38/],
-    ['labels for a model without classes', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), labels: Uint8Array.of(0, 1) }), 'plain', /the stream has labels, and this model is not conditional$/],
-    ['no labels for a conditional model', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: conditional.modelId() }), 'conditional', /the stream has no labels, and this conditional model needs one per image$/],
-    ['a label past the classes', () => buildStream({ count: 2, latent: 8, bits: 4, modelId: conditional.modelId(), labels: Uint8Array.of(2, 3) }), 'conditional', /the stream's label 3 of image 1 is not a class of this model \(0 to 2\)$/],
+    [
+      '0 images',
+      () => buildStream({ count: 0, latent: 8, bits: 4, modelId: id() }),
+      'plain',
+      /header is corrupted \(bits 4, latent 8, count 0,/,
+    ],
+    [
+      '0 bits',
+      () => buildStream({ count: 2, latent: 8, bits: 0, modelId: id() }),
+      'plain',
+      /header is corrupted \(bits 0,/,
+    ],
+    [
+      '9 bits',
+      () => buildStream({ count: 2, latent: 8, bits: 9, modelId: id() }),
+      'plain',
+      /header is corrupted \(bits 9,/,
+    ],
+    [
+      'latent 0',
+      () => buildStream({ count: 2, latent: 0, bits: 4, modelId: id() }),
+      'plain',
+      /header is corrupted \(bits 4, latent 0[,)]/,
+    ],
+    [
+      'version 3',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), version: 3 }),
+      'plain',
+      /stream format version 3 is not supported \(this library reads versions 1 and 2\)/,
+    ],
+    [
+      '16 bits',
+      () => buildStream({ count: 2, latent: 8, bits: 16, modelId: id() }),
+      'plain',
+      /header is corrupted \(bits 16,/,
+    ],
+    [
+      'f32 codes in a version 1 stream',
+      () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), version: 1 }),
+      'plain',
+      /header is corrupted \(bits 32, f32 codes, in a version 1 stream/,
+    ],
+    [
+      'a NaN among f32 codes',
+      () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 11, NaN) }),
+      'plain',
+      /code 1 has a value that is not finite \(NaN\) in dimension 3$/,
+    ],
+    [
+      'an infinite f32 code',
+      () => buildStream({ count: 2, latent: 8, bits: 32, modelId: id(), packed: f32Bytes(16, 0, -Infinity) }),
+      'plain',
+      /code 0 has a value that is not finite \(-Infinity\) in dimension 0$/,
+    ],
+    [
+      'an old encode file',
+      () => {
+        const s = buildStream({ count: 2, latent: 8, bits: 4, modelId: id() });
+        s.set([0x57, 0x41, 0x45, 0x43]);
+        return s;
+      },
+      'plain',
+      /a code file of wasm-autoencoder 0\.1's encode \(magic 'WAEC'\), a format no longer read/,
+    ],
+    [
+      'unknown flags',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), flags: 2 }),
+      'plain',
+      /header is corrupted \(.*flags 2,/,
+    ],
+    [
+      'reserved bytes',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), reserved: 1 }),
+      'plain',
+      /header is corrupted \(.*reserved bytes not zero\)/,
+    ],
+    [
+      'another model',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: '0123456789abcdef' }),
+      'plain',
+      /compressed by another model \(model id 0123456789abcdef, this model is [0-9a-f]{16}\)/,
+    ],
+    [
+      '4-dimensional codes',
+      () => buildStream({ count: 2, latent: 4, bits: 4, modelId: id() }),
+      'plain',
+      /the stream has 4-dimensional codes, this model 8$/,
+    ],
+    [
+      'a NaN offset',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), offsets: [0, NaN] }),
+      'plain',
+      /dimension 1: offset NaN, step 1 do not give finite codes/,
+    ],
+    [
+      'an infinite step',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), steps: [Infinity] }),
+      'plain',
+      /dimension 0: offset 0, step Infinity/,
+    ],
+    [
+      'codes past the f32 range',
+      () => buildStream({ count: 2, latent: 8, bits: 1, modelId: id(), offsets: [0, 0, 3e38], steps: [1, 1, 3e38] }),
+      'plain',
+      /dimension 2: offset 3\.0000000054977558e\+38/,
+    ],
+    [
+      'labels for a model without classes',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: id(), labels: Uint8Array.of(0, 1) }),
+      'plain',
+      /the stream has labels, and this model is not conditional$/,
+    ],
+    [
+      'no labels for a conditional model',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: conditional.modelId() }),
+      'conditional',
+      /the stream has no labels, and this conditional model needs one per image$/,
+    ],
+    [
+      'a label past the classes',
+      () => buildStream({ count: 2, latent: 8, bits: 4, modelId: conditional.modelId(), labels: Uint8Array.of(2, 3) }),
+      'conditional',
+      /the stream's label 3 of image 1 is not a class of this model \(0 to 2\)$/,
+    ],
   ];
   for (const [what, make, which, message] of cases) {
     it(`rejects ${what} with a valid CRC-32`, () => {
@@ -237,7 +358,7 @@ describe('decompress on honest streams', () => {
     }
   });
 
-  it('bits 32 keeps the codes exactly: decompress gives reconstruct\'s bits, version 1 streams still read', () => {
+  it("bits 32 keeps the codes exactly: decompress gives reconstruct's bits, version 1 streams still read", () => {
     const images = pixels(5 * IMAGE, 6);
     const bytes = model.compress(images, { bits: 32 });
     expect(bytes[4]).toBe(2);
@@ -248,7 +369,11 @@ describe('decompress on honest streams', () => {
     // A version-1 stream (quantized, the same layout) as the library wrote it before bits 32.
     const old = model.compress(images, { bits: 5 });
     old[4] = 1;
-    new DataView(old.buffer, old.byteOffset).setUint32(old.length - 4, referenceCrc32(old.subarray(0, old.length - 4)), true);
+    new DataView(old.buffer, old.byteOffset).setUint32(
+      old.length - 4,
+      referenceCrc32(old.subarray(0, old.length - 4)),
+      true,
+    );
     expect(sameFloats(model.decompress(old).images, model.decode(readCodes(old)))).toBe(true);
   });
 

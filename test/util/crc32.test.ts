@@ -59,7 +59,9 @@ describe('crc32', () => {
   });
 
   it('rejects bad arguments', () => {
-    expect(() => crc32([1, 2, 3] as unknown as Uint8Array)).toThrow(/crc32: bytes must be a Uint8Array, got Array\(3\)/);
+    expect(() => crc32([1, 2, 3] as unknown as Uint8Array)).toThrow(
+      /crc32: bytes must be a Uint8Array, got Array\(3\)/,
+    );
     expect(() => crc32(new Uint8Array(1), -1)).toThrow(/crc32: seed must be .*got -1/);
     expect(() => crc32(new Uint8Array(1), 0.5)).toThrow(/seed/);
   });
