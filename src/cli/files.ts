@@ -16,6 +16,7 @@ import {
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { concatBytes } from '../util/bytes.js';
 import { CliError, oneLine } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -75,13 +76,7 @@ export async function readBytes(path: string, what = 'file', maxBytes = MAX_READ
       if (total > maxBytes) throw tooLarge('longer than that');
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(chunks, total);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw fsError(`read ${what}`, path, error);

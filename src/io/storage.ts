@@ -4,6 +4,7 @@
 // has no file system and imports no `node:` module.
 import { fileSystem, processId } from '#platform';
 import type { FileSystem } from '../platform/types.js';
+import { concatBytes } from '../util/bytes.js';
 
 /** Largest model file read from anywhere: 2^25 parameters with their optimizer state are
  *  402,653,184 bytes; the rest is header. */
@@ -160,13 +161,7 @@ async function fromResponse(response: Response, what: string, fn: string): Promi
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function idbRequest<T>(request: IDBRequest<T>): Promise<T> {

@@ -56,18 +56,23 @@ export class Barrier {
     const generation = Atomics.load(c, Ctl.Generation);
     if (this.lastToArrive()) {
       this.release();
-    } else {
-      let spins = 0;
-      while (Atomics.load(c, Ctl.Generation) === generation) {
-        if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-        if (spins < this.spins) {
-          spins++;
-          continue;
-        }
-        Atomics.wait(c, Ctl.Generation, generation, WAIT_SLICE_MS);
-      }
+    } else if (!this.spin(generation)) {
+      while (!this.opened(generation)) Atomics.wait(c, Ctl.Generation, generation, WAIT_SLICE_MS);
     }
     return Atomics.load(c, Ctl.Stop) !== 0;
+  }
+
+  /** Whether the barrier has moved past `generation`; throws FaultError once the group is broken. */
+  private opened(generation: number): boolean {
+    if (Atomics.load(this.ctl, Ctl.Generation) !== generation) return true;
+    if (Atomics.load(this.ctl, Ctl.Fault) !== 0) throw new FaultError();
+    return false;
+  }
+
+  /** Polls up to `spins` times before a thread sleeps: whether the barrier opened meanwhile. */
+  private spin(generation: number): boolean {
+    for (let i = 0; i < this.spins; i++) if (this.opened(generation)) return true;
+    return false;
   }
 
   private lastToArrive(): boolean {
@@ -95,13 +100,8 @@ export class Barrier {
       this.release();
       return Atomics.load(c, Ctl.Stop) !== 0;
     }
-    let spins = 0;
-    while (Atomics.load(c, Ctl.Generation) === generation) {
-      if (Atomics.load(c, Ctl.Fault) !== 0) throw new FaultError();
-      if (spins < this.spins) {
-        spins++;
-        continue;
-      }
+    if (this.spin(generation)) return Atomics.load(c, Ctl.Stop) !== 0;
+    while (!this.opened(generation)) {
       if (typeof Atomics.waitAsync === 'function') {
         const r = Atomics.waitAsync(c, Ctl.Generation, generation, WAIT_SLICE_MS);
         if (r.async) await r.value;

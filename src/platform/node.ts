@@ -1,6 +1,6 @@
 // The Node platform (package condition 'node'): Node and Bun. Workers are worker_threads, files
 // node:fs. Its node: modules are imported on first use, so importing the package loads none.
-import type { FileSystem, ParentPort, WorkerHandle } from './types.js';
+import type { ParentPort, WorkerHandle } from './types.js';
 
 export const platformName = 'node';
 export const needsWorkerGlobal = false;
@@ -57,19 +57,4 @@ export async function cores(): Promise<number> {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length || 1;
 }
 
-export async function fileSystem(_fn: string, _what: string): Promise<FileSystem> {
-  return import('node:fs/promises');
-}
-
-export async function fileUrlBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  const { readFile } = await import('node:fs/promises');
-  return (await readFile(url)) as Uint8Array<ArrayBuffer>;
-}
-
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-export function processId(): number {
-  return process.pid;
-}
+export { fileSystem, fileUrlBytes, processId, yieldToEventLoop } from './node-compat.js';
