@@ -6,7 +6,6 @@
 import { parseIdx } from '../entries/idx.js';
 import { decodeImage, isJpeg, isPng } from '../image/decode.js';
 import { loadImages } from '../image/node.js';
-import { loadMnist } from '../entries/mnist.js';
 import { CliError, UsageError, oneLine } from './errors.js';
 import { kindOf, readBytes } from './files.js';
 
@@ -23,10 +22,6 @@ export interface ImageBatch {
   /** Where the images came from, for messages. */
   name: string;
 }
-
-/** MNIST's sizes, so that a limit can be clamped before loading. */
-const MNIST_TRAIN = 60000;
-const MNIST_TEST = 10000;
 
 /** The image entry's error as the CLI reports it: without the function's name. */
 function cliError(error: unknown, fn: string): CliError {
@@ -104,38 +99,6 @@ export function checkSource(choice: SourceChoice): void {
   if (choice.data !== undefined && choice.data !== 'mnist') {
     throw new UsageError(`--data must be mnist (use --images for a folder or an IDX file), got '${choice.data}'`);
   }
-}
-
-/** Training data: MNIST's training set and, as validation, its test set; or the images given. */
-export async function trainingSource(choice: SourceChoice): Promise<{ set: ImageBatch; mnistTest?: ImageBatch }> {
-  checkSource(choice);
-  if (choice.images !== undefined) return { set: await readImages(choice.images, choice.limit) };
-  const limit = choice.limit;
-  const { train, test } = await mnist(
-    limit === undefined ? {} : { trainLimit: Math.min(limit, MNIST_TRAIN), testLimit: Math.min(limit, MNIST_TEST) },
-  );
-  return { set: fromMnist(train, 'MNIST training set'), mnistTest: fromMnist(test, 'MNIST test set') };
-}
-
-/** Images to run through a model: the images given, or MNIST's test set. */
-export async function inputSource(choice: SourceChoice): Promise<ImageBatch> {
-  checkSource(choice);
-  if (choice.images !== undefined) return readImages(choice.images, choice.limit);
-  const limit = choice.limit;
-  const { test } = await mnist({ trainLimit: 1, testLimit: Math.min(limit ?? MNIST_TEST, MNIST_TEST) });
-  return fromMnist(test, 'MNIST test set');
-}
-
-async function mnist(options: { trainLimit?: number; testLimit?: number }): ReturnType<typeof loadMnist> {
-  try {
-    return await loadMnist(options);
-  } catch (error) {
-    throw new CliError(oneLine(error));
-  }
-}
-
-function fromMnist(set: { images: Uint8Array; count: number; rows: number; cols: number }, name: string): ImageBatch {
-  return { images: set.images, count: set.count, height: set.rows, width: set.cols, channels: 1, name };
 }
 
 /** The first `count` images of a batch, as a batch. */

@@ -64,9 +64,6 @@ export interface Platform {
 // Compile-time checks that every variant has the whole interface (erased from the output).
 // A type that does not fit fails the build; the names exist only to be checked.
 type Implements<T extends Platform> = T;
-// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, see above
-type NodePlatform = Implements<typeof import('./node.js')>;
-// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, see above
-type DenoPlatform = Implements<typeof import('./deno.js')>;
-// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, see above
-type WebPlatform = Implements<typeof import('./web.js')>;
+export type NodePlatform = Implements<typeof import('./node.js')>;
+export type DenoPlatform = Implements<typeof import('./deno.js')>;
+export type WebPlatform = Implements<typeof import('./web.js')>;
