@@ -6,7 +6,8 @@
 import { Autoencoder } from '../model/autoencoder.js';
 import { networkOf } from '../model/setup.js';
 import type { RuntimeOptions } from '../model/types.js';
-import { layerPlan, normalizeOptions, type Activation, type LayerConfig, type ModelConfig } from '../model/options.js';
+import { layerPlan } from '../model/layerPlan.js';
+import { normalizeOptions, type Activation, type LayerConfig, type ModelConfig } from '../model/options.js';
 import { convOutputShape, type ConvPlan, type DensePlan, type Padding, type Shape } from '../engine/network.js';
 import { layerNames } from '../model/summary.js';
 import { encodeModelFile } from './modelFile.js';
