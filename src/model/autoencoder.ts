@@ -25,7 +25,8 @@ import {
 } from './options.js';
 import { checkLoadedState, configFromFile } from './storedConfig.js';
 import { assemble, networkOf, type ModelParts } from './setup.js';
-import { fitJob, runFit, type FitHost } from './fit.js';
+import { runFit, type FitHost } from './fit.js';
+import { fitJob } from './fitJob.js';
 import { meanOf, runLayers } from './inference.js';
 import * as uses from './uses.js';
 import { validationLoss } from './validation.js';
