@@ -9,7 +9,8 @@ import { Autoencoder } from '../dist/entries/index.js';
 import { measureBarrier } from '../dist/model/internal.js';
 import { loadMnist } from '../dist/entries/mnist.js';
 
-import { normalizeOptions, layerPlan } from '../dist/model/options.js';
+import { normalizeOptions } from '../dist/model/options.js';
+import { layerPlan } from '../dist/model/layerPlan.js';
 import { buildNetwork } from '../dist/engine/network.js';
 import { CHUNK_ROWS } from '../dist/engine/layout.js';
 import { REFERENCE, CONV, BATCH } from './reference.js';

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Autoencoder } from '../../dist/entries/index.js';
-import { normalizeOptions, layerPlan } from '../../dist/model/options.js';
+import { normalizeOptions } from '../../dist/model/options.js';
+import { layerPlan } from '../../dist/model/layerPlan.js';
 import { buildNetwork } from '../../dist/engine/network.js';
 import { buildPlan, fixCrc, planArb, BOUNDARY_INTS } from '../mutate.js';
 import {

@@ -1,5 +1,5 @@
 // Target `tfjs`: fromTfjs(artifacts, { encoderLayers }) on TensorFlow.js layers artifacts
-// (src/io/tfjs.ts, src/io/tfjsWeights.ts). fromTfjs takes an object, not bytes, so a case's bytes
+// (src/io/fromTfjs.ts, src/io/tfjsWeights.ts). fromTfjs takes an object, not bytes, so a case's bytes
 // are an envelope that byte-level mutations reach in both parts:
 //
 //   u32 LE n | n bytes of JSON { modelTopology, weightSpecs, encoderLayers } | the weight bytes

@@ -16,7 +16,7 @@ import {
 } from './common.js';
 import { checkWritable } from './files.js';
 import { imagesOutChoice, imagesOutFormat, imagesOutGroup, writeImages, type Panel } from './output.js';
-import { noiseOption } from './train.js';
+import { noiseOption } from './trainPlan.js';
 
 const NOISE: OptionGroup = {
   title: 'Noise',

@@ -29,7 +29,7 @@ export type { Images, ImagesInput } from '../model/inputs.js';
 export type { ModelSource } from '../io/storage.js';
 export { loadKernels, supportsRelaxedSimd, supportsSimd } from '../runtime/wasm.js';
 export type { KernelBuildName, KernelSource } from '../runtime/wasm.js';
-export { fitDefaults } from '../model/fit.js';
+export { fitDefaults } from '../model/fitJob.js';
 export { knnClassify } from '../model/knn.js';
 export type { KnnOptions, KnnResult } from '../model/knn.js';
 export type { NoiseOptions, LabelOptions, OutputOptions, LayerWeights } from '../model/autoencoder.js';

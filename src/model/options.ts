@@ -1,14 +1,8 @@
 // Model options: defaults, validation with errors that name the argument, and the normalized
 // form the rest of the code (and the model file) uses.
 import { argError, rejectUnknownOptions } from '../util/errors.js';
-import {
-  convOutputShape,
-  type Activation,
-  type LayerPlan,
-  type Loss,
-  type Padding,
-  type Shape,
-} from '../engine/network.js';
+import type { Activation, Loss, Padding, Shape } from '../engine/network.js';
+import { convOut, flat, layerPlan, reshapeOf, shapeText, type ConvConfig } from './layerPlan.js';
 import type { OptimizerConfig } from '../engine/engine.js';
 import type { KernelBuildName } from '../runtime/wasm.js';
 
@@ -324,12 +318,9 @@ export function normalizeOptions(options: AutoencoderOptions = {}): ModelConfig 
   };
 }
 
-type ConvConfig = Exclude<LayerConfig, number>;
 const PADDINGS: readonly Padding[] = ['same', 'valid'];
 const CONV_KEYS = ['type', 'filters', 'kernelSize', 'strides', 'padding', 'activation'];
 const MAX_FILTERS = 4096;
-const flat = (s: Shape): number => s[0] * s[1] * s[2];
-const shapeText = (s: Shape): string => s.join('×');
 
 function convEntry(
   v: unknown,
@@ -356,42 +347,6 @@ function convEntry(
   if (!PADDINGS.includes(padding)) throw argError(FN, `${arg}.padding`, "'same' or 'valid'", padding);
   const activationOf = o.activation === undefined ? undefined : activation(o.activation, `${arg}.activation`);
   return { conv: { type: o.type, filters: o.filters, kernelSize, strides, padding }, activation: activationOf };
-}
-
-function convOut(c: ConvConfig, inShape: Shape): Shape {
-  return convOutputShape({
-    kind: c.type,
-    inShape,
-    filters: c.filters,
-    kernel: c.kernelSize,
-    stride: c.strides,
-    padding: c.padding,
-  });
-}
-
-/** The shape a conv encoder ends with (where a conv decoder starts), or undefined. */
-function reshapeOf(encoder: readonly LayerConfig[], inputShape: Shape): Shape | undefined {
-  let shape: Shape | undefined;
-  for (const e of encoder) if (typeof e !== 'number') shape = convOut(e, shape ?? inputShape);
-  return shape;
-}
-
-/** The layer that brings a conv decoder's last output to the input's shape: a conv2dTranspose
- *  to the input's channels, with the first conv layer's kernel and the stride the sizes ask for. */
-function finalConv(encoder: readonly LayerConfig[], from: Shape, inputShape: Shape): ConvConfig | string {
-  const first = encoder.find((e): e is ConvConfig => typeof e !== 'number');
-  for (const strides of [1, 2]) {
-    if (from[0] * strides === inputShape[0] && from[1] * strides === inputShape[1]) {
-      return {
-        type: 'conv2dTranspose',
-        filters: inputShape[2],
-        kernelSize: first?.kernelSize ?? 3,
-        strides,
-        padding: 'same',
-      };
-    }
-  }
-  return `the decoder ends at ${shapeText(from)}, and the layer to the input's ${shapeText(inputShape)} can only keep or double its height and width`;
 }
 
 /** Encoder and decoder as the config stores them ('mirror' expanded, the dense layer before a
@@ -485,90 +440,4 @@ function layerConfigs(
   if (typeof planned === 'string')
     throw new Error(`${FN}: ${planned}; give a decoder that ends at ${inputShape[0]}×${inputShape[1]} or half of it`);
   return { encoder, decoder, perLayer };
-}
-
-/** The layers from input to output, and where the code is. */
-export function layerPlan(
-  c: Pick<
-    ModelConfig,
-    | 'inputShape'
-    | 'encoder'
-    | 'decoder'
-    | 'latent'
-    | 'variational'
-    | 'classes'
-    | 'activations'
-    | 'latentActivation'
-    | 'output'
-  >,
-): { layers: LayerPlan[]; codeLayer: number } {
-  const plan = planLayers(c);
-  if (typeof plan === 'string') throw new Error(`model config: ${plan}`);
-  return plan;
-}
-
-function planLayers(
-  c: Pick<
-    ModelConfig,
-    | 'inputShape'
-    | 'encoder'
-    | 'decoder'
-    | 'latent'
-    | 'variational'
-    | 'classes'
-    | 'activations'
-    | 'latentActivation'
-    | 'output'
-  >,
-): { layers: LayerPlan[]; codeLayer: number } | string {
-  const layers: LayerPlan[] = [];
-  let shape: Shape | undefined = c.inputShape;
-  let width = flat(c.inputShape);
-  let label = c.classes;
-  const dense = (outputs: number, activation: Activation): void => {
-    // The first dense layer of the encoder reads the label after its input.
-    layers.push({ inputs: width + label, outputs, activation });
-    label = 0;
-    width = outputs;
-    shape = undefined;
-  };
-  const conv = (e: ConvConfig, activation: Activation, from: Shape): void => {
-    layers.push({
-      kind: e.type,
-      inShape: from,
-      filters: e.filters,
-      kernel: e.kernelSize,
-      stride: e.strides,
-      padding: e.padding,
-      activation,
-    });
-    shape = convOut(e, from);
-    width = flat(shape);
-  };
-  const reshape = reshapeOf(c.encoder, c.inputShape);
-  c.encoder.forEach((e, i) => {
-    if (typeof e === 'number') dense(e, c.activations[i]);
-    else conv(e, c.activations[i], shape!);
-  });
-  dense(c.variational ? 2 * c.latent : c.latent, c.latentActivation);
-  const codeLayer = layers.length - 1;
-  width = c.latent + c.classes;
-  c.decoder.forEach((e, i) => {
-    const activation = c.activations[c.encoder.length + i];
-    if (typeof e === 'number') {
-      dense(e, activation);
-      // After a conv encoder, a dense layer as wide as its last conv output reshapes to it.
-      if (reshape && e === flat(reshape)) shape = reshape;
-    } else {
-      conv(e, activation, shape!);
-    }
-  });
-  if (shape) {
-    const last = finalConv(c.encoder, shape, c.inputShape);
-    if (typeof last === 'string') return last;
-    conv(last, c.output, shape);
-  } else {
-    dense(flat(c.inputShape), c.output);
-  }
-  return { layers, codeLayer };
 }

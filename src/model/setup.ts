@@ -8,7 +8,8 @@ import { WorkerPool } from '../parallel/pool.js';
 import { threadsUnavailable } from '../parallel/spawn.js';
 import { cores } from '#platform';
 import { Prng } from '../util/prng.js';
-import { layerPlan, MAX_THREADS, type ModelConfig } from './options.js';
+import { layerPlan } from './layerPlan.js';
+import { MAX_THREADS, type ModelConfig } from './options.js';
 import type { Backend, RuntimeOptions } from './types.js';
 
 /** Rows the inference regions hold; larger inputs go through in rounds. */

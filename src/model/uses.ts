@@ -6,7 +6,8 @@ import { crc32 } from '../util/crc32.js';
 import { argError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import { imagesOf, labelsOf, MAX_RESULT_VALUES, resultLength, type Images, type ImagesInput } from './inputs.js';
-import { isPositiveInteger, layerPlan } from './options.js';
+import { layerPlan } from './layerPlan.js';
+import { isPositiveInteger } from './options.js';
 import type { Autoencoder } from './autoencoder.js';
 
 const imageSizeOf = (ae: Autoencoder): number =>

@@ -2,7 +2,7 @@
 // made one step an epoch, and every reconstruction came out as the same blurry digit, unannounced).
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { Autoencoder, fitDefaults } from '../../src/entries/index.js';
-import { fewStepsWarning, MIN_EPOCH_STEPS } from '../../src/model/fit.js';
+import { fewStepsWarning, MIN_EPOCH_STEPS } from '../../src/model/fitJob.js';
 
 const rows = (n: number): Float32Array => new Float32Array(n * 16).map((_, i) => ((i * 37) % 101) / 100);
 let ae: Autoencoder;
