@@ -15,6 +15,7 @@ import { instantiateKernels, loadKernels } from '../runtime/wasm.js';
 import { Arena } from '../runtime/memory.js';
 import { crc32 } from '../util/crc32.js';
 import { Prng } from '../util/prng.js';
+import { bytesOf } from '../util/bytes.js';
 import { argError, describeValue, rejectUnknownOptions } from '../util/errors.js';
 import { imagesOf, labelsOf, resultLength, type Images, type ImagesInput } from './inputs.js';
 import { layerParamCount, summaryTable } from './summary.js';
@@ -118,14 +119,7 @@ export class Autoencoder {
     options: RuntimeOptions = {},
   ): Promise<Autoencoder> {
     const fn = 'Autoencoder.load';
-    const bytes =
-      source instanceof Uint8Array
-        ? source
-        : ArrayBuffer.isView(source)
-          ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
-          : source instanceof ArrayBuffer
-            ? new Uint8Array(source)
-            : source;
+    const bytes = bytesOf(source);
     rejectUnknownOptions(fn, options, RUNTIME_KEYS);
     if (
       options.threads !== undefined &&

@@ -45,40 +45,28 @@ function finalConv(encoder: readonly LayerConfig[], from: Shape, inputShape: Sha
   return `the decoder ends at ${shapeText(from)}, and the layer to the input's ${shapeText(inputShape)} can only keep or double its height and width`;
 }
 
+/** The fields of a config that decide its layers. */
+type PlanConfig = Pick<
+  ModelConfig,
+  | 'inputShape'
+  | 'encoder'
+  | 'decoder'
+  | 'latent'
+  | 'variational'
+  | 'classes'
+  | 'activations'
+  | 'latentActivation'
+  | 'output'
+>;
+
 /** The layers from input to output, and where the code is. */
-export function layerPlan(
-  c: Pick<
-    ModelConfig,
-    | 'inputShape'
-    | 'encoder'
-    | 'decoder'
-    | 'latent'
-    | 'variational'
-    | 'classes'
-    | 'activations'
-    | 'latentActivation'
-    | 'output'
-  >,
-): { layers: LayerPlan[]; codeLayer: number } {
+export function layerPlan(c: PlanConfig): { layers: LayerPlan[]; codeLayer: number } {
   const plan = planLayers(c);
   if (typeof plan === 'string') throw new Error(`model config: ${plan}`);
   return plan;
 }
 
-function planLayers(
-  c: Pick<
-    ModelConfig,
-    | 'inputShape'
-    | 'encoder'
-    | 'decoder'
-    | 'latent'
-    | 'variational'
-    | 'classes'
-    | 'activations'
-    | 'latentActivation'
-    | 'output'
-  >,
-): { layers: LayerPlan[]; codeLayer: number } | string {
+function planLayers(c: PlanConfig): { layers: LayerPlan[]; codeLayer: number } | string {
   const layers: LayerPlan[] = [];
   let shape: Shape | undefined = c.inputShape;
   let width = flat(c.inputShape);

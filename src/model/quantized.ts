@@ -22,6 +22,7 @@ import type { LayerSpec, NetworkSpec } from '../engine/network.js';
 import type { ACTIVATION_CODES } from '../engine/codes.js';
 import type { Arena } from '../runtime/memory.js';
 import type { Kernels, KernelBuildName, instantiateKernels, loadKernels } from '../runtime/wasm.js';
+import { bytesOf } from '../util/bytes.js';
 import type { rejectUnknownOptions } from '../util/errors.js';
 import type { imagesOf, resultLength, Images, ImagesInput } from './inputs.js';
 import type { ModelConfig } from './options.js';
@@ -244,14 +245,7 @@ export class QuantizedAutoencoder {
     if (options.kernels !== undefined && !['auto', 'simd', 'relaxed'].includes(options.kernels)) {
       throw host.argError(fn, 'kernels', "'auto', 'simd' or 'relaxed'", options.kernels);
     }
-    const bytes =
-      source instanceof Uint8Array
-        ? source
-        : ArrayBuffer.isView(source)
-          ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
-          : source instanceof ArrayBuffer
-            ? new Uint8Array(source)
-            : source;
+    const bytes = bytesOf(source);
     const header = readQuantizedHeader(host, bytes as Uint8Array, fn);
     let config: ModelConfig;
     try {
