@@ -10,6 +10,7 @@ import {
   optionsOrHelp,
   str,
   type OptionGroup,
+  outOption,
 } from './args.js';
 import {
   IMAGES_HELP,
@@ -59,13 +60,7 @@ const SCORING: OptionGroup = {
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: {
-      type: 'string',
-      short: 'o',
-      value: 'FILE',
-      help: 'the scores: CSV (.csv), JSON (.json) or text (.txt), by the name',
-      default: 'text on stdout',
-    },
+    out: outOption('the scores: CSV (.csv), JSON (.json) or text (.txt), by the name', 'text on stdout'),
   },
 };
 

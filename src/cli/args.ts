@@ -17,6 +17,11 @@ export interface OptionSpec {
   allowEmpty?: boolean;
 }
 
+/** Every command's --out FILE (-o): what it writes, and the file it writes by default. */
+export function outOption(help: string, defaultOut: string): OptionSpec {
+  return { type: 'string', short: 'o', value: 'FILE', help, default: defaultOut };
+}
+
 export interface OptionGroup {
   title: string;
   options: Record<string, OptionSpec>;

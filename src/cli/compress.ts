@@ -1,5 +1,14 @@
 // `wasm-autoencoder compress` and `decompress`: images ⇄ a code stream of a few bits per value.
-import { HELP_OPTION, PROGRAM, formatHelp, intOption, optionsOrHelp, str, type OptionGroup } from './args.js';
+import {
+  HELP_OPTION,
+  PROGRAM,
+  formatHelp,
+  intOption,
+  optionsOrHelp,
+  str,
+  type OptionGroup,
+  outOption,
+} from './args.js';
 import {
   IMAGES_HELP,
   MODEL_GROUP,
@@ -25,13 +34,7 @@ const STREAM_HELP = `Code streams (.waez): the library's format (ae.compress, ae
 const COMPRESS_OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: {
-      type: 'string',
-      short: 'o',
-      value: 'FILE',
-      help: 'the code stream (.waez or .bin)',
-      default: 'compressed.waez',
-    },
+    out: outOption('the code stream (.waez or .bin)', 'compressed.waez'),
     bits: { type: 'string', value: 'N', help: 'bits per code value: 1 to 8, or 32 for exact f32 codes', default: '8' },
   },
 };

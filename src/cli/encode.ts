@@ -1,5 +1,14 @@
 // `wasm-autoencoder encode`: images → a code file.
-import { HELP_OPTION, PROGRAM, choiceOption, formatHelp, optionsOrHelp, str, type OptionGroup } from './args.js';
+import {
+  HELP_OPTION,
+  PROGRAM,
+  choiceOption,
+  formatHelp,
+  optionsOrHelp,
+  str,
+  type OptionGroup,
+  outOption,
+} from './args.js';
 import { encodeCodesJson } from './codes.js';
 import {
   IMAGES_HELP,
@@ -19,13 +28,7 @@ import { outputFormat } from './formats.js';
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: {
-      type: 'string',
-      short: 'o',
-      value: 'FILE',
-      help: 'the code file: a code stream (.waez, .bin) or JSON (.json), by its name',
-      default: 'codes.waez',
-    },
+    out: outOption('the code file: a code stream (.waez, .bin) or JSON (.json), by its name', 'codes.waez'),
     format: {
       type: 'string',
       value: 'binary|json',

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { encode as encodePngRgb } from 'fast-png';
 import { encodePng, imageGrid, labelledPanels, type GreyImage } from '../entries/image.js';
 import { encodeIdx } from '../entries/idx.js';
-import { choiceOption, intOption, str, type OptionGroup, type ParsedOptions } from './args.js';
+import { choiceOption, intOption, str, type OptionGroup, type ParsedOptions, outOption } from './args.js';
 import { writeAtomic } from './files.js';
 import { outputFormat } from './formats.js';
 
@@ -142,13 +142,10 @@ export function imagesOutGroup(defaultOut: string, what: string, countDefault = 
   return {
     title: 'Output',
     options: {
-      out: {
-        type: 'string',
-        short: 'o',
-        value: 'FILE',
-        help: `${what}: a PNG grid (.png) or every image in an IDX file (.idx, -ubyte; gzipped if it ends in .gz)`,
-        default: defaultOut,
-      },
+      out: outOption(
+        `${what}: a PNG grid (.png) or every image in an IDX file (.idx, -ubyte; gzipped if it ends in .gz)`,
+        defaultOut,
+      ),
       count: {
         type: 'string',
         value: 'N',

@@ -9,6 +9,7 @@ import {
   str,
   type OptionGroup,
   type ParsedOptions,
+  outOption,
 } from './args.js';
 import {
   IMAGES_HELP,
@@ -47,13 +48,7 @@ const PICTURE_OPTIONS: OptionGroup['options'] = {
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: {
-      type: 'string',
-      short: 'o',
-      value: 'FILE',
-      help: 'the PNG: originals beside their reconstructions',
-      default: 'reconstructions.png',
-    },
+    out: outOption('the PNG: originals beside their reconstructions', 'reconstructions.png'),
     ...PICTURE_OPTIONS,
   },
 };

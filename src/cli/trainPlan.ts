@@ -18,6 +18,7 @@ import {
   str,
   type OptionGroup,
   type ParsedOptions,
+  outOption,
 } from './args.js';
 import { IMAGES_HELP, RUNTIME_GROUP, sourceGroup } from './common.js';
 import { UsageError } from './errors.js';
@@ -146,13 +147,7 @@ const TRAINING: OptionGroup = {
 const OUTPUT: OptionGroup = {
   title: 'Output',
   options: {
-    out: {
-      type: 'string',
-      short: 'o',
-      value: 'FILE',
-      help: 'the model file to write (replaced atomically)',
-      default: 'model.wae; with --resume, that file',
-    },
+    out: outOption('the model file to write (replaced atomically)', 'model.wae; with --resume, that file'),
     'no-optimizer-state': {
       type: 'boolean',
       help: "leave the optimizer's state out of the file (about 3 times smaller; --resume then starts the optimizer afresh)",
